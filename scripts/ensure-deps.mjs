@@ -1,0 +1,89 @@
+// Makes a fresh clone ready to run: Debian packages, npm packages, and a build.
+// Plain Node with no dependencies, because it runs before `npm ci` has installed anything.
+// Installs what it can (as root), otherwise stops with the exact command to run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Debian packages the stack and its tests run for real, with a binary to check each by. */
+export const DEBIAN_PACKAGES = [
+  { pkg: 'prometheus', bin: 'promtool' },
+  { pkg: 'prometheus-alertmanager', bin: 'amtool' },
+  { pkg: 'prometheus-node-exporter', bin: 'prometheus-node-exporter' },
+  { pkg: 'victoria-metrics', bin: 'victoria-metrics' },
+  { pkg: 'docker-compose', bin: 'docker-compose' },
+  { pkg: 'chromium', bin: 'chromium' },
+  { pkg: 'socat', bin: 'socat' },
+];
+
+function onPath(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+function run(cmd, args, opts = {}) {
+  console.error(`+ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    console.error(`command failed (${r.status}): ${cmd} ${args.join(' ')}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+export function ensureDebianPackages() {
+  const missing = DEBIAN_PACKAGES.filter((p) => !onPath(p.bin)).map((p) => p.pkg);
+  if (missing.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) {
+    console.error(
+      `Missing Debian packages: ${missing.join(', ')}.\nRun:\n  sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
+    process.exit(1);
+  }
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+function newestMtime(dir, skip = new Set(['node_modules', 'dist', '.tmp'])) {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (skip.has(e.name)) continue;
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p, skip) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export function ensureNpmPackages() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+/** Builds when any package's sources are newer than its dist/. */
+export function ensureBuild() {
+  const stale = ['exporter', 'simulator', 'alert-bridge', 'grafana-plugin'].some((p) => {
+    const dir = join(root, p);
+    if (!existsSync(join(dir, 'package.json'))) return false;
+    const dist = join(dir, 'dist');
+    return !existsSync(dist) || newestMtime(join(dir, 'src')) > newestMtime(dist, new Set());
+  });
+  if (stale) run('npm', ['run', 'build']);
+}
+
+export function ensureAll() {
+  ensureDebianPackages();
+  ensureNpmPackages();
+  ensureBuild();
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  ensureAll();
+  execFileSync('true');
+}
