@@ -1,8 +1,18 @@
 import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const exporterSrc = fileURLToPath(new URL('./exporter/src', import.meta.url));
 
 // One vitest run covers every Node package plus the cross-package suites, so the
 // root test command can sum them. The Grafana panel runs its own Jest (create-plugin toolchain).
 export default defineConfig({
+  resolve: {
+    // Tests use the exporter's sources, so a simulator or e2e test never runs a stale build.
+    alias: [
+      { find: /^@tillwatch\/exporter$/, replacement: `${exporterSrc}/index.ts` },
+      { find: /^@tillwatch\/exporter\/(.*)$/, replacement: `${exporterSrc}/$1` },
+    ],
+  },
   test: {
     projects: [
       { extends: true, test: { name: 'exporter', root: './exporter', include: ['src/**/*.test.ts'] } },
@@ -13,7 +23,7 @@ export default defineConfig({
     ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Tests start real Prometheus/Alertmanager/PostgreSQL clients; keep parallelism within 2 cores.
+    // Tests start real Prometheus, Alertmanager and browsers; keep parallelism within 2 cores.
     maxWorkers: 2,
   },
 });

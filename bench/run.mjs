@@ -1,0 +1,31 @@
+// `npm run bench`: runs every bench/*.bench.ts in turn (each prints a markdown report) and
+// collects the reports into .tmp/bench/report.md. Pass names to run only some: `npm run bench -- exporter`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const only = process.argv.slice(2);
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+const outDir = join(root, '.tmp', 'bench');
+mkdirSync(outDir, { recursive: true });
+let report = `# TillWatch benchmarks (${new Date().toISOString()})\n\n`;
+let failed = 0;
+for (const b of benches) {
+  console.log(`\n=== ${b} ===`);
+  const r = spawnSync('npx', ['tsx', join(here, b)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stdout.write(r.stdout ?? '');
+  report += `## ${b}\n\n${r.stdout ?? ''}\n`;
+  if (r.status !== 0) {
+    failed += 1;
+    report += `**failed with exit code ${r.status}**\n\n`;
+  }
+}
+writeFileSync(join(outDir, 'report.md'), report);
+console.log(`\nreport: ${join(outDir, 'report.md')}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMetricContract } from './lib/metrics-doc.js';
+
+describe('metric contract document', () => {
+  it('lists the framework series every other component relies on, with their labels', () => {
+    const doc = readMetricContract();
+    expect(doc.get('till_device_up')).toMatchObject({ type: 'gauge', labels: ['device', 'kind'] });
+    expect(doc.get('till_collector_success')?.labels).toEqual(['collector']);
+    expect(doc.get('till_log_matches_total')?.type).toBe('counter');
+  });
+
+  it('follows Prometheus naming: counters end in _total and nothing else does', () => {
+    for (const e of readMetricContract().values()) {
+      expect(e.name.endsWith('_total'), e.name).toBe(e.type === 'counter');
+      expect(e.name, e.name).toMatch(/^till_[a-z0-9_]+$/);
+    }
+  });
+
+  it('rejects a document that lists a metric twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-doc-'));
+    const file = join(dir, 'metrics.md');
+    writeFileSync(file, '| `till_x` | gauge | | a |\n| `till_x` | gauge | | b |\n');
+    expect(() => readMetricContract(file)).toThrow(/till_x is listed twice/);
+  });
+});
