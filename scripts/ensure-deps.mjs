@@ -68,7 +68,7 @@ export function ensureNpmPackages() {
 
 /** Builds when any package's sources are newer than its dist/. */
 export function ensureBuild() {
-  const stale = ['exporter', 'simulator', 'alert-bridge', 'grafana-plugin'].some((p) => {
+  const stale = ['exporter', 'simulator', 'alert-bridge', 'ops', 'grafana-plugin'].some((p) => {
     const dir = join(root, p);
     if (!existsSync(join(dir, 'package.json'))) return false;
     const dist = join(dir, 'dist');
