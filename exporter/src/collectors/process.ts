@@ -1,0 +1,2 @@
+// Filled in by the exporter framework work (issue #3).
+export {};
