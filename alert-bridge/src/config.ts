@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { Secret } from './secret.js';
+
+/** Raised for any configuration problem; the message names the file, the key and the reason. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const secret = z
+  .string()
+  .min(1, 'must not be empty')
+  .transform((s) => new Secret(s));
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 500ms, 30s, 15m, 4h or 2d')
+  .transform(parseDuration);
+
+export function parseDuration(s: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
+  if (!m) throw new Error(`bad duration ${s}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return n * unit;
+}
+
+const priority = z.enum(['P1', 'P2', 'P3', 'P4']);
+export type Priority = z.infer<typeof priority>;
+
+const slaTimes = z.strictObject({ registration: duration, reaction: duration, resolution: duration });
+
+const telegramChannel = z.strictObject({ chat_id: z.union([z.string(), z.number()]).transform(String) });
+const emailChannel = z.strictObject({ to: z.array(z.string().email()).min(1) });
+
+const teamSchema = z.strictObject({
+  telegram: z.array(telegramChannel).default([]),
+  email: z.array(emailChannel).default([]),
+});
+
+const routeSchema = z.strictObject({
+  match: z.record(z.string(), z.string()).default({}),
+  match_re: z.record(z.string(), z.string()).default({}),
+  team: z.string().min(1),
+});
+
+const webhookTarget = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
+  type: z.literal('webhook'),
+  url: z.url(),
+  secret: secret.optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  // A JSON value whose strings may hold {{path}} placeholders (see docs/configuration.md).
+  template: z.unknown().optional(),
+  events: z
+    .array(z.enum(['ticket.created', 'ticket.updated', 'ticket.resolved', 'ticket.reopened']))
+    .optional(),
+});
+
+const redmineTarget = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
+  type: z.literal('redmine'),
+  url: z.url(),
+  api_key: secret,
+  project_id: z.union([z.string(), z.number()]).transform(String),
+  tracker_id: z.number().int().optional(),
+  priority_ids: z.partialRecord(priority, z.number().int()).default({}),
+  resolved_status_id: z.number().int().default(3),
+  reopened_status_id: z.number().int().default(1),
+});
+
+const storageSchema = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('sqlite'), path: z.string().min(1).default('tillwatch-bridge.db') }),
+  z.strictObject({
+    driver: z.literal('postgres'),
+    url: secret,
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case identifier')
+      .optional(),
+    pool_size: z.number().int().positive().default(10),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  listen: z.string().default('127.0.0.1:9836'),
+  public_url: z.url().default('http://127.0.0.1:9836'),
+  locale: z.enum(['ru', 'en']).default('ru'),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  knowledge_base: z.string().default('knowledge-base'),
+  storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db' }),
+  webhook: z
+    .strictObject({
+      bearer_token: secret.optional(),
+      basic_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+      max_body: z.string().default('1mb'),
+      max_label_length: z.number().int().positive().default(1024),
+    })
+    .refine((w) => w.bearer_token !== undefined || w.basic_auth !== undefined, {
+      message: 'needs bearer_token or basic_auth: an open webhook would let anyone create tickets',
+    }),
+  api: z
+    .strictObject({
+      tokens: z
+        .array(z.strictObject({ name: z.string().min(1), token: secret, scope: z.enum(['read', 'write']) }))
+        .default([]),
+    })
+    .default({ tokens: [] }),
+  tickets: z
+    .strictObject({
+      reopen_window: duration.default(parseDuration('1h')),
+      flap_window: duration.default(parseDuration('6h')),
+      flap_threshold: z.number().int().positive().default(3),
+      // Incident classes whose ticket covers the whole store even when the alerts carry a till label.
+      store_scope_classes: z.array(z.string()).default([]),
+      sweep_interval: duration.default(parseDuration('15s')),
+    })
+    .prefault({}),
+  priority: z
+    .strictObject({
+      by_severity: z
+        .strictObject({ critical: priority, warning: priority, info: priority })
+        .default({ critical: 'P2', warning: 'P3', info: 'P4' }),
+      by_class: z.record(z.string(), priority).default({}),
+    })
+    .prefault({}),
+  sla: z.strictObject({ P1: slaTimes, P2: slaTimes, P3: slaTimes, P4: slaTimes }).default({
+    P1: { registration: 5 * 60_000, reaction: 15 * 60_000, resolution: 4 * 3_600_000 },
+    P2: { registration: 15 * 60_000, reaction: 3_600_000, resolution: 24 * 3_600_000 },
+    P3: { registration: 3_600_000, reaction: 4 * 3_600_000, resolution: 72 * 3_600_000 },
+    P4: { registration: 4 * 3_600_000, reaction: 24 * 3_600_000, resolution: 7 * 86_400_000 },
+  }),
+  routing: z
+    .strictObject({
+      routes: z.array(routeSchema).default([]),
+      default_team: z.string().default('first-line'),
+    })
+    .prefault({}),
+  teams: z.record(z.string(), teamSchema).default({}),
+  telegram: z
+    .strictObject({
+      bot_token: secret,
+      base_url: z.url().default('https://api.telegram.org'),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      from: z.string().min(1),
+      smtp: z.strictObject({
+        host: z.string().min(1),
+        port: z.number().int().positive().default(25),
+        secure: z.boolean().default(false),
+        username: z.string().optional(),
+        password: secret.optional(),
+        ignore_tls: z.boolean().default(false),
+      }),
+    })
+    .optional(),
+  notifications: z
+    .strictObject({
+      // Pending notifications to one chat/mailbox wait this long so a burst becomes one message.
+      batch_wait: duration.default(parseDuration('2s')),
+      // Minimum gap between two messages to one chat/mailbox.
+      min_interval: duration.default(parseDuration('3s')),
+      // Tickets listed in one message; the rest are summarised as "and N more".
+      max_items: z.number().int().positive().default(10),
+    })
+    .prefault({}),
+  forwarding: z
+    .strictObject({
+      targets: z.array(z.discriminatedUnion('type', [webhookTarget, redmineTarget])).default([]),
+      retry_base: duration.default(parseDuration('1s')),
+      retry_max: duration.default(parseDuration('5m')),
+      timeout: duration.default(parseDuration('10s')),
+      poll_interval: duration.default(parseDuration('500ms')),
+    })
+    .prefault({}),
+  enrichment: z
+    .strictObject({
+      prometheus_url: z.url(),
+      // External link base for Prometheus (defaults to prometheus_url).
+      prometheus_public_url: z.url().optional(),
+      grafana_url: z.url().optional(),
+      dashboard_uid: z.string().default('tillwatch-till'),
+      timeout: duration.default(parseDuration('3s')),
+    })
+    .optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type WebhookTarget = z.infer<typeof webhookTarget>;
+export type RedmineTarget = z.infer<typeof redmineTarget>;
+
+// `${NAME}` in any string is replaced by the environment variable, so tokens stay out of the file.
+function expandEnv(v: unknown, path: string[], file: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof v === 'string') {
+    return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const val = env[name];
+      if (val === undefined) {
+        throw new ConfigError(
+          `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set`,
+        );
+      }
+      return val;
+    });
+  }
+  if (Array.isArray(v)) return v.map((x, i) => expandEnv(x, [...path, String(i)], file, env));
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expandEnv(x, [...path, k], file, env)]));
+  }
+  return v;
+}
+
+export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
+  const expanded = expandEnv(raw ?? {}, [], file, env);
+  const r = configSchema.safeParse(expanded);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    const key = first.path.map(String).join('.') || '(root)';
+    let msg = first.message;
+    if (first.code === 'unrecognized_keys') msg = `unknown key(s) ${first.keys.join(', ')}`;
+    throw new ConfigError(`${file}: ${key}: ${msg}`);
+  }
+  return r.data;
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, file, env);
+}

@@ -1,0 +1,54 @@
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export interface Store {
+  db: Kysely<Database>;
+  engine: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+  ping(): Promise<void>;
+}
+
+// bigint columns come back from node-postgres as strings; the bridge keeps epoch milliseconds,
+// which fit a JS number exactly, so parse them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openStore(storage: Config['storage']): Promise<Store> {
+  let db: Kysely<Database>;
+  if (storage.driver === 'sqlite') {
+    const file = new SqliteDatabase(storage.path);
+    // WAL + NORMAL keeps commits durable across a process crash (the WAL is fsynced by the OS
+    // before a later checkpoint) while letting the webhook answer fast.
+    file.pragma('journal_mode = WAL');
+    file.pragma('synchronous = NORMAL');
+    file.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  } else {
+    const pool = new pg.Pool({
+      connectionString: storage.url.reveal(),
+      max: storage.pool_size,
+      ...(storage.schema ? { options: `-c search_path=${storage.schema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    if (storage.schema) await sql`create schema if not exists ${sql.id(storage.schema)}`.execute(db);
+  }
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw new Error(`storage migration failed: ${(error as Error).message}`);
+  }
+  return {
+    db,
+    engine: storage.driver,
+    close: () => db.destroy(),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+  };
+}

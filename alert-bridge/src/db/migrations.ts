@@ -1,0 +1,123 @@
+import { sql } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+// Migrations live in code (not files) so the built CLI carries them and both engines run the
+// exact same list. Types are chosen to exist on SQLite and PostgreSQL alike.
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      const pg = await isPostgres(db);
+      const serial = pg ? 'bigserial' : 'integer';
+      await db.schema
+        .createTable('tickets')
+        .addColumn('id', sql.raw(serial), (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('open_key', 'text', (c) => c.unique())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('incident_class', 'text', (c) => c.notNull())
+        .addColumn('team', 'text', (c) => c.notNull())
+        .addColumn('chain', 'text')
+        .addColumn('region', 'text')
+        .addColumn('store', 'text')
+        .addColumn('till', 'text')
+        .addColumn('device', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('needs_card', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('self_resolved', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('flapping', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reopen_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('acknowledged_at', 'bigint')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('closed_at', 'bigint')
+        .addColumn('registered_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('registration_due_at', 'bigint', (c) => c.notNull())
+        .addColumn('reaction_due_at', 'bigint', (c) => c.notNull())
+        .addColumn('resolution_due_at', 'bigint', (c) => c.notNull())
+        .addColumn('registration_breached', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reaction_breached', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('resolution_breached', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('annotations', 'text', (c) => c.notNull())
+        .addColumn('snapshot', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('tickets_key').on('tickets').column('key').execute();
+      await db.schema.createIndex('tickets_status').on('tickets').columns(['status', 'store']).execute();
+
+      await db.schema
+        .createTable('ticket_alerts')
+        .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('alertname', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('annotations', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'bigint', (c) => c.notNull())
+        .addColumn('ends_at', 'bigint')
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ticket_alerts_pk', ['ticket_id', 'fingerprint'])
+        .execute();
+
+      await db.schema
+        .createTable('events')
+        .addColumn('id', sql.raw(serial), (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('event_id', 'text', (c) => c.notNull().unique())
+        .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_ticket').on('events').columns(['ticket_id', 'id']).execute();
+
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', sql.raw(serial), (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('lease_owner', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addUniqueConstraint('outbox_event_target', ['event_id', 'target'])
+        .execute();
+      await db.schema
+        .createIndex('outbox_pending')
+        .on('outbox')
+        .columns(['status', 'target', 'ticket_id', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('external_refs')
+        .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('external_refs_pk', ['ticket_id', 'target'])
+        .execute();
+    },
+  },
+};
+
+async function isPostgres(db: Kysely<unknown>): Promise<boolean> {
+  try {
+    await sql`select version()`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

@@ -1,0 +1,95 @@
+import type { Generated } from 'kysely';
+
+// Timestamps are stored as epoch milliseconds (bigint on PostgreSQL, integer on SQLite) so the
+// same queries and comparisons run unchanged on both engines.
+export interface TicketsTable {
+  id: Generated<number>;
+  key: string;
+  // Equals `key` while the ticket is live (open, acknowledged, resolved within the reopen window);
+  // NULL once closed. Its unique index is what makes concurrent replicas converge on one ticket.
+  open_key: string | null;
+  status: 'open' | 'acknowledged' | 'resolved' | 'closed';
+  priority: string;
+  severity: string;
+  incident_class: string;
+  team: string;
+  chain: string | null;
+  region: string | null;
+  store: string | null;
+  till: string | null;
+  device: string | null;
+  title: string;
+  needs_card: number;
+  self_resolved: number;
+  flapping: number;
+  reopen_count: number;
+  opened_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  closed_at: number | null;
+  registered_at: number | null;
+  updated_at: number;
+  registration_due_at: number;
+  reaction_due_at: number;
+  resolution_due_at: number;
+  reaction_breached: number;
+  resolution_breached: number;
+  registration_breached: number;
+  labels: string;
+  annotations: string;
+  snapshot: string | null;
+  version: number;
+}
+
+export interface TicketAlertsTable {
+  ticket_id: number;
+  fingerprint: string;
+  alertname: string;
+  status: 'firing' | 'resolved';
+  labels: string;
+  annotations: string;
+  starts_at: number;
+  ends_at: number | null;
+  last_seen_at: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  event_id: string;
+  ticket_id: number;
+  type: string;
+  at: number;
+  actor: string;
+  data: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  event_id: string;
+  ticket_id: number;
+  target: string;
+  event_type: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+}
+
+export interface ExternalRefsTable {
+  ticket_id: number;
+  target: string;
+  external_id: string;
+}
+
+export interface Database {
+  tickets: TicketsTable;
+  ticket_alerts: TicketAlertsTable;
+  events: EventsTable;
+  outbox: OutboxTable;
+  external_refs: ExternalRefsTable;
+}

@@ -1,0 +1,115 @@
+import type { OutgoingEvent } from '../delivery.js';
+import type { Locale } from '../knowledge-base.js';
+
+const TEXT = {
+  ru: {
+    'ticket.created': 'Новая заявка',
+    'ticket.reopened': 'Заявка открыта снова',
+    'ticket.resolved': 'Заявка решена',
+    'ticket.updated': 'Заявка обновлена',
+    since: 'с',
+    steps: 'Первые шаги',
+    more: (n: number) => `и ещё ${n} заявок`,
+    all: 'все открытые заявки',
+    self: 'устранилось само',
+    flapping: 'мигает',
+    batch: (n: number) => `${n} заявок`,
+  },
+  en: {
+    'ticket.created': 'New ticket',
+    'ticket.reopened': 'Ticket reopened',
+    'ticket.resolved': 'Ticket resolved',
+    'ticket.updated': 'Ticket updated',
+    since: 'since',
+    steps: 'First steps',
+    more: (n: number) => `and ${n} more tickets`,
+    all: 'all open tickets',
+    self: 'self-resolved',
+    flapping: 'flapping',
+    batch: (n: number) => `${n} tickets`,
+  },
+} as const;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function where(e: OutgoingEvent): string {
+  const t = e.ticket;
+  const parts = [
+    t.chain,
+    t.region,
+    t.store,
+    t.till ?? (t.tills.length ? `${t.tills.join(', ')}` : null),
+    t.device,
+  ];
+  return parts.filter((p): p is string => !!p).join(' / ');
+}
+
+function sinceOf(e: OutgoingEvent): string {
+  return e.ticket.opened_at.replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+const ICON: Record<string, string> = {
+  'ticket.created': '🔴',
+  'ticket.reopened': '🟠',
+  'ticket.resolved': '✅',
+  'ticket.updated': 'ℹ️',
+};
+
+/** Telegram HTML (parse_mode HTML accepts only a few tags, so everything else is escaped). */
+export function telegramText(
+  events: OutgoingEvent[],
+  more: number,
+  locale: Locale,
+  publicUrl: string,
+): string {
+  const L = TEXT[locale];
+  const blocks = events.map((e) => {
+    const t = e.ticket;
+    const flags = [t.self_resolved ? L.self : null, t.flapping ? L.flapping : null]
+      .filter(Boolean)
+      .join(', ');
+    const lines = [
+      `${ICON[e.type] ?? ''} <b>${escapeHtml(L[e.type])}: [${t.priority}] ${escapeHtml(t.title)}</b>${flags ? ` (${flags})` : ''}`,
+      `📍 ${escapeHtml(where(e))}`,
+      `⏱ ${L.since} ${sinceOf(e)}`,
+    ];
+    const steps = t.recommendation?.first_line.slice(0, 3) ?? [];
+    if (e.type !== 'ticket.resolved' && steps.length) {
+      lines.push(`${L.steps}:`, ...steps.map((s, i) => `${i + 1}. ${escapeHtml(s)}`));
+    }
+    lines.push(`<a href="${escapeHtml(t.links.ticket ?? '')}">#${t.id}</a>`);
+    return lines.join('\n');
+  });
+  if (more > 0) {
+    blocks.push(`… ${L.more(more)}: <a href="${escapeHtml(publicUrl.replace(/\/$/, ''))}/ui">${L.all}</a>`);
+  }
+  // Telegram rejects messages over 4096 characters.
+  const text = blocks.join('\n\n');
+  return text.length > 4000 ? text.slice(0, 3990) + '\n…' : text;
+}
+
+export function emailMessage(events: OutgoingEvent[], more: number, locale: Locale, publicUrl: string) {
+  const L = TEXT[locale];
+  const first = events[0]!;
+  const subject =
+    events.length === 1 && more === 0
+      ? `[TillWatch ${first.ticket.priority}] ${L[first.type]}: ${first.ticket.title} — ${where(first)}`
+      : `[TillWatch] ${L.batch(events.length + more)}`;
+  const text = events
+    .map((e) => {
+      const t = e.ticket;
+      const steps = e.type === 'ticket.resolved' ? [] : (t.recommendation?.first_line ?? []);
+      return [
+        `${L[e.type]}: [${t.priority}] ${t.title}${t.self_resolved ? ` (${L.self})` : ''}`,
+        where(e),
+        `${L.since} ${sinceOf(e)}`,
+        ...(steps.length ? [`${L.steps}:`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
+        t.links.ticket ?? '',
+      ].join('\n');
+    })
+    .concat(more > 0 ? [`… ${L.more(more)}: ${publicUrl.replace(/\/$/, '')}/ui`] : [])
+    .join('\n\n');
+  return { subject, text };
+}

@@ -1,0 +1,687 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Config, Priority } from './config.js';
+import type { Database, TicketAlertsTable, TicketsTable } from './db/schema.js';
+import type { Store } from './db/connect.js';
+import type { KnowledgeBase, Recommendation } from './knowledge-base.js';
+import type { Metrics } from './metrics.js';
+import type { AmAlert, WebhookPayload } from './alertmanager.js';
+import { fingerprintOf, identify } from './identity.js';
+import { channelsFor, routeTeam } from './routing.js';
+
+export type Ticket = Selectable<TicketsTable>;
+export type TicketAlert = Selectable<TicketAlertsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export type EventKind =
+  'created' | 'alert_joined' | 'acknowledged' | 'commented' | 'resolved' | 'reopened' | 'closed';
+export type OutgoingType = 'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened';
+
+const OUTGOING: Record<EventKind, OutgoingType | null> = {
+  created: 'ticket.created',
+  alert_joined: 'ticket.updated',
+  acknowledged: 'ticket.updated',
+  commented: 'ticket.updated',
+  resolved: 'ticket.resolved',
+  reopened: 'ticket.reopened',
+  // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
+  closed: null,
+};
+
+const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+
+export class NotFoundError extends Error {}
+export class ConflictError extends Error {}
+
+export interface IngestResult {
+  alerts: number;
+  tickets: number[];
+  created: number[];
+}
+
+export interface TicketServiceDeps {
+  store: Store;
+  config: Config;
+  kb: KnowledgeBase;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+export class TicketService {
+  private readonly db: Kysely<Database>;
+  private readonly pg: boolean;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TicketServiceDeps) {
+    this.db = deps.store.db;
+    this.pg = deps.store.engine === 'postgres';
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Applies one Alertmanager notification. Everything (alerts, ticket changes, events, outbox rows)
+   * is one transaction, committed before the webhook answers, so a 2xx always means "stored".
+   */
+  async ingest(payload: WebhookPayload): Promise<IngestResult> {
+    const groups = new Map<string, { alerts: AmAlert[] }>();
+    for (const a of payload.alerts) {
+      const id = identify(a.labels, this.deps.config.tickets);
+      const g = groups.get(id.key) ?? { alerts: [] };
+      g.alerts.push(a);
+      groups.set(id.key, g);
+    }
+    // A fixed lock order keeps two replicas handling overlapping notifications from deadlocking.
+    const keys = [...groups.keys()].sort();
+    const result: IngestResult = { alerts: payload.alerts.length, tickets: [], created: [] };
+    const transitions: EventKind[] = [];
+    await this.db.transaction().execute(async (trx) => {
+      for (const key of keys) {
+        const r = await this.applyKey(trx, key, groups.get(key)!.alerts, payload.externalURL, transitions);
+        if (r) {
+          result.tickets.push(r.id);
+          if (r.created) result.created.push(r.id);
+        }
+      }
+    });
+    for (const t of transitions) this.deps.metrics.ticketsTransitions.inc({ event: t });
+    return result;
+  }
+
+  private async lockLive(trx: Db, key: string): Promise<Ticket | undefined> {
+    return trx
+      .selectFrom('tickets')
+      .selectAll()
+      .where('open_key', '=', key)
+      .$if(this.pg, (q) => q.forUpdate())
+      .executeTakeFirst();
+  }
+
+  private async applyKey(
+    trx: Transaction<Database>,
+    key: string,
+    alerts: AmAlert[],
+    externalURL: string,
+    transitions: EventKind[],
+  ): Promise<{ id: number; created: boolean } | null> {
+    const { config, kb } = this.deps;
+    const now = this.now();
+    const first = alerts[0]!;
+    const id = identify(first.labels, config.tickets);
+    const anyFiringIn = alerts.some((a) => a.status === 'firing');
+
+    let t = await this.lockLive(trx, key);
+    if (
+      t &&
+      t.status === 'resolved' &&
+      t.resolved_at !== null &&
+      now - t.resolved_at > config.tickets.reopen_window
+    ) {
+      // The sweeper has not closed it yet, but the reopen window is over: this is a new problem.
+      await this.close(trx, t, now);
+      transitions.push('closed');
+      t = undefined;
+    }
+    let created = false;
+    if (!t) {
+      if (!anyFiringIn) return null; // a late "resolved" for a problem already closed adds nothing
+      const card = kb.get(id.incidentClass);
+      const severity = worstSeverity(alerts);
+      const priority = this.priorityOf(id.incidentClass, severity);
+      const team = routeTeam(first.labels, config.routing, card);
+      const rec = kb.recommend(id.incidentClass, config.locale);
+      const sla = this.slaDue(priority, now);
+      const inserted = await trx
+        .insertInto('tickets')
+        .values({
+          key,
+          open_key: key,
+          status: 'open',
+          priority,
+          severity,
+          incident_class: id.incidentClass,
+          team,
+          ...id.place,
+          title: rec?.title ?? first.annotations.summary ?? first.labels.alertname ?? id.incidentClass,
+          needs_card: card ? 0 : 1,
+          self_resolved: 0,
+          flapping: 0,
+          reopen_count: 0,
+          opened_at: now,
+          updated_at: now,
+          ...sla,
+          registered_at: null,
+          registration_breached: 0,
+          reaction_breached: 0,
+          resolution_breached: 0,
+          labels: JSON.stringify(first.labels),
+          annotations: JSON.stringify({
+            ...first.annotations,
+            ...(externalURL ? { alertmanager_url: externalURL } : {}),
+          }),
+          snapshot: null,
+          version: 0,
+        })
+        // Two replicas may race here: the unique open_key makes the loser insert nothing.
+        .onConflict((oc) => oc.column('open_key').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      t = await this.lockLive(trx, key);
+      if (!t) throw new Error(`ticket for ${key} vanished during ingest`);
+      created = inserted !== undefined && Number(inserted.id) === t.id;
+    }
+
+    const existing = await trx
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where('ticket_id', '=', t.id)
+      .execute();
+    const byFp = new Map(existing.map((a) => [a.fingerprint, a]));
+    const joined: string[] = [];
+    for (const a of alerts) {
+      const fp = fingerprintOf(a.labels, a.fingerprint);
+      const startsAt = Date.parse(a.startsAt);
+      const endsAt = a.endsAt && !a.endsAt.startsWith('0001-') ? Date.parse(a.endsAt) : null;
+      const old = byFp.get(fp);
+      if (old) {
+        // Out-of-order copies (HA peers, retries) must not undo newer news about the same alert.
+        if (a.status === 'firing' && old.status === 'resolved' && startsAt <= old.starts_at) continue;
+        if (a.status === 'resolved' && startsAt < old.starts_at) continue;
+      } else if (a.status === 'firing') {
+        joined.push(a.labels.alertname ?? fp);
+      }
+      const row = {
+        ticket_id: t.id,
+        fingerprint: fp,
+        alertname: a.labels.alertname ?? '',
+        status: a.status,
+        labels: JSON.stringify(a.labels),
+        annotations: JSON.stringify(a.annotations),
+        starts_at: startsAt,
+        ends_at: a.status === 'resolved' ? (endsAt ?? now) : null,
+        last_seen_at: now,
+      };
+      await trx
+        .insertInto('ticket_alerts')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet({
+            status: row.status,
+            labels: row.labels,
+            annotations: row.annotations,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            last_seen_at: row.last_seen_at,
+          }),
+        )
+        .execute();
+      byFp.set(fp, { ...row });
+    }
+    const all = [...byFp.values()];
+    const firing = all.filter((a) => a.status === 'firing');
+
+    if (created) {
+      await this.record(trx, t, 'created', 'alertmanager', { alerts: firing.map((a) => a.alertname) }, now);
+      transitions.push('created');
+      return { id: t.id, created };
+    }
+
+    // Severity/priority follow the worst alert still firing: a warning that turns critical raises it.
+    const severity = firing.length
+      ? worstSeverity(firing.map((a) => ({ labels: JSON.parse(a.labels) })))
+      : t.severity;
+    const priority = this.priorityOf(t.incident_class, severity);
+    const changes: Partial<Ticket> = {};
+    if (severity !== t.severity) changes.severity = severity;
+    if (rank(priority) < rank(t.priority as Priority)) {
+      changes.priority = priority;
+      Object.assign(changes, this.slaDue(priority, t.opened_at));
+    }
+
+    if (t.status === 'resolved' && firing.length > 0) {
+      const since = now - config.tickets.flap_window;
+      const recent = await trx
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('ticket_id', '=', t.id)
+        .where('type', '=', 'reopened')
+        .where('at', '>=', since)
+        .executeTakeFirstOrThrow();
+      const reopenings = Number(recent.n) + 1;
+      Object.assign(changes, {
+        status: 'open',
+        resolved_at: null,
+        acknowledged_at: null,
+        self_resolved: 0,
+        reopen_count: t.reopen_count + 1,
+        flapping: reopenings >= config.tickets.flap_threshold ? 1 : t.flapping,
+      });
+      t = await this.update(trx, t, changes, now);
+      await this.record(trx, t, 'reopened', 'alertmanager', { reopenings_in_window: reopenings }, now);
+      transitions.push('reopened');
+    } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
+      Object.assign(changes, {
+        status: 'resolved',
+        resolved_at: now,
+        // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
+        self_resolved: t.acknowledged_at === null ? 1 : 0,
+      });
+      t = await this.update(trx, t, changes, now);
+      await this.record(trx, t, 'resolved', 'alertmanager', { self_resolved: t.self_resolved === 1 }, now);
+      transitions.push('resolved');
+    } else if (joined.length > 0 || Object.keys(changes).length > 0) {
+      t = await this.update(trx, t, changes, now);
+      await this.record(trx, t, 'alert_joined', 'alertmanager', { alerts: joined, ...changes }, now);
+    }
+    return { id: t.id, created };
+  }
+
+  private priorityOf(incidentClass: string, severity: string): Priority {
+    const { priority } = this.deps.config;
+    const bySev = priority.by_severity[severity as 'critical'] ?? priority.by_severity.warning;
+    let p: Priority = priority.by_class[incidentClass] ?? this.deps.kb.get(incidentClass)?.priority ?? bySev;
+    // "critical" means act now (style.md): it never ranks below the configured critical priority.
+    if (severity === 'critical' && rank(priority.by_severity.critical) < rank(p))
+      p = priority.by_severity.critical;
+    return p;
+  }
+
+  private slaDue(p: Priority, from: number) {
+    const s = this.deps.config.sla[p];
+    return {
+      registration_due_at: from + s.registration,
+      reaction_due_at: from + s.reaction,
+      resolution_due_at: from + s.resolution,
+    };
+  }
+
+  private async update(trx: Db, t: Ticket, changes: Partial<Ticket>, now: number): Promise<Ticket> {
+    const set = { ...changes, updated_at: now, version: t.version + 1 };
+    await trx.updateTable('tickets').set(set).where('id', '=', t.id).execute();
+    return { ...t, ...set };
+  }
+
+  private async close(trx: Db, t: Ticket, now: number): Promise<void> {
+    const closed = await this.update(trx, t, { status: 'closed', open_key: null, closed_at: now }, now);
+    await this.record(trx, closed, 'closed', 'bridge', {}, now);
+  }
+
+  /** Writes the history event and, in the same transaction, one outbox row per interested target. */
+  private async record(
+    trx: Db,
+    t: Ticket,
+    kind: EventKind,
+    actor: string,
+    data: object,
+    now: number,
+  ): Promise<void> {
+    const eventId = randomUUID();
+    await trx
+      .insertInto('events')
+      .values({ event_id: eventId, ticket_id: t.id, type: kind, at: now, actor, data: JSON.stringify(data) })
+      .execute();
+    const type = OUTGOING[kind];
+    if (!type) return;
+    const targets = this.targetsFor(t, type);
+    if (targets.length === 0) {
+      // Nothing to register with: the ticket counts as registered by the bridge itself.
+      if (kind === 'created')
+        await trx.updateTable('tickets').set({ registered_at: now }).where('id', '=', t.id).execute();
+      return;
+    }
+    const alerts = await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute();
+    const payload = JSON.stringify({
+      id: eventId,
+      type,
+      event: kind,
+      actor,
+      occurred_at: new Date(now).toISOString(),
+      data,
+      ticket: this.toJson(t, alerts),
+    });
+    await trx
+      .insertInto('outbox')
+      .values(
+        targets.map((target) => ({
+          event_id: eventId,
+          ticket_id: t.id,
+          target,
+          event_type: type,
+          payload,
+          status: 'pending' as const,
+          attempts: 0,
+          next_attempt_at: now,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+
+  private targetsFor(t: Ticket, type: OutgoingType): string[] {
+    const out: string[] = [];
+    for (const f of this.deps.config.forwarding.targets) {
+      if (f.type === 'webhook' && f.events && !f.events.includes(type)) continue;
+      out.push(`${f.type}:${f.name}`);
+    }
+    // Chats and mailboxes hear about new, reopened and resolved problems, not every update.
+    if (type !== 'ticket.updated') for (const c of channelsFor(t.team, this.deps.config)) out.push(c.target);
+    return out;
+  }
+
+  async acknowledge(id: number, actor: string, note?: string): Promise<Ticket> {
+    return this.mutate(id, async (trx, t, now) => {
+      if (t.status !== 'open')
+        throw new ConflictError(`ticket ${id} is ${t.status}, only an open ticket can be acknowledged`);
+      const u = await this.update(trx, t, { status: 'acknowledged', acknowledged_at: now }, now);
+      await this.record(trx, u, 'acknowledged', actor, note ? { note } : {}, now);
+      this.deps.metrics.ticketsTransitions.inc({ event: 'acknowledged' });
+      return u;
+    });
+  }
+
+  async resolve(id: number, actor: string, note?: string): Promise<Ticket> {
+    return this.mutate(id, async (trx, t, now) => {
+      if (t.status !== 'open' && t.status !== 'acknowledged') {
+        throw new ConflictError(
+          `ticket ${id} is ${t.status}, only an open or acknowledged ticket can be resolved`,
+        );
+      }
+      const u = await this.update(trx, t, { status: 'resolved', resolved_at: now, self_resolved: 0 }, now);
+      await this.record(trx, u, 'resolved', actor, { by: 'human', ...(note ? { note } : {}) }, now);
+      this.deps.metrics.ticketsTransitions.inc({ event: 'resolved' });
+      return u;
+    });
+  }
+
+  async comment(id: number, actor: string, text: string): Promise<Ticket> {
+    return this.mutate(id, async (trx, t, now) => {
+      const u = await this.update(trx, t, {}, now);
+      await this.record(trx, u, 'commented', actor, { text }, now);
+      return u;
+    });
+  }
+
+  private async mutate(
+    id: number,
+    fn: (trx: Transaction<Database>, t: Ticket, now: number) => Promise<Ticket>,
+  ) {
+    return this.db.transaction().execute(async (trx) => {
+      const t = await trx
+        .selectFrom('tickets')
+        .selectAll()
+        .where('id', '=', id)
+        .$if(this.pg, (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!t) throw new NotFoundError(`ticket ${id} does not exist`);
+      return fn(trx, t, this.now());
+    });
+  }
+
+  /** Closes resolved tickets past the reopen window and counts SLA breaches; run periodically. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    const { metrics, config } = this.deps;
+    const stale = await this.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('status', '=', 'resolved')
+      .where('resolved_at', '<', now - config.tickets.reopen_window)
+      .execute();
+    for (const s of stale) {
+      await this.db.transaction().execute(async (trx) => {
+        const t = await this.lockLive(trx, s.key);
+        if (t?.id === s.id && t.status === 'resolved') {
+          await this.close(trx, t, now);
+          metrics.ticketsTransitions.inc({ event: 'closed' });
+        }
+      });
+    }
+    const breaches: [
+      kind: 'registration' | 'reaction' | 'resolution',
+      col: keyof Ticket,
+      due: keyof Ticket,
+    ][] = [
+      ['registration', 'registration_breached', 'registration_due_at'],
+      ['reaction', 'reaction_breached', 'reaction_due_at'],
+      ['resolution', 'resolution_breached', 'resolution_due_at'],
+    ];
+    for (const [kind, col, due] of breaches) {
+      let q = this.db
+        .selectFrom('tickets')
+        .select(['id', 'priority'])
+        .where(col as 'reaction_breached', '=', 0)
+        .where(due as 'reaction_due_at', '<', now);
+      if (kind === 'registration') q = q.where('registered_at', 'is', null).where('status', '!=', 'closed');
+      if (kind === 'reaction') q = q.where('status', '=', 'open');
+      if (kind === 'resolution') q = q.where('status', 'in', ['open', 'acknowledged']);
+      for (const b of await q.execute()) {
+        const r = await this.db
+          .updateTable('tickets')
+          .set({ [col]: 1 })
+          .where('id', '=', b.id)
+          .where(col as 'reaction_breached', '=', 0)
+          .executeTakeFirst();
+        // Only the replica that flipped the flag counts it, so a breach is counted once.
+        if (Number(r.numUpdatedRows) === 1) metrics.slaBreaches.inc({ kind, priority: b.priority });
+      }
+    }
+    const counts = await this.db
+      .selectFrom('tickets')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    metrics.tickets.reset();
+    for (const s of ['open', 'acknowledged', 'resolved', 'closed']) metrics.tickets.set({ status: s }, 0);
+    for (const c of counts) metrics.tickets.set({ status: c.status }, Number(c.n));
+    const pending = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    metrics.outboxPending.set(Number(pending.n));
+  }
+
+  async get(id: number) {
+    const t = await this.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!t) throw new NotFoundError(`ticket ${id} does not exist`);
+    const alerts = await this.db
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where('ticket_id', '=', id)
+      .orderBy('starts_at')
+      .execute();
+    const events = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('ticket_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return {
+      ...this.toJson(t, alerts),
+      events: events.map((e) => ({
+        id: e.event_id,
+        type: e.type,
+        at: new Date(e.at).toISOString(),
+        actor: e.actor,
+        data: JSON.parse(e.data) as unknown,
+      })),
+    };
+  }
+
+  async list(filter: ListFilter) {
+    let q = this.db
+      .selectFrom('tickets')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100);
+    if (filter.status) q = q.where('status', 'in', filter.status as Ticket['status'][]);
+    for (const k of ['store', 'till', 'team', 'incident_class', 'chain', 'region'] as const) {
+      const v = filter[k];
+      if (v !== undefined) q = q.where(k, '=', v);
+    }
+    const rows = await q.execute();
+    if (rows.length === 0) return [];
+    const alerts = await this.db
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where(
+        'ticket_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    return rows.map((r) =>
+      this.toJson(
+        r,
+        alerts.filter((a) => a.ticket_id === r.id),
+      ),
+    );
+  }
+
+  async setSnapshot(id: number, snapshot: object): Promise<void> {
+    await this.db
+      .updateTable('tickets')
+      .set({ snapshot: JSON.stringify(snapshot) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  toJson(t: Ticket, alerts: TicketAlert[]): TicketJson {
+    const rec = this.deps.kb.recommend(t.incident_class, this.deps.config.locale);
+    const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
+    const tills = [
+      ...new Set(
+        alerts
+          .map((a) => (JSON.parse(a.labels) as Record<string, string>).till)
+          .filter((x): x is string => !!x),
+      ),
+    ].sort();
+    const annotations = JSON.parse(t.annotations) as Record<string, string>;
+    return {
+      id: t.id,
+      key: t.key,
+      status: t.status,
+      priority: t.priority,
+      severity: t.severity,
+      incident_class: t.incident_class,
+      team: t.team,
+      chain: t.chain,
+      region: t.region,
+      store: t.store,
+      till: t.till,
+      device: t.device,
+      tills,
+      title: t.title,
+      needs_card: t.needs_card === 1,
+      recommendation: rec,
+      alerts: alerts.map((a) => ({
+        fingerprint: a.fingerprint,
+        alertname: a.alertname,
+        status: a.status,
+        labels: JSON.parse(a.labels) as Record<string, string>,
+        annotations: JSON.parse(a.annotations) as Record<string, string>,
+        starts_at: iso(a.starts_at),
+        ends_at: iso(a.ends_at),
+      })),
+      opened_at: iso(t.opened_at)!,
+      acknowledged_at: iso(t.acknowledged_at),
+      resolved_at: iso(t.resolved_at),
+      closed_at: iso(t.closed_at),
+      updated_at: iso(t.updated_at)!,
+      self_resolved: t.self_resolved === 1,
+      flapping: t.flapping === 1,
+      reopen_count: t.reopen_count,
+      sla_due_at: iso(t.resolution_due_at)!,
+      sla: {
+        registration_due_at: iso(t.registration_due_at)!,
+        reaction_due_at: iso(t.reaction_due_at)!,
+        resolution_due_at: iso(t.resolution_due_at)!,
+        registered_at: iso(t.registered_at),
+        breached: {
+          registration: t.registration_breached === 1,
+          reaction: t.reaction_breached === 1,
+          resolution: t.resolution_breached === 1,
+        },
+      },
+      links: {
+        ticket: `${this.deps.config.public_url.replace(/\/$/, '')}/ui/tickets/${t.id}`,
+        runbook: annotations.runbook_url ?? null,
+        dashboard: annotations.dashboard_url ?? null,
+        alertmanager: annotations.alertmanager_url ?? null,
+        ...(t.snapshot ? ((JSON.parse(t.snapshot) as { links?: object }).links ?? {}) : {}),
+      },
+      snapshot: t.snapshot ? (JSON.parse(t.snapshot) as unknown) : null,
+      version: t.version,
+    };
+  }
+}
+
+export interface ListFilter {
+  status?: string[];
+  store?: string;
+  till?: string;
+  team?: string;
+  incident_class?: string;
+  chain?: string;
+  region?: string;
+  limit?: number;
+}
+
+export interface TicketJson {
+  id: number;
+  key: string;
+  status: string;
+  priority: string;
+  severity: string;
+  incident_class: string;
+  team: string;
+  chain: string | null;
+  region: string | null;
+  store: string | null;
+  till: string | null;
+  device: string | null;
+  tills: string[];
+  title: string;
+  needs_card: boolean;
+  recommendation: Recommendation | null;
+  alerts: {
+    fingerprint: string;
+    alertname: string;
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    starts_at: string | null;
+    ends_at: string | null;
+  }[];
+  opened_at: string;
+  acknowledged_at: string | null;
+  resolved_at: string | null;
+  closed_at: string | null;
+  updated_at: string;
+  self_resolved: boolean;
+  flapping: boolean;
+  reopen_count: number;
+  sla_due_at: string;
+  sla: {
+    registration_due_at: string;
+    reaction_due_at: string;
+    resolution_due_at: string;
+    registered_at: string | null;
+    breached: { registration: boolean; reaction: boolean; resolution: boolean };
+  };
+  links: Record<string, string | null>;
+  snapshot: unknown;
+  version: number;
+}
+
+function rank(p: Priority | string): number {
+  return Number(p.slice(1));
+}
+
+function worstSeverity(alerts: { labels: Record<string, string> }[]): string {
+  let best = 'info';
+  for (const a of alerts) {
+    const s = a.labels.severity ?? 'warning';
+    if ((SEVERITY_RANK[s] ?? 1) < (SEVERITY_RANK[best] ?? 2)) best = s in SEVERITY_RANK ? s : 'warning';
+  }
+  return best;
+}
