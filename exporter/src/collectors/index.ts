@@ -6,3 +6,6 @@ import './probe.js';
 import './process.js';
 import './log.js';
 import './peripheral.js';
+import './fiscal.js';
+import './utm.js';
+import './marking.js';

@@ -1,0 +1,241 @@
+// Fiscal registrars (Shtrih-M binary protocol over TCP or serial; ATOL through its web server).
+// Metrics: docs/metrics.md, "Fiscal registrars". Options: exporter/docs/fiscal.md.
+import { z } from 'zod';
+import { registerCollector, type Collector, type CollectResult, type DeviceRef } from '../collector.js';
+import { AtolDriver } from '../drivers/atol/client.js';
+import { FAILURE_REASONS, toDriverError, type FailureReason } from '../drivers/errors.js';
+import { FamilySet } from '../drivers/families.js';
+import { FN_WARNINGS, type FiscalDriver, type FiscalPoll } from '../drivers/fiscal.js';
+import { ShtrihDriver, type ShtrihAddress } from '../drivers/shtrih/driver.js';
+import { durationMs } from '../lib/duration.js';
+
+/** A duration option; the default is in milliseconds. */
+const ms = (defaultMs: number) => durationMs.default(defaultMs);
+
+const deviceSchema = z
+  .strictObject({
+    device: z
+      .string()
+      .min(1)
+      .regex(/^[^\s"\\{}]+$/, { error: 'must not contain spaces, quotes or braces' })
+      .default('fiscal'),
+    driver: z.enum(['shtrih', 'atol'], { error: 'expected "shtrih" or "atol"' }),
+    address: z.string().min(1),
+    /** Shtrih: operator password (number). ATOL: Basic auth password of the web server (string). */
+    password: z.union([z.number().int().min(0).max(0xffffffff), z.string()]).optional(),
+    adminPassword: z.number().int().min(0).max(0xffffffff).default(30),
+    username: z.string().optional(),
+    byteTimeout: ms(500),
+    replyTimeout: ms(5000),
+    connectTimeout: ms(3000),
+    retries: z.number().int().min(0).max(10).default(2),
+    utcOffsetMinutes: z.number().int().min(-720).max(840).optional(),
+    paperFlagBit: z.number().int().min(0).max(15).default(7),
+    coverFlagBit: z.number().int().min(0).max(15).default(10),
+    drawerFlagBit: z.number().int().min(0).max(15).default(11),
+    ofdConnectedBit: z.number().int().min(0).max(7).default(0),
+    criticalWarningBit: z.number().int().min(0).max(7).default(7),
+    busyBackoff: ms(30_000),
+    busyBackoffMax: ms(600_000),
+    atolBatch: z.boolean().default(true),
+    atolResultPoll: ms(200),
+  })
+  .superRefine((d, ctx) => {
+    if (d.driver === 'shtrih' && typeof d.password === 'string') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'the Shtrih operator password is a number (default 30)',
+      });
+    }
+    try {
+      parseAddress(d.driver, d.address);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: (err as Error).message });
+    }
+  });
+
+export const fiscalSchema = z
+  .array(deviceSchema)
+  .default([])
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((d, i) => {
+      if (seen.has(d.device))
+        ctx.addIssue({ code: 'custom', path: [i, 'device'], message: `duplicate device name "${d.device}"` });
+      seen.add(d.device);
+    });
+  });
+
+export type FiscalConfig = z.infer<typeof fiscalSchema>;
+type DeviceConfig = z.infer<typeof deviceSchema>;
+
+/** tcp://host:port or serial:///dev/ttyS0?baud=115200 (serial://COM3 on Windows) for shtrih; http(s):// for atol. */
+export function parseAddress(
+  driver: 'shtrih' | 'atol',
+  address: string,
+): ShtrihAddress | { transport: 'http'; url: string } {
+  let u: URL;
+  try {
+    u = new URL(address);
+  } catch {
+    throw new Error(`"${address}" is not a URL (e.g. tcp://127.0.0.1:7778)`);
+  }
+  if (driver === 'atol') {
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new Error('the atol driver needs an http:// address of the web server');
+    return { transport: 'http', url: address };
+  }
+  if (u.protocol === 'tcp:') {
+    return { transport: 'tcp', host: u.hostname || '127.0.0.1', port: u.port ? Number(u.port) : 7778 };
+  }
+  if (u.protocol === 'serial:') {
+    const path = decodeURIComponent(u.host ? `${u.host}${u.pathname === '/' ? '' : u.pathname}` : u.pathname);
+    if (!path) throw new Error('serial address without a port path (e.g. serial:///dev/ttyS0)');
+    const baud = Number(u.searchParams.get('baud') ?? 115200);
+    if (![2400, 4800, 9600, 19200, 38400, 57600, 115200].includes(baud))
+      throw new Error(`unsupported baud rate ${baud}`);
+    return { transport: 'serial', path, baudRate: baud };
+  }
+  throw new Error(`the shtrih driver needs tcp:// or serial://, got ${u.protocol}//`);
+}
+
+export function createDriver(d: DeviceConfig): FiscalDriver {
+  const addr = parseAddress(d.driver, d.address);
+  if (addr.transport === 'http') {
+    return new AtolDriver({
+      url: addr.url,
+      username: d.username,
+      password: typeof d.password === 'string' ? d.password : undefined,
+      requestTimeoutMs: d.replyTimeout,
+      resultPollMs: d.atolResultPoll,
+      batch: d.atolBatch,
+      utcOffsetMinutes: d.utcOffsetMinutes,
+    });
+  }
+  return new ShtrihDriver({
+    address: addr,
+    password: typeof d.password === 'number' ? d.password : 30,
+    adminPassword: d.adminPassword,
+    byteTimeoutMs: d.byteTimeout,
+    replyTimeoutMs: d.replyTimeout,
+    connectTimeoutMs: d.connectTimeout,
+    retries: d.retries,
+    utcOffsetMinutes: d.utcOffsetMinutes,
+    paperFlagBit: d.paperFlagBit,
+    coverFlagBit: d.coverFlagBit,
+    drawerFlagBit: d.drawerFlagBit,
+    ofdConnectedBit: d.ofdConnectedBit,
+    criticalWarningBit: d.criticalWarningBit,
+    busyBackoffMs: d.busyBackoff,
+    busyBackoffMaxMs: d.busyBackoffMax,
+  });
+}
+
+const H = {
+  info: 'Fiscal registrar identity; constant 1.',
+  paper: '1 = receipt paper present.',
+  cover: '1 = cover open.',
+  drawer: '1 = cash drawer open.',
+  shiftOpen: '1 = a fiscal shift is open.',
+  shiftExpired: '1 = the open shift is older than 24 h; the registrar refuses sales.',
+  shiftOpened: 'When the open shift was opened, Unix seconds.',
+  fnExpiry: 'FN validity end, Unix seconds.',
+  fnWarning: '1 per raised FN warning.',
+  docs: 'Documents the FN can still create.',
+  ofdConnected: '1 = the link to the OFD is up.',
+  ofdUnsent: 'Documents without an OFD receipt.',
+  ofdOldest: 'Time of the oldest document not yet sent to the OFD, Unix seconds.',
+  clock: 'Registrar clock minus host clock, seconds.',
+  lastError: 'Error code of the last failed command in the last poll (0 = none).',
+  errors: 'Failed exchanges with the registrar by reason.',
+};
+
+export class FiscalCollector implements Collector {
+  readonly devices: DeviceRef[];
+  private readonly drivers: Array<{ cfg: DeviceConfig; driver: FiscalDriver }>;
+  private readonly errorCounts = new Map<string, Map<FailureReason, number>>();
+
+  constructor(config: FiscalConfig, makeDriver: (d: DeviceConfig) => FiscalDriver = createDriver) {
+    this.drivers = config.map((cfg) => ({ cfg, driver: makeDriver(cfg) }));
+    this.devices = config.map((d) => ({ device: d.device, kind: 'fiscal' }));
+    for (const d of config) this.errorCounts.set(d.device, new Map(FAILURE_REASONS.map((r) => [r, 0])));
+  }
+
+  async collect(ctx: Parameters<Collector['collect']>[0]): Promise<CollectResult> {
+    const polls = await Promise.all(
+      this.drivers.map(async ({ driver }): Promise<FiscalPoll> => {
+        try {
+          return await driver.poll(ctx.signal, ctx.now);
+        } catch (err) {
+          // Drivers return failures as data; anything thrown is unexpected and still only downs the device.
+          return { up: false, snapshot: {}, errors: [toDriverError(err, 'parse')], lastErrorCode: 0 };
+        }
+      }),
+    );
+    const fs = new FamilySet();
+    const devices: CollectResult['devices'] = [];
+    polls.forEach((p, i) => {
+      const cfg = this.drivers[i]?.cfg;
+      if (!cfg) return;
+      const device = cfg.device;
+      const counts = this.errorCounts.get(device) as Map<FailureReason, number>;
+      for (const e of p.errors) {
+        counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+        ctx.logger.warn({ device, reason: e.reason, err: e.message }, 'fiscal registrar exchange failed');
+      }
+      devices.push({ device, kind: 'fiscal', up: p.up });
+      for (const [reason, n] of counts)
+        fs.add('till_fiscal_errors_total', H.errors, { device, reason }, n, 'counter');
+      fs.add('till_fiscal_last_error_code', H.lastError, { device }, p.lastErrorCode);
+      // A device that is down reports nothing else: no stale values survive.
+      if (!p.up) return;
+      const s = p.snapshot;
+      const l = { device };
+      fs.add(
+        'till_fiscal_info',
+        H.info,
+        {
+          device,
+          driver: cfg.driver,
+          model: s.model || 'unknown',
+          serial: s.serial || 'unknown',
+          fn_serial: s.fnSerial || 'unknown',
+          firmware: s.firmware || 'unknown',
+        },
+        1,
+      );
+      fs.add('till_fiscal_paper_present', H.paper, l, s.paperPresent);
+      fs.add('till_fiscal_cover_open', H.cover, l, s.coverOpen);
+      fs.add('till_fiscal_drawer_open', H.drawer, l, s.drawerOpen);
+      fs.add('till_fiscal_shift_open', H.shiftOpen, l, s.shiftOpen);
+      fs.add('till_fiscal_shift_expired', H.shiftExpired, l, s.shiftExpired);
+      fs.add('till_fiscal_shift_opened_timestamp_seconds', H.shiftOpened, l, s.shiftOpenedAt);
+      fs.add('till_fiscal_fn_expiry_timestamp_seconds', H.fnExpiry, l, s.fnExpiry);
+      if (s.fnWarnings) {
+        for (const w of FN_WARNINGS)
+          fs.add('till_fiscal_fn_warning', H.fnWarning, { device, warning: w }, s.fnWarnings[w]);
+      }
+      fs.add('till_fiscal_fn_documents_remaining', H.docs, l, s.documentsRemaining);
+      fs.add('till_fiscal_ofd_connected', H.ofdConnected, l, s.ofdConnected);
+      fs.add('till_fiscal_ofd_unsent_documents', H.ofdUnsent, l, s.ofdUnsent);
+      fs.add('till_fiscal_ofd_oldest_unsent_timestamp_seconds', H.ofdOldest, l, s.ofdOldestUnsent);
+      fs.add('till_fiscal_clock_offset_seconds', H.clock, l, s.clockOffsetSeconds);
+    });
+    return { families: fs.families(), devices };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.drivers.map(({ driver }) => driver.close()));
+  }
+}
+
+registerCollector({
+  name: 'fiscal',
+  configKey: 'fiscal',
+  schema: fiscalSchema,
+  defaultEnabled: (config: FiscalConfig) => config.length > 0,
+  defaultIntervalSeconds: 30,
+  defaultTimeoutSeconds: 25,
+  create: (config: FiscalConfig) => new FiscalCollector(config),
+});

@@ -1,0 +1,85 @@
+// Small HTTP helper shared by the ATOL, UTM and marking clients: one timeout per request on top of
+// the poll's signal, and every failure turned into a DriverError with a reason.
+import { DriverError, toDriverError } from './errors.js';
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export async function httpText(url: string, req: HttpRequest): Promise<{ status: number; text: string }> {
+  const signals = [AbortSignal.timeout(req.timeoutMs)];
+  if (req.signal) signals.push(req.signal);
+  try {
+    const res = await fetch(url, {
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: req.body,
+      signal: AbortSignal.any(signals),
+      redirect: 'manual',
+    });
+    const text = await res.text();
+    if (res.status < 200 || res.status >= 300) {
+      throw new DriverError('http', `${req.method ?? 'GET'} ${url} answered HTTP ${res.status}`);
+    }
+    return { status: res.status, text };
+  } catch (err) {
+    throw toDriverError(err, 'connection');
+  }
+}
+
+export async function httpJson(url: string, req: HttpRequest): Promise<unknown> {
+  const { text } = await httpText(url, req);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new DriverError('parse', `${url}: malformed JSON (${(err as Error).message})`);
+  }
+}
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Date-time text to Unix seconds. ISO 8601 with or without zone, or `YYYY-MM-DD HH:MM:SS[.fff] [+HHMM]`.
+ * Without a zone the time is taken in `utcOffsetMinutes` (undefined = the host's zone).
+ */
+export function parseDateTime(text: unknown, utcOffsetMinutes?: number): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m =
+    /^\s*(\d{4})[-.](\d{2})[-.](\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/.exec(
+      text,
+    );
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return undefined;
+  const zone = m[7];
+  let ms: number;
+  if (zone !== undefined) {
+    const off =
+      zone === 'Z'
+        ? 0
+        : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+    ms = Date.UTC(y, mo - 1, d, h, mi, s) - off * 60_000;
+  } else if (utcOffsetMinutes !== undefined) {
+    ms = Date.UTC(y, mo - 1, d, h, mi, s) - utcOffsetMinutes * 60_000;
+  } else {
+    ms = new Date(y, mo - 1, d, h, mi, s).getTime();
+  }
+  return Math.floor(ms / 1000);
+}
