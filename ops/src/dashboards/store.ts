@@ -1,0 +1,132 @@
+import type { Json } from './builder.js';
+import {
+  F,
+  dashboard,
+  hierarchyVariables,
+  linkOverrides,
+  merge,
+  stat,
+  stateTimeline,
+  table,
+  tableColumns,
+  timeseries,
+} from './builder.js';
+import { ageSeconds, cannotSellByTill, daysLeft } from './exprs.js';
+
+const BY = 'chain, region, store, till';
+const upDown = [
+  { type: 'value', options: { '0': { text: 'down', color: 'red' }, '1': { text: 'up', color: 'green' } } },
+];
+
+export function storeDashboard(): Json {
+  const columns: Array<[string, string]> = [
+    ['exporter', `max by (${BY}) (up{till!="", ${F}})`],
+    [
+      'devices down',
+      `count by (${BY}) (till_device_up{${F}} == 0) or (max by (${BY}) (up{till!="", ${F}}) * 0)`,
+    ],
+    ['paper', `min by (${BY}) (till_fiscal_paper_present{${F}})`],
+    ['shift expired', `max by (${BY}) (till_fiscal_shift_expired{${F}})`],
+    ['FN days left', `min by (${BY}) (${daysLeft('till_fiscal_fn_expiry_timestamp_seconds')})`],
+    ['OFD backlog age', `max by (${BY}) (${ageSeconds('till_fiscal_ofd_oldest_unsent_timestamp_seconds')})`],
+  ];
+  const rename: Record<string, string> = {};
+  columns.forEach(([name], i) => (rename[`Value #${String.fromCharCode(65 + i)}`] = name));
+  return dashboard({
+    uid: 'tillwatch-store',
+    title: 'TillWatch / Store',
+    description: 'One store: its tills, their devices and what stops them selling.',
+    variables: hierarchyVariables({ single: ['store'] }),
+    panels: [
+      stat({
+        title: 'Tills',
+        targets: [{ expr: `count(up{till!="", ${F}}) or vector(0)` }],
+        thresholds: [[null, 'blue']],
+      }),
+      stat({
+        title: 'Tills that cannot sell',
+        targets: [{ expr: `count(${cannotSellByTill}) or vector(0)` }],
+        thresholds: [
+          [null, 'green'],
+          [1, 'red'],
+        ],
+      }),
+      stat({
+        title: 'Exporters down',
+        targets: [{ expr: `count(up{till!="", ${F}} == 0) or vector(0)` }],
+        thresholds: [
+          [null, 'green'],
+          [1, 'orange'],
+        ],
+      }),
+      stat({
+        title: 'Devices down',
+        targets: [{ expr: `count(till_device_up{${F}} == 0) or vector(0)` }],
+        thresholds: [
+          [null, 'green'],
+          [1, 'orange'],
+        ],
+      }),
+      stat({
+        title: 'Firing alerts',
+        w: 8,
+        targets: [{ expr: `count(ALERTS{alertstate="firing", ${F}}) or vector(0)` }],
+        thresholds: [
+          [null, 'green'],
+          [1, 'red'],
+        ],
+      }),
+      table({
+        title: 'Tills',
+        description: 'One row per till; click the till for every device and metric.',
+        targets: columns.map(([, expr]) => ({ expr })),
+        transformations: [
+          merge,
+          tableColumns(
+            [
+              'till',
+              ...columns.map((_, i) => `Value #${String.fromCharCode(65 + i)}`),
+              'chain',
+              'region',
+              'store',
+            ],
+            rename,
+          ),
+        ],
+        overrides: [
+          ...linkOverrides,
+          { matcher: { id: 'byName', options: 'exporter' }, properties: [{ id: 'mappings', value: upDown }] },
+          { matcher: { id: 'byName', options: 'FN days left' }, properties: [{ id: 'decimals', value: 0 }] },
+          { matcher: { id: 'byName', options: 'OFD backlog age' }, properties: [{ id: 'unit', value: 's' }] },
+        ],
+      }),
+      stateTimeline({
+        title: 'Devices up',
+        w: 24,
+        targets: [{ expr: `till_device_up{${F}}`, legend: '{{till}} {{device}}' }],
+        mappings: upDown,
+        thresholds: [
+          [null, 'red'],
+          [1, 'green'],
+        ],
+      }),
+      timeseries({
+        title: 'OFD unsent documents',
+        targets: [{ expr: `till_fiscal_ofd_unsent_documents{${F}}`, legend: '{{till}} {{device}}' }],
+      }),
+      timeseries({
+        title: 'Host clock offset from NTP',
+        unit: 's',
+        targets: [{ expr: `till_clock_offset_seconds{${F}}`, legend: '{{till}}' }],
+      }),
+      table({
+        title: 'Firing alerts',
+        targets: [{ expr: `ALERTS{alertstate="firing", ${F}}` }],
+        transformations: [
+          tableColumns(['alertname', 'severity', 'till', 'device', 'chain', 'region', 'store']),
+        ],
+        overrides: linkOverrides,
+      }),
+    ],
+  });
+}

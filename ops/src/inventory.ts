@@ -1,0 +1,301 @@
+// The fleet inventory: chain → region → store → till → devices, in one YAML file.
+// It is the single source for Prometheus file_sd targets (so every series carries chain, region,
+// store and till labels) and, later, for per-store agent configs with external labels.
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/** Device kinds, the same vocabulary as the `kind` label in docs/metrics.md. */
+export const DEVICE_KINDS = [
+  'fiscal',
+  'scanner',
+  'printer',
+  'scales',
+  'pinpad',
+  'drawer',
+  'utm',
+  'marking',
+  'other',
+] as const;
+
+// Ids become label values and, for stores, file names of generated agent configs: keep them to
+// characters that are safe in both and survive a round trip through a URL.
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const id = z
+  .string({ error: 'expected a string' })
+  .regex(ID_RE, { error: "expected an id of letters, digits, '.', '_' or '-'" });
+
+// host:port where host is a name, an IPv4 address or a bracketed IPv6 address; Prometheus
+// accepts nothing else as a target address (no scheme, no path).
+const HOST_PORT_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+const hostPort = z.string({ error: 'expected host:port' }).refine(
+  (s) => {
+    const m = HOST_PORT_RE.exec(s);
+    const port = Number(m?.[1]);
+    return m !== null && port >= 1 && port <= 65535;
+  },
+  { error: 'expected host:port' },
+);
+
+const HIERARCHY_LABELS = ['chain', 'region', 'store', 'till'];
+const labelValues = z.record(
+  z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: 'expected a Prometheus label name' })
+    .refine((k) => !k.startsWith('__'), { error: "label names starting with '__' are reserved" })
+    .refine((k) => !HIERARCHY_LABELS.includes(k), {
+      error: 'chain, region, store and till labels come from the hierarchy',
+    }),
+  z.string({ error: 'expected a string' }),
+  // Only the type error is ours; key errors keep the key schema's own message (see issueText).
+  { error: (iss) => (iss.code === 'invalid_type' ? 'expected a map of label names to strings' : undefined) },
+);
+
+const deviceSchema = z.strictObject(
+  {
+    /** The exporter's device name: becomes the `device` label. */
+    name: id,
+    kind: z.enum(DEVICE_KINDS, { error: `expected one of ${DEVICE_KINDS.join(', ')}` }),
+    /** Driver the exporter uses for the device (`shtrih`, `atol`, `utm`, `marking`, `usb`, ...). */
+    driver: z.string().optional(),
+    model: z.string().optional(),
+    /** USB vendor:product id, for peripherals the exporter finds by enumeration. */
+    usb: z
+      .string()
+      .regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, { error: 'expected a USB id like 0c2e:0b61 (lower-case hex)' })
+      .optional(),
+    /** Where the device answers (TCP host:port or URL), when it is not local to the exporter. */
+    endpoint: z.string().optional(),
+  },
+  { error: 'expected a device map' },
+);
+
+const tillSchema = z.strictObject(
+  {
+    id,
+    /** Where Prometheus scrapes the till's exporter. */
+    address: hostPort,
+    /** Only when the exporter does not serve /metrics (e.g. the fleet simulator's per-till paths). */
+    metricsPath: z.string().startsWith('/', { error: "expected a path starting with '/'" }).optional(),
+    /** Extra target labels for this till only. */
+    labels: labelValues.optional(),
+    devices: z.array(deviceSchema, { error: 'expected a list of devices' }).default([]),
+  },
+  { error: 'expected a till map' },
+);
+
+const storeSchema = z.strictObject(
+  {
+    id,
+    name: z.string().optional(),
+    /** Extra target labels for every till of the store (e.g. a city or a format). */
+    labels: labelValues.optional(),
+    tills: z
+      .array(tillSchema, { error: 'expected a list of tills' })
+      .min(1, { error: 'expected at least one till' }),
+  },
+  { error: 'expected a store map' },
+);
+
+const regionSchema = z.strictObject(
+  {
+    id,
+    name: z.string().optional(),
+    stores: z
+      .array(storeSchema, { error: 'expected a list of stores' })
+      .min(1, { error: 'expected at least one store' }),
+  },
+  { error: 'expected a region map' },
+);
+
+const chainSchema = z.strictObject(
+  {
+    id,
+    name: z.string().optional(),
+    regions: z
+      .array(regionSchema, { error: 'expected a list of regions' })
+      .min(1, { error: 'expected at least one region' }),
+  },
+  { error: 'expected a chain map' },
+);
+
+export const inventorySchema = z.strictObject(
+  {
+    chains: z
+      .array(chainSchema, { error: 'expected a list of chains' })
+      .min(1, { error: 'expected at least one chain' }),
+  },
+  { error: 'expected a map with a chains key' },
+);
+
+export type Inventory = z.infer<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;
+export type Chain = Inventory['chains'][number];
+export type Region = Chain['regions'][number];
+export type Store = Region['stores'][number];
+export type Till = Store['tills'][number];
+export type Device = Till['devices'][number];
+
+/** Bad inventory: every problem found, each as `file: key.path: reason`. */
+export class InventoryError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    this.name = 'InventoryError';
+  }
+}
+
+/** `chains[0].regions[1].tills[0].address`, the way a reader finds the key in the YAML. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  // zod reports unknown keys on the parent object; naming the key itself is what helps a reader.
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n');
+  }
+  if (issue.code === 'invalid_key') {
+    return issue.issues.map((i) => `${formatPath(issue.path)}: ${i.message}`).join('\n');
+  }
+  // A missing key is reported as a type error on `undefined`; "required" says what to do.
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `${formatPath(issue.path)}: required`;
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+/** Cross-entry rules zod cannot express per object: ids and scrape targets must be unique. */
+function uniquenessProblems(inv: Inventory): string[] {
+  const problems: string[] = [];
+  const seen = {
+    chain: new Map<string, string>(),
+    store: new Map<string, string>(),
+    till: new Map<string, string>(),
+    target: new Map<string, string>(),
+  };
+  const check = (kind: keyof typeof seen, key: string, path: string, what: string): void => {
+    const first = seen[kind].get(key);
+    if (first !== undefined) problems.push(`${path}: duplicate ${what} "${key}" (first at ${first})`);
+    else seen[kind].set(key, path);
+  };
+  inv.chains.forEach((chain, c) => {
+    check('chain', chain.id, `chains[${c}].id`, 'chain id');
+    const regions = new Map<string, string>();
+    chain.regions.forEach((region, r) => {
+      const path = `chains[${c}].regions[${r}].id`;
+      const first = regions.get(region.id);
+      if (first !== undefined)
+        problems.push(`${path}: duplicate region id "${region.id}" (first at ${first})`);
+      else regions.set(region.id, path);
+      region.stores.forEach((store, s) => {
+        const sp = `chains[${c}].regions[${r}].stores[${s}]`;
+        // Store ids are global so that a store label (and an agent config file name) means one place.
+        check('store', store.id, `${sp}.id`, 'store id');
+        store.tills.forEach((till, t) => {
+          const tp = `${sp}.tills[${t}]`;
+          check('till', till.id, `${tp}.id`, 'till id');
+          check(
+            'target',
+            `${till.address}${till.metricsPath ?? '/metrics'}`,
+            `${tp}.address`,
+            'scrape target',
+          );
+          const devices = new Map<string, number>();
+          till.devices.forEach((d, i) => {
+            const prev = devices.get(d.name);
+            if (prev !== undefined)
+              problems.push(
+                `${tp}.devices[${i}].name: duplicate device name "${d.name}" (first at devices[${prev}])`,
+              );
+            else devices.set(d.name, i);
+          });
+        });
+      });
+    });
+  });
+  return problems;
+}
+
+/** Validates an already-parsed document. `file` only names the source in errors. */
+export function validateInventory(data: unknown, file = '<inventory>'): Inventory {
+  // reportInput tells a missing key (input undefined) from a wrong value.
+  const parsed = inventorySchema.safeParse(data, { reportInput: true });
+  if (!parsed.success)
+    throw new InventoryError(
+      file,
+      parsed.error.issues.flatMap((i) => issueText(i).split('\n')),
+    );
+  const problems = uniquenessProblems(parsed.data);
+  if (problems.length > 0) throw new InventoryError(file, problems);
+  return parsed.data;
+}
+
+export function parseInventory(text: string, file = '<inventory>'): Inventory {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new InventoryError(
+      file,
+      doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        const where = at ? `line ${at.line}, column ${at.col}` : '(root)';
+        return `${where}: YAML syntax: ${e.message.split(' at line')[0]?.split('\n')[0] ?? e.code}`;
+      }),
+    );
+  }
+  return validateInventory(doc.toJS(), file);
+}
+
+export function loadInventory(file: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InventoryError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseInventory(text, file);
+}
+
+/** One till with where it is: what a file_sd group, an agent config or a simulator needs. */
+export interface TillEntry {
+  chain: Chain;
+  region: Region;
+  store: Store;
+  till: Till;
+  /** Target labels for the till: chain, region, store, till plus any extra store/till labels. */
+  labels: Record<string, string>;
+}
+
+/** The hierarchy labels every series of the till carries (docs/metrics.md, "Labels"). */
+export function tillLabels(chain: Chain, region: Region, store: Store, till: Till): Record<string, string> {
+  // Extra labels first so they can never overwrite the hierarchy.
+  return {
+    ...store.labels,
+    ...till.labels,
+    chain: chain.id,
+    region: region.id,
+    store: store.id,
+    till: till.id,
+  };
+}
+
+/** Every till, in file order. */
+export function* iterateTills(inv: Inventory): Generator<TillEntry> {
+  for (const chain of inv.chains)
+    for (const region of chain.regions)
+      for (const store of region.stores)
+        for (const till of store.tills)
+          yield { chain, region, store, till, labels: tillLabels(chain, region, store, till) };
+}
+
+/** Every store with its place, in file order: the unit a per-store agent config is generated for. */
+export function* iterateStores(inv: Inventory): Generator<{ chain: Chain; region: Region; store: Store }> {
+  for (const chain of inv.chains)
+    for (const region of chain.regions) for (const store of region.stores) yield { chain, region, store };
+}
