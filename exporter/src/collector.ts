@@ -3,6 +3,7 @@
 // and the import list in src/collectors/index.ts, nothing else.
 import type { z } from 'zod';
 import type { Logger } from 'pino';
+import type { PowerShellRunner, SerialPortLister, SystemInfoSource } from './host.js';
 
 export type Labels = Record<string, string>;
 
@@ -62,6 +63,18 @@ export interface CollectorEnv {
   logger: Logger;
   /** Directory of the config file, to resolve relative paths against. */
   configDir: string;
+  /** Wall clock in milliseconds (default Date.now); the same function CollectContext.now carries. */
+  now?: () => number;
+  /** Root under which /sys is read (default "/"); tests point it at a fake sysfs tree. */
+  sysfsRoot?: string;
+  /** procfs mount (default "/proc"); tests point it at a fake tree. */
+  procRoot?: string;
+  /** Runs PowerShell on Windows; tests replay recorded output. */
+  powershell?: PowerShellRunner;
+  /** Lists serial ports without opening them (default SerialPort.list()). */
+  serialPorts?: SerialPortLister;
+  /** Source of CPU/memory/filesystem/temperature figures (default systeminformation). */
+  systemInfo?: SystemInfoSource;
 }
 
 export interface CollectorDefinition<S extends z.ZodType = z.ZodType> {

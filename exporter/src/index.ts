@@ -1,0 +1,18 @@
+// Public API: the CLI, the fleet simulator and the tests build exporters through these.
+import './collectors/index.js';
+
+export { createExporter, type Exporter, type ExporterOptions, type Snapshot } from './exporter.js';
+export {
+  loadConfig,
+  parseConfig,
+  parseConfigText,
+  resolveCollectors,
+  ConfigError,
+  type ExporterConfig,
+} from './config.js';
+export { startWebServer, loadWebConfig, parseListenAddress, type WebConfig, type WebServer } from './web.js';
+export { registerCollector, registeredCollectors } from './collector.js';
+export type * from './collector.js';
+export type * from './host.js';
+export { VERSION } from './version.js';
+export const DEFAULT_LISTEN_ADDRESS = ':9835';
