@@ -50,6 +50,11 @@ export abstract class Emulator<S extends object> {
     return this.faults.add(fault);
   }
 
+  /** Typed convenience for tests. */
+  fault(f: Fault): void {
+    this.faults.add(f);
+  }
+
   clearFaults(): void {
     this.faults.clear();
   }

@@ -18,7 +18,7 @@ export type FaultType = (typeof FAULT_TYPES)[number];
 
 export const faultSchema = z.strictObject({
   type: z.enum(FAULT_TYPES),
-  /** Only exchanges for this command / task / path; all when absent. */
+  /** Only exchanges for this command / task / path (a trailing * matches a prefix); all when absent. */
   command: z.string().min(1).optional(),
   /** Device error code for error_byte. */
   code: z.number().int().min(0).max(0xffff).optional(),
@@ -60,9 +60,12 @@ export class FaultSet {
 
   /** The first fault for this command, counting one use of it; `peek` does not count. */
   take(command: string, peek = false): Fault | undefined {
-    const i = this.faults.findIndex(
-      (f) => f.command === undefined || f.command.toLowerCase() === command.toLowerCase(),
-    );
+    const c = command.toLowerCase();
+    const i = this.faults.findIndex((f) => {
+      if (f.command === undefined) return true;
+      const want = f.command.toLowerCase();
+      return want.endsWith('*') ? c.startsWith(want.slice(0, -1)) : c === want;
+    });
     const f = this.faults[i];
     if (!f) return undefined;
     if (!peek && f.times !== undefined) {

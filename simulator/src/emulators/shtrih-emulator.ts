@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { ACK, ENQ, FrameParser, NAK, STX, encodeFrame } from '@tillwatch/exporter/drivers/shtrih/codec';
 import { encodeCp1251, epochToWallClock } from '@tillwatch/exporter/drivers/shtrih/commands';
 import { Emulator } from './emulator.js';
-import { FaultSet, prng, type Fault } from './faults.js';
+import { FaultSet, prng } from './faults.js';
 import { defaultFiscalState, fiscalStateSchema, shiftExpired, type FiscalState } from './fiscal-state.js';
 
 export interface ShtrihEmulatorOptions {
@@ -315,10 +315,5 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
       }
     }
     return err(ERR_UNKNOWN_COMMAND);
-  }
-
-  /** Injects a fault (see faults.ts); typed convenience for tests. */
-  fault(f: Fault): void {
-    this.addFault(f);
   }
 }
