@@ -37,7 +37,14 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     if (storage.schema) await sql`create schema if not exists ${sql.id(storage.schema)}`.execute(db);
   }
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Kysely looks for its bookkeeping tables across all schemas; name ours so several bridges
+  // (or test runs) in separate schemas of one database do not see each other's.
+  const schema = storage.driver === 'postgres' ? (storage.schema ?? 'public') : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

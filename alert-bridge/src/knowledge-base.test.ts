@@ -1,0 +1,76 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { KnowledgeBase } from './knowledge-base.js';
+import { CARDS_DIR } from './testdata/helpers.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const rulesDir = join(repo, 'rules');
+const kbDir = join(repo, 'alert-bridge', 'knowledge-base');
+
+interface RuleFile {
+  groups?: { rules?: { alert?: string; labels?: Record<string, string> }[] }[];
+}
+
+function alertsOfRules(): { file: string; alert: string; incidentClass: string | undefined }[] {
+  if (!existsSync(rulesDir)) return [];
+  const out = [];
+  for (const f of readdirSync(rulesDir).filter((x) => /\.ya?ml$/.test(x) && !/test/.test(x))) {
+    const doc = parse(readFileSync(join(rulesDir, f), 'utf8')) as RuleFile | null;
+    for (const g of doc?.groups ?? []) {
+      for (const r of g.rules ?? [])
+        if (r.alert) out.push({ file: f, alert: r.alert, incidentClass: r.labels?.incident_class });
+    }
+  }
+  return out;
+}
+
+describe('knowledge base', () => {
+  it('loads cards by incident class in both locales', () => {
+    const kb = KnowledgeBase.load(CARDS_DIR);
+    expect(kb.classes().sort()).toEqual([
+      'fiscal.paper_out',
+      'hardware.scanner_down',
+      'network.store_offline',
+    ]);
+    expect(kb.recommend('fiscal.paper_out', 'ru')?.title).toBe('Закончилась чековая лента');
+    expect(kb.recommend('fiscal.paper_out', 'en')).toMatchObject({
+      title: 'Receipt paper out',
+      priority: 'P2',
+      team: 'hardware',
+      expected_minutes: 10,
+    });
+    expect(kb.recommend('nope', 'en')).toBeNull();
+  });
+
+  it('rejects a bad card naming the file and key', () => {
+    const dir = fileURLToPath(new URL('./testdata/bad-cards', import.meta.url));
+    expect(() => KnowledgeBase.load(dir)).toThrow(`${join(dir, 'bad.yml')}: priority: Invalid option`);
+  });
+
+  it('the shipped knowledge base loads', () => {
+    if (!existsSync(kbDir)) return;
+    expect(() => KnowledgeBase.load(kbDir)).not.toThrow();
+  });
+
+  const alerts = alertsOfRules();
+  it.skipIf(alerts.length === 0)('every alert of rules/ carries an incident_class that has a card', () => {
+    expect(
+      existsSync(kbDir),
+      `rules/ has ${alerts.length} alerts but alert-bridge/knowledge-base/ does not exist`,
+    ).toBe(true);
+    const kb = KnowledgeBase.load(kbDir);
+    const missing = alerts.filter((a) => !a.incidentClass || !kb.get(a.incidentClass));
+    expect(
+      missing.map((m) => `${m.file}: ${m.alert} (${m.incidentClass ?? 'no incident_class label'})`),
+    ).toEqual([]);
+  });
+  it.skipIf(alerts.length > 0)(
+    'rules/ has at least one alert (skipped: rules/ holds no alert rules yet)',
+    () => {
+      expect(alerts.length).toBeGreaterThan(0);
+    },
+  );
+});
