@@ -9,7 +9,7 @@ import { durationMs } from './lib/duration.js';
 
 const label = (what: string) =>
   z
-    .string({ error: `expected the ${what} as a string` })
+    .string({ error: (iss) => (iss.input === undefined ? 'required' : `expected the ${what} as a string`) })
     .min(1, { error: 'must not be empty' })
     .regex(/^[^\s"\\{}]+$/, { error: 'must not contain spaces, quotes, braces or backslashes' });
 
@@ -145,6 +145,14 @@ export function parseConfig(raw: unknown, source = '<inline>', dir = process.cwd
   return { source, dir, identity: identity.data, switches, sections };
 }
 
+export function yamlErrorMessage(e: {
+  message: string;
+  linePos?: [{ line: number; col: number }, ...unknown[]];
+}): string {
+  const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+  return `YAML syntax error${where}: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`;
+}
+
 /** Reads and validates a config file. Throws ConfigError naming the file, key and reason. */
 export function loadConfig(file: string): ExporterConfig {
   const path = resolve(file);
@@ -158,15 +166,10 @@ export function loadConfig(file: string): ExporterConfig {
 }
 
 export function parseConfigText(text: string, source: string, dir: string): ExporterConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map(
-        (e) => `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`,
-      ),
-    );
-  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // Later YAML errors are usually echoes of the first; one precise line is what helps.
+  const first = doc.errors[0];
+  if (first) throw new ConfigError(source, [yamlErrorMessage(first)]);
   return parseConfig(doc.toJS(), source, dir);
 }
 

@@ -16,7 +16,7 @@ import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatIssues, parseParams } from './config.js';
+import { ConfigError, formatIssues, parseParams, yamlErrorMessage } from './config.js';
 import type { Exporter } from './exporter.js';
 
 const webConfigSchema = z.strictObject({
@@ -70,15 +70,9 @@ export function loadWebConfig(file: string): WebConfig {
   } catch (err) {
     throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map(
-        (e) => `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`,
-      ),
-    );
-  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  const first = doc.errors[0];
+  if (first) throw new ConfigError(file, [yamlErrorMessage(first)]);
   const parsed = webConfigSchema.safeParse(doc.toJS() ?? {}, parseParams);
   if (!parsed.success) throw new ConfigError(file, formatIssues(parsed.error.issues));
   const c = parsed.data;

@@ -13,8 +13,14 @@ import {
   type SerialPortInfo,
 } from '../host.js';
 
+// Unquoted in YAML, "0519" is the number 519 and "05e0" is 5: ask for quotes rather than guess.
 const hex4 = z
-  .string()
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? 'quote the id, e.g. "0519": unquoted YAML reads it as a number'
+        : 'expected 4 hex digits such as "0c2e"',
+  })
   .regex(/^[0-9a-fA-F]{4}$/, { error: 'expected 4 hex digits such as "0c2e"' })
   .transform((s) => s.toLowerCase());
 
