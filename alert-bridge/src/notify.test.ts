@@ -1,0 +1,153 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTelegramEmulator } from './testdata/telegram-emulator.js';
+import { alert, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
+
+interface Mail {
+  from: string;
+  to: string[];
+  data: string;
+}
+
+async function startSmtp() {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, cb) {
+      let data = '';
+      stream.on('data', (c: Buffer) => (data += c.toString('utf8')));
+      stream.on('end', () => {
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data,
+        });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = ((server as unknown as { server: import('node:net').Server }).server.address() as AddressInfo)
+    .port;
+  return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+// Just enough MIME decoding (encoded-word subjects, quoted-printable bodies) to read what nodemailer sent.
+function decodeMime(s: string): string {
+  return s
+    .replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) => qp(q.replace(/_/g, ' ')))
+    .replace(/=\?UTF-8\?B\?(.*?)\?=/gi, (_m, b: string) => Buffer.from(b, 'base64').toString('utf8'))
+    .replace(/\r?\n\s+/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => qp(l))
+    .join('\n')
+    .replace(/=\n/g, '');
+}
+
+function qp(s: string): string {
+  return Buffer.from(
+    s.replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+describe('notifications', () => {
+  let tg: Awaited<ReturnType<typeof startTelegramEmulator>>;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let ctx: Awaited<ReturnType<typeof startBridge>>;
+  beforeAll(async () => {
+    tg = await startTelegramEmulator('123:ABC');
+    smtp = await startSmtp();
+    ctx = await startBridge('sqlite', {
+      locale: 'en',
+      public_url: 'http://bridge.example',
+      telegram: { bot_token: '123:ABC', base_url: tg.url },
+      email: {
+        from: 'tillwatch@example.com',
+        smtp: { host: '127.0.0.1', port: smtp.port, ignore_tls: true },
+      },
+      teams: {
+        hardware: { telegram: [{ chat_id: -100200 }], email: [{ to: ['hw@example.com'] }] },
+        network: { telegram: [{ chat_id: -100300 }] },
+      },
+      notifications: { batch_wait: '200ms', min_interval: '300ms', max_items: 5 },
+      forwarding: { poll_interval: '50ms', retry_base: '100ms' },
+    });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await tg?.close();
+    await smtp?.close();
+  });
+
+  it('sends a concise HTML message to the team chat and an e-mail, and again on resolve', async () => {
+    await postWebhook(ctx.bridge.url, payload([paperOut('t7', 'n1')]));
+    const msg = await waitFor(
+      () => tg.messages.find((m) => m.chat_id === '-100200' && m.text.includes('t7')),
+      'telegram message',
+    );
+    expect(msg.parse_mode).toBe('HTML');
+    expect(msg.text).toContain('<b>New ticket: [P2] Receipt paper out</b>');
+    expect(msg.text).toContain('c1 / r1 / n1 / t7 / kkt');
+    expect(msg.text).toContain('1. Ask the cashier to load a new roll');
+    expect(msg.text).toMatch(/<a href="http:\/\/bridge\.example\/ui\/tickets\/\d+">#\d+<\/a>/);
+    const mail = await waitFor(() => smtp.mails.find((m) => m.data.includes('t7')), 'e-mail');
+    expect(mail.to).toEqual(['hw@example.com']);
+    const decoded = decodeMime(mail.data);
+    expect(decoded).toContain('[TillWatch P2] New ticket: Receipt paper out');
+    expect(decoded).toContain('1. Ask the cashier to load a new roll');
+
+    await postWebhook(ctx.bridge.url, payload([paperOut('t7', 'n1', { status: 'resolved' })]));
+    const done = await waitFor(
+      () => tg.messages.find((m) => m.text.includes('Ticket resolved') && m.text.includes('t7')),
+      'resolved message',
+    );
+    expect(done.text).toContain('self-resolved');
+  });
+
+  it('batches a chain-wide outage into a few messages instead of flooding the chat', async () => {
+    const before = tg.messages.filter((m) => m.chat_id === '-100300').length;
+    const stores = Array.from({ length: 40 }, (_, i) => `chain-${i}`);
+    // Alertmanager sends one notification per store group at about the same time.
+    await Promise.all(
+      stores.map((s) =>
+        postWebhook(
+          ctx.bridge.url,
+          payload([
+            alert({
+              alertname: 'StoreDown',
+              incident_class: 'network.store_offline',
+              store: s,
+              severity: 'critical',
+            }),
+          ]),
+        ),
+      ),
+    );
+    await waitFor(async () => {
+      const pending = await ctx.bridge.store.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .execute();
+      return pending.length === 0;
+    }, 'outbox drained');
+    const sent = tg.messages.filter((m) => m.chat_id === '-100300').slice(before);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.length).toBeLessThanOrEqual(4);
+    expect(sent.some((m) => /and \d+ more tickets/.test(m.text))).toBe(true);
+  });
+
+  it('honours Telegram flood control (429 retry_after) and still delivers', async () => {
+    tg.state.tooMany = 1;
+    await postWebhook(ctx.bridge.url, payload([paperOut('t8', 'n2')]));
+    await waitFor(() => tg.messages.find((m) => m.text.includes('n2 / t8')), 'message after 429');
+    const text = await (await fetch(`${ctx.bridge.url}/metrics`)).text();
+    expect(text).toMatch(
+      /tillwatch_bridge_deliveries_total\{kind="telegram",target="telegram:-100200",result="retry"\} 1/,
+    );
+  });
+});
