@@ -2,32 +2,20 @@
 // question, the recorded name is used instead (cheaper at 100,000 tills); see dashboards/README.md.
 import { F } from './builder.js';
 
-const BY_TILL = 'chain, region, store, till';
-
-/**
- * One series (value 1) per till that cannot sell right now: the fiscal registrar is absent or not
- * answering, its shift is over 24 h, it has no paper, or its FN has expired (docs: shared domain facts).
- */
-export const cannotSellByTill = `count by (${BY_TILL}) (
-    (till_device_up{kind="fiscal", ${F}} == 0)
-  or (till_fiscal_shift_expired{${F}} == 1)
-  or (till_fiscal_paper_present{${F}} == 0)
-  or (till_fiscal_fn_expiry_timestamp_seconds{${F}} < time())
-)`;
-
-/** Tills with some configured device down that can still sell. */
-export const degradedByTill = `count by (${BY_TILL}) (till_device_up{${F}} == 0) unless on (${BY_TILL}) ${cannotSellByTill}`;
+export { FS } from './builder.js';
 
 export const exporterDown = `up{till!="", ${F}} == 0`;
 
-export const tillStates: Array<{ legend: string; expr: string }> = [
-  { legend: 'cannot sell', expr: `count(${cannotSellByTill}) or vector(0)` },
-  { legend: 'degraded', expr: `count(${degradedByTill}) or vector(0)` },
-  { legend: 'exporter down', expr: `count(${exporterDown}) or vector(0)` },
-  {
-    legend: 'ok',
-    expr: `count(up{till!="", ${F}} == 1 unless on (${BY_TILL}) (${cannotSellByTill} or ${degradedByTill})) or vector(0)`,
-  },
+/**
+ * Tills per health state, from the recording rule till:health:state (rules/recording.yml:
+ * 0 ok, 1 warning alert firing, 2 critical alert firing, 3 unreachable), so the wall counts
+ * exactly what the NOC is alerted about.
+ */
+export const tillStates: Array<{ legend: string; color: string; expr: string }> = [
+  { legend: 'ok', color: 'green', expr: `count(till:health:state{${F}} == 0) or vector(0)` },
+  { legend: 'warning', color: 'yellow', expr: `count(till:health:state{${F}} == 1) or vector(0)` },
+  { legend: 'critical', color: 'red', expr: `count(till:health:state{${F}} == 2) or vector(0)` },
+  { legend: 'unreachable', color: 'purple', expr: `count(till:health:state{${F}} == 3) or vector(0)` },
 ];
 
 export const daysLeft = (metric: string, extra = ''): string => `(${metric}{${F}${extra}} - time()) / 86400`;

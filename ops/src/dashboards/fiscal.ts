@@ -10,7 +10,6 @@ import {
   tableColumns,
   timeseries,
 } from './builder.js';
-import { ageSeconds, daysLeft } from './exprs.js';
 
 const DAY = 86400;
 const WEEK = 7 * DAY;
@@ -28,7 +27,8 @@ function bucketTable(title: string, description: string, value: string, buckets:
     let e = `(${value})`;
     if (b.from !== null) e = `(${e} >= ${b.from})`;
     if (b.to !== null) e = `(${e} < ${b.to})`;
-    return { expr: `count by (region) ${e}` };
+    // The zero branch lists every region in every column, so an empty cell never hides a region.
+    return { expr: `count by (region) ${e} or (count by (region) (${value}) * 0)` };
   });
   const rename: Record<string, string> = {};
   buckets.forEach((b, i) => (rename[`Value #${String.fromCharCode(65 + i)}`] = b.name));
@@ -48,12 +48,12 @@ function bucketTable(title: string, description: string, value: string, buckets:
 }
 
 export function fiscalDashboard(): Json {
-  const fnLeft = `till_fiscal_fn_expiry_timestamp_seconds{${F}} - time()`;
+  const fnLeft = `till:fiscal_fn_time_left:seconds{${F}}`;
   const weeks: Bucket[] = [
     { name: 'expired', from: null, to: 0 },
     ...Array.from({ length: 8 }, (_, i) => ({ name: `week ${i + 1}`, from: i * WEEK, to: (i + 1) * WEEK })),
   ];
-  const ofdAge = ageSeconds('till_fiscal_ofd_oldest_unsent_timestamp_seconds');
+  const ofdAge = `till:fiscal_ofd_backlog_age:seconds{${F}}`;
   const ages: Bucket[] = [
     { name: '< 1 day', from: null, to: DAY },
     { name: '1-3 days', from: DAY, to: 3 * DAY },
@@ -73,7 +73,7 @@ export function fiscalDashboard(): Json {
     panels: [
       stat({
         title: 'FN expired',
-        targets: [{ expr: `count(till_fiscal_fn_expiry_timestamp_seconds{${F}} < time()) or vector(0)` }],
+        targets: [{ expr: `count(${fnLeft} < 0) or vector(0)` }],
         thresholds: [
           [null, 'green'],
           [1, 'red'],
@@ -137,7 +137,7 @@ export function fiscalDashboard(): Json {
         w: 12,
         targets: [
           {
-            expr: `sort(${daysLeft('till_fiscal_fn_expiry_timestamp_seconds')} < 60)`,
+            expr: `sort(${fnLeft} / 86400 < 60)`,
           },
         ],
         transformations: [
@@ -158,6 +158,24 @@ export function fiscalDashboard(): Json {
         overrides: [
           ...linkOverrides,
           { matcher: { id: 'byName', options: 'age' }, properties: [{ id: 'unit', value: 's' }] },
+        ],
+      }),
+      table({
+        title: 'FN memory full within 60 days (at the one-day trend)',
+        w: 12,
+        targets: [{ expr: `sort(till:fiscal_fn_documents_remaining:days_left{${F}} < 60)` }],
+        transformations: [
+          tableColumns(['chain', 'region', 'store', 'till', 'device', 'Value'], { Value: 'days left' }),
+        ],
+        overrides: [
+          ...linkOverrides,
+          { matcher: { id: 'byName', options: 'days left' }, properties: [{ id: 'decimals', value: 0 }] },
+        ],
+      }),
+      timeseries({
+        title: 'FN documents remaining (lowest 10)',
+        targets: [
+          { expr: `bottomk(10, till_fiscal_fn_documents_remaining{${F}})`, legend: '{{store}} {{till}}' },
         ],
       }),
       timeseries({

@@ -11,7 +11,7 @@ import {
   tableColumns,
   timeseries,
 } from './builder.js';
-import { ageSeconds, daysLeft } from './exprs.js';
+import { ageSeconds } from './exprs.js';
 
 const warnAt = (yellow: number, red: number): Array<[number | null, string]> => [
   [null, 'green'],
@@ -20,8 +20,8 @@ const warnAt = (yellow: number, red: number): Array<[number | null, string]> => 
 ];
 
 export function integrationsDashboard(): Json {
-  const certDays = daysLeft('till_utm_certificate_expiry_timestamp_seconds');
-  const syncAge = ageSeconds('till_marking_last_sync_timestamp_seconds');
+  const certDays = `till:utm_certificate_time_left:seconds{${F}} / 86400`;
+  const syncAge = `till:marking_sync_age:seconds{${F}}`;
   return dashboard({
     uid: 'tillwatch-integrations',
     title: 'TillWatch / Integrations',
@@ -95,7 +95,10 @@ export function integrationsDashboard(): Json {
       timeseries({
         title: 'UTMs not answering, by region',
         targets: [
-          { expr: `count by (region) (till_device_up{kind="utm", ${F}} == 0)`, legend: '{{region}}' },
+          {
+            expr: `count by (region) (till_device_up{kind="utm", ${F}} == 0) or (count by (region) (till_device_up{kind="utm", ${F}}) * 0)`,
+            legend: '{{region}}',
+          },
         ],
       }),
 
@@ -111,10 +114,10 @@ export function integrationsDashboard(): Json {
         thresholds: warnAt(1, 1),
       }),
       stat({
-        title: 'Not synced for a day',
+        title: 'Not synced within the allowed age',
         description:
-          'The allowed sync age is not confirmed by the vendor; a day is what public templates warn at.',
-        targets: [{ expr: `count(${syncAge} > 86400) or vector(0)` }],
+          'The allowed sync age is not confirmed by the vendor: it is the rule parameter global:marking_sync_max_age:seconds (rules/recording.yml).',
+        targets: [{ expr: `count(${syncAge} > scalar(global:marking_sync_max_age:seconds)) or vector(0)` }],
         thresholds: warnAt(1, 1000000),
       }),
       barGauge({

@@ -1,23 +1,35 @@
 import type { Json } from './builder.js';
 import {
   F,
+  FS,
   barGauge,
   custom,
   dashboard,
   hierarchyVariables,
   linkOverrides,
+  merge,
   stat,
   table,
   tableColumns,
 } from './builder.js';
-import { cannotSellByTill, tillStates } from './exprs.js';
+import { tillStates } from './exprs.js';
 
 const red: Array<[number | null, string]> = [
   [null, 'green'],
   [1, 'red'],
 ];
 
+// Fleet-wide counters read the store/region recording rules (rules/recording.yml), not raw
+// per-device series: at 100,000 tills the wall refreshes every 30 s.
 export function nocDashboard(): Json {
+  const regionColumns: Array<[string, string]> = [
+    ['tills', `sum by (chain, region) (store:tills:count{${FS}})`],
+    ['tills unhealthy', `sum by (chain, region) (store:tills_unhealthy:count{${FS}})`],
+    ['tills critical', `sum by (chain, region) (store:tills_critical:count{${FS}})`],
+    ['stores unreachable', `sum by (chain, region) (store:tills_up:count{${FS}} == bool 0)`],
+  ];
+  const rename: Record<string, string> = {};
+  regionColumns.forEach(([name], i) => (rename[`Value #${String.fromCharCode(65 + i)}`] = name));
   return dashboard({
     uid: 'tillwatch-noc',
     title: 'TillWatch / NOC wall',
@@ -29,18 +41,18 @@ export function nocDashboard(): Json {
     panels: [
       stat({
         title: 'Tills',
-        targets: [{ expr: `count(up{till!="", ${F}}) or vector(0)` }],
+        targets: [{ expr: `sum(store:tills:count{${FS}}) or vector(0)` }],
         thresholds: [[null, 'blue']],
       }),
       stat({
         title: 'Tills that cannot sell',
-        description: 'Fiscal registrar absent or silent, shift over 24 h, no paper, or FN expired.',
-        targets: [{ expr: tillStates[0]!.expr }],
+        description: 'Tills with a critical alert firing: the alerts that mean sales stop now.',
+        targets: [{ expr: tillStates[2]!.expr }],
         thresholds: red,
       }),
       stat({
         title: 'Stores with a till that cannot sell',
-        targets: [{ expr: `count(count by (chain, region, store) (${cannotSellByTill})) or vector(0)` }],
+        targets: [{ expr: `count(store:tills_critical:count{${FS}} > 0) or vector(0)` }],
         thresholds: red,
       }),
       stat({
@@ -49,11 +61,11 @@ export function nocDashboard(): Json {
         thresholds: red,
       }),
       stat({
-        title: 'Exporters down',
-        targets: [{ expr: tillStates[2]!.expr }],
+        title: 'Tills unreachable',
+        targets: [{ expr: tillStates[3]!.expr }],
         thresholds: [
           [null, 'green'],
-          [1, 'orange'],
+          [1, 'purple'],
         ],
       }),
       stat({
@@ -84,14 +96,9 @@ export function nocDashboard(): Json {
         w: 8,
         h: 8,
         targets: tillStates.map((s) => ({ expr: s.expr, legend: s.legend })),
-        overrides: [
-          ['cannot sell', 'red'],
-          ['degraded', 'orange'],
-          ['exporter down', 'purple'],
-          ['ok', 'green'],
-        ].map(([name, color]) => ({
-          matcher: { id: 'byName', options: name },
-          properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }],
+        overrides: tillStates.map((s) => ({
+          matcher: { id: 'byName', options: s.legend },
+          properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: s.color } }],
         })),
       }),
       barGauge({
@@ -106,13 +113,20 @@ export function nocDashboard(): Json {
         ],
       }),
       table({
-        title: 'Tills that cannot sell',
-        targets: [{ expr: cannotSellByTill }],
-        transformations: [tableColumns(['chain', 'region', 'store', 'till'])],
+        title: 'Regions',
+        targets: regionColumns.map(([, expr]) => ({ expr })),
+        transformations: [merge, tableColumns(['chain', 'region', ...Object.keys(rename)], rename)],
+      }),
+      table({
+        title: 'Stores with a till that cannot sell',
+        w: 12,
+        targets: [{ expr: `sort_desc(store:tills_critical:count{${FS}} > 0)` }],
+        transformations: [tableColumns(['chain', 'region', 'store', 'Value'], { Value: 'tills critical' })],
         overrides: linkOverrides,
       }),
       table({
         title: 'Firing critical alerts',
+        w: 12,
         targets: [{ expr: `ALERTS{alertstate="firing", severity="critical", ${F}}` }],
         transformations: [tableColumns(['alertname', 'chain', 'region', 'store', 'till', 'device'])],
         overrides: linkOverrides,

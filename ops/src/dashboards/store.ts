@@ -11,15 +11,29 @@ import {
   tableColumns,
   timeseries,
 } from './builder.js';
-import { ageSeconds, cannotSellByTill, daysLeft } from './exprs.js';
+import { FS } from './exprs.js';
 
 const BY = 'chain, region, store, till';
 const upDown = [
   { type: 'value', options: { '0': { text: 'down', color: 'red' }, '1': { text: 'up', color: 'green' } } },
 ];
 
+// The values of till:health:state (rules/recording.yml).
+const health = [
+  {
+    type: 'value',
+    options: {
+      '0': { text: 'ok', color: 'green' },
+      '1': { text: 'warning', color: 'yellow' },
+      '2': { text: 'critical', color: 'red' },
+      '3': { text: 'unreachable', color: 'purple' },
+    },
+  },
+];
+
 export function storeDashboard(): Json {
   const columns: Array<[string, string]> = [
+    ['health', `max by (${BY}) (till:health:state{${F}})`],
     ['exporter', `max by (${BY}) (up{till!="", ${F}})`],
     [
       'devices down',
@@ -27,8 +41,8 @@ export function storeDashboard(): Json {
     ],
     ['paper', `min by (${BY}) (till_fiscal_paper_present{${F}})`],
     ['shift expired', `max by (${BY}) (till_fiscal_shift_expired{${F}})`],
-    ['FN days left', `min by (${BY}) (${daysLeft('till_fiscal_fn_expiry_timestamp_seconds')})`],
-    ['OFD backlog age', `max by (${BY}) (${ageSeconds('till_fiscal_ofd_oldest_unsent_timestamp_seconds')})`],
+    ['FN days left', `min by (${BY}) (till:fiscal_fn_time_left:seconds{${F}}) / 86400`],
+    ['OFD backlog age', `max by (${BY}) (till:fiscal_ofd_backlog_age:seconds{${F}})`],
   ];
   const rename: Record<string, string> = {};
   columns.forEach(([name], i) => (rename[`Value #${String.fromCharCode(65 + i)}`] = name));
@@ -45,15 +59,16 @@ export function storeDashboard(): Json {
       }),
       stat({
         title: 'Tills that cannot sell',
-        targets: [{ expr: `count(${cannotSellByTill}) or vector(0)` }],
+        description: 'Tills with a critical alert firing (rules/recording.yml store:tills_critical:count).',
+        targets: [{ expr: `sum(store:tills_critical:count{${FS}}) or vector(0)` }],
         thresholds: [
           [null, 'green'],
           [1, 'red'],
         ],
       }),
       stat({
-        title: 'Exporters down',
-        targets: [{ expr: `count(up{till!="", ${F}} == 0) or vector(0)` }],
+        title: 'Tills unreachable',
+        targets: [{ expr: `sum(store:tills_unreachable:count{${FS}}) or vector(0)` }],
         thresholds: [
           [null, 'green'],
           [1, 'orange'],
@@ -96,6 +111,7 @@ export function storeDashboard(): Json {
         overrides: [
           ...linkOverrides,
           { matcher: { id: 'byName', options: 'exporter' }, properties: [{ id: 'mappings', value: upDown }] },
+          { matcher: { id: 'byName', options: 'health' }, properties: [{ id: 'mappings', value: health }] },
           { matcher: { id: 'byName', options: 'FN days left' }, properties: [{ id: 'decimals', value: 0 }] },
           { matcher: { id: 'byName', options: 'OFD backlog age' }, properties: [{ id: 'unit', value: 's' }] },
         ],
