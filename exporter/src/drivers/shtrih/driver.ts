@@ -1,7 +1,7 @@
 // One poll of a Shtrih-M registrar: connect, run the status commands, disconnect.
 // The link is opened per poll and closed after it, so a registrar that accepts one client at a
 // time (or a serial port shared with the POS program) is held for as short a time as possible.
-import { DriverError, toDriverError } from '../errors.js';
+import { toDriverError } from '../errors.js';
 import type { FiscalDriver, FiscalPoll, FiscalSnapshot } from '../fiscal.js';
 import {
   CMD,
@@ -64,10 +64,8 @@ export class ShtrihDriver implements FiscalDriver {
   async poll(signal: AbortSignal, now: () => number): Promise<FiscalPoll> {
     const result: FiscalPoll = { up: false, snapshot: {}, errors: [], lastErrorCode: 0 };
     if (this.opts.address.transport === 'serial' && now() < this.busyUntil) {
-      // Still backing off from a busy port: do not touch it (the POS program holds it).
-      result.errors.push(
-        new DriverError('busy', `serial port ${this.opts.address.path} busy; retry after backoff`),
-      );
+      // Still backing off from a busy port: do not touch it (the POS program holds it). The error
+      // counter counts attempts, so nothing is counted until the next real attempt.
       return result;
     }
     let link: ByteLink;
