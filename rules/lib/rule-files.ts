@@ -1,0 +1,68 @@
+// Loads the rule files of this folder and the promtool test files under rules/tests/, so every
+// contract test walks the same list.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+export const RULES_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_DIR = join(RULES_DIR, '..');
+export const TESTS_DIR = join(RULES_DIR, 'tests');
+
+export interface Rule {
+  file: string;
+  group: string;
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+interface RuleFile {
+  groups: { name: string; rules: Omit<Rule, 'file' | 'group'>[] }[];
+}
+
+export function ruleFiles(): string[] {
+  return readdirSync(RULES_DIR)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => join(RULES_DIR, f));
+}
+
+export function testFiles(): string[] {
+  return readdirSync(TESTS_DIR)
+    .filter((f) => f.endsWith('.test.yml'))
+    .sort()
+    .map((f) => join(TESTS_DIR, f));
+}
+
+export function loadRules(): Rule[] {
+  const rules: Rule[] = [];
+  for (const file of ruleFiles()) {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as RuleFile;
+    for (const g of doc.groups) for (const r of g.rules) rules.push({ ...r, file, group: g.name });
+  }
+  return rules;
+}
+
+export const alerts = (): (Rule & { alert: string })[] =>
+  loadRules().filter((r): r is Rule & { alert: string } => typeof r.alert === 'string');
+export const records = (): (Rule & { record: string })[] =>
+  loadRules().filter((r): r is Rule & { record: string } => typeof r.record === 'string');
+
+export interface PromtoolTestFile {
+  rule_files: string[];
+  evaluation_interval?: string;
+  tests: {
+    name?: string;
+    interval?: string;
+    alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: unknown[] | null }[];
+    promql_expr_test?: { expr: string; eval_time: string }[];
+  }[];
+}
+
+export function loadTestFile(path: string): PromtoolTestFile {
+  return parseYaml(readFileSync(path, 'utf8')) as PromtoolTestFile;
+}
