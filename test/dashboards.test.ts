@@ -217,8 +217,18 @@ describe('dashboards', () => {
     );
   });
 
-  it('puts the hierarchy panel on the NOC wall', () => {
-    expect(panelsOf(dashboards.get('noc.json')!).map((p) => p.type)).toContain('tillwatch-hierarchy-panel');
+  it('puts the hierarchy panel on the NOC wall, with options the panel knows', () => {
+    const panel = panelsOf(dashboards.get('noc.json')!).find((p) => p.type === 'tillwatch-hierarchy-panel');
+    expect(panel).toBeDefined();
+    // Option names of the panel plugin being built beside this (grafana-plugin/src/types.ts).
+    const types = readFileSync(join(root, 'grafana-plugin/src/types.ts'), 'utf8');
+    const body = /interface HierarchyOptions \{([\s\S]*?)\n\}/.exec(types)?.[1] ?? '';
+    const known = [...body.matchAll(/^\s*([a-zA-Z]+)\??:/gm)].map((m) => m[1]);
+    expect(known).toContain('levels');
+    const options = panel!.options as Json;
+    expect(Object.keys(options).filter((k) => !known.includes(k))).toEqual([]);
+    // The alerts overlay is found by refId.
+    expect((panel!.targets as Json[]).map((t) => t.refId)).toContain(options.alertsRefId);
   });
 
   it('are provisioned into Grafana with the datasource uid they reference', () => {

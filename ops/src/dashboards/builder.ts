@@ -19,12 +19,14 @@ export interface Target {
   /** Instant query returning a table (for tables, stats by label, bar gauges). */
   instant?: boolean;
   table?: boolean;
+  /** Defaults to A, B, C... by position; set when a panel looks a query up by refId. */
+  refId?: string;
 }
 
 function target(t: Target, i: number): Json {
   return {
     datasource: DATASOURCE,
-    refId: String.fromCharCode(65 + i),
+    refId: t.refId ?? String.fromCharCode(65 + i),
     expr: t.expr,
     legendFormat: t.legend ?? '__auto',
     range: !t.instant,

@@ -85,11 +85,18 @@ export function nocDashboard(): Json {
           w: 16,
           h: 20,
           targets: [
-            { expr: `till_device_up{${F}}`, instant: true, table: true },
-            { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true },
+            { expr: `till_device_up{${F}}`, instant: true, table: true, refId: 'HEALTH' },
+            // The panel overlays alerts from the query with this refId (its `alertsRefId` option).
+            { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true, refId: 'ALERTS' },
           ],
         },
-        { levels: ['chain', 'region', 'store', 'till', 'device'] },
+        // Option names from grafana-plugin/src/types.ts (HierarchyOptions); the rest keep the panel's defaults.
+        {
+          levels: 'chain,region,store,till,device',
+          alertsRefId: 'ALERTS',
+          tillDashboardUrl:
+            '/d/tillwatch-till/till?var-chain=${chain}&var-region=${region}&var-store=${store}&var-till=${till}',
+        },
       ),
       barGauge({
         title: 'Tills by state',
