@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramEmulator } from './testdata/telegram-emulator.js';
@@ -30,8 +30,7 @@ async function startSmtp() {
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = ((server as unknown as { server: import('node:net').Server }).server.address() as AddressInfo)
-    .port;
+  const port = ((server as unknown as { server: NetServer }).server.address() as AddressInfo).port;
   return { port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 

@@ -8,7 +8,6 @@ import { DeliveryError, type OutgoingEvent, type Sender } from './delivery.js';
 import type { Metrics } from './metrics.js';
 
 type Row = Selectable<OutboxTable>;
-const LEASE_MS = 60_000;
 
 /**
  * Delivers outbox rows: at least once (a row is marked delivered only after the receiver said so),
@@ -35,6 +34,11 @@ export class Dispatcher {
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
+  }
+
+  // A claim outlives the longest delivery attempt; after a crash another pass (or replica) retakes it.
+  private leaseMs(): number {
+    return this.deps.config.forwarding.timeout + 5_000;
   }
 
   start(): void {
@@ -111,7 +115,7 @@ export class Dispatcher {
     for (const id of ids) {
       const r = await this.deps.store.db
         .updateTable('outbox')
-        .set({ lease_until: now + LEASE_MS, lease_owner: this.owner })
+        .set({ lease_until: now + this.leaseMs(), lease_owner: this.owner })
         .where('id', '=', id)
         .where('status', '=', 'pending')
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 
@@ -32,7 +33,7 @@ export async function startTelegramEmulator(token: string) {
     messages.push({ token: req.params.token, chat_id: String(b.chat_id), text: b.text, ...(b.parse_mode ? { parse_mode: b.parse_mode } : {}) });
     res.json({ ok: true, result: { message_id: messages.length, chat: { id: b.chat_id }, text: b.text } });
   });
-  const server = await new Promise<import('node:http').Server>((resolve) => {
+  const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   return {
