@@ -1,10 +1,10 @@
-// A small builder for Grafana dashboard JSON (schemaVersion 41, Grafana 12). Written by hand
+// A small builder for Grafana dashboard JSON (schemaVersion 42, Grafana 12.4). Written by hand
 // rather than with grafonnet/grok because the project is TypeScript end to end and the
 // dashboards need only a handful of panel types; the output is plain provisionable JSON.
 
 export const DATASOURCE = { type: 'prometheus', uid: 'tillwatch-prometheus' } as const;
 export const TAG = 'tillwatch';
-export const SCHEMA_VERSION = 41;
+export const SCHEMA_VERSION = 42;
 
 export type Json = Record<string, unknown>;
 
