@@ -114,10 +114,11 @@ function substitute(expr: string): string {
   );
 }
 
-/** Metric names a PromQL expression reads, or the syntax errors lezer found. */
-function analyse(expr: string): { metrics: string[]; errors: string[] } {
+/** Metric names a PromQL expression reads (with the labels it matches on), or the syntax errors lezer found. */
+function analyse(expr: string): { metrics: string[]; matchers: Array<[string, string]>; errors: string[] } {
   const tree = parser.parse(expr);
   const metrics: string[] = [];
+  const matchers: Array<[string, string]> = [];
   const errors: string[] = [];
   tree.iterate({
     enter: (n) => {
@@ -125,7 +126,15 @@ function analyse(expr: string): { metrics: string[]; errors: string[] } {
         errors.push(`syntax error at ${n.from}: "${expr.slice(Math.max(0, n.from - 20), n.to + 20)}"`);
       if (n.name === 'VectorSelector') {
         const id = n.node.getChild('Identifier');
-        if (id) metrics.push(expr.slice(id.from, id.to));
+        if (id) {
+          const metric = expr.slice(id.from, id.to);
+          metrics.push(metric);
+          const list = n.node.getChild('LabelMatchers');
+          for (const m of list?.getChildren('UnquotedLabelMatcher') ?? []) {
+            const label = m.getChild('LabelName');
+            if (label) matchers.push([metric, expr.slice(label.from, label.to)]);
+          }
+        }
       }
       if (n.name === 'UnquotedLabelMatcher') {
         const text = expr.slice(n.from, n.to);
@@ -134,7 +143,7 @@ function analyse(expr: string): { metrics: string[]; errors: string[] } {
       }
     },
   });
-  return { metrics, errors };
+  return { metrics, matchers, errors };
 }
 
 function recordingRules(): Set<string> {
@@ -271,12 +280,31 @@ describe('dashboards', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('every label a query matches a contract metric on is one that metric has', () => {
+    const doc = readMetricContract();
+    // Target labels from the inventory (file_sd) and Prometheus' own.
+    const everywhere = ['chain', 'region', 'store', 'till', 'job', 'instance'];
+    const wrong = queries.flatMap((q) =>
+      analyse(substitute(q.expr))
+        .matchers.filter(([metric, label]) => {
+          const entry = doc.get(metric);
+          return entry !== undefined && !entry.labels.includes(label) && !everywhere.includes(label);
+        })
+        .map(([metric, label]) => `${q.dashboard} ${q.where}: ${metric} has no label ${label}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
   it('the checker catches an unknown metric and a syntax error', () => {
     const contract = new Set(readMetricContract().keys());
     expect(analyse('sum(rate(till_made_up_total[5m]))').metrics.filter((m) => !known(m, contract))).toEqual([
       'till_made_up_total',
     ]);
     expect(analyse('sum(till_device_up').errors).not.toEqual([]);
+    expect(analyse('till_device_up{kind="utm", state="x"}').matchers).toEqual([
+      ['till_device_up', 'kind'],
+      ['till_device_up', 'state'],
+    ]);
     expect(() => substitute('up{x="$nope"}')).toThrow('unknown Grafana variable $nope');
   });
 });
