@@ -1,0 +1,575 @@
+import React, { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { css } from '@emotion/css';
+import { GrafanaTheme2 } from '@grafana/data';
+import { HierarchyOptions } from '../types';
+import { countsOf, findNode, HierarchyModel, labelsOf, pathOf, AlertInfo } from '../data/hierarchy';
+import { filterWeights } from '../data/filter';
+import { CELL, hitTest, Layout, layoutTreemap } from '../data/layout';
+import { renderLink } from '../data/links';
+import { State, STATE_LABELS, STATE_NAMES } from '../data/states';
+import { drawLayout, paletteOf } from './draw';
+
+const TOOLBAR = 30;
+const LEGEND = 24;
+const HEADER = 16;
+/** The accessible list names at most this many cells, worst first; a screen reader cannot use 100,000. */
+const A11Y_CAP = 200;
+
+export interface HierarchyViewProps {
+  model: HierarchyModel | undefined;
+  error?: string;
+  theme: GrafanaTheme2;
+  width: number;
+  height: number;
+  options: HierarchyOptions;
+  replaceVariables?: (s: string) => string;
+}
+
+interface Pointer {
+  /** The layout the index refers to: a new view or filter makes an old pointer meaningless. */
+  layout?: Layout;
+  index: number;
+  x: number;
+  y: number;
+  pinned: boolean;
+}
+
+function getStyles(theme: GrafanaTheme2) {
+  return {
+    root: css({ position: 'relative', display: 'flex', flexDirection: 'column', outline: 'none', fontSize: 12 }),
+    toolbar: css({
+      height: TOOLBAR,
+      display: 'flex',
+      alignItems: 'center',
+      gap: 8,
+      overflow: 'hidden',
+      whiteSpace: 'nowrap',
+    }),
+    crumbs: css({ flex: 1, overflow: 'hidden', textOverflow: 'ellipsis' }),
+    crumb: css({
+      background: 'none',
+      border: 'none',
+      color: theme.colors.text.link,
+      cursor: 'pointer',
+      padding: '0 2px',
+      fontSize: 13,
+    }),
+    current: css({ color: theme.colors.text.primary, fontWeight: theme.typography.fontWeightMedium, fontSize: 13 }),
+    input: css({
+      background: theme.components.input.background,
+      color: theme.colors.text.primary,
+      border: `1px solid ${theme.components.input.borderColor}`,
+      borderRadius: theme.shape.radius.default,
+      height: 24,
+      padding: '0 6px',
+      width: 160,
+    }),
+    legend: css({ height: LEGEND, display: 'flex', alignItems: 'center', gap: 14, overflow: 'hidden' }),
+    swatch: css({ display: 'inline-block', width: 10, height: 10, borderRadius: 2, marginRight: 4 }),
+    highlight: css({
+      position: 'absolute',
+      pointerEvents: 'none',
+      border: `2px solid ${theme.colors.text.maxContrast}`,
+      boxSizing: 'border-box',
+    }),
+    tooltip: css({
+      position: 'absolute',
+      zIndex: 10,
+      maxWidth: 360,
+      padding: theme.spacing(1),
+      background: theme.colors.background.elevated ?? theme.colors.background.primary,
+      border: `1px solid ${theme.colors.border.medium}`,
+      borderRadius: theme.shape.radius.default,
+      boxShadow: theme.shadows.z3,
+      color: theme.colors.text.primary,
+      a: { color: theme.colors.text.link, marginRight: 10 },
+    }),
+    offscreen: css({
+      position: 'absolute',
+      width: 1,
+      height: 1,
+      overflow: 'hidden',
+      clip: 'rect(0 0 0 0)',
+      whiteSpace: 'nowrap',
+    }),
+    message: css({ padding: theme.spacing(1), color: theme.colors.text.secondary }),
+  };
+}
+
+/** Alerts on the node and below it, worst first. Walks up from each alerted node: alerts are few, trees are big. */
+function alertsUnder(model: HierarchyModel, node: number): Array<{ node: number; alert: AlertInfo }> {
+  const out: Array<{ node: number; alert: AlertInfo }> = [];
+  model.alerts.forEach((list, at) => {
+    for (let n = at; n >= 0; n = model.parent[n]!) {
+      if (n === node) {
+        list.forEach((alert) => out.push({ node: at, alert }));
+        break;
+      }
+    }
+  });
+  return out.sort((a, b) => b.alert.state - a.alert.state);
+}
+
+export function HierarchyView({ model, error, theme, width, height, options, replaceVariables }: HierarchyViewProps) {
+  const styles = useMemo(() => getStyles(theme), [theme]);
+  const palette = useMemo(() => paletteOf(theme), [theme]);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const [viewPath, setViewPath] = useState<string[]>([]);
+  const [search, setSearch] = useState('');
+  const [onlyProblems, setOnlyProblems] = useState(options.onlyProblemsDefault);
+  const [rawPointer, setPointer] = useState<Pointer | undefined>(undefined);
+  const [rawFocus, setFocus] = useState<{ layout: Layout; index: number } | undefined>(undefined);
+  const deferredSearch = useDeferredValue(search);
+
+  const canvasW = Math.max(0, Math.floor(width));
+  const canvasH = Math.max(0, Math.floor(height - TOOLBAR - (options.showLegend ? LEGEND : 0)));
+
+  // The view is kept as a path of names: node ids change with every refresh, the path does not.
+  const viewRoot = useMemo(() => {
+    if (!model) {
+      return 0;
+    }
+    for (let k = viewPath.length; k > 0; k--) {
+      const n = findNode(model, viewPath.slice(0, k));
+      if (n !== undefined) {
+        return n;
+      }
+    }
+    return 0;
+  }, [model, viewPath]);
+
+  const weights = useMemo(
+    () => (model ? filterWeights(model, { onlyProblems, search: deferredSearch }) : undefined),
+    [model, onlyProblems, deferredSearch]
+  );
+
+  const layout = useMemo((): Layout | undefined => {
+    if (!model || !weights || canvasW <= 0 || canvasH <= 0) {
+      return undefined;
+    }
+    return layoutTreemap(model, weights, viewRoot, canvasW, canvasH, {
+      minCell: Math.max(1, options.minCellSize),
+      header: HEADER,
+    });
+  }, [model, weights, viewRoot, canvasW, canvasH, options.minCellSize]);
+
+  useLayoutEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || !layout || !model) {
+      return;
+    }
+    const t0 = performance.now();
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(canvasW * dpr);
+    canvas.height = Math.round(canvasH * dpr);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) {
+      return;
+    }
+    drawLayout(ctx, layout, model, palette, HEADER, dpr);
+    const ms = performance.now() - t0;
+    const root = rootRef.current;
+    if (root) {
+      // For the harness and bench: how long the paint took and that it happened.
+      root.dataset.drawMs = ms.toFixed(2);
+      root.dataset.cells = String(layout.count);
+      root.dispatchEvent(new CustomEvent('tillwatch:drawn', { bubbles: true, detail: { ms, cells: layout.count } }));
+    }
+  }, [layout, model, palette, canvasW, canvasH]);
+
+  const pointer = rawPointer && rawPointer.layout === layout ? rawPointer : undefined;
+  const focus = rawFocus && rawFocus.layout === layout ? rawFocus.index : -1;
+
+  const drillTarget = useCallback(
+    (index: number): number | undefined => {
+      if (!model || !layout) {
+        return undefined;
+      }
+      // One level per click: the ancestor of the clicked cell that is a direct child of the view.
+      let n = layout.node[index]!;
+      while (n > 0 && model.parent[n] !== viewRoot) {
+        n = model.parent[n]!;
+      }
+      return n > 0 && model.childCount[n]! > 0 ? n : undefined;
+    },
+    [model, layout, viewRoot]
+  );
+
+  const drillInto = useCallback(
+    (node: number) => {
+      if (model) {
+        setViewPath(pathOf(model, node));
+      }
+    },
+    [model]
+  );
+
+  const indexAt = (e: React.MouseEvent) => {
+    const rect = canvasRef.current!.getBoundingClientRect();
+    const x = e.clientX - rect.left;
+    const y = e.clientY - rect.top;
+    return { index: layout ? hitTest(layout, x, y) : -1, x, y };
+  };
+
+  const onMouseMove = (e: React.MouseEvent) => {
+    if (pointer?.pinned) {
+      return;
+    }
+    const { index, x, y } = indexAt(e);
+    if (index !== pointer?.index || Math.abs(x - (pointer?.x ?? 0)) > 24 || Math.abs(y - (pointer?.y ?? 0)) > 24) {
+      setPointer(index >= 0 ? { layout, index, x, y, pinned: false } : undefined);
+    }
+  };
+
+  const onClick = (e: React.MouseEvent) => {
+    const { index, x, y } = indexAt(e);
+    if (index < 0) {
+      return;
+    }
+    const target = drillTarget(index);
+    if (target !== undefined) {
+      drillInto(target);
+    } else {
+      // A leaf cannot be drilled: pin its tooltip so its links can be clicked.
+      setPointer({ layout, index, x, y, pinned: true });
+    }
+  };
+
+  const goUp = () => {
+    if (pointer?.pinned) {
+      setPointer(undefined);
+      return;
+    }
+    setViewPath((p) => p.slice(0, Math.max(0, Math.min(p.length, model ? pathOf(model, viewRoot).length : 0) - 1)));
+  };
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (!layout || (e.target as HTMLElement).tagName === 'INPUT') {
+      return;
+    }
+    const top = layout.top;
+    if (e.key === 'Escape') {
+      goUp();
+      e.preventDefault();
+      return;
+    }
+    if (e.key === 'Enter' || e.key === ' ') {
+      const i = top[focus];
+      if (i !== undefined) {
+        const t = drillTarget(i);
+        if (t !== undefined) {
+          drillInto(t);
+        }
+      }
+      e.preventDefault();
+      return;
+    }
+    const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+    if (!dir || top.length === 0) {
+      return;
+    }
+    e.preventDefault();
+    const cur = top[focus];
+    if (cur === undefined) {
+      setFocus({ layout, index: 0 });
+      return;
+    }
+    // Move to the nearest cell whose centre lies in the pressed direction.
+    const cx = layout.x[cur]! + layout.w[cur]! / 2;
+    const cy = layout.y[cur]! + layout.h[cur]! / 2;
+    let best = -1;
+    let bestD = Infinity;
+    top.forEach((i, k) => {
+      const dx = layout.x[i]! + layout.w[i]! / 2 - cx;
+      const dy = layout.y[i]! + layout.h[i]! / 2 - cy;
+      const along = dx * dir[0]! + dy * dir[1]!;
+      if (k === focus || along <= 0) {
+        return;
+      }
+      const across = Math.abs(dx * dir[1]! + dy * dir[0]!);
+      const d = along + 2 * across;
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    });
+    if (best >= 0) {
+      setFocus({ layout, index: best });
+    }
+  };
+
+  const focusIndex = layout && focus >= 0 ? layout.top[focus] : undefined;
+  const shown: Pointer | undefined =
+    pointer ??
+    (focusIndex !== undefined && layout
+      ? {
+          index: focusIndex,
+          x: layout.x[focusIndex]! + layout.w[focusIndex]! / 2,
+          y: layout.y[focusIndex]! + layout.h[focusIndex]! / 2,
+          pinned: true,
+        }
+      : undefined);
+
+  if (error) {
+    return <div className={styles.message}>{error}</div>;
+  }
+  if (!model || model.leafCount[0] === 0) {
+    return (
+      <div className={styles.message} data-testid="tillwatch-summary">
+        No data: the panel expects an instant query with labels{' '}
+        {model?.levels.join(', ') ?? 'chain, region, store, till, device'}.
+        {model?.warnings.map((w) => (
+          <div key={w}>{w}</div>
+        ))}
+      </div>
+    );
+  }
+
+  const viewCounts = countsOf(model, viewRoot);
+  const crumbs = pathOf(model, viewRoot);
+  const visibleLeaves = weights ? weights[viewRoot]! : 0;
+
+  return (
+    <div
+      ref={rootRef}
+      className={styles.root}
+      style={{ width, height }}
+      tabIndex={0}
+      onKeyDown={onKeyDown}
+      aria-label="Till hierarchy map. Arrow keys move between cells, Enter opens one, Escape goes back."
+      data-testid="tillwatch-panel"
+    >
+      <div className={styles.toolbar}>
+        <nav className={styles.crumbs} aria-label="Breadcrumb" data-testid="tillwatch-breadcrumb">
+          {crumbs.length === 0 ? (
+            <span className={styles.current}>All</span>
+          ) : (
+            <button className={styles.crumb} onClick={() => setViewPath([])}>
+              All
+            </button>
+          )}
+          {crumbs.map((name, i) => (
+            <React.Fragment key={i}>
+              {' / '}
+              {i === crumbs.length - 1 ? (
+                <span className={styles.current} aria-current="page">
+                  {name}
+                </span>
+              ) : (
+                <button className={styles.crumb} onClick={() => setViewPath(crumbs.slice(0, i + 1))}>
+                  {name}
+                </button>
+              )}
+            </React.Fragment>
+          ))}
+        </nav>
+        {options.showSearch && (
+          <input
+            className={styles.input}
+            type="search"
+            placeholder="Search store, till…"
+            aria-label="Search"
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+          />
+        )}
+        <label>
+          <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems(e.currentTarget.checked)} />{' '}
+          Only problems
+        </label>
+      </div>
+      <div style={{ position: 'relative', width: canvasW, height: canvasH }}>
+        <canvas
+          ref={canvasRef}
+          style={{ width: canvasW, height: canvasH, display: 'block', cursor: 'pointer' }}
+          onMouseMove={onMouseMove}
+          onMouseLeave={() => !pointer?.pinned && setPointer(undefined)}
+          onClick={onClick}
+          data-testid="tillwatch-canvas"
+        />
+        {visibleLeaves === 0 && (
+          <div className={styles.message} style={{ position: 'absolute', top: 0 }}>
+            Nothing matches {onlyProblems ? '"only problems"' : ''} {deferredSearch ? `"${deferredSearch}"` : ''}
+          </div>
+        )}
+        {shown && layout && (
+          <>
+            <div
+              className={styles.highlight}
+              style={{
+                left: layout.x[shown.index],
+                top: layout.y[shown.index],
+                width: layout.w[shown.index],
+                height: layout.h[shown.index],
+              }}
+            />
+            <Tooltip
+              model={model}
+              node={layout.node[shown.index]!}
+              x={shown.x}
+              y={shown.y}
+              width={canvasW}
+              height={canvasH}
+              className={styles.tooltip}
+              options={options}
+              replaceVariables={replaceVariables}
+            />
+          </>
+        )}
+      </div>
+      {options.showLegend && (
+        <div className={styles.legend} data-testid="tillwatch-legend">
+          {[...STATE_NAMES].reverse().map((s) => (
+            <span key={s} data-state={s} data-count={viewCounts[State[s]]}>
+              <span className={styles.swatch} style={{ background: palette.state[State[s]] }} />
+              {STATE_LABELS[s]} {viewCounts[State[s]]}
+            </span>
+          ))}
+        </div>
+      )}
+      {layout && <CellList model={model} layout={layout} viewRoot={viewRoot} className={styles.offscreen} />}
+    </div>
+  );
+}
+
+/** Visually hidden list of the cells drawn at the top of the view, worst first: for screen readers and tests. */
+const CellList = React.memo(function CellList({
+  model,
+  layout,
+  viewRoot,
+  className,
+}: {
+  model: HierarchyModel;
+  layout: Layout;
+  viewRoot: number;
+  className: string;
+}) {
+  const items = layout.top
+    .map((i) => ({ i, n: layout.node[i]! }))
+    .sort((a, b) => model.state[b.n]! - model.state[a.n]! || (model.names[a.n]! < model.names[b.n]! ? -1 : 1))
+    .slice(0, A11Y_CAP);
+  const counts = countsOf(model, viewRoot);
+  const summary = STATE_NAMES.map((s, k) => `${counts[k]} ${s}`).join(', ');
+  const path = pathOf(model, viewRoot);
+  return (
+    <div className={className}>
+      <p
+        role="status"
+        data-testid="tillwatch-summary"
+        data-view={path.join('/')}
+        data-state={STATE_NAMES[model.state[viewRoot]!]}
+        data-cells={layout.count}
+      >
+        {path.length ? path.join(' / ') : 'All'}: {model.leafCount[viewRoot]} items, worst state{' '}
+        {STATE_NAMES[model.state[viewRoot]!]} ({summary}).
+      </p>
+      <ul aria-label="Cells shown" data-testid="tillwatch-cells">
+        {items.map(({ i, n }) => (
+          <li
+            key={n}
+            data-name={model.names[n]}
+            data-state={STATE_NAMES[model.state[n]!]}
+            data-x={layout.x[i]!.toFixed(1)}
+            data-y={layout.y[i]!.toFixed(1)}
+            data-w={layout.w[i]!.toFixed(1)}
+            data-h={layout.h[i]!.toFixed(1)}
+            data-kind={layout.kind[i] === CELL ? 'cell' : 'group'}
+          >
+            {model.names[n]}: {STATE_NAMES[model.state[n]!]}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+});
+
+function Tooltip({
+  model,
+  node,
+  x,
+  y,
+  width,
+  height,
+  className,
+  options,
+  replaceVariables,
+}: {
+  model: HierarchyModel;
+  node: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  className: string;
+  options: HierarchyOptions;
+  replaceVariables?: (s: string) => string;
+}) {
+  const path = pathOf(model, node);
+  const state = STATE_NAMES[model.state[node]!]!;
+  const counts = countsOf(model, node);
+  const alerts = alertsUnder(model, node);
+  const labels = labelsOf(model, node);
+  const first = alerts[0]?.alert;
+  const vars: Record<string, string | undefined> = { ...first?.labels, ...labels };
+  const fill = (t: string) => renderLink(replaceVariables ? replaceVariables(t) : t, vars);
+  const tillLink = labels.till !== undefined ? fill(options.tillDashboardUrl) : undefined;
+  const ticket = first ? fill(options.ticketUrl) : undefined;
+  const runbook = first ? fill(options.runbookUrl) : undefined;
+  const isLeaf = model.childCount[node] === 0;
+  const value = model.values[node]!;
+  // Flip to the other side of the pointer near the right or bottom edge.
+  const left = x > width - 370 ? Math.max(0, x - 370) : x + 14;
+  const top = y > height - 180 ? Math.max(0, y - 180) : y + 14;
+  return (
+    <div className={className} style={{ left, top }} role="tooltip" data-testid="tillwatch-tooltip" data-state={state}>
+      <div data-testid="tillwatch-tooltip-path">
+        <strong>{path.join(' / ') || 'All'}</strong>
+      </div>
+      <div>
+        State: <strong>{STATE_LABELS[state]}</strong>
+        {isLeaf &&
+          (Number.isNaN(value)
+            ? model.stale[node]
+              ? ' (stale: no data since the last refresh)'
+              : ' (no data)'
+            : ` (value ${value})`)}
+      </div>
+      {!isLeaf && (
+        <div>
+          {STATE_NAMES.map((s, k) => (counts[k] ? `${counts[k]} ${s}` : null))
+            .filter(Boolean)
+            .join(', ')}
+        </div>
+      )}
+      {alerts.length > 0 && (
+        <ul style={{ margin: '4px 0', paddingLeft: 16 }} data-testid="tillwatch-tooltip-alerts">
+          {alerts.slice(0, 5).map(({ node: at, alert }, k) => (
+            <li key={k}>
+              [{alert.severity || 'no severity'}] {alert.summary}
+              {at !== node ? ` (${pathOf(model, at).slice(path.length).join(' / ')})` : ''}
+            </li>
+          ))}
+          {alerts.length > 5 && <li>and {alerts.length - 5} more</li>}
+        </ul>
+      )}
+      <div>
+        {tillLink && (
+          <a href={tillLink} target="_blank" rel="noreferrer">
+            Till dashboard
+          </a>
+        )}
+        {ticket && (
+          <a href={ticket} target="_blank" rel="noreferrer">
+            Ticket
+          </a>
+        )}
+        {runbook && (
+          <a href={runbook} target="_blank" rel="noreferrer">
+            Runbook
+          </a>
+        )}
+      </div>
+    </div>
+  );
+}
