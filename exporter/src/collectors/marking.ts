@@ -18,7 +18,7 @@ export const markingSchema = z
     username: z.string().default('admin'),
     password: z.string().default('admin'),
     device: z.string().min(1).default('marking'),
-    requestTimeout: durationMs.default(5000),
+    request_timeout: durationMs.default(5000),
   })
   .optional();
 
@@ -40,7 +40,7 @@ export class MarkingCollector implements Collector {
           url: this.config.url,
           username: this.config.username,
           password: this.config.password,
-          timeoutMs: this.config.requestTimeout,
+          timeoutMs: this.config.request_timeout,
         },
         ctx.signal,
       );

@@ -16,10 +16,10 @@ export const utmSchema = z
   .strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// URL such as http://127.0.0.1:8080' }),
     device: z.string().min(1).default('utm'),
-    requestTimeout: durationMs.default(5000),
-    utcOffsetMinutes: z.number().int().min(-720).max(840).optional(),
-    noUnsentText: z.string().min(1).default(UTM_DEFAULTS.noUnsentText),
-    unsentPattern: z
+    request_timeout: durationMs.default(5000),
+    utc_offset_minutes: z.number().int().min(-720).max(840).optional(),
+    no_unsent_text: z.string().min(1).default(UTM_DEFAULTS.noUnsentText),
+    unsent_pattern: z
       .string()
       .default(UTM_DEFAULTS.unsentPattern)
       .refine(
@@ -52,10 +52,10 @@ export class UtmCollector implements Collector {
       const st = await readUtm(
         {
           url: this.config.url,
-          timeoutMs: this.config.requestTimeout,
-          utcOffsetMinutes: this.config.utcOffsetMinutes,
-          noUnsentText: this.config.noUnsentText,
-          unsentPattern: this.config.unsentPattern,
+          timeoutMs: this.config.request_timeout,
+          utcOffsetMinutes: this.config.utc_offset_minutes,
+          noUnsentText: this.config.no_unsent_text,
+          unsentPattern: this.config.unsent_pattern,
         },
         ctx.signal,
       );

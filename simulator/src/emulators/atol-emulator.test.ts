@@ -23,9 +23,9 @@ function collector(address: string, extra: Record<string, unknown> = {}): Fiscal
         device: 'kkt',
         driver: 'atol',
         address,
-        replyTimeout: '500ms',
-        atolResultPoll: '10ms',
-        utcOffsetMinutes: TZ,
+        reply_timeout: '2s',
+        atol_result_poll: '10ms',
+        utc_offset_minutes: TZ,
         ...extra,
       },
     ]),
@@ -79,7 +79,7 @@ describe('ATOL web server', () => {
   }
 
   it('sends one request per task when batching is off', async () => {
-    const r = await collectOnce(collector(emu.address, { atolBatch: false }), now);
+    const r = await collectOnce(collector(emu.address, { atol_batch: false }), now);
     expect(dump(r)).toEqual(healthy);
     expect(emu.requestCounts.get('/api/v2/requests')).toBe(5);
   });
@@ -145,7 +145,7 @@ describe('ATOL web server', () => {
     ['HTTP 500', { type: 'http_500' }, 'http'],
     ['malformed JSON', { type: 'malformed_json' }, 'parse'],
     ['garbage bytes', { type: 'garbage' }, 'parse'],
-    ['a slow reply', { type: 'slow', delayMs: 3000 }, 'timeout'],
+    ['a slow reply', { type: 'slow', delayMs: 8000 }, 'timeout'],
     ['a dropped connection', { type: 'drop' }, 'connection'],
     ['a truncated body', { type: 'truncated' }, 'connection'],
     ['HTTP 500 on the result only', { type: 'http_500', command: '/api/v2/requests/*' }, 'http'],

@@ -15,7 +15,7 @@ function collector(url: string, extra: Record<string, unknown> = {}): MarkingCol
     url,
     username: 'admin',
     password: 'lm-pass',
-    requestTimeout: '500ms',
+    request_timeout: '2s',
     ...extra,
   });
   if (!cfg) throw new Error('unreachable');
@@ -75,7 +75,7 @@ describe('Честный знак local module', () => {
     ['HTTP 500', { type: 'http_500' }],
     ['malformed JSON', { type: 'malformed_json' }],
     ['garbage', { type: 'garbage' }],
-    ['a slow reply', { type: 'slow', delayMs: 3000 }],
+    ['a slow reply', { type: 'slow', delayMs: 8000 }],
     ['a dropped connection', { type: 'drop' }],
     ['a truncated body', { type: 'truncated' }],
   ];

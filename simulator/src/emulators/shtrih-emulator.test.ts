@@ -81,7 +81,7 @@ describe('Shtrih-M over TCP', () => {
   });
 
   it('rejects a wrong password with the device error 0x4F', async () => {
-    const r = await collectOnce(collector(emu.address, { password: 1, adminPassword: 1 }), now);
+    const r = await collectOnce(collector(emu.address, { password: 1, admin_password: 1 }), now);
     expect(upOf(r, 'fiscal')).toBe(true);
     expect(valueOf(r, 'till_fiscal_last_error_code')).toBe(0x4f);
     expect(valueOf(r, 'till_fiscal_paper_present')).toBeUndefined();
@@ -108,7 +108,7 @@ describe('Shtrih-M over TCP', () => {
     ['a truncated frame', { type: 'truncated' }, 'framing'],
     ['garbage bytes', { type: 'garbage' }, 'framing'],
     ['garbage after the ENQ handshake', { type: 'garbage', command: '11' }, 'framing'],
-    ['a reply slower than the timeout', { type: 'slow', delayMs: 5000 }, 'timeout'],
+    ['a reply slower than the timeout', { type: 'slow', delayMs: 8000 }, 'timeout'],
     ['a dropped connection', { type: 'drop' }, 'connection'],
   ];
   for (const [name, fault, reason] of faults) {

@@ -66,7 +66,7 @@ describe('Shtrih-M over a serial line (pty pair)', () => {
     const pos = await open(pty.b, true);
     let t = Date.UTC(2026, 10, 25, 9, 0, 0);
     const clock = () => t;
-    const c = shtrihCollector(`serial://${pty.b}`, { busyBackoff: '5s' });
+    const c = shtrihCollector(`serial://${pty.b}`, { busy_backoff: '5s' });
     const r1 = await collectOnce(c, clock);
     expect(dump(r1)).toEqual(
       [

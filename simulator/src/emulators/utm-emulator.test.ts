@@ -11,7 +11,7 @@ const now = () => NOW;
 const S = NOW / 1000;
 
 function collector(url: string, extra: Record<string, unknown> = {}): UtmCollector {
-  const cfg = utmSchema.parse({ url, requestTimeout: '500ms', utcOffsetMinutes: TZ, ...extra });
+  const cfg = utmSchema.parse({ url, request_timeout: '2s', utc_offset_minutes: TZ, ...extra });
   if (!cfg) throw new Error('unreachable');
   return new UtmCollector(cfg);
 }
@@ -57,7 +57,7 @@ describe('EGAIS UTM', () => {
   it('uses a configured pattern when the home page words differ', async () => {
     emu.patchState({ unsentReceipts: 1, oldestUnsentAt: S - 60 });
     const r = await collectOnce(
-      collector(emu.address, { unsentPattern: 'самого старого[^:]*: (\\S+ \\S+)' }),
+      collector(emu.address, { unsent_pattern: 'самого старого[^:]*: (\\S+ \\S+)' }),
       now,
     );
     expect(valueOf(r, 'till_utm_oldest_unsent_receipt_timestamp_seconds')).toBe(S - 60);
@@ -68,7 +68,7 @@ describe('EGAIS UTM', () => {
     ['HTTP 500', { type: 'http_500' }],
     ['malformed JSON', { type: 'malformed_json' }],
     ['garbage', { type: 'garbage' }],
-    ['a slow reply', { type: 'slow', delayMs: 3000 }],
+    ['a slow reply', { type: 'slow', delayMs: 8000 }],
     ['a dropped connection', { type: 'drop' }],
     ['a truncated body', { type: 'truncated' }],
     ['a failing home page', { type: 'http_500', command: '/' }],

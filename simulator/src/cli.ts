@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// tillwatch-simulator: device emulators for development and tests.
+//   tillwatch-simulator devices [--config FILE] [--host H] [--shtrih-port N] [--shtrih-serial PATH]
+//                               [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]
+import { parseArgs } from 'node:util';
+import { loadDevicesConfig, startDevices } from './devices.js';
+
+const USAGE = `usage: tillwatch-simulator devices [--config FILE] [--host HOST] [--shtrih-port N] [--shtrih-serial PATH]
+                                  [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]`;
+
+function portArg(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${v}" is not a port number`);
+  return n;
+}
+
+async function devices(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      host: { type: 'string' },
+      'shtrih-port': { type: 'string' },
+      'shtrih-serial': { type: 'string' },
+      'atol-port': { type: 'string' },
+      'utm-port': { type: 'string' },
+      'marking-port': { type: 'string' },
+      'control-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const base: Record<string, Record<string, unknown> | string> = values.config
+    ? (loadDevicesConfig(values.config) as unknown as Record<string, Record<string, unknown>>)
+    : {};
+  const cfg: Record<string, unknown> = { ...base };
+  const set = (section: string, key: string, v: unknown) => {
+    if (v === undefined) return;
+    cfg[section] = { ...((cfg[section] as object) ?? {}), [key]: v };
+  };
+  if (values.host) cfg.host = values.host;
+  set('shtrih', 'port', portArg('shtrih-port', values['shtrih-port']));
+  set('shtrih', 'serial', values['shtrih-serial']);
+  set('atol', 'port', portArg('atol-port', values['atol-port']));
+  set('utm', 'port', portArg('utm-port', values['utm-port']));
+  set('marking', 'port', portArg('marking-port', values['marking-port']));
+  set('control', 'port', portArg('control-port', values['control-port']));
+  const running = await startDevices(cfg);
+  for (const e of running.registry.list()) console.log(`${e.kind.padEnd(8)} ${e.id.padEnd(12)} ${e.address}`);
+  console.log(
+    `control  ${running.control.url}  (GET /devices, PATCH /devices/:id/state, POST /devices/:id/faults)`,
+  );
+  const stop = () => {
+    void running.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'devices') return devices(rest);
+  console.error(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
+  process.exitCode = 2;
+}
+
+main().catch((err: unknown) => {
+  console.error(`tillwatch-simulator: ${(err as Error).message}`);
+  process.exit(1);
+});
