@@ -75,8 +75,37 @@ export class TicketService {
     const result: IngestResult = { alerts: payload.alerts.length, tickets: [], created: [] };
     const transitions: EventKind[] = [];
     await this.db.transaction().execute(async (trx) => {
+      // Two reads for the whole notification; a pure repeat then writes nothing at all.
+      const live = await trx
+        .selectFrom('tickets')
+        .selectAll()
+        .where('open_key', 'in', keys)
+        .orderBy('open_key')
+        .$if(this.pg, (q) => q.forUpdate())
+        .execute();
+      const liveAlerts = live.length
+        ? await trx
+            .selectFrom('ticket_alerts')
+            .selectAll()
+            .where(
+              'ticket_id',
+              'in',
+              live.map((t) => t.id),
+            )
+            .execute()
+        : [];
       for (const key of keys) {
-        const r = await this.applyKey(trx, key, groups.get(key)!.alerts, payload.externalURL, transitions);
+        const t = live.find((x) => x.open_key === key);
+        const existing = t ? liveAlerts.filter((a) => a.ticket_id === t.id) : [];
+        const r = await this.applyKey(
+          trx,
+          key,
+          groups.get(key)!.alerts,
+          payload.externalURL,
+          transitions,
+          t,
+          existing,
+        );
         if (r) {
           result.tickets.push(r.id);
           if (r.created) result.created.push(r.id);
@@ -102,6 +131,8 @@ export class TicketService {
     alerts: AmAlert[],
     externalURL: string,
     transitions: EventKind[],
+    live: Ticket | undefined,
+    existing: TicketAlert[],
   ): Promise<{ id: number; created: boolean } | null> {
     const { config, kb } = this.deps;
     const now = this.now();
@@ -109,7 +140,7 @@ export class TicketService {
     const id = identify(first.labels, config.tickets);
     const anyFiringIn = alerts.some((a) => a.status === 'firing');
 
-    let t = await this.lockLive(trx, key);
+    let t = live;
     if (
       t &&
       t.status === 'resolved' &&
@@ -117,9 +148,10 @@ export class TicketService {
       now - t.resolved_at > config.tickets.reopen_window
     ) {
       // The sweeper has not closed it yet, but the reopen window is over: this is a new problem.
-      await this.close(trx, t, now);
+      await this.close(trx, t, now, existing);
       transitions.push('closed');
       t = undefined;
+      existing = [];
     }
     let created = false;
     if (!t) {
@@ -149,7 +181,8 @@ export class TicketService {
           opened_at: now,
           updated_at: now,
           ...sla,
-          registered_at: null,
+          // With nowhere to register it, the ticket counts as registered by the bridge itself.
+          registered_at: this.targetsFor(team, 'ticket.created').length === 0 ? now : null,
           registration_breached: 0,
           reaction_breached: 0,
           resolution_breached: 0,
@@ -163,20 +196,21 @@ export class TicketService {
         })
         // Two replicas may race here: the unique open_key makes the loser insert nothing.
         .onConflict((oc) => oc.column('open_key').doNothing())
-        .returning('id')
+        .returningAll()
         .executeTakeFirst();
-      t = await this.lockLive(trx, key);
-      if (!t) throw new Error(`ticket for ${key} vanished during ingest`);
-      created = inserted !== undefined && Number(inserted.id) === t.id;
+      if (inserted) {
+        t = inserted;
+        created = true;
+      } else {
+        t = await this.lockLive(trx, key);
+        if (!t) throw new Error(`ticket for ${key} vanished during ingest`);
+        existing = await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute();
+      }
     }
 
-    const existing = await trx
-      .selectFrom('ticket_alerts')
-      .selectAll()
-      .where('ticket_id', '=', t.id)
-      .execute();
     const byFp = new Map(existing.map((a) => [a.fingerprint, a]));
     const joined: string[] = [];
+    const writes: TicketAlert[] = [];
     for (const a of alerts) {
       const fp = fingerprintOf(a.labels, a.fingerprint);
       const startsAt = Date.parse(a.startsAt);
@@ -186,10 +220,12 @@ export class TicketService {
         // Out-of-order copies (HA peers, retries) must not undo newer news about the same alert.
         if (a.status === 'firing' && old.status === 'resolved' && startsAt <= old.starts_at) continue;
         if (a.status === 'resolved' && startsAt < old.starts_at) continue;
+        // An identical repeat adds nothing (jiralert habit): no write at all.
+        if (a.status === old.status && startsAt === old.starts_at) continue;
       } else if (a.status === 'firing') {
         joined.push(a.labels.alertname ?? fp);
       }
-      const row = {
+      const row: TicketAlert = {
         ticket_id: t.id,
         fingerprint: fp,
         alertname: a.labels.alertname ?? '',
@@ -200,34 +236,46 @@ export class TicketService {
         ends_at: a.status === 'resolved' ? (endsAt ?? now) : null,
         last_seen_at: now,
       };
+      writes.push(row);
+      byFp.set(fp, row);
+    }
+    if (writes.length) {
       await trx
         .insertInto('ticket_alerts')
-        .values(row)
+        .values(writes)
         .onConflict((oc) =>
-          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet({
-            status: row.status,
-            labels: row.labels,
-            annotations: row.annotations,
-            starts_at: row.starts_at,
-            ends_at: row.ends_at,
-            last_seen_at: row.last_seen_at,
-          }),
+          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            labels: eb.ref('excluded.labels'),
+            annotations: eb.ref('excluded.annotations'),
+            starts_at: eb.ref('excluded.starts_at'),
+            ends_at: eb.ref('excluded.ends_at'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+          })),
         )
         .execute();
-      byFp.set(fp, { ...row });
     }
     const all = [...byFp.values()];
     const firing = all.filter((a) => a.status === 'firing');
 
     if (created) {
-      await this.record(trx, t, 'created', 'alertmanager', { alerts: firing.map((a) => a.alertname) }, now);
+      await this.record(
+        trx,
+        t,
+        'created',
+        'alertmanager',
+        { alerts: firing.map((a) => a.alertname) },
+        now,
+        all,
+      );
       transitions.push('created');
       return { id: t.id, created };
     }
+    if (writes.length === 0) return { id: t.id, created };
 
     // Severity/priority follow the worst alert still firing: a warning that turns critical raises it.
     const severity = firing.length
-      ? worstSeverity(firing.map((a) => ({ labels: JSON.parse(a.labels) })))
+      ? worstSeverity(firing.map((a) => ({ labels: JSON.parse(a.labels) as Record<string, string> })))
       : t.severity;
     const priority = this.priorityOf(t.incident_class, severity);
     const changes: Partial<Ticket> = {};
@@ -256,7 +304,7 @@ export class TicketService {
         flapping: reopenings >= config.tickets.flap_threshold ? 1 : t.flapping,
       });
       t = await this.update(trx, t, changes, now);
-      await this.record(trx, t, 'reopened', 'alertmanager', { reopenings_in_window: reopenings }, now);
+      await this.record(trx, t, 'reopened', 'alertmanager', { reopenings_in_window: reopenings }, now, all);
       transitions.push('reopened');
     } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
       Object.assign(changes, {
@@ -266,11 +314,19 @@ export class TicketService {
         self_resolved: t.acknowledged_at === null ? 1 : 0,
       });
       t = await this.update(trx, t, changes, now);
-      await this.record(trx, t, 'resolved', 'alertmanager', { self_resolved: t.self_resolved === 1 }, now);
+      await this.record(
+        trx,
+        t,
+        'resolved',
+        'alertmanager',
+        { self_resolved: t.self_resolved === 1 },
+        now,
+        all,
+      );
       transitions.push('resolved');
     } else if (joined.length > 0 || Object.keys(changes).length > 0) {
       t = await this.update(trx, t, changes, now);
-      await this.record(trx, t, 'alert_joined', 'alertmanager', { alerts: joined, ...changes }, now);
+      await this.record(trx, t, 'alert_joined', 'alertmanager', { alerts: joined, ...changes }, now, all);
     }
     return { id: t.id, created };
   }
@@ -300,9 +356,9 @@ export class TicketService {
     return { ...t, ...set };
   }
 
-  private async close(trx: Db, t: Ticket, now: number): Promise<void> {
+  private async close(trx: Db, t: Ticket, now: number, alerts?: TicketAlert[]): Promise<void> {
     const closed = await this.update(trx, t, { status: 'closed', open_key: null, closed_at: now }, now);
-    await this.record(trx, closed, 'closed', 'bridge', {}, now);
+    await this.record(trx, closed, 'closed', 'bridge', {}, now, alerts);
   }
 
   /** Writes the history event and, in the same transaction, one outbox row per interested target. */
@@ -313,6 +369,7 @@ export class TicketService {
     actor: string,
     data: object,
     now: number,
+    knownAlerts?: TicketAlert[],
   ): Promise<void> {
     const eventId = randomUUID();
     await trx
@@ -321,14 +378,11 @@ export class TicketService {
       .execute();
     const type = OUTGOING[kind];
     if (!type) return;
-    const targets = this.targetsFor(t, type);
-    if (targets.length === 0) {
-      // Nothing to register with: the ticket counts as registered by the bridge itself.
-      if (kind === 'created')
-        await trx.updateTable('tickets').set({ registered_at: now }).where('id', '=', t.id).execute();
-      return;
-    }
-    const alerts = await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute();
+    const targets = this.targetsFor(t.team, type);
+    if (targets.length === 0) return;
+    const alerts =
+      knownAlerts ??
+      (await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute());
     const payload = JSON.stringify({
       id: eventId,
       type,
@@ -356,14 +410,14 @@ export class TicketService {
       .execute();
   }
 
-  private targetsFor(t: Ticket, type: OutgoingType): string[] {
+  private targetsFor(team: string, type: OutgoingType): string[] {
     const out: string[] = [];
     for (const f of this.deps.config.forwarding.targets) {
       if (f.type === 'webhook' && f.events && !f.events.includes(type)) continue;
       out.push(`${f.type}:${f.name}`);
     }
     // Chats and mailboxes hear about new, reopened and resolved problems, not every update.
-    if (type !== 'ticket.updated') for (const c of channelsFor(t.team, this.deps.config)) out.push(c.target);
+    if (type !== 'ticket.updated') for (const c of channelsFor(team, this.deps.config)) out.push(c.target);
     return out;
   }
 

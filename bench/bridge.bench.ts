@@ -1,0 +1,128 @@
+// Alert bridge webhook throughput and latency on SQLite and PostgreSQL.
+// Eight concurrent senders (Alertmanager sends one request per group, several groups at once)
+// post notifications of 10 alerts each for 5 s: 70 % new problems, 30 % repeats of earlier ones.
+// Prints a markdown report; target on this machine: >= 1,000 alerts/s sustained, p99 < 50 ms.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { createApp } from '../alert-bridge/src/app.js';
+import { parseConfig } from '../alert-bridge/src/config.js';
+import { KnowledgeBase } from '../alert-bridge/src/knowledge-base.js';
+
+const PG_URL = process.env.TILLWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = 8;
+const PER_REQUEST = 10;
+
+function alertFor(store: number, till: number) {
+  return {
+    status: 'firing',
+    labels: {
+      alertname: 'TillPaperOut',
+      incident_class: 'fiscal.paper_out',
+      severity: 'warning',
+      team: 'hardware',
+      chain: 'bench',
+      region: `r${store % 27}`,
+      store: `s${store}`,
+      till: `t${till}`,
+      device: 'kkt',
+    },
+    annotations: {
+      summary: 'Receipt paper out',
+      description: `till t${till} of store s${store} has no paper`,
+    },
+    startsAt: '2026-01-01T10:00:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus/graph',
+    fingerprint: `${store.toString(16)}-${till}`,
+  };
+}
+
+async function run(engine: 'sqlite' | 'postgres') {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-bench-'));
+  const schema = `tw_bench_${process.pid}`;
+  const storage =
+    engine === 'sqlite'
+      ? { driver: 'sqlite', path: join(dir, 'bench.db') }
+      : { driver: 'postgres', url: PG_URL, schema, pool_size: 10 };
+  const config = parseConfig({ storage, webhook: { bearer_token: 'bench' }, log_level: 'silent' });
+  const bridge = await createApp(config, { logger: pino({ level: 'silent' }), kb: KnowledgeBase.empty() });
+  const url = `${await bridge.start('127.0.0.1:0')}/webhook/alertmanager`;
+  const latencies: number[] = [];
+  let alerts = 0;
+  let errors = 0;
+  let next = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) {
+        const n = next++;
+        // 30 % of requests repeat an earlier group (repeat_interval / HA copy).
+        const store = n % 10 < 3 && n > 10 ? Math.floor(n / 2) : n;
+        const body = JSON.stringify({
+          version: '4',
+          groupKey: `g${store}`,
+          status: 'firing',
+          receiver: 'bridge',
+          groupLabels: {},
+          commonLabels: {},
+          commonAnnotations: {},
+          externalURL: 'http://am',
+          alerts: Array.from({ length: PER_REQUEST }, (_, i) => alertFor(store, i)),
+        });
+        const t0 = performance.now();
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+          body,
+        });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (res.ok) alerts += PER_REQUEST;
+        else errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await bridge.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (engine === 'postgres') {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
+  }
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return {
+    engine,
+    rate: alerts / elapsed,
+    requests: latencies.length,
+    errors,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: latencies[latencies.length - 1]!,
+  };
+}
+
+const rows = [];
+for (const e of ['sqlite', 'postgres'] as const) rows.push(await run(e));
+console.log(
+  `Webhook: ${CONCURRENCY} concurrent senders, ${PER_REQUEST} alerts per notification, ${SECONDS} s per engine (target >= 1,000 alerts/s, p99 < 50 ms).\n`,
+);
+console.log('| storage | alerts/s | requests | errors | p50 ms | p99 ms | max ms | target met |');
+console.log('|---|---|---|---|---|---|---|---|');
+let ok = true;
+for (const r of rows) {
+  const met = r.rate >= 1000 && r.p99 < 50 && r.errors === 0;
+  ok &&= met;
+  console.log(
+    `| ${r.engine} | ${r.rate.toFixed(0)} | ${r.requests} | ${r.errors} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${met ? 'yes' : 'no'} |`,
+  );
+}
+console.log('');
+process.exitCode = ok ? 0 : 1;
