@@ -1,0 +1,153 @@
+// The conventions every alert follows (kubernetes-mixin style), checked over the rule files: names,
+// labels, annotations, runbook anchors, knowledge-base cards, thresholds table, and that every metric
+// an expression reads is in the metric contract (docs/metrics.md) or is one of our recording rules.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { readMetricContract } from '../test/lib/metrics-doc.js';
+import { metricNames } from './lib/promql-names.js';
+import { alerts, loadRules, records, REPO_DIR, RULES_DIR } from './lib/rule-files.js';
+
+const RUNBOOKS = join(REPO_DIR, 'docs', 'runbooks.md');
+const CARDS_DIR = join(REPO_DIR, 'alert-bridge', 'knowledge-base');
+const RUNBOOK_PREFIX = 'https://github.com/tillwatch/tillwatch/blob/main/docs/runbooks.md#';
+const DASHBOARD_UIDS = [
+  'tillwatch-noc',
+  'tillwatch-store',
+  'tillwatch-till',
+  'tillwatch-fiscal',
+  'tillwatch-integrations',
+  'tillwatch-alerts',
+  'tillwatch-exporters',
+  'tillwatch-forecast',
+];
+// Series Prometheus itself produces: the scrape health and the alert state.
+const PROMETHEUS_BUILTINS = new Set(['up', 'ALERTS']);
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes. */
+function anchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+function runbookAnchors(): Set<string> {
+  const text = readFileSync(RUNBOOKS, 'utf8');
+  return new Set([...text.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => anchor(m[1] as string)));
+}
+
+describe('metric names', () => {
+  const contract = readMetricContract();
+  const recorded = new Set(records().map((r) => r.record));
+
+  it.each(loadRules().map((r) => [r.alert ?? r.record, r] as const))(
+    '%s reads only known metrics',
+    (_name, rule) => {
+      for (const m of metricNames(rule.expr)) {
+        const known = contract.has(m) || recorded.has(m) || PROMETHEUS_BUILTINS.has(m);
+        expect(known, `${m} is neither in docs/metrics.md nor a recording rule`).toBe(true);
+      }
+    },
+  );
+
+  it('finds the metrics of an expression and refuses one that does not parse', () => {
+    expect(
+      metricNames('max without (status) (till_marking_status{status="ready"}) == 0 and on () up'),
+    ).toEqual(['till_marking_status', 'up']);
+    expect(metricNames('rate(x{__name__="till_a"}[5m]) / store:b:c')).toEqual(['store:b:c', 'till_a', 'x']);
+    expect(() => metricNames('sum(till_a')).toThrow(/cannot parse/);
+  });
+
+  it('names recording rules level:metric:operations', () => {
+    for (const r of records()) expect(r.record).toMatch(/^[a-z]+:[a-z0-9_]+:[a-z0-9_]+$/);
+  });
+});
+
+describe('alert conventions', () => {
+  const anchors = runbookAnchors();
+
+  it.each(alerts().map((a) => [a.alert, a] as const))('%s', (name, a) => {
+    expect(name).toMatch(/^Till[A-Z][A-Za-z0-9]+$/);
+    expect(a.for).toMatch(/^\d+[smhd]$/);
+    expect(a.labels?.severity).toMatch(/^(critical|warning|info)$/);
+    expect(a.labels?.team).toMatch(/^(fiscal|network|hardware|software|field)$/);
+    expect(a.labels?.incident_class).toMatch(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/);
+    const ann = a.annotations ?? {};
+    expect(ann.summary, 'summary is static').toMatch(/^[^{}]+$/);
+    expect(ann.description, 'description is templated').toContain('{{ $labels.');
+    expect(ann.runbook_url?.startsWith(RUNBOOK_PREFIX), 'runbook_url').toBe(true);
+    const target = ann.runbook_url?.slice(RUNBOOK_PREFIX.length) ?? '';
+    expect(anchors.has(target), `docs/runbooks.md has no heading for #${target}`).toBe(true);
+    expect(target).toBe(name.toLowerCase());
+    if (ann.dashboard_url) {
+      const uid = /^\/d\/([a-z-]+)\?/.exec(ann.dashboard_url)?.[1];
+      expect(DASHBOARD_UIDS, ann.dashboard_url).toContain(uid);
+    }
+  });
+
+  it('keeps alert names unique', () => {
+    const names = alerts().map((a) => a.alert);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('gives every alert of one incident class the same team', () => {
+    const teams = new Map<string, Set<string>>();
+    for (const a of alerts()) {
+      const c = a.labels?.incident_class ?? '';
+      teams.set(c, (teams.get(c) ?? new Set()).add(a.labels?.team ?? ''));
+    }
+    for (const [c, t] of teams) expect([...t], c).toHaveLength(1);
+  });
+
+  it('lists every alert in the thresholds table', () => {
+    const table = readFileSync(join(RULES_DIR, 'thresholds.md'), 'utf8');
+    for (const a of alerts()) expect(table, a.alert).toContain(`\`${a.alert}\``);
+  });
+
+  it('has no runbook section for an alert that does not exist', () => {
+    const names = new Set(alerts().map((a) => a.alert.toLowerCase()));
+    for (const h of anchors) if (/^till[a-z0-9]+$/.test(h)) expect(names.has(h), h).toBe(true);
+  });
+});
+
+const localized = z.strictObject({
+  title: z.string().min(3),
+  impact: z.string().min(10),
+  first_line: z.array(z.string().min(3)).min(1),
+  field: z.array(z.string().min(3)),
+  parts: z.array(z.string().min(2)),
+});
+const cardSchema = z.strictObject({
+  incident_class: z.string(),
+  team: z.enum(['fiscal', 'network', 'hardware', 'software', 'field']),
+  priority: z.enum(['P1', 'P2', 'P3', 'P4']),
+  expected_minutes: z.number().int().positive(),
+  ru: localized,
+  en: localized,
+});
+
+describe('knowledge-base cards', () => {
+  const classes = new Map(alerts().map((a) => [a.labels?.incident_class ?? '', a.labels?.team ?? '']));
+
+  it.each([...classes].map(([c, team]) => [c, team] as const))(
+    '%s has a valid card',
+    (incidentClass, team) => {
+      const file = join(CARDS_DIR, `${incidentClass}.yml`);
+      expect(existsSync(file), file).toBe(true);
+      const card = cardSchema.parse(parseYaml(readFileSync(file, 'utf8')));
+      expect(card.incident_class).toBe(incidentClass);
+      expect(card.team).toBe(team);
+      expect(card.ru.title).toMatch(/[а-яА-Я]/);
+    },
+  );
+
+  it('has no card for an incident class no alert raises', () => {
+    for (const f of readdirSync(CARDS_DIR).filter((f) => f.endsWith('.yml'))) {
+      expect(classes.has(f.replace(/\.yml$/, '')), f).toBe(true);
+    }
+  });
+});
