@@ -5,49 +5,48 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from './cli.js';
 
-function run(...args: string[]) {
+async function run(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 const full = fileURLToPath(new URL('./testdata/valid/full.yml', import.meta.url));
 
 describe('tillwatch CLI', () => {
-  it('inventory check summarises a good file', () => {
-    expect(run('inventory', 'check', full)).toEqual({
+  it('inventory check summarises a good file', async () => {
+    expect(await run('inventory', 'check', full)).toEqual({
       code: 0,
       out: `${full}: ok: 2 chains, 2 stores, 3 tills`,
       err: '',
     });
   });
 
-  it('inventory check exits 1 with the file and key of each problem', () => {
+  it('inventory check exits 1 with the file and key of each problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-cli-'));
     const file = join(dir, 'bad.yml');
     writeFileSync(file, 'chains: []\n');
-    expect(run('inventory', 'check', file)).toEqual({
+    expect(await run('inventory', 'check', file)).toEqual({
       code: 1,
       out: '',
       err: `${file}: chains: expected at least one chain`,
     });
   });
 
-  it('inventory targets writes tills.json into --out', () => {
+  it('inventory targets writes tills.json into --out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-cli-'));
-    const r = run('inventory', 'targets', '--inventory', full, '--out', dir);
+    const r = await run('inventory', 'targets', '--inventory', full, '--out', dir);
     expect(r).toMatchObject({ code: 0, out: `wrote 3 targets to ${join(dir, 'tills.json')}` });
     expect(JSON.parse(readFileSync(join(dir, 'tills.json'), 'utf8'))).toHaveLength(3);
   });
 
-  it('inventory demo honours --stores and --tills-per-store', () => {
+  it('inventory demo honours --stores and --tills-per-store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-cli-'));
     const file = join(dir, 'demo.yml');
-    expect(run('inventory', 'demo', '--stores', '3', '--tills-per-store', '1', '--out', file).out).toBe(
-      `wrote 3 tills to ${file}`,
-    );
-    expect(run('inventory', 'check', file).out).toBe(`${file}: ok: 2 chains, 3 stores, 3 tills`);
+    const demo = await run('inventory', 'demo', '--stores', '3', '--tills-per-store', '1', '--out', file);
+    expect(demo.out).toBe(`wrote 3 tills to ${file}`);
+    expect((await run('inventory', 'check', file)).out).toBe(`${file}: ok: 2 chains, 3 stores, 3 tills`);
   });
 
   it.each([
@@ -59,10 +58,22 @@ describe('tillwatch CLI', () => {
     [['inventory', 'demo', '--stores', 'many'], '--stores: expected a whole number, got "many"'],
     [['inventory', 'frobnicate'], 'unknown command "inventory frobnicate"'],
     [['inventory', 'check', full, '--colour'], "Unknown option '--colour'"],
-  ])('exits 2 with usage for %j', (args, message) => {
-    const r = run(...args);
+  ])('exits 2 with usage for %j', async (args, message) => {
+    const r = await run(...args);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('usage:');
+  });
+});
+
+describe('tillwatch dashboards generate', () => {
+  it('writes the dashboards formatted as the repository checks them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-cli-'));
+    const r = await run('dashboards', 'generate', '--out', dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('noc.json');
+    // Byte-identical to the committed files: prettier-formatted, so `npm run lint` stays clean.
+    const committed = fileURLToPath(new URL('../../dashboards/noc.json', import.meta.url));
+    expect(readFileSync(join(dir, 'noc.json'), 'utf8')).toBe(readFileSync(committed, 'utf8'));
   });
 });

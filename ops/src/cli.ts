@@ -39,7 +39,7 @@ function rangeOption(value: string | undefined, fallback: { min: number; max: nu
   return { min, max };
 }
 
-function run(args: string[], io: Io): number {
+async function run(args: string[], io: Io): Promise<number> {
   const [group, command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -93,7 +93,7 @@ function run(args: string[], io: Io): number {
       return 0;
     }
     case 'dashboards generate': {
-      const written = writeDashboards(need(values.out, '--out'));
+      const written = await writeDashboards(need(values.out, '--out'));
       io.out(`wrote ${written.length} dashboards: ${written.join(', ')}`);
       return 0;
     }
@@ -102,9 +102,12 @@ function run(args: string[], io: Io): number {
   }
 }
 
-export function main(args: string[], io: Io = { out: console.log, err: console.error }): number {
+export async function main(
+  args: string[],
+  io: Io = { out: console.log, err: console.error },
+): Promise<number> {
   try {
-    return run(args, io);
+    return await run(args, io);
   } catch (err) {
     if (err instanceof InventoryError) {
       io.err(err.message);
@@ -121,5 +124,5 @@ export function main(args: string[], io: Io = { out: console.log, err: console.e
 
 // Run only as the bin, not when a test imports main().
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }

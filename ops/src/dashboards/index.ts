@@ -28,10 +28,30 @@ export function renderDashboard(d: Json): string {
   return `${JSON.stringify(d, null, 2)}\n`;
 }
 
-export function writeDashboards(dir: string): string[] {
+type Format = (text: string, path: string) => Promise<string>;
+
+/**
+ * The repository checks formatting with prettier, so the generated files are written the way prettier
+ * would write them when it is installed (always in this repository; optional for the published CLI).
+ */
+async function prettierFormat(): Promise<Format> {
+  try {
+    const prettier = await import('prettier');
+    return async (text, path) => {
+      const options = (await prettier.resolveConfig(path)) ?? {};
+      return prettier.format(text, { ...options, filepath: path });
+    };
+  } catch {
+    return async (text) => text;
+  }
+}
+
+export async function writeDashboards(dir: string, format?: Format): Promise<string[]> {
+  const fmt = format ?? (await prettierFormat());
   const out: string[] = [];
   for (const [name, d] of Object.entries(allDashboards())) {
-    writeFileAtomic(join(dir, name), renderDashboard(d));
+    const path = join(dir, name);
+    writeFileAtomic(path, await fmt(renderDashboard(d), path));
     out.push(name);
   }
   return out;
