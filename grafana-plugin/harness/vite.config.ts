@@ -1,0 +1,25 @@
+import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+
+const src = fileURLToPath(new URL('../src', import.meta.url));
+
+// The standalone harness: the same panel component outside Grafana, fed from a live Prometheus
+// (?prom=http://127.0.0.1:9090) or from generated frames (?bench=<tills>). esbuild compiles the TSX
+// (no React plugin needed); @grafana/ui, which Grafana supplies at run time, becomes the stand-in.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  logLevel: 'warn',
+  resolve: {
+    alias: [{ find: /^@grafana\/ui$/, replacement: `${src}/grafana-ui-standalone.ts` }],
+  },
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 8000,
+    reportCompressedSize: false,
+  },
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+});
