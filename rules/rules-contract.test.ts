@@ -54,6 +54,18 @@ describe('metric names', () => {
     },
   );
 
+  // Annotations may run a query (`{{ range printf "metric{...}" ... | query }}`); those read metrics too.
+  const templateQueries = alerts().flatMap((a) =>
+    Object.values(a.annotations ?? {}).flatMap((text) =>
+      [...text.matchAll(/printf\s+"((?:[^"\\]|\\.)*)"[^}]*\|\s*query/g)].map(
+        (m) => [a.alert, (m[1] as string).replaceAll('%s', 'x')] as const,
+      ),
+    ),
+  );
+  it.each(templateQueries)('%s annotation query %s reads only known metrics', (_name, query) => {
+    for (const m of metricNames(query)) expect(contract.has(m) || recorded.has(m), m).toBe(true);
+  });
+
   it('finds the metrics of an expression and refuses one that does not parse', () => {
     expect(
       metricNames('max without (status) (till_marking_status{status="ready"}) == 0 and on () up'),
