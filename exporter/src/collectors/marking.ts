@@ -14,7 +14,11 @@ import { durationMs } from '../lib/duration.js';
 
 export const markingSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'expected an http:// URL such as http://127.0.0.1:5995' }),
+    url: z.url({
+      protocol: /^https?$/,
+      error: (iss) =>
+        iss.input === undefined ? 'required' : 'expected an http:// URL such as http://127.0.0.1:5995',
+    }),
     username: z.string().default('admin'),
     password: z.string().default('admin'),
     device: z.string().min(1).default('marking'),

@@ -14,7 +14,11 @@ import { durationMs } from '../lib/duration.js';
 
 export const utmSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'expected an http:// URL such as http://127.0.0.1:8080' }),
+    url: z.url({
+      protocol: /^https?$/,
+      error: (iss) =>
+        iss.input === undefined ? 'required' : 'expected an http:// URL such as http://127.0.0.1:8080',
+    }),
     device: z.string().min(1).default('utm'),
     request_timeout: durationMs.default(5000),
     utc_offset_minutes: z.number().int().min(-720).max(840).optional(),
