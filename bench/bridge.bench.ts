@@ -3,7 +3,7 @@
 // post notifications of 10 alerts each for 5 s: 70 % new problems, 30 % repeats of earlier ones.
 // Prints a markdown report; target on this machine: >= 1,000 alerts/s sustained, p99 < 50 ms.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
@@ -109,10 +109,11 @@ async function run(engine: 'sqlite' | 'postgres') {
   };
 }
 
+const load = loadavg()[0]!.toFixed(1);
 const rows = [];
 for (const e of ['sqlite', 'postgres'] as const) rows.push(await run(e));
 console.log(
-  `Webhook: ${CONCURRENCY} concurrent senders, ${PER_REQUEST} alerts per notification, ${SECONDS} s per engine (target >= 1,000 alerts/s, p99 < 50 ms).\n`,
+  `Webhook: ${CONCURRENCY} concurrent senders, ${PER_REQUEST} alerts per notification, ${SECONDS} s per engine (target >= 1,000 alerts/s, p99 < 50 ms). Load average at start: ${load} on ${availableParallelism()} CPUs.\n`,
 );
 console.log('| storage | alerts/s | requests | errors | p50 ms | p99 ms | max ms | target met |');
 console.log('|---|---|---|---|---|---|---|---|');

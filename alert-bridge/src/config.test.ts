@@ -84,5 +84,6 @@ describe('config', () => {
       TILLWATCH_API_TOKEN: 'a',
     });
     expect(c.storage.driver).toBe('sqlite');
+    expect(c.knowledge_base).toBe(new URL('../knowledge-base', import.meta.url).pathname);
   });
 });

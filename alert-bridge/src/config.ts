@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { Secret } from './secret.js';
@@ -239,5 +240,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message}`);
   }
-  return parseConfig(raw, file, env);
+  const c = parseConfig(raw, file, env);
+  // Cards ship beside the config, so a relative folder means relative to the config file.
+  return { ...c, knowledge_base: resolve(dirname(file), c.knowledge_base) };
 }

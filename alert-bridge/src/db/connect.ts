@@ -25,7 +25,7 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
     file.pragma('journal_mode = WAL');
     file.pragma('synchronous = NORMAL');
     file.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingPrepare(file) }) });
   } else {
     const pool = new pg.Pool({
       connectionString: storage.url.reveal(),
@@ -58,4 +58,31 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
       await sql`select 1`.execute(db);
     },
   };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement on every call, and preparing dominated the
+ * webhook's CPU profile; the bridge runs the same few statements over and over, so keep them.
+ */
+function cachingPrepare(file: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = file.prepare.bind(file);
+  return new Proxy(file, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        // Native methods must run with the real database as `this`, not the proxy.
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      }
+      return (source: string) => {
+        let st = cache.get(source);
+        if (!st) {
+          if (cache.size >= 500) cache.clear();
+          st = prepare(source);
+          cache.set(source, st);
+        }
+        return st;
+      };
+    },
+  });
 }
