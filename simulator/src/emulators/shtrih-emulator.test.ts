@@ -160,3 +160,26 @@ describe('Shtrih-M over TCP', () => {
     expect(valueOf(r, 'till_fiscal_errors_total', { reason: 'connection' })).toBe(1);
   });
 });
+
+describe('Shtrih-M answering garbage, many seeds', () => {
+  it('is always down with exactly one counted error, and every poll completes', async () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const emu = new ShtrihEmulator({ now, utcOffsetMinutes: TZ, seed });
+      await emu.start();
+      try {
+        // Odd seeds: garbage from the first byte; even seeds: a clean handshake, then garbage as the reply.
+        emu.fault(seed % 2 ? { type: 'garbage' } : { type: 'garbage', command: 'FC' });
+        const c = collector(emu.address, { byte_timeout: '50ms', reply_timeout: '100ms' });
+        const r = await collectOnce(c, now);
+        const errors = (r.families.find((f) => f.name === 'till_fiscal_errors_total')?.samples ?? []).reduce(
+          (sum, s) => sum + s.value,
+          0,
+        );
+        expect({ seed, up: upOf(r, 'fiscal'), errors }).toEqual({ seed, up: false, errors: 1 });
+        expect(valueOf(r, 'till_fiscal_info')).toBeUndefined();
+      } finally {
+        await emu.stop();
+      }
+    }
+  });
+});
