@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { Config, Priority } from './config.js';
-import type { Database, TicketAlertsTable, TicketsTable } from './db/schema.js';
+import type { Database, EventsTable, OutboxTable, TicketAlertsTable, TicketsTable } from './db/schema.js';
 import type { Store } from './db/connect.js';
 import type { KnowledgeBase, Recommendation } from './knowledge-base.js';
 import type { Metrics } from './metrics.js';
@@ -29,6 +29,16 @@ const OUTGOING: Record<EventKind, OutgoingType | null> = {
 };
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+
+/** Rows collected while applying one notification and written in a few multi-row inserts at the end. */
+interface Sink {
+  alerts: Map<string, TicketAlert>;
+  events: Insertable<EventsTable>[];
+  outbox: Insertable<OutboxTable>[];
+}
+
+// Keeps multi-row inserts under SQLite's and PostgreSQL's bound-parameter limits.
+const CHUNK = 500;
 
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
@@ -75,6 +85,7 @@ export class TicketService {
     const result: IngestResult = { alerts: payload.alerts.length, tickets: [], created: [] };
     const transitions: EventKind[] = [];
     await this.db.transaction().execute(async (trx) => {
+      const sink: Sink = { alerts: new Map(), events: [], outbox: [] };
       // Two reads for the whole notification; a pure repeat then writes nothing at all.
       const live = await trx
         .selectFrom('tickets')
@@ -105,12 +116,14 @@ export class TicketService {
           transitions,
           t,
           existing,
+          sink,
         );
         if (r) {
           result.tickets.push(r.id);
           if (r.created) result.created.push(r.id);
         }
       }
+      await this.flush(trx, sink);
     });
     for (const t of transitions) this.deps.metrics.ticketsTransitions.inc({ event: t });
     return result;
@@ -133,6 +146,7 @@ export class TicketService {
     transitions: EventKind[],
     live: Ticket | undefined,
     existing: TicketAlert[],
+    sink: Sink,
   ): Promise<{ id: number; created: boolean } | null> {
     const { config, kb } = this.deps;
     const now = this.now();
@@ -148,7 +162,7 @@ export class TicketService {
       now - t.resolved_at > config.tickets.reopen_window
     ) {
       // The sweeper has not closed it yet, but the reopen window is over: this is a new problem.
-      await this.close(trx, t, now, existing);
+      await this.close(trx, t, now, existing, sink);
       transitions.push('closed');
       t = undefined;
       existing = [];
@@ -239,22 +253,7 @@ export class TicketService {
       writes.push(row);
       byFp.set(fp, row);
     }
-    if (writes.length) {
-      await trx
-        .insertInto('ticket_alerts')
-        .values(writes)
-        .onConflict((oc) =>
-          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            labels: eb.ref('excluded.labels'),
-            annotations: eb.ref('excluded.annotations'),
-            starts_at: eb.ref('excluded.starts_at'),
-            ends_at: eb.ref('excluded.ends_at'),
-            last_seen_at: eb.ref('excluded.last_seen_at'),
-          })),
-        )
-        .execute();
-    }
+    for (const w of writes) sink.alerts.set(`${w.ticket_id}\u0000${w.fingerprint}`, w);
     const all = [...byFp.values()];
     const firing = all.filter((a) => a.status === 'firing');
 
@@ -267,6 +266,7 @@ export class TicketService {
         { alerts: firing.map((a) => a.alertname) },
         now,
         all,
+        sink,
       );
       transitions.push('created');
       return { id: t.id, created };
@@ -304,7 +304,16 @@ export class TicketService {
         flapping: reopenings >= config.tickets.flap_threshold ? 1 : t.flapping,
       });
       t = await this.update(trx, t, changes, now);
-      await this.record(trx, t, 'reopened', 'alertmanager', { reopenings_in_window: reopenings }, now, all);
+      await this.record(
+        trx,
+        t,
+        'reopened',
+        'alertmanager',
+        { reopenings_in_window: reopenings },
+        now,
+        all,
+        sink,
+      );
       transitions.push('reopened');
     } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
       Object.assign(changes, {
@@ -322,11 +331,21 @@ export class TicketService {
         { self_resolved: t.self_resolved === 1 },
         now,
         all,
+        sink,
       );
       transitions.push('resolved');
     } else if (joined.length > 0 || Object.keys(changes).length > 0) {
       t = await this.update(trx, t, changes, now);
-      await this.record(trx, t, 'alert_joined', 'alertmanager', { alerts: joined, ...changes }, now, all);
+      await this.record(
+        trx,
+        t,
+        'alert_joined',
+        'alertmanager',
+        { alerts: joined, ...changes },
+        now,
+        all,
+        sink,
+      );
     }
     return { id: t.id, created };
   }
@@ -356,9 +375,42 @@ export class TicketService {
     return { ...t, ...set };
   }
 
-  private async close(trx: Db, t: Ticket, now: number, alerts?: TicketAlert[]): Promise<void> {
+  private async close(trx: Db, t: Ticket, now: number, alerts?: TicketAlert[], sink?: Sink): Promise<void> {
     const closed = await this.update(trx, t, { status: 'closed', open_key: null, closed_at: now }, now);
-    await this.record(trx, closed, 'closed', 'bridge', {}, now, alerts);
+    await this.record(trx, closed, 'closed', 'bridge', {}, now, alerts, sink);
+  }
+
+  private async flush(trx: Db, sink: Sink): Promise<void> {
+    const alerts = [...sink.alerts.values()];
+    for (let i = 0; i < alerts.length; i += CHUNK) {
+      await trx
+        .insertInto('ticket_alerts')
+        .values(alerts.slice(i, i + CHUNK))
+        .onConflict((oc) =>
+          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            labels: eb.ref('excluded.labels'),
+            annotations: eb.ref('excluded.annotations'),
+            starts_at: eb.ref('excluded.starts_at'),
+            ends_at: eb.ref('excluded.ends_at'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+          })),
+        )
+        .execute();
+    }
+    // Insert order is id order, which is the per-ticket delivery order of the outbox.
+    for (let i = 0; i < sink.events.length; i += CHUNK) {
+      await trx
+        .insertInto('events')
+        .values(sink.events.slice(i, i + CHUNK))
+        .execute();
+    }
+    for (let i = 0; i < sink.outbox.length; i += CHUNK) {
+      await trx
+        .insertInto('outbox')
+        .values(sink.outbox.slice(i, i + CHUNK))
+        .execute();
+    }
   }
 
   /** Writes the history event and, in the same transaction, one outbox row per interested target. */
@@ -370,12 +422,19 @@ export class TicketService {
     data: object,
     now: number,
     knownAlerts?: TicketAlert[],
+    sink?: Sink,
   ): Promise<void> {
     const eventId = randomUUID();
-    await trx
-      .insertInto('events')
-      .values({ event_id: eventId, ticket_id: t.id, type: kind, at: now, actor, data: JSON.stringify(data) })
-      .execute();
+    const event = {
+      event_id: eventId,
+      ticket_id: t.id,
+      type: kind,
+      at: now,
+      actor,
+      data: JSON.stringify(data),
+    };
+    if (sink) sink.events.push(event);
+    else await trx.insertInto('events').values(event).execute();
     const type = OUTGOING[kind];
     if (!type) return;
     const targets = this.targetsFor(t.team, type);
@@ -392,22 +451,19 @@ export class TicketService {
       data,
       ticket: this.toJson(t, alerts),
     });
-    await trx
-      .insertInto('outbox')
-      .values(
-        targets.map((target) => ({
-          event_id: eventId,
-          ticket_id: t.id,
-          target,
-          event_type: type,
-          payload,
-          status: 'pending' as const,
-          attempts: 0,
-          next_attempt_at: now,
-          created_at: now,
-        })),
-      )
-      .execute();
+    const rows = targets.map((target) => ({
+      event_id: eventId,
+      ticket_id: t.id,
+      target,
+      event_type: type,
+      payload,
+      status: 'pending' as const,
+      attempts: 0,
+      next_attempt_at: now,
+      created_at: now,
+    }));
+    if (sink) sink.outbox.push(...rows);
+    else await trx.insertInto('outbox').values(rows).execute();
   }
 
   private targetsFor(team: string, type: OutgoingType): string[] {
