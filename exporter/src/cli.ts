@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --lite-mode
 // tillwatch-exporter --config FILE [--web.listen-address=:9835] [--web.config.file=FILE]
 //                    [--collector.<name>|--no-collector.<name>] [--log.level=info]
 import { parseArgs } from 'node:util';

@@ -9,10 +9,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import bcrypt from 'bcryptjs';
 import type { Logger } from 'pino';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -115,10 +113,24 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
 
 // bcrypt is deliberately slow (~50 ms in JS at cost 10); like exporter-toolkit, remember the
 // credentials that passed so Prometheus' scrape every 15 s does not pay it each time.
+type Bcrypt = {
+  compare(s: string, hash: string): Promise<boolean>;
+  hashSync(s: string, rounds: number): string;
+};
+
+// bcryptjs and node:https are loaded only when the web config asks for them (RSS budget).
 class BasicAuth {
   private readonly passed = new Set<string>();
-  private readonly dummy = bcrypt.hashSync('not-a-password', 4);
-  constructor(private readonly users: Map<string, string>) {}
+  private constructor(
+    private readonly users: Map<string, string>,
+    private readonly bcrypt: Bcrypt,
+    private readonly dummy: string,
+  ) {}
+
+  static async create(users: Map<string, string>): Promise<BasicAuth> {
+    const bcrypt = (await import('bcryptjs')).default;
+    return new BasicAuth(users, bcrypt, bcrypt.hashSync('not-a-password', 4));
+  }
 
   async check(header: string | undefined): Promise<boolean> {
     if (!header?.startsWith('Basic ')) return false;
@@ -130,7 +142,7 @@ class BasicAuth {
     if (this.passed.has(key)) return true;
     const hash = this.users.get(user);
     // Compare against a dummy hash for unknown users so timing does not reveal which users exist.
-    const ok = await bcrypt.compare(decoded.slice(i + 1), hash ?? this.dummy);
+    const ok = await this.bcrypt.compare(decoded.slice(i + 1), hash ?? this.dummy);
     if (ok && hash) {
       if (this.passed.size > 100) this.passed.clear();
       this.passed.add(key);
@@ -163,7 +175,7 @@ export async function startWebServer(
   logger?: Logger,
 ): Promise<WebServer> {
   const { host, port } = parseListenAddress(listenAddress);
-  const auth = web.users ? new BasicAuth(web.users) : null;
+  const auth = web.users ? await BasicAuth.create(web.users) : null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [k, v] of Object.entries(web.headers)) res.setHeader(k, v);
@@ -208,7 +220,7 @@ export async function startWebServer(
   };
 
   const server: Server = web.tls
-    ? createHttpsServer(
+    ? (await import('node:https')).createServer(
         {
           cert: web.tls.cert,
           key: web.tls.key,

@@ -1,5 +1,5 @@
 // Host figures: CPU, memory, filesystems, boot time, temperatures (systeminformation by default).
-import { cpus } from 'node:os';
+import { cpus, uptime } from 'node:os';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily } from '../collector.js';
 import type { SystemInfoSource } from '../host.js';
@@ -57,8 +57,9 @@ export function systeminformationSource(): SystemInfoSource {
         type: f.type,
       }));
     },
+    // os.uptime(), not si.time(): the latter resolves the time zone through ICU, ~7 MiB of RSS.
     async uptime() {
-      return (await si).time().uptime;
+      return uptime();
     },
     async temperatures() {
       const t = await (await si).cpuTemperature();
