@@ -34,10 +34,8 @@ const INVALID: Record<string, string[]> = {
   ],
   'no-tills.yml': ['chains[0].regions[0].stores[0].tills: expected at least one till'],
   'empty.yml': ['(root): expected a map with a chains key'],
-  'yaml-syntax.yml': [
-    'line 4, column 1: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]',
-  ],
-  'duplicate-yaml-key.yml': ['line 3, column 5: YAML syntax: Map keys must be unique'],
+  'yaml-syntax.yml': ['line 4, column 1: YAML syntax: unexpected end of the stream within a flow collection'],
+  'duplicate-yaml-key.yml': ['line 3, column 5: YAML syntax: duplicated mapping key'],
 };
 
 describe('inventory validation', () => {

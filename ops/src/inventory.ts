@@ -2,7 +2,7 @@
 // It is the single source for Prometheus file_sd targets (so every series carries chain, region,
 // store and till labels) and, later, for per-store agent configs with external labels.
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { YAMLException, load } from 'js-yaml';
 import { z } from 'zod';
 
 /** Device kinds, the same vocabulary as the `kind` label in docs/metrics.md. */
@@ -165,8 +165,9 @@ function issueText(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key') {
     return issue.issues.map((i) => `${formatPath(issue.path)}: ${i.message}`).join('\n');
   }
-  // A missing key is reported as a type error on `undefined`; "required" says what to do.
-  if (issue.code === 'invalid_type' && issue.input === undefined)
+  // A missing key is reported as a type error on `undefined`; "required" says what to do. An empty
+  // file is undefined at the root, where the schema's own message ("expected a map...") is clearer.
+  if (issue.code === 'invalid_type' && issue.input === undefined && issue.path.length > 0)
     return `${formatPath(issue.path)}: required`;
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
@@ -238,18 +239,18 @@ export function validateInventory(data: unknown, file = '<inventory>'): Inventor
 }
 
 export function parseInventory(text: string, file = '<inventory>'): Inventory {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new InventoryError(
-      file,
-      doc.errors.map((e) => {
-        const at = e.linePos?.[0];
-        const where = at ? `line ${at.line}, column ${at.col}` : '(root)';
-        return `${where}: YAML syntax: ${e.message.split(' at line')[0]?.split('\n')[0] ?? e.code}`;
-      }),
-    );
+  let data: unknown;
+  try {
+    // js-yaml rather than the `yaml` package here: it parses about ten times faster, which matters
+    // for an inventory of 100,000 tills (tens of MB). It rejects duplicate keys and YAML 1.1 surprises
+    // such as sexagesimal numbers are gone in its default (YAML 1.2 core) schema.
+    data = load(text, { filename: file });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const where = `line ${err.mark.line + 1}, column ${err.mark.column + 1}`;
+    throw new InventoryError(file, [`${where}: YAML syntax: ${err.reason}`]);
   }
-  return validateInventory(doc.toJS(), file);
+  return validateInventory(data, file);
 }
 
 export function loadInventory(file: string): Inventory {
