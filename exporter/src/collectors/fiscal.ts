@@ -1,5 +1,6 @@
 // Fiscal registrars (Shtrih-M binary protocol over TCP or serial; ATOL through its web server).
 // Metrics: docs/metrics.md, "Fiscal registrars". Options: exporter/docs/fiscal.md.
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { registerCollector, type Collector, type CollectResult, type DeviceRef } from '../collector.js';
 import { AtolDriver } from '../drivers/atol/client.js';
@@ -163,6 +164,9 @@ export class FiscalCollector implements Collector {
   }
 
   async collect(ctx: Parameters<Collector['collect']>[0]): Promise<CollectResult> {
+    // Every device's pending read listens on the one run signal; many registrars (the fleet
+    // simulator) would otherwise trip Node's listener-leak warning.
+    setMaxListeners(Math.max(10, this.drivers.length * 4), ctx.signal);
     const polls = await Promise.all(
       this.drivers.map(async ({ driver }): Promise<FiscalPoll> => {
         try {
