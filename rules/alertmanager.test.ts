@@ -53,6 +53,30 @@ describe('amtool', () => {
     }
   });
 
+  it('sends every receiver to the bridge with resolved notifications and the bearer token file', () => {
+    type Receiver = {
+      name: string;
+      webhook_configs?: {
+        url: string;
+        send_resolved?: boolean;
+        http_config?: { authorization?: { type?: string; credentials_file?: string } };
+      }[];
+    };
+    const cfg = parseYaml(readFileSync(CONFIG, 'utf8'), { merge: true }) as { receivers: Receiver[] };
+    expect(cfg.receivers.map((r) => r.name).sort()).toEqual(
+      ['bridge-default', ...TEAMS.map((t) => `bridge-${t}`)].sort(),
+    );
+    for (const r of cfg.receivers) {
+      expect(r.webhook_configs, r.name).toEqual([
+        {
+          url: 'http://127.0.0.1:9836/webhook/alertmanager',
+          send_resolved: true,
+          http_config: { authorization: { type: 'Bearer', credentials_file: 'secrets/webhook-token' } },
+        },
+      ]);
+    }
+  });
+
   it('notifies critical alerts after 5 s and batches warnings for 30 s', () => {
     type Route = { matchers?: string[]; group_wait?: string; routes?: Route[] };
     const cfg = parseYaml(readFileSync(CONFIG, 'utf8'), { merge: true }) as { route: Route };
