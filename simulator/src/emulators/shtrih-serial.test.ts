@@ -13,6 +13,7 @@ import {
   shtrihCollector,
 } from '../testing/shtrih-fixtures.js';
 import { ShtrihEmulator } from './shtrih-emulator.js';
+import type { Fault } from './faults.js';
 
 function open(path: string, lock = false): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
@@ -46,19 +47,38 @@ describe('Shtrih-M over a serial line (pty pair)', () => {
     expect(dump(r)).toEqual(healthyLines());
   });
 
-  it('reports a corrupted LRC and garbage on the line as down, then recovers', async () => {
-    const c = shtrihCollector(`serial://${pty.b}`);
-    emu.fault({ type: 'corrupt_lrc' });
-    const r1 = await collectOnce(c, now);
-    expect(upOf(r1, 'fiscal')).toBe(false);
-    expect(valueOf(r1, 'till_fiscal_errors_total', { reason: 'lrc' })).toBe(1);
-    emu.clearFaults();
-    emu.fault({ type: 'garbage' });
-    const r2 = await collectOnce(c, now);
-    expect(upOf(r2, 'fiscal')).toBe(false);
-    expect(valueOf(r2, 'till_fiscal_errors_total', { reason: 'framing' })).toBe(1);
-    emu.clearFaults();
-    expect(upOf(await collectOnce(c, now), 'fiscal')).toBe(true);
+  // A serial line cannot "drop" like a TCP connection; the other faults behave as over TCP.
+  const faults: Array<[string, Fault, string]> = [
+    ['no answer', { type: 'no_answer' }, 'timeout'],
+    ['a NAK storm', { type: 'nak_storm' }, 'nak'],
+    ['a corrupted LRC', { type: 'corrupt_lrc' }, 'lrc'],
+    ['a truncated frame', { type: 'truncated' }, 'framing'],
+    ['garbage bytes', { type: 'garbage' }, 'framing'],
+    ['a reply slower than the timeout', { type: 'slow', delayMs: 8000 }, 'timeout'],
+  ];
+  for (const [name, fault, reason] of faults) {
+    it(`reports ${name} on the line as down with one ${reason} error, then recovers`, async () => {
+      const c = shtrihCollector(`serial://${pty.b}`);
+      emu.fault(fault);
+      expect(dump(await collectOnce(c, now))).toEqual(
+        [
+          'till_fiscal_last_error_code{device=fiscal} 0',
+          ...errorsLines({ [reason]: 1 }),
+          'till_device_up{device=fiscal,kind=fiscal} 0',
+        ].sort(),
+      );
+      emu.clearFaults();
+      expect(upOf(await collectOnce(c, now), 'fiscal')).toBe(true);
+    });
+  }
+
+  it('reports an error byte on the line with its code', async () => {
+    emu.fault({ type: 'error_byte', command: 'FF03', code: 0x12 });
+    const r = await collectOnce(shtrihCollector(`serial://${pty.b}`), now);
+    expect(upOf(r, 'fiscal')).toBe(true);
+    expect(valueOf(r, 'till_fiscal_last_error_code')).toBe(0x12);
+    expect(valueOf(r, 'till_fiscal_fn_expiry_timestamp_seconds')).toBeUndefined();
+    expect(valueOf(r, 'till_fiscal_fn_documents_remaining')).toBe(240000);
   });
 
   it('reports a port held by another program as busy, and backs off before trying again', async () => {
