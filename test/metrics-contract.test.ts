@@ -3,7 +3,7 @@
 // exposed metric, with its type and label names, to be listed in the contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExporter, startWebServer, type Exporter, type WebServer } from '@tillwatch/exporter';
-import { startFixture, type Fixture } from '@tillwatch/exporter/testdata/fixture-env.js';
+import { startFixture, type Fixture } from '../exporter/src/testdata/fixture-env.js';
 import { readMetricContract } from './lib/metrics-doc.js';
 
 interface Exposed {
