@@ -110,12 +110,12 @@ export function alertsDashboard(): Json {
         ],
       }),
       timeseries({
-        title: 'Deliveries failing',
+        title: 'Deliveries retried or failed',
         unit: 'ops',
         targets: [
           {
-            expr: `sum by (kind, target) (rate(${B}deliveries_total{result!="ok"}[$__rate_interval]))`,
-            legend: '{{kind}} {{target}}',
+            expr: `sum by (kind, target, result) (rate(${B}deliveries_total{result!="success"}[$__rate_interval]))`,
+            legend: '{{kind}} {{target}} {{result}}',
           },
         ],
       }),
