@@ -53,23 +53,19 @@ export function drawLayout(
   ctx.fillRect(0, 0, layout.width, layout.height);
   const { count, kind, node, x, y, w, h } = layout;
 
+  // fillRect per rectangle, one colour at a time: with software raster (no GPU on a wall PC or in CI)
+  // one path of thousands of sub-rectangles filled three times slower than plain rectangles.
   ctx.fillStyle = palette.group;
-  ctx.beginPath();
   for (let i = 0; i < count; i++) {
     if (kind[i] === GROUP) {
-      ctx.rect(
-        Math.round(x[i]!),
-        Math.round(y[i]!),
-        Math.round(x[i]! + w[i]!) - Math.round(x[i]!),
-        Math.round(y[i]! + h[i]!) - Math.round(y[i]!)
-      );
+      const x0 = Math.round(x[i]!);
+      const y0 = Math.round(y[i]!);
+      ctx.fillRect(x0, y0, Math.round(x[i]! + w[i]!) - x0, Math.round(y[i]! + h[i]!) - y0);
     }
   }
-  ctx.fill();
 
   for (let s = 0; s < STATE_COUNT; s++) {
     ctx.fillStyle = palette.state[s]!;
-    ctx.beginPath();
     for (let i = 0; i < count; i++) {
       if (kind[i] !== CELL || model.state[node[i]!] !== s) {
         continue;
@@ -81,10 +77,9 @@ export function drawLayout(
       const y1 = Math.round(y[i]! + h[i]!);
       const gap = x1 - x0 >= 6 && y1 - y0 >= 6 ? 1 : 0;
       if (x1 - x0 - gap > 0 && y1 - y0 - gap > 0) {
-        ctx.rect(x0, y0, x1 - x0 - gap, y1 - y0 - gap);
+        ctx.fillRect(x0, y0, x1 - x0 - gap, y1 - y0 - gap);
       }
     }
-    ctx.fill();
   }
 
   ctx.textBaseline = 'middle';
@@ -115,16 +110,16 @@ function drawFitted(ctx: CanvasRenderingContext2D, text: string, x: number, y: n
   if (max <= 0) {
     return;
   }
-  if (ctx.measureText(text).width <= max) {
+  const width = ctx.measureText(text).width;
+  if (width <= max) {
     ctx.fillText(text, x, y);
     return;
   }
-  // Keep the end of the name: "store-1042-till-3" is told apart from its neighbours by its tail.
-  let t = text;
-  while (t.length > 1 && ctx.measureText('…' + t).width > max) {
-    t = t.slice(1);
-  }
-  if (t.length > 1) {
-    ctx.fillText('…' + t, x, y);
+  // Keep the end of the name: "store-1042-till-3" is told apart from its neighbours by its tail. The cut is
+  // estimated from the average glyph width: trimming a character at a time cost a dozen text
+  // measurements per label, thousands of labels per drill-down.
+  const keep = Math.floor((text.length * (max - ctx.measureText('…').width)) / width);
+  if (keep >= 2) {
+    ctx.fillText('…' + text.slice(text.length - keep), x, y);
   }
 }

@@ -437,24 +437,34 @@ function finish(b: Builder, levels: string[], warnings: string[]): HierarchyMode
   const counts = new Int32Array(size * STATE_COUNT);
   const leafCount = new Int32Array(size);
   // Children always have larger ids than their parents, so one backward pass aggregates bottom-up.
-  for (let n = size - 1; n >= 0; n--) {
-    if (childCount[n] === 0 && n !== 0) {
+  // A leaf adds one to its parent's count for its state; only inner nodes add their five counts.
+  for (let n = size - 1; n > 0; n--) {
+    const p = parent[n]!;
+    if (childCount[n] === 0) {
       // No value (stale, or the node exists only because an alert named it): its health is unknown.
       const own = Number.isNaN(values[n]!) ? Math.max(ownState[n]!, State.unknown) : ownState[n]!;
-      state[n] = Math.max(state[n]!, own);
-      counts[n * STATE_COUNT + own]!++;
-      leafCount[n]!++;
+      state[n] = own;
+      counts[n * STATE_COUNT + own] = 1;
+      counts[p * STATE_COUNT + own]!++;
+      leafCount[n] = 1;
+      leafCount[p]!++;
     } else {
-      state[n] = Math.max(state[n]!, ownState[n]!);
-    }
-    if (n > 0) {
-      const p = parent[n]!;
-      state[p] = Math.max(state[p]!, state[n]!);
+      if (ownState[n]! > state[n]!) {
+        state[n] = ownState[n]!;
+      }
       leafCount[p]! += leafCount[n]!;
+      const from = n * STATE_COUNT;
+      const to = p * STATE_COUNT;
       for (let s = 0; s < STATE_COUNT; s++) {
-        counts[p * STATE_COUNT + s]! += counts[n * STATE_COUNT + s]!;
+        counts[to + s]! += counts[from + s]!;
       }
     }
+    if (state[n]! > state[p]!) {
+      state[p] = state[n]!;
+    }
+  }
+  if (ownState[0]! > state[0]!) {
+    state[0] = ownState[0]!;
   }
   const childStart = new Int32Array(size);
   let acc = 0;

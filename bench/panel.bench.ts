@@ -1,0 +1,157 @@
+// Hierarchy panel (issue #7): renders 2,000, 20,000 and 100,000 tills (5 devices each) in headless
+// Chromium through the panel's standalone harness with generated frames (no Prometheus), and reports
+// the time to first full draw, per hover and per drill-down. Prints a markdown report.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+declare global {
+  interface Window {
+    tillwatchHarness: {
+      firstDrawMs?: number;
+      buildMs?: number;
+      hover(samples: number): Promise<number[]>;
+      drill(samples: number): Promise<number[]>;
+    };
+  }
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const plugin = join(root, 'grafana-plugin');
+const dist = join(plugin, 'harness', 'dist');
+const SIZES = [2_000, 20_000, 100_000];
+const TARGETS = { firstDraw: 500, hover: 16, drill: 100 };
+const LOADS = 3;
+
+// A production build: React's development build would measure React's checks, not the panel.
+const vite = existsSync(join(plugin, 'node_modules', '.bin', 'vite'))
+  ? join(plugin, 'node_modules', '.bin', 'vite')
+  : join(root, 'node_modules', '.bin', 'vite');
+const build = spawnSync(vite, ['build', '--config', 'harness/vite.config.ts'], {
+  cwd: plugin,
+  stdio: 'inherit',
+});
+if (build.status !== 0) {
+  console.error('harness build failed');
+  process.exit(1);
+}
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+const server = createServer((req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+    /^(\.\.[/\\])+/,
+    '',
+  );
+  const file = join(dist, path === '/' ? 'index.html' : path);
+  if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+  createReadStream(file).pipe(res);
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  // --expose-gc: the bench collects the garbage of the page's set-up (the generated frames, a second model
+  // build for the build-time column) before timing hovers and drill-downs, so those show the panel's cost.
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--js-flags=--expose-gc',
+  ],
+});
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const p95 = (a: number[]) =>
+  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * 0.95))]!;
+const ms = (v: number) => v.toFixed(1);
+const verdict = (v: number, t: number) => (v < t ? 'met' : '**missed**');
+
+interface Row {
+  tills: number;
+  leaves: number;
+  cells: number;
+  first: number[];
+  build: number[];
+  paint: number[];
+  hover: number[];
+  drill: number[];
+}
+const rows: Row[] = [];
+
+try {
+  for (const tills of SIZES) {
+    const row: Row = {
+      tills,
+      leaves: tills * 5,
+      cells: 0,
+      first: [],
+      build: [],
+      paint: [],
+      hover: [],
+      drill: [],
+    };
+    for (let k = 0; k < LOADS; k++) {
+      const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+      await page.goto(`${base}?bench=${tills}&devices=5&width=1920&height=1050`);
+      await page.waitForFunction(() => window.tillwatchHarness?.buildMs !== undefined, null, {
+        timeout: 120_000,
+      });
+      const r = await page.evaluate(() => {
+        const panel = document.querySelector('[data-testid="tillwatch-panel"]') as HTMLElement;
+        return {
+          first: window.tillwatchHarness.firstDrawMs!,
+          build: window.tillwatchHarness.buildMs!,
+          paint: Number(panel.dataset.drawMs),
+          cells: Number(panel.dataset.cells),
+        };
+      });
+      row.first.push(r.first);
+      row.build.push(r.build);
+      row.paint.push(r.paint);
+      row.cells = r.cells;
+      if (k === LOADS - 1) {
+        await page.evaluate(() => (window as unknown as { gc?: () => void }).gc?.());
+        row.hover = await page.evaluate(() => window.tillwatchHarness.hover(200));
+        row.drill = await page.evaluate(() => window.tillwatchHarness.drill(10));
+      }
+      await page.close();
+    }
+    rows.push(row);
+    console.error(`panel bench: ${tills} tills done`);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+const out: string[] = [];
+out.push(
+  `Chromium ${browser.version()} headless, 1920×1050 px canvas, production harness build, ${LOADS} page loads per size`,
+  `(first draw: median), 200 hovers and 10 drill-downs on the last load after a forced GC. Frames: one table frame, 5 devices per till.`,
+  '',
+  '| tills | devices (leaves) | rectangles drawn | first full draw (ms) | of which model build (ms) | paint (ms) | hover median / p95 (ms) | drill-down median / p95 (ms) |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+);
+for (const r of rows) {
+  out.push(
+    `| ${r.tills.toLocaleString('en')} | ${r.leaves.toLocaleString('en')} | ${r.cells.toLocaleString('en')} | ${ms(median(r.first))} | ${ms(median(r.build))} | ${ms(median(r.paint))} | ${ms(median(r.hover))} / ${ms(p95(r.hover))} | ${ms(median(r.drill))} / ${ms(p95(r.drill))} |`,
+  );
+}
+const big = rows[rows.length - 1]!;
+out.push(
+  '',
+  `Targets at 100,000 tills: first draw < ${TARGETS.firstDraw} ms: ${verdict(median(big.first), TARGETS.firstDraw)}` +
+    ` (${ms(median(big.first))}); hover < ${TARGETS.hover} ms: ${verdict(p95(big.hover), TARGETS.hover)} (p95 ${ms(p95(big.hover))});` +
+    ` drill-down < ${TARGETS.drill} ms: ${verdict(p95(big.drill), TARGETS.drill)} (p95 ${ms(p95(big.drill))}).`,
+);
+console.log(out.join('\n'));
