@@ -99,6 +99,10 @@ describe('fiscal config', () => {
         'till.yml: utm.unsent_pattern: not a valid regular expression',
       ],
       ['marking: { username: a }', 'till.yml: marking.url: required'],
+      [
+        'fiscal: [{ driver: atol, address: "http://x", username: u, password: 1234 }]',
+        'till.yml: fiscal[0].password: the ATOL web server password is a string (Basic auth), quote it',
+      ],
     ];
     for (const [yaml, message] of cases) expect(problems(yaml), yaml).toBe(message);
   });

@@ -42,6 +42,13 @@ const deviceSchema = z
     atol_result_poll: ms(200),
   })
   .superRefine((d, ctx) => {
+    if (d.driver === 'atol' && typeof d.password === 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'the ATOL web server password is a string (Basic auth), quote it',
+      });
+    }
     if (d.driver === 'shtrih' && typeof d.password === 'string') {
       ctx.addIssue({
         code: 'custom',
