@@ -144,6 +144,20 @@ describe.each(ENGINES)('tickets on %s', (engine) => {
     expect(await list('store=flap&status=open')).toHaveLength(1);
   });
 
+  it('a human resolve sticks: repeat notifications of the still-firing alert do not reopen it', async () => {
+    const [id] = await post([paperOut('t1', 'human')]);
+    expect(
+      (
+        await api(ctx.bridge.url, `/tickets/${id}/resolve`, {
+          method: 'POST',
+          body: { note: 'known, replaced' },
+        })
+      ).status,
+    ).toBe(200);
+    await post([paperOut('t1', 'human')]); // repeat_interval
+    expect(await get(id!)).toMatchObject({ status: 'resolved', self_resolved: false, reopen_count: 0 });
+  });
+
   it('a late copy of the old firing alert does not reopen a resolved ticket', async () => {
     const [id] = await post([paperOut('t1', 'late')]);
     await post([paperOut('t1', 'late', { status: 'resolved' })]);
