@@ -24,6 +24,7 @@ const UIDS: Record<string, string> = {
   'alerts.json': 'tillwatch-alerts',
   'exporters.json': 'tillwatch-exporters',
   'fiscal.json': 'tillwatch-fiscal',
+  'forecast.json': 'tillwatch-forecast',
   'integrations.json': 'tillwatch-integrations',
   'noc.json': 'tillwatch-noc',
   'store.json': 'tillwatch-store',
@@ -305,6 +306,7 @@ describe('dashboards', () => {
 
 const NOW = Math.floor(Date.now() / 1000);
 const DAY = 86400;
+const elapsed = () => Math.floor(Date.now() / 1000) - NOW;
 
 /** One till's /metrics: every contract family with plausible values; `faulty` runs out of paper. */
 function tillExposition(faulty: boolean): string {
@@ -331,7 +333,7 @@ function tillExposition(faulty: boolean): string {
     g('till_memory_total_bytes', [['', 4e9]]),
     g('till_memory_available_bytes', [['', 1e9]]),
     g('till_filesystem_size_bytes', [['mountpoint="/"', 1e11]]),
-    g('till_filesystem_avail_bytes', [['mountpoint="/"', 2e10]]),
+    g('till_filesystem_avail_bytes', [['mountpoint="/"', 2e10 - 1e6 * elapsed()]]),
     g('till_boot_time_seconds', [['', NOW - DAY]]),
     g('till_temperature_celsius', [['sensor="cpu"', 55]]),
     g('till_clock_offset_seconds', [['', 0.2]]),
@@ -360,7 +362,8 @@ function tillExposition(faulty: boolean): string {
         (w) => [`device="fiscal",warning="${w}"`, faulty && w === 'resource_low' ? 1 : 0] as [string, number],
       ),
     ),
-    g('till_fiscal_fn_documents_remaining', [['device="fiscal"', 50000]]),
+    // Falling with every scrape, so the trend-based forecasts have something to project.
+    g('till_fiscal_fn_documents_remaining', [['device="fiscal"', 50000 - 10 * elapsed()]]),
     g('till_fiscal_ofd_connected', [['device="fiscal"', faulty ? 0 : 1]]),
     g('till_fiscal_ofd_unsent_documents', [['device="fiscal"', faulty ? 40 : 0]]),
     g('till_fiscal_ofd_oldest_unsent_timestamp_seconds', [['device="fiscal"', NOW - 2 * DAY]]),

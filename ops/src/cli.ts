@@ -8,6 +8,7 @@ import { writeFileSd } from './file-sd.js';
 import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
 import { writeFileAtomic } from './write-atomic.js';
 import { writeDashboards } from './dashboards/index.js';
+import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -18,7 +19,8 @@ const USAGE = `usage:
   tillwatch inventory check FILE
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
-  tillwatch dashboards generate --out DIR`;
+  tillwatch dashboards generate --out DIR
+${BACKTEST_USAGE.replace(/^usage:\n/, '')}`;
 
 class UsageError extends Error {}
 
@@ -40,6 +42,7 @@ function rangeOption(value: string | undefined, fallback: { min: number; max: nu
 }
 
 async function run(args: string[], io: Io): Promise<number> {
+  if (args[0] === 'backtest') return backtestCommand(args.slice(1), io);
   const [group, command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -113,7 +116,7 @@ export async function main(
       io.err(err.message);
       return 1;
     }
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof CommandUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(err as Error).message}\n${USAGE}`);
       return 2;
     }

@@ -10,6 +10,7 @@ import { fiscalDashboard } from './fiscal.js';
 import { integrationsDashboard } from './integrations.js';
 import { alertsDashboard } from './alerts.js';
 import { exportersDashboard } from './exporters.js';
+import { forecastDashboard } from './forecast.js';
 
 /** File name → dashboard. The uids are stable: links and bookmarks depend on them. */
 export function allDashboards(): Record<string, Json> {
@@ -21,6 +22,7 @@ export function allDashboards(): Record<string, Json> {
     'integrations.json': integrationsDashboard(),
     'alerts.json': alertsDashboard(),
     'exporters.json': exportersDashboard(),
+    'forecast.json': forecastDashboard(),
   };
 }
 

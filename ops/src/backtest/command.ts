@@ -1,0 +1,100 @@
+// `tillwatch backtest`: argument handling; the work is in backtest.ts.
+import { parseArgs } from 'node:util';
+import { backtest } from './backtest.js';
+import { parseDuration, parseTime } from './duration.js';
+import { fetchIncidents } from './incidents.js';
+import { loadRules } from './rules.js';
+import { compareReports, formatCompare, formatReport } from './format.js';
+import type { Format } from './format.js';
+
+export const BACKTEST_USAGE = `usage:
+  tillwatch backtest --rules FILE_OR_DIR... --prometheus URL --from TIME --to TIME [--step 15s]
+      [--bridge URL [--bridge-token TOKEN]] [--match-window 62d] [--flap-count 3] [--flap-window 1h]
+      [--tills N] [--format table|json|csv] [--compare OLD_FILE_OR_DIR...]
+  TIME: RFC 3339, Unix seconds, now or now-DURATION (now-30d)`;
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export class CommandUsageError extends Error {}
+
+export function durationOption(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw new CommandUsageError(`--${name}: expected a duration like 15s or 1h, got "${v}"`);
+  return ms;
+}
+
+export function formatOption(v: string | undefined): Format {
+  const f = v ?? 'table';
+  if (f !== 'table' && f !== 'json' && f !== 'csv')
+    throw new CommandUsageError(`--format: expected table, json or csv, got "${f}"`);
+  return f;
+}
+
+export async function backtestCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      rules: { type: 'string', multiple: true },
+      compare: { type: 'string', multiple: true },
+      prometheus: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      step: { type: 'string' },
+      bridge: { type: 'string' },
+      'bridge-token': { type: 'string' },
+      'match-window': { type: 'string' },
+      'flap-count': { type: 'string' },
+      'flap-window': { type: 'string' },
+      tills: { type: 'string' },
+      format: { type: 'string' },
+    },
+  });
+  const need = (v: string | undefined, flag: string): string => {
+    if (!v) throw new CommandUsageError(`backtest: ${flag} is required`);
+    return v;
+  };
+  const time = (flag: string, v: string | undefined): number => {
+    const t = parseTime(need(v, `--${flag}`));
+    if (t === undefined) throw new CommandUsageError(`--${flag}: "${v}" is not a time (RFC 3339, Unix seconds or now-30d)`);
+    return t;
+  };
+  if (!values.rules?.length) throw new CommandUsageError('backtest: --rules is required');
+  const format = formatOption(values.format);
+  const stepMs = durationOption('step', values.step, 15_000);
+  const fromMs = Math.floor(time('from', values.from) / stepMs) * stepMs;
+  const toMs = time('to', values.to);
+  if (toMs <= fromMs) throw new CommandUsageError('backtest: --to must be after --from');
+  const flapCount = values['flap-count'] === undefined ? 3 : Number(values['flap-count']);
+  if (!Number.isInteger(flapCount) || flapCount < 2)
+    throw new CommandUsageError(`--flap-count: expected a whole number >= 2, got "${values['flap-count']}"`);
+  const tills = values.tills === undefined ? undefined : Number(values.tills);
+  if (tills !== undefined && !(Number.isInteger(tills) && tills > 0))
+    throw new CommandUsageError(`--tills: expected a positive whole number, got "${values.tills}"`);
+  const rules = loadRules(values.rules);
+  const oldRules = values.compare?.length ? loadRules(values.compare) : undefined;
+  const prometheus = need(values.prometheus, '--prometheus');
+  const incidents = values.bridge
+    ? await fetchIncidents(values.bridge, values['bridge-token'], fromMs, toMs)
+    : undefined;
+  const opts = {
+    prometheus,
+    fromMs,
+    toMs,
+    stepMs,
+    ...(incidents ? { incidents } : {}),
+    matchWindowMs: durationOption('match-window', values['match-window'], 62 * 86_400_000),
+    flapCount,
+    flapWindowMs: durationOption('flap-window', values['flap-window'], 3_600_000),
+    ...(tills ? { tills } : {}),
+  };
+  const report = await backtest(rules, opts);
+  if (oldRules) {
+    const before = await backtest(oldRules, opts);
+    io.out(formatCompare(compareReports(before, report), format));
+  } else io.out(formatReport(report, format));
+  return report.alerts.some((a) => a.error) ? 1 : 0;
+}

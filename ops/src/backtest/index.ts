@@ -1,0 +1,12 @@
+export { backtest, matches, median, DEFAULT_MATCH_WINDOW_MS } from './backtest.js';
+export type { AlertReport, BacktestOptions, BacktestReport, IncidentResult } from './backtest.js';
+export { loadRules, inlineRecords, expandRulePaths, RuleFileError } from './rules.js';
+export type { AlertRule } from './rules.js';
+export { queryRange, PrometheusError, MAX_POINTS } from './prometheus.js';
+export { simulateSeries, isFlapping } from './simulate.js';
+export type { Episode } from './simulate.js';
+export { fetchIncidents, ticketToIncidents, BridgeError } from './incidents.js';
+export type { Incident } from './incidents.js';
+export { formatReport, compareReports, formatCompare, renderTable, renderCsv } from './format.js';
+export type { Format, CompareRow } from './format.js';
+export { parseDuration, parseTime, formatDuration } from './duration.js';
