@@ -215,6 +215,32 @@ describe('dashboards', () => {
     );
   });
 
+  it('exist for every dashboard_url the alert rules link to, with the variables the link sets', () => {
+    const byUid = new Map([...dashboards.values()].map((d) => [d.uid, d]));
+    const broken: string[] = [];
+    for (const f of readdirSync(rulesDir).filter((f) => /\.ya?ml$/.test(f))) {
+      const doc = parseYaml(readFileSync(join(rulesDir, f), 'utf8')) as {
+        groups?: Array<{ rules?: Json[] }>;
+      } | null;
+      for (const g of doc?.groups ?? [])
+        for (const r of g.rules ?? []) {
+          const url = (r.annotations as Json | undefined)?.dashboard_url;
+          if (typeof url !== 'string') continue;
+          const uid = /\/d\/([\w-]+)/.exec(url)?.[1];
+          const d = uid === undefined ? undefined : byUid.get(uid);
+          if (!d) {
+            broken.push(`${f} ${String(r.alert)}: no dashboard for ${url}`);
+            continue;
+          }
+          const names = ((d.templating as Json).list as Json[]).map((v) => v.name);
+          for (const m of url.matchAll(/var-(\w+)=/g))
+            if (!names.includes(m[1]))
+              broken.push(`${f} ${String(r.alert)}: ${uid} has no variable ${m[1]!}`);
+        }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('puts the hierarchy panel on the NOC wall, with options the panel knows', () => {
     const panel = panelsOf(dashboards.get('noc.json')!).find((p) => p.type === 'tillwatch-hierarchy-panel');
     expect(panel).toBeDefined();
