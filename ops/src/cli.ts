@@ -116,7 +116,11 @@ export async function main(
       io.err(err.message);
       return 1;
     }
-    if (err instanceof UsageError || err instanceof CommandUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof CommandUsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       io.err(`${(err as Error).message}\n${USAGE}`);
       return 2;
     }

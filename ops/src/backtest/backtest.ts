@@ -186,12 +186,19 @@ export async function backtest(rules: AlertRule[], o: BacktestOptions): Promise<
       falseAlarms,
       falseAlarmsPer1000TillsPerDay: fleet && days > 0 ? (falseAlarms / fleet / days) * 1000 : null,
       precision: ratio(matchedEpisodes.size, episodes.length),
-      recall: ratio(incidentResults.filter((r) => r.firstAlertAt !== undefined).length, incidentResults.length),
+      recall: ratio(
+        incidentResults.filter((r) => r.firstAlertAt !== undefined).length,
+        incidentResults.length,
+      ),
       alertedBeforeCritical: ratio(critical.filter((r) => (r.leadMs ?? 0) > 0).length, critical.length),
       medianLeadMsByClass: Object.fromEntries(
         classes.map((c) => [
           c,
-          median(critical.filter((r) => r.incident.incidentClass === c && r.leadMs !== undefined).map((r) => r.leadMs!)),
+          median(
+            critical
+              .filter((r) => r.incident.incidentClass === c && r.leadMs !== undefined)
+              .map((r) => r.leadMs!),
+          ),
         ]),
       ),
       ...(fleet ? { fleetTills: fleet } : {}),

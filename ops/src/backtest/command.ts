@@ -23,7 +23,8 @@ export class CommandUsageError extends Error {}
 export function durationOption(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) throw new CommandUsageError(`--${name}: expected a duration like 15s or 1h, got "${v}"`);
+  if (ms === undefined || ms <= 0)
+    throw new CommandUsageError(`--${name}: expected a duration like 15s or 1h, got "${v}"`);
   return ms;
 }
 
@@ -59,7 +60,8 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
   };
   const time = (flag: string, v: string | undefined): number => {
     const t = parseTime(need(v, `--${flag}`));
-    if (t === undefined) throw new CommandUsageError(`--${flag}: "${v}" is not a time (RFC 3339, Unix seconds or now-30d)`);
+    if (t === undefined)
+      throw new CommandUsageError(`--${flag}: "${v}" is not a time (RFC 3339, Unix seconds or now-30d)`);
     return t;
   };
   if (!values.rules?.length) throw new CommandUsageError('backtest: --rules is required');

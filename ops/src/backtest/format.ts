@@ -5,11 +5,16 @@ import type { AlertReport, BacktestReport } from './backtest.js';
 export type Format = 'table' | 'json' | 'csv';
 
 const pct = (v: number | null | undefined): string => (v == null ? '' : `${(v * 100).toFixed(1)}%`);
-const dur = (v: number | null | undefined): string => (v == null ? '' : (v < 0 ? '-' : '') + formatDuration(Math.abs(v)));
+const dur = (v: number | null | undefined): string =>
+  v == null ? '' : (v < 0 ? '-' : '') + formatDuration(Math.abs(v));
 
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -31,7 +36,14 @@ export function formatReport(r: BacktestReport, format: Format): string {
   const header = [...COLUMNS, ...(scored ? SCORE : []), 'error'];
   if (format === 'csv')
     return renderCsv(
-      [...header.slice(0, -1).map((h) => (h === 'firing_time' ? 'firing_seconds' : h === 'median_lead' ? 'median_lead_seconds' : h)), 'error'],
+      [
+        ...header
+          .slice(0, -1)
+          .map((h) =>
+            h === 'firing_time' ? 'firing_seconds' : h === 'median_lead' ? 'median_lead_seconds' : h,
+          ),
+        'error',
+      ],
       r.alerts.map((a) => [
         a.alert,
         a.forMs / 1000,
@@ -40,7 +52,14 @@ export function formatReport(r: BacktestReport, format: Format): string {
         a.firingMs / 1000,
         a.tills,
         a.flappingSeries,
-        ...(scored ? [a.matched, a.precision ?? '', a.recall ?? '', a.medianLeadMs == null ? '' : a.medianLeadMs / 1000] : []),
+        ...(scored
+          ? [
+              a.matched,
+              a.precision ?? '',
+              a.recall ?? '',
+              a.medianLeadMs == null ? '' : a.medianLeadMs / 1000,
+            ]
+          : []),
         a.error ?? '',
       ]),
     );
@@ -96,7 +115,21 @@ export function compareReports(oldR: BacktestReport, newR: BacktestReport): Comp
 
 export function formatCompare(rows: CompareRow[], format: Format): string {
   if (format === 'json') return JSON.stringify(rows, null, 2);
-  const header = ['alert', 'status', 'firings_old', 'firings_new', 'firings_delta', 'firing_time_old', 'firing_time_new', 'tills_old', 'tills_new', 'precision_old', 'precision_new', 'recall_old', 'recall_new'];
+  const header = [
+    'alert',
+    'status',
+    'firings_old',
+    'firings_new',
+    'firings_delta',
+    'firing_time_old',
+    'firing_time_new',
+    'tills_old',
+    'tills_new',
+    'precision_old',
+    'precision_new',
+    'recall_old',
+    'recall_new',
+  ];
   const data = rows.map((r) => ({
     r,
     fo: r.old?.firings,
@@ -107,18 +140,37 @@ export function formatCompare(rows: CompareRow[], format: Format): string {
     return renderCsv(
       header.map((h) => h.replace('firing_time', 'firing_seconds')),
       data.map(({ r, fo, fn, d }) => [
-        r.alert, r.status, fo, fn, d,
-        r.old ? r.old.firingMs / 1000 : '', r.new ? r.new.firingMs / 1000 : '',
-        r.old?.tills, r.new?.tills, r.old?.precision ?? '', r.new?.precision ?? '', r.old?.recall ?? '', r.new?.recall ?? '',
+        r.alert,
+        r.status,
+        fo,
+        fn,
+        d,
+        r.old ? r.old.firingMs / 1000 : '',
+        r.new ? r.new.firingMs / 1000 : '',
+        r.old?.tills,
+        r.new?.tills,
+        r.old?.precision ?? '',
+        r.new?.precision ?? '',
+        r.old?.recall ?? '',
+        r.new?.recall ?? '',
       ]),
     );
   return renderTable(
     header,
     data.map(({ r, fo, fn, d }) => [
-      r.alert, r.status, String(fo ?? ''), String(fn ?? ''), (d > 0 ? '+' : '') + String(d),
-      r.old ? dur(r.old.firingMs) : '', r.new ? dur(r.new.firingMs) : '',
-      String(r.old?.tills ?? ''), String(r.new?.tills ?? ''),
-      pct(r.old?.precision), pct(r.new?.precision), pct(r.old?.recall), pct(r.new?.recall),
+      r.alert,
+      r.status,
+      String(fo ?? ''),
+      String(fn ?? ''),
+      (d > 0 ? '+' : '') + String(d),
+      r.old ? dur(r.old.firingMs) : '',
+      r.new ? dur(r.new.firingMs) : '',
+      String(r.old?.tills ?? ''),
+      String(r.new?.tills ?? ''),
+      pct(r.old?.precision),
+      pct(r.new?.precision),
+      pct(r.old?.recall),
+      pct(r.new?.recall),
     ]),
   );
 }

@@ -34,7 +34,9 @@ export function ticketToIncidents(t: TicketJson): Incident[] {
   const tills = t.till ? [t.till] : (t.tills ?? []);
   return tills.map((till) => {
     const critical = (t.alerts ?? [])
-      .filter((a) => a.labels?.severity === 'critical' && a.starts_at && (!a.labels.till || a.labels.till === till))
+      .filter(
+        (a) => a.labels?.severity === 'critical' && a.starts_at && (!a.labels.till || a.labels.till === till),
+      )
       .map((a) => Date.parse(a.starts_at!))
       .filter((n) => !Number.isNaN(n));
     return {

@@ -1,0 +1,217 @@
+// The backtest against a real Prometheus 2.42 over backfilled history, with hand-computed answers.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHistoryPrometheus } from '../quality/backfill.js';
+import type { HistoryPrometheus, Series } from '../quality/backfill.js';
+import { backtest } from './backtest.js';
+import { loadRules } from './rules.js';
+import { main } from '../cli.js';
+
+const MIN = 60_000;
+const STEP = 15_000;
+// A fixed hour well in the past: promtool only backfills blocks older than the head, and the answers
+// below must not depend on when the test runs.
+const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
+const T1 = T0 + 60 * MIN;
+
+function samples(value: (t: number) => number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let t = T0; t <= T1; t += STEP) out.push([t, value(t)]);
+  return out;
+}
+
+// bt_signal is 1 for exactly 10 minutes: samples T0+10m .. T0+19m45s, 0 before and after.
+const signal = (t: number) => (t >= T0 + 10 * MIN && t < T0 + 20 * MIN ? 1 : 0);
+// bt_flap: 1 for one minute every three minutes, five times from T0+30m (starts at 30, 33, 36, 39, 42).
+const flap = (t: number) => {
+  const k = (t - (T0 + 30 * MIN)) / MIN;
+  return k >= 0 && k < 15 && k % 3 < 1 ? 1 : 0;
+};
+
+const SERIES: Series[] = [
+  { name: 'bt_signal', labels: { store: 's1', till: 't1' }, samples: samples(signal) },
+  { name: 'bt_flap', labels: { store: 's1', till: 't2' }, samples: samples(flap) },
+];
+
+const RULES = `
+groups:
+  - name: bt
+    rules:
+      - record: bt:signal:on
+        expr: bt_signal == 1
+      - alert: For0
+        expr: bt_signal == 1
+        labels: { severity: warning, incident_class: bt.signal }
+      - alert: For5m
+        expr: bt:signal:on
+        for: 5m
+        labels: { severity: warning, incident_class: bt.signal }
+      - alert: For9m
+        expr: bt_signal == 1
+        for: 9m
+        labels: { severity: warning, incident_class: bt.signal }
+      - alert: For10m
+        expr: bt_signal == 1
+        for: 10m
+        labels: { severity: warning, incident_class: bt.signal }
+      - alert: Flap
+        expr: bt_flap == 1
+        labels: { severity: warning, incident_class: bt.flap }
+      - alert: FlapKept
+        expr: bt_flap == 1
+        keep_firing_for: 3m
+        labels: { severity: warning, incident_class: bt.flap }
+`;
+
+let prom: HistoryPrometheus;
+let rulesFile: string;
+beforeAll(async () => {
+  prom = await startHistoryPrometheus(SERIES);
+  rulesFile = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'bt.yml');
+  writeFileSync(rulesFile, RULES);
+});
+afterAll(async () => prom?.stop());
+
+describe('backtest on backfilled history', () => {
+  it('replays for, keep_firing_for and flapping as Prometheus would', async () => {
+    const r = await backtest(loadRules([rulesFile]), {
+      prometheus: prom.url,
+      fromMs: T0,
+      toMs: T1,
+      stepMs: STEP,
+    });
+    const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
+    expect(r.alerts.every((a) => a.error === undefined)).toBe(true);
+    // for 0: fires at the first true evaluation, resolves at the first false one: the full 10 minutes.
+    expect(by.For0).toMatchObject({ firings: 1, firingMs: 10 * MIN, tills: 1, flappingSeries: 0 });
+    // for 5m (through an inlined recording rule): firing from T0+15m to T0+20m.
+    expect(by.For5m).toMatchObject({ firings: 1, firingMs: 5 * MIN, tills: 1 });
+    const e5 = r.episodes.find((e) => e.alert === 'For5m')!;
+    expect([e5.activeAt, e5.start, e5.end]).toEqual([T0 + 10 * MIN, T0 + 15 * MIN, T0 + 20 * MIN]);
+    expect(e5.labels).toMatchObject({
+      till: 't1',
+      store: 's1',
+      incident_class: 'bt.signal',
+      alertname: 'For5m',
+    });
+    expect(by.For9m).toMatchObject({ firings: 1, firingMs: 1 * MIN });
+    // for equal to the time above the threshold: the condition is false at the evaluation that would fire.
+    expect(by.For10m).toMatchObject({ firings: 0, firingMs: 0, tills: 0 });
+    // Five one-minute firings, five starts within an hour: flapping.
+    expect(by.Flap).toMatchObject({ firings: 5, firingMs: 5 * MIN, flappingSeries: 1 });
+    // keep_firing_for 3m bridges the two-minute gaps: one firing from T0+30m to 3m after the last true
+    // evaluation's successor (last true T0+42m45s, first false T0+43m, resolved T0+46m).
+    expect(by.FlapKept).toMatchObject({ firings: 1, firingMs: 16 * MIN, flappingSeries: 0 });
+    expect(r.summary).toMatchObject({ firings: 9, tillsAffected: 2 });
+  });
+
+  it('splits ranges above 11,000 points into several queries and gets the same answer', async () => {
+    const rules = loadRules([rulesFile]).filter((a) => a.name === 'For0');
+    const r = await backtest(rules, { prometheus: prom.url, fromMs: T0, toMs: T1, stepMs: 250 });
+    expect(r.alerts[0]).toMatchObject({ firings: 1, firingMs: 10 * MIN });
+  });
+
+  it('scores firings against incidents: precision, recall and lead time', async () => {
+    const incidents = [
+      // Became critical at T0+18m: For0 (T0+10m) leads by 8 minutes, For5m by 3.
+      {
+        id: '1',
+        till: 't1',
+        incidentClass: 'bt.signal',
+        start: T0 + 18 * MIN,
+        end: T0 + 25 * MIN,
+        criticalAt: T0 + 18 * MIN,
+      },
+      // An incident no alert saw.
+      { id: '2', till: 't9', incidentClass: 'bt.signal', start: T0 + 5 * MIN, criticalAt: T0 + 5 * MIN },
+    ];
+    const r = await backtest(loadRules([rulesFile]), {
+      prometheus: prom.url,
+      fromMs: T0,
+      toMs: T1,
+      stepMs: STEP,
+      incidents,
+      matchWindowMs: 30 * MIN,
+      tills: 10,
+    });
+    const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
+    expect(by.For0).toMatchObject({ matched: 1, precision: 1, recall: 0.5, medianLeadMs: 8 * MIN });
+    expect(by.For5m).toMatchObject({ matched: 1, medianLeadMs: 3 * MIN });
+    expect(by.Flap).toMatchObject({ matched: 0, precision: 0, recall: null });
+    expect(r.incidents![0]).toMatchObject({ firstAlert: 'For0', leadMs: 8 * MIN });
+    // 8 firings, 3 matched (For0, For5m, For9m); 5 Flap + 1 FlapKept are false alarms over 1 h on 10 tills.
+    expect(r.summary).toMatchObject({
+      matchedFirings: 3,
+      falseAlarms: 6,
+      recall: 0.5,
+      alertedBeforeCritical: 0.5,
+    });
+    expect(r.summary.falseAlarmsPer1000TillsPerDay).toBeCloseTo((6 / 10 / (1 / 24)) * 1000);
+  });
+
+  it('runs as `tillwatch backtest`, in CSV and as a comparison of two rule versions', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    const base = [
+      'backtest',
+      '--rules',
+      rulesFile,
+      '--prometheus',
+      prom.url,
+      '--from',
+      String(T0 / 1000),
+      '--to',
+      String(T1 / 1000),
+    ];
+    expect(await main([...base, '--format', 'csv'], io)).toBe(0);
+    const lines = out.join('\n').split('\n');
+    expect(lines[0]).toBe('alert,for,keep_firing_for,firings,firing_seconds,tills,flapping_series,error');
+    expect(lines).toContain('For5m,300,0,1,300,1,0,');
+
+    const newer = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'bt.yml');
+    writeFileSync(newer, RULES.replace('for: 5m', 'for: 2m'));
+    out.length = 0;
+    expect(
+      await main(
+        ['backtest', '--rules', newer, '--compare', rulesFile, ...base.slice(3), '--format', 'json'],
+        io,
+      ),
+    ).toBe(0);
+    const rows = JSON.parse(out.join('\n')) as Array<{
+      alert: string;
+      status: string;
+      old: { firingMs: number };
+      new: { firingMs: number };
+    }>;
+    const f5 = rows.find((x) => x.alert === 'For5m')!;
+    expect(f5).toMatchObject({ status: 'changed', old: { firingMs: 5 * MIN }, new: { firingMs: 8 * MIN } });
+    expect(rows.find((x) => x.alert === 'For0')!.status).toBe('same');
+  });
+
+  it('names the cause of bad input', async () => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l) };
+    expect(
+      await main(
+        ['backtest', '--rules', rulesFile, '--prometheus', prom.url, '--from', 'yesterday', '--to', 'now'],
+        io,
+      ),
+    ).toBe(2);
+    expect(err[0]).toContain('--from: "yesterday" is not a time');
+    const bad = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'bad.yml');
+    writeFileSync(
+      bad,
+      'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: up\n        for: soon\n',
+    );
+    expect(
+      await main(
+        ['backtest', '--rules', bad, '--prometheus', prom.url, '--from', 'now-1h', '--to', 'now'],
+        io,
+      ),
+    ).toBe(1);
+    expect(err.at(-1)).toContain('bad.yml: groups[0].rules[0].for: "soon" is not a duration');
+  });
+});
