@@ -1,14 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketJson } from './tickets.js';
-import { READ_TOKEN, alert, api, paperOut, payload, postWebhook, startBridge } from './testdata/helpers.js';
+import {
+  ENGINES,
+  READ_TOKEN,
+  alert,
+  api,
+  paperOut,
+  payload,
+  postWebhook,
+  startBridge,
+} from './testdata/helpers.js';
 
 type T = TicketJson & { events: { type: string; actor: string; data: Record<string, unknown> }[] };
 
-describe('REST API and web page', () => {
+describe.each(ENGINES)('REST API and web page on %s', (engine) => {
   let ctx: Awaited<ReturnType<typeof startBridge>>;
   let paper: number;
   beforeAll(async () => {
-    ctx = await startBridge('sqlite', { locale: 'ru' });
+    ctx = await startBridge(engine, { locale: 'ru' });
     const r = await postWebhook(
       ctx.bridge.url,
       payload([

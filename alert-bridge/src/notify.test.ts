@@ -2,7 +2,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramEmulator } from './testdata/telegram-emulator.js';
-import { alert, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
+import { ENGINES, alert, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
 
 interface Mail {
   from: string;
@@ -53,14 +53,14 @@ function qp(s: string): string {
   ).toString('utf8');
 }
 
-describe('notifications', () => {
+describe.each(ENGINES)('notifications on %s', (engine) => {
   let tg: Awaited<ReturnType<typeof startTelegramEmulator>>;
   let smtp: Awaited<ReturnType<typeof startSmtp>>;
   let ctx: Awaited<ReturnType<typeof startBridge>>;
   beforeAll(async () => {
     tg = await startTelegramEmulator('123:ABC');
     smtp = await startSmtp();
-    ctx = await startBridge('sqlite', {
+    ctx = await startBridge(engine, {
       locale: 'en',
       public_url: 'http://bridge.example',
       telegram: { bot_token: '123:ABC', base_url: tg.url },

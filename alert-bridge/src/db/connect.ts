@@ -32,8 +32,11 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
       max: storage.pool_size,
       ...(storage.schema ? { options: `-c search_path=${storage.schema}` } : {}),
     });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
+    // A client losing its connection (idle, or checked out between two statements) must not crash
+    // the process with an unhandled 'error' event: the failing query rejects, the webhook answers
+    // 503, and the pool opens a fresh connection for the next request.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     if (storage.schema) await sql`create schema if not exists ${sql.id(storage.schema)}`.execute(db);
   }
