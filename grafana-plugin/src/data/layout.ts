@@ -109,7 +109,7 @@ export function layoutTreemap(
       }
       // A 1px frame separates groups; a title band only where the group can hold a readable label.
       const pad = w > 4 * opts.minCell && h > 4 * opts.minCell ? 1 : 0;
-      const head = w > 60 && h > opts.header * 3 ? opts.header : 0;
+      const head = headerOf(w, h, opts.header);
       x += pad;
       y += pad + head;
       w -= 2 * pad;
@@ -138,6 +138,11 @@ export function layoutTreemap(
     width,
     height,
   };
+}
+
+/** Height of a group's title band: only where the group can hold a readable label. */
+export function headerOf(w: number, h: number, header: number): number {
+  return w > 60 && h > header * 3 ? header : 0;
 }
 
 function worstRatio(sum: number, min: number, max: number, side: number): number {
