@@ -214,6 +214,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
             throw new HttpError('label_too_long', `alerts.${i}.labels.${k}: longer than ${max} chars`);
         }
       }
+      if (parsed.data.truncatedAlerts > 0) {
+        // Alertmanager's max_alerts dropped some alerts of this group; tickets may miss tills.
+        logger.warn(
+          { groupKey: parsed.data.groupKey, truncated: parsed.data.truncatedAlerts },
+          'notification was truncated by Alertmanager',
+        );
+      }
       let result;
       try {
         result = await tickets.ingest(parsed.data);

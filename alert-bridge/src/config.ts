@@ -175,6 +175,8 @@ export const configSchema = z.strictObject({
       retry_max: duration.default(parseDuration('5m')),
       timeout: duration.default(parseDuration('10s')),
       poll_interval: duration.default(parseDuration('500ms')),
+      // Delivered outbox rows are kept this long (for inspection), then deleted by the sweeper.
+      retention: duration.default(parseDuration('7d')),
     })
     .prefault({}),
   enrichment: z

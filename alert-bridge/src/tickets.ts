@@ -574,6 +574,11 @@ export class TicketService {
         if (Number(r.numUpdatedRows) === 1) metrics.slaBreaches.inc({ kind, priority: b.priority });
       }
     }
+    await this.db
+      .deleteFrom('outbox')
+      .where('status', '=', 'delivered')
+      .where('delivered_at', '<', now - config.forwarding.retention)
+      .execute();
     const counts = await this.db
       .selectFrom('tickets')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
