@@ -13,8 +13,15 @@ import { fileURLToPath } from 'node:url';
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const exporterDir = join(root, 'exporter');
-// The flags the systemd unit and the Windows service use (deploy/): the bench measures what ships.
-const NODE_FLAGS = ['--max-semi-space-size=1'];
+// The node flags of the shipped systemd unit, read from it, so the bench measures what ships.
+// BENCH_NODE_FLAGS overrides them for experiments.
+function unitFlags(): string {
+  const unit = readFileSync(join(root, 'deploy', 'systemd', 'tillwatch-exporter.service'), 'utf8');
+  const m = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
+  if (!m) throw new Error('cannot find the node flags in deploy/systemd/tillwatch-exporter.service');
+  return (m[1] ?? '').trim();
+}
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? unitFlags()).split(' ').filter(Boolean);
 const CLK_TCK = 100;
 
 async function freePort(): Promise<number> {

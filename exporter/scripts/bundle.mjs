@@ -23,4 +23,20 @@ await build({
     js: "import { createRequire as __twRequire } from 'node:module'; const require = __twRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  plugins: [
+    {
+      // zod re-exports its ~50 message locales as `z.locales`, so they survive tree-shaking; the
+      // exporter only ever uses the English default (imported separately by zod), so the index
+      // of the others is replaced by an empty module.
+      name: 'zod-without-extra-locales',
+      setup(b) {
+        b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+          args.importer.includes(`${'node_modules'}/zod/`)
+            ? { path: 'zod-locales', namespace: 'empty' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+      },
+    },
+  ],
 });

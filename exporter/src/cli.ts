@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --lite-mode
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-opt --no-maglev
 // tillwatch-exporter --config FILE [--web.listen-address=:9835] [--web.config.file=FILE]
 //                    [--collector.<name>|--no-collector.<name>] [--log.level=info]
 import { parseArgs } from 'node:util';
