@@ -214,8 +214,7 @@ scrape_configs:
       ['store-2-till-1', 'critical'],
       ['store-2-till-2', 'ok'],
     ]);
-    // Till 2 is laid out as a group of healthy devices: the group frame is a background colour, so probe
-    // a device inside it via the till view below; here check the ok till's devices through its pixels.
+    // The healthy till is drawn as a group of device cells: a point a quarter down its box lands on one.
     const healthy = tills[1]!;
     const green = await legendColour('ok');
     expect(close(await pixel({ ...healthy, y: healthy.y + healthy.h * 0.25 }), green)).toBe(true);
