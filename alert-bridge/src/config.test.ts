@@ -15,7 +15,7 @@ describe('config', () => {
   it('fills defaults from a minimal file', () => {
     const c = loadConfig(write('webhook: { bearer_token: abc }\n'));
     expect(c.listen).toBe('127.0.0.1:9836');
-    expect(c.storage).toEqual({ driver: 'sqlite', path: 'tillwatch-bridge.db' });
+    expect(c.storage).toEqual({ driver: 'sqlite', path: 'tillwatch-bridge.db', synchronous: 'full' });
     expect(c.locale).toBe('ru');
     expect(c.tickets.reopen_window).toBe(3_600_000);
     expect(c.sla.P1.reaction).toBe(15 * 60_000);

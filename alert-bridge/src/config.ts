@@ -72,7 +72,13 @@ const redmineTarget = z.strictObject({
 });
 
 const storageSchema = z.discriminatedUnion('driver', [
-  z.strictObject({ driver: z.literal('sqlite'), path: z.string().min(1).default('tillwatch-bridge.db') }),
+  z.strictObject({
+    driver: z.literal('sqlite'),
+    path: z.string().min(1).default('tillwatch-bridge.db'),
+    // full: each commit is fsynced before the webhook answers (survives power loss);
+    // normal: survives a crash of the process but not of the machine, for less I/O.
+    synchronous: z.enum(['full', 'normal']).default('full'),
+  }),
   z.strictObject({
     driver: z.literal('postgres'),
     url: secret,
@@ -90,7 +96,7 @@ export const configSchema = z.strictObject({
   locale: z.enum(['ru', 'en']).default('ru'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   knowledge_base: z.string().default('knowledge-base'),
-  storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db' }),
+  storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db', synchronous: 'full' }),
   webhook: z
     .strictObject({
       bearer_token: secret.optional(),
