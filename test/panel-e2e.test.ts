@@ -281,11 +281,51 @@ scrape_configs:
     );
   });
 
+  it('keeps a device that stopped reporting on the map as stale, not healthy', async () => {
+    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
+    const gone = target.fleet.findIndex((d) => d.till === 'store-1-till-3' && d.device === 'scanner');
+    target.fleet.splice(gone, 1);
+    // Prometheus marks the series stale on the next scrape once the target stops exposing it.
+    await waitFor('the scanner series to go stale', async () => {
+      const r = await fetch(
+        `${promUrl}/api/v1/query?query=${encodeURIComponent('till_device_up{till="store-1-till-3",device="scanner"}')}`,
+      );
+      return ((await r.json()) as { data: { result: unknown[] } }).data.result.length === 0
+        ? true
+        : undefined;
+    });
+    await page.evaluate(() =>
+      (window as unknown as { tillwatchHarness: { refresh(): Promise<void> } }).tillwatchHarness.refresh(),
+    );
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-testid="tillwatch-legend"] [data-state="unknown"]')
+          ?.getAttribute('data-count') === '2',
+    );
+    await drill('acme', 'acme');
+    await drill('north', 'acme/north');
+    await drill('store-1', 'acme/north/store-1');
+    expect((await cell('store-1-till-3')).state).toBe('unknown');
+    await drill('store-1-till-3', 'acme/north/store-1/store-1-till-3');
+    const scanner = await cell('scanner');
+    expect(scanner.state).toBe('unknown');
+    expect(close(await pixel(scanner), await legendColour('unknown'))).toBe(true);
+    const box = (await page.locator('[data-testid="tillwatch-canvas"]').boundingBox())!;
+    await page.mouse.move(box.x + scanner.x + scanner.w / 2, box.y + scanner.y + scanner.h / 2);
+    expect(await page.locator('[data-testid="tillwatch-tooltip"]').textContent()).toContain('stale');
+    await page.screenshot({ path: join(artifacts, '06-stale.png') });
+    await page.mouse.move(0, 0);
+  });
+
   it('filters to problems only and by search', async () => {
     await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
     await page.check('text=Only problems');
     await drill('acme', 'acme');
     expect((await cells()).map((c) => c.name).sort()).toEqual(['north', 'south']);
+    await drill('north', 'acme/north');
+    expect((await cells()).map((c) => c.name).sort()).toEqual(['store-1', 'store-2']);
+    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("acme")');
     await drill('south', 'acme/south');
     expect((await cells()).map((c) => c.name)).toEqual(['store-3']);
     await page.uncheck('text=Only problems');

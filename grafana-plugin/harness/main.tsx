@@ -75,6 +75,8 @@ declare global {
       firstDrawMs?: number;
       buildMs?: number;
       refreshes: number;
+      /** Queries Prometheus again now (prom mode), resolving when the new frames are rendered. */
+      refresh(): Promise<void>;
       hover(samples: number): Promise<number[]>;
       drill(samples: number): Promise<number[]>;
     };
@@ -93,6 +95,7 @@ const drawn = () =>
 
 window.tillwatchHarness = {
   refreshes: 0,
+  refresh: async () => {},
   /** Times pointer moves over random cells until the tooltip for the new cell is in the DOM. */
   async hover(samples) {
     const canvas = document.querySelector('canvas')!;
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
       showError(e);
     }
   };
+  window.tillwatchHarness.refresh = tick;
   await tick();
   if (refresh > 0) {
     setInterval(tick, refresh);
