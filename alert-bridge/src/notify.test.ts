@@ -153,3 +153,27 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
     );
   });
 });
+
+describe('notification rate limit', () => {
+  it('holds messages to a chat for min_interval, and what arrived meanwhile goes out as one message', async () => {
+    const tg = await startTelegramEmulator('9:Z');
+    const ctx = await startBridge('sqlite', {
+      telegram: { bot_token: '9:Z', base_url: tg.url },
+      teams: { hardware: { telegram: [{ chat_id: 42 }] } },
+      notifications: { batch_wait: '100ms', min_interval: '3s', max_items: 10 },
+      forwarding: { poll_interval: '50ms' },
+    });
+    try {
+      await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'rl')]));
+      await waitFor(() => tg.messages.length === 1, 'first message');
+      await postWebhook(ctx.bridge.url, payload([paperOut('t2', 'rl')]));
+      await postWebhook(ctx.bridge.url, payload([paperOut('t3', 'rl')]));
+      await waitFor(() => tg.messages.length === 2, 'second message');
+      expect(tg.messages[1]!.text).toContain('rl / t2');
+      expect(tg.messages[1]!.text).toContain('rl / t3');
+    } finally {
+      await ctx.close();
+      await tg.close();
+    }
+  });
+});
