@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `node --import tsx scripts/stack/cli.ts [start|prepare]`: start runs the demo stack in the foreground
+// (what `npm start` does after preparing the clone); prepare only renders the configs and targets into
+// .tmp/stack (the docker-compose `prepare` service).
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { planStack } from './plan.js';
+import { prepareStack, StackError, startStack } from './supervisor.js';
+
+export async function runStack(): Promise<number> {
+  const plan = planStack();
+  console.log(`TillWatch demo stack: runtime files and logs in ${plan.runtimeDir}`);
+  let stack;
+  try {
+    stack = await startStack(plan, { log: (l) => console.log(l) });
+  } catch (e) {
+    console.error(e instanceof StackError ? e.message : (e as Error).stack);
+    return 1;
+  }
+  const u = plan.urls;
+  const tills = stack.services
+    .find((s) => s.spec.name === 'simulator')
+    ?.output()
+    .match(/fleet ready: .*/)?.[0];
+  console.log(`
+TillWatch is running${tills ? ` (${tills})` : ''}:
+  Prometheus              ${u.prometheus}
+  Alertmanager            ${u.alertmanager}
+  Tickets (bridge)        ${u.tickets}   (user: any, password: the API token ${plan.apiToken})
+  Panel wall              ${u.wall}
+  Telegram emulator       ${u.telegram}
+  Mail catcher            ${u.mail}
+  Simulator control       ${u.control}/fleet   (inject: curl -XPOST ${u.control}/tills/<till>/faults -H 'content-type: application/json' -d '{"fault":"paper_out"}')
+Logs: ${plan.runtimeDir}/logs/. Ctrl-C stops everything.`);
+
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const outcome = await Promise.race([
+    signalled.then((s) => ({ kind: 'signal' as const, s })),
+    stack.died.then((d) => ({ kind: 'died' as const, d })),
+  ]);
+  if (outcome.kind === 'died') {
+    const { service, how, output } = outcome.d;
+    console.error(
+      `\n${service} ${how}; stopping the stack. Its last output:\n${output.split('\n').slice(-20).join('\n')}`,
+    );
+    await stack.stop();
+    return 1;
+  }
+  console.log(`\n${outcome.s}: stopping the stack ...`);
+  await stack.stop();
+  console.log('stopped.');
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2] ?? 'start';
+  if (what === 'prepare') {
+    try {
+      const plan = planStack();
+      prepareStack(plan);
+      console.log(
+        `rendered ${Object.keys(plan.prepare.files).length} configs and the targets into ${plan.runtimeDir}`,
+      );
+      process.exit(0);
+    } catch (e) {
+      console.error((e as Error).message);
+      process.exit(1);
+    }
+  } else if (what === 'start') {
+    runStack().then((code) => process.exit(code));
+  } else {
+    console.error('usage: cli.ts [start|prepare]');
+    process.exit(2);
+  }
+}

@@ -1,0 +1,334 @@
+// The TillWatch demo stack as data: which programs run, with which arguments, on which ports, and the
+// configuration files rendered for them. `npm start`, the end-to-end test, the latency bench and
+// docker-compose.yml (checked by test/compose.test.ts) all take their commands from here, so the stack a
+// user starts is the stack that is tested.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Default ports. Prometheus, Alertmanager and the bridge use the ones the configs under deploy/ name. */
+export const DEFAULT_PORTS = {
+  prometheus: 9090,
+  alertmanager: 9093,
+  bridge: 9836,
+  control: 9837,
+  telegram: 9838,
+  mailHttp: 9839,
+  wall: 9840,
+  smtp: 2525,
+} as const;
+
+export type StackPorts = { -readonly [K in keyof typeof DEFAULT_PORTS]: number };
+
+/** The demo tokens. The webhook token is the one deploy/alertmanager.yml sends (deploy/secrets/webhook-token). */
+export const DEMO_API_TOKEN = 'tillwatch-demo-api-token';
+export const DEMO_BOT_TOKEN = '123456:tillwatch-demo-bot';
+
+export interface StackOptions {
+  /** Repository root (the working directory of every command). */
+  root?: string;
+  /** Where rendered configs, targets, databases and logs go. Default `.tmp/stack` under the root. */
+  runtimeDir?: string;
+  /** Inventory the simulator serves and the targets are generated from. */
+  inventory?: string;
+  /** Fleet scenario; `null` runs the fleet without one (every till healthy until a fault is injected). */
+  scenario?: string | null;
+  ports?: Partial<StackPorts>;
+  apiToken?: string;
+  botToken?: string;
+  /** Extra arguments for `tillwatch-simulator fleet` (e.g. `--seed 1`). */
+  simulatorArgs?: string[];
+}
+
+export interface ServiceSpec {
+  /** Short name, also the docker-compose service name. */
+  name: string;
+  title: string;
+  /** argv: program first. `node` means the Node.js running the stack. */
+  command: string[];
+  env: Record<string, string>;
+  /** Ports the service listens on, for the clash check and its message. */
+  listens: { port: number; what: string }[];
+  /** HTTP URL that answers 2xx once the service is ready. */
+  readyUrl: string;
+  /** A line on stdout that must appear before the service counts as ready. */
+  readyLine?: RegExp;
+  /** What a person opens. */
+  url: string;
+}
+
+export interface StackPlan {
+  root: string;
+  runtimeDir: string;
+  inventory: string;
+  ports: StackPorts;
+  apiToken: string;
+  botToken: string;
+  webhookToken: string;
+  /** Run once before the services: writes the rendered configs and the file_sd targets. */
+  prepare: { command: string[]; files: Record<string, string> };
+  services: ServiceSpec[];
+  urls: StackUrls;
+}
+
+/** What a person opens; `control` is the simulator control API base. */
+export interface StackUrls {
+  prometheus: string;
+  alertmanager: string;
+  bridge: string;
+  tickets: string;
+  wall: string;
+  telegram: string;
+  mail: string;
+  control: string;
+}
+
+const HOST = '127.0.0.1';
+
+/** Keys whose values are file paths relative to the config file that holds them. */
+const PATH_KEYS = new Set([
+  'rule_files',
+  'files',
+  'credentials_file',
+  'password_file',
+  'bearer_token_file',
+  'ca_file',
+  'cert_file',
+  'key_file',
+  'knowledge_base',
+  'templates',
+]);
+
+export function planStack(opts: StackOptions = {}): StackPlan {
+  const root = resolve(opts.root ?? repoRoot);
+  const runtimeDir = resolve(root, opts.runtimeDir ?? join('.tmp', 'stack'));
+  const ports: StackPorts = { ...DEFAULT_PORTS, ...opts.ports };
+  const inventory = resolve(root, opts.inventory ?? join('deploy', 'inventory', 'demo.yml'));
+  const scenario =
+    opts.scenario === null
+      ? null
+      : resolve(root, opts.scenario ?? join('simulator', 'scenarios', 'demo.yml'));
+  // Paths in commands and rendered configs are relative when they can be, so the same commands and files
+  // work in a container that mounts the repository elsewhere (docker-compose.yml uses /app).
+  const arg = (p: string) => {
+    const r = relative(root, p);
+    return r.startsWith('..') || isAbsolute(r) ? p : r;
+  };
+  const fromRuntime = (p: string) => {
+    const r = relative(runtimeDir, p);
+    return runtimeDir.startsWith(root + '/') && !isAbsolute(r) ? r : p;
+  };
+  const addr = (port: number) => `${HOST}:${port}`;
+  const url = (port: number, path = '') => `http://${addr(port)}${path}`;
+  const rt = (name: string) => join(runtimeDir, name);
+  const webhookToken = readFileSync(join(root, 'deploy', 'secrets', 'webhook-token'), 'utf8').trim();
+  const apiToken = opts.apiToken ?? DEMO_API_TOKEN;
+  const botToken = opts.botToken ?? DEMO_BOT_TOKEN;
+
+  // The configs under deploy/ name the default loopback addresses; a stack on other ports gets a copy with
+  // each default address replaced, and every relative path re-anchored at the copy's folder. Nothing else
+  // changes, so the rules, routes and timings are the shipped ones.
+  const addressMap = new Map<string, string>(
+    (Object.keys(DEFAULT_PORTS) as (keyof StackPorts)[]).map((k) => [addr(DEFAULT_PORTS[k]), addr(ports[k])]),
+  );
+  const render = (source: string, edit?: (doc: Document) => void): string => {
+    const file = join(root, 'deploy', source);
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    if (doc.errors.length > 0) {
+      throw new Error(`${file}: ${doc.errors[0]!.message}`);
+    }
+    const fixPath = (v: unknown) => {
+      if (isScalar(v) && typeof v.value === 'string') {
+        v.value = fromRuntime(resolve(dirname(file), v.value));
+      }
+    };
+    visit(doc, {
+      Pair(_key, pair) {
+        if (!isScalar(pair.key) || !PATH_KEYS.has(String(pair.key.value))) return;
+        if (isSeq(pair.value)) pair.value.items.forEach(fixPath);
+        else fixPath(pair.value);
+      },
+    });
+    visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'string') {
+          node.value = node.value.replace(/127\.0\.0\.1:\d+/g, (a) => addressMap.get(a) ?? a);
+        }
+      },
+    });
+    edit?.(doc);
+    return `# Rendered by scripts/stack from deploy/${source} for this stack; edit the source, not this copy.\n${doc.toString({ lineWidth: 0 })}`;
+  };
+  const files: Record<string, string> = {
+    [rt('prometheus.yml')]: render('prometheus.yml', (doc) => {
+      // The targets the stack generates from its inventory live beside the rendered config.
+      const scrape = doc.get('scrape_configs');
+      if (!isSeq(scrape)) throw new Error('deploy/prometheus.yml: scrape_configs: expected a list');
+      for (const job of scrape.items) {
+        if (!isMap(job) || job.get('job_name') !== 'tillwatch-exporter') continue;
+        job.setIn(['file_sd_configs', 0, 'files'], doc.createNode([fromRuntime(rt('targets/*.json'))]));
+      }
+    }),
+    [rt('alertmanager.yml')]: render('alertmanager.yml'),
+    [rt('bridge.yml')]: render('bridge.yml', (doc) => {
+      doc.setIn(['storage', 'path'], fromRuntime(rt('bridge.db')));
+      doc.setIn(['email', 'smtp', 'port'], ports.smtp);
+    }),
+  };
+
+  const node = (script: string, ...args: string[]) => ['node', '--import', 'tsx', script, ...args];
+  const services: ServiceSpec[] = [
+    {
+      name: 'telegram-emulator',
+      title: 'Telegram Bot API emulator',
+      command: node(
+        'scripts/stack/telegram-emulator.ts',
+        '--listen',
+        addr(ports.telegram),
+        '--token',
+        botToken,
+      ),
+      env: {},
+      listens: [{ port: ports.telegram, what: 'Telegram Bot API emulator' }],
+      readyUrl: url(ports.telegram, '/messages'),
+      url: url(ports.telegram, '/messages'),
+    },
+    {
+      name: 'mail-catcher',
+      title: 'SMTP catcher',
+      command: node(
+        'scripts/stack/mail-catcher.ts',
+        '--smtp',
+        addr(ports.smtp),
+        '--http',
+        addr(ports.mailHttp),
+      ),
+      env: {},
+      listens: [
+        { port: ports.smtp, what: 'SMTP catcher (SMTP)' },
+        { port: ports.mailHttp, what: 'SMTP catcher (HTTP)' },
+      ],
+      readyUrl: url(ports.mailHttp, '/messages'),
+      url: url(ports.mailHttp, '/messages'),
+    },
+    {
+      name: 'bridge',
+      title: 'Alert bridge',
+      command: ['node', 'alert-bridge/dist/cli.js', '--config', arg(rt('bridge.yml'))],
+      env: {
+        TILLWATCH_WEBHOOK_TOKEN: webhookToken,
+        TILLWATCH_API_TOKEN: apiToken,
+        TILLWATCH_TELEGRAM_BOT_TOKEN: botToken,
+      },
+      listens: [{ port: ports.bridge, what: 'alert bridge' }],
+      readyUrl: url(ports.bridge, '/readyz'),
+      url: url(ports.bridge, '/ui'),
+    },
+    {
+      name: 'alertmanager',
+      title: 'Alertmanager',
+      command: [
+        'prometheus-alertmanager',
+        `--config.file=${arg(rt('alertmanager.yml'))}`,
+        `--storage.path=${arg(rt('alertmanager'))}`,
+        `--web.listen-address=${addr(ports.alertmanager)}`,
+        // One instance: no gossip port to clash with another Alertmanager on the machine.
+        '--cluster.listen-address=',
+      ],
+      env: {},
+      listens: [{ port: ports.alertmanager, what: 'Alertmanager' }],
+      readyUrl: url(ports.alertmanager, '/-/ready'),
+      url: url(ports.alertmanager),
+    },
+    {
+      name: 'prometheus',
+      title: 'Prometheus',
+      command: [
+        'prometheus',
+        `--config.file=${arg(rt('prometheus.yml'))}`,
+        `--storage.tsdb.path=${arg(rt('prometheus'))}`,
+        `--web.listen-address=${addr(ports.prometheus)}`,
+      ],
+      env: {},
+      listens: [{ port: ports.prometheus, what: 'Prometheus' }],
+      readyUrl: url(ports.prometheus, '/-/ready'),
+      url: url(ports.prometheus),
+    },
+    {
+      name: 'simulator',
+      title: 'Fleet simulator',
+      command: [
+        'node',
+        'simulator/dist/cli.js',
+        'fleet',
+        '--inventory',
+        arg(inventory),
+        ...(scenario ? ['--scenario', arg(scenario)] : []),
+        '--control-listen',
+        addr(ports.control),
+        ...(opts.simulatorArgs ?? []),
+      ],
+      env: {},
+      listens: [{ port: ports.control, what: 'fleet simulator control API' }],
+      readyUrl: url(ports.control, '/fleet'),
+      readyLine: /fleet ready:/,
+      url: url(ports.control, '/fleet'),
+    },
+    {
+      name: 'wall',
+      title: 'Panel wall',
+      // The panel harness from its sources (Vite): a production build of @grafana/data takes most of a
+      // minute, the dev server seconds.
+      command: [
+        'node',
+        'grafana-plugin/node_modules/vite/bin/vite.js',
+        '--config',
+        'grafana-plugin/harness/vite.config.ts',
+        '--port',
+        String(ports.wall),
+        '--strictPort',
+      ],
+      env: {},
+      listens: [{ port: ports.wall, what: 'panel wall (Vite)' }],
+      readyUrl: url(ports.wall, '/'),
+      url: `${url(ports.wall, '/')}?prom=${url(ports.prometheus)}`,
+    },
+  ];
+
+  return {
+    root,
+    runtimeDir,
+    inventory,
+    ports,
+    apiToken,
+    botToken,
+    webhookToken,
+    prepare: {
+      command: [
+        'node',
+        'ops/dist/cli.js',
+        'inventory',
+        'targets',
+        '--inventory',
+        arg(inventory),
+        '--out',
+        arg(rt('targets')),
+      ],
+      files,
+    },
+    services,
+    urls: {
+      prometheus: url(ports.prometheus),
+      alertmanager: url(ports.alertmanager),
+      bridge: url(ports.bridge),
+      tickets: url(ports.bridge, '/ui'),
+      wall: `${url(ports.wall, '/')}?prom=${url(ports.prometheus)}`,
+      telegram: url(ports.telegram, '/messages'),
+      mail: url(ports.mailHttp, '/messages'),
+      control: url(ports.control),
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// Helpers for tests and benches that run the native stack (scripts/stack) on free loopback ports with a
+// small generated inventory, and read what reached the bridge, the Telegram emulator and the mail catcher.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateDemoInventory, renderInventory } from '@tillwatch/ops';
+import {
+  DEFAULT_PORTS,
+  planStack,
+  portFree,
+  type StackPlan,
+  type StackPorts,
+} from '../../scripts/stack/index.js';
+
+/** A free port (bound once to port 0, then released). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** `count` consecutive free ports (the demo inventory numbers tills from a base port). */
+async function freeRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+export interface TestStackOptions {
+  dir: string;
+  stores: number;
+  tillsPerStore: number;
+}
+
+/** Plans the stack with every port free and an inventory of `stores` × `tillsPerStore` tills. */
+export async function planTestStack(o: TestStackOptions): Promise<StackPlan> {
+  mkdirSync(o.dir, { recursive: true });
+  const tills = o.stores * o.tillsPerStore;
+  const basePort = await freeRange(tills);
+  const inv = generateDemoInventory({
+    stores: o.stores,
+    tillsPerStore: { min: o.tillsPerStore, max: o.tillsPerStore },
+    basePort,
+    host: '127.0.0.1',
+  });
+  const inventory = join(o.dir, 'inventory.yml');
+  writeFileSync(inventory, renderInventory(inv, ' test inventory'));
+  const ports = {} as StackPorts;
+  for (const k of Object.keys(DEFAULT_PORTS) as (keyof StackPorts)[]) {
+    let p = await freePort();
+    while (p >= basePort && p < basePort + tills) p = await freePort();
+    ports[k] = p;
+  }
+  // The fleet starts healthy: the test's faults are the only ones.
+  return planStack({
+    runtimeDir: join(o.dir, 'stack'),
+    inventory,
+    scenario: null,
+    ports,
+    simulatorArgs: ['--seed', '1'],
+  });
+}
+
+export interface Ticket {
+  id: number;
+  status: string;
+  incident_class: string;
+  store: string | null;
+  till: string | null;
+  tills: string[];
+  team: string;
+  severity: string;
+  title: string;
+  needs_card: boolean;
+  recommendation: { first_line: string[] } | null;
+  opened_at: string;
+  resolved_at: string | null;
+}
+
+export interface TelegramMessage {
+  chat_id: string;
+  text: string;
+  received_at: string;
+}
+
+export interface Mail {
+  to: string[];
+  subject: string;
+  /** Decoded body. */
+  text: string;
+  raw: string;
+  received_at: string;
+}
+
+/** Clients for what a person would look at in the running stack. */
+export function stackClient(plan: StackPlan) {
+  const json = async <T>(url: string, init?: RequestInit): Promise<T> => {
+    const res = await fetch(url, init);
+    const body = await res.text();
+    if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${res.status} ${body}`);
+    return (body ? JSON.parse(body) : undefined) as T;
+  };
+  const control = plan.urls.control;
+  const send = (method: string, path: string, body?: unknown) =>
+    json<unknown>(`${control}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+  return {
+    injectTillFault: (till: string, fault: string) => send('POST', `/tills/${till}/faults`, { fault }),
+    clearTillFault: (till: string, fault: string) => send('DELETE', `/tills/${till}/faults/${fault}`),
+    injectStoreFault: (store: string, fault: string) => send('POST', `/stores/${store}/faults`, { fault }),
+    clearStoreFault: (store: string, fault: string) => send('DELETE', `/stores/${store}/faults/${fault}`),
+    fleet: () => json<unknown>(`${control}/fleet`),
+    tickets: async (query: Record<string, string> = {}) => {
+      const q = new URLSearchParams({ status: 'open,acknowledged,resolved,closed', limit: '500', ...query });
+      const body = await json<{ tickets: Ticket[] } | Ticket[]>(`${plan.urls.bridge}/api/v1/tickets?${q}`, {
+        headers: { authorization: `Bearer ${plan.apiToken}` },
+      });
+      return Array.isArray(body) ? body : body.tickets;
+    },
+    telegram: async () => (await json<{ messages: TelegramMessage[] }>(plan.urls.telegram)).messages,
+    mails: async () => (await json<{ messages: Mail[] }>(plan.urls.mail)).messages,
+    alerts: async () =>
+      (
+        await json<{
+          data: { alerts: { labels: Record<string, string>; state: string; activeAt: string }[] };
+        }>(`${plan.urls.prometheus}/api/v1/alerts`)
+      ).data.alerts,
+  };
+}
+
+/** Polls until `check` returns a value, or fails naming what it waited for and the last error. */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+  );
+}
