@@ -105,6 +105,40 @@ export class TicketService {
             )
             .execute()
         : [];
+      // Problems with no live ticket yet: one multi-row insert. A key another replica inserted
+      // meanwhile is skipped by the unique open_key and picked up (locked) below.
+      const now = this.now();
+      const fresh = keys.filter(
+        (k) =>
+          !live.some((x) => x.open_key === k) && groups.get(k)!.alerts.some((a) => a.status === 'firing'),
+      );
+      const created = new Set<string>();
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const rows = await trx
+          .insertInto('tickets')
+          .values(
+            fresh
+              .slice(i, i + CHUNK)
+              .map((k) => this.newTicket(k, groups.get(k)!.alerts, payload.externalURL, now)),
+          )
+          .onConflict((oc) => oc.column('open_key').doNothing())
+          .returningAll()
+          .execute();
+        for (const r of rows) {
+          live.push(r);
+          created.add(r.key);
+        }
+      }
+      for (const key of fresh) {
+        if (created.has(key)) continue;
+        const t = await this.lockLive(trx, key);
+        if (t) {
+          live.push(t);
+          liveAlerts.push(
+            ...(await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute()),
+          );
+        }
+      }
       for (const key of keys) {
         const t = live.find((x) => x.open_key === key);
         const existing = t ? liveAlerts.filter((a) => a.ticket_id === t.id) : [];
@@ -117,6 +151,7 @@ export class TicketService {
           t,
           existing,
           sink,
+          { created: created.has(key) },
         );
         if (r) {
           result.tickets.push(r.id);
@@ -147,11 +182,10 @@ export class TicketService {
     live: Ticket | undefined,
     existing: TicketAlert[],
     sink: Sink,
+    pre?: { created: boolean },
   ): Promise<{ id: number; created: boolean } | null> {
-    const { config, kb } = this.deps;
+    const { config } = this.deps;
     const now = this.now();
-    const first = alerts[0]!;
-    const id = identify(first.labels, config.tickets);
     const anyFiringIn = alerts.some((a) => a.status === 'firing');
 
     let t = live;
@@ -167,47 +201,12 @@ export class TicketService {
       t = undefined;
       existing = [];
     }
-    let created = false;
+    let created = pre?.created ?? false;
     if (!t) {
       if (!anyFiringIn) return null; // a late "resolved" for a problem already closed adds nothing
-      const card = kb.get(id.incidentClass);
-      const severity = worstSeverity(alerts);
-      const priority = this.priorityOf(id.incidentClass, severity);
-      const team = routeTeam(first.labels, config.routing, card);
-      const rec = kb.recommend(id.incidentClass, config.locale);
-      const sla = this.slaDue(priority, now);
       const inserted = await trx
         .insertInto('tickets')
-        .values({
-          key,
-          open_key: key,
-          status: 'open',
-          priority,
-          severity,
-          incident_class: id.incidentClass,
-          team,
-          ...id.place,
-          title: rec?.title ?? first.annotations.summary ?? first.labels.alertname ?? id.incidentClass,
-          needs_card: card ? 0 : 1,
-          self_resolved: 0,
-          flapping: 0,
-          reopen_count: 0,
-          opened_at: now,
-          updated_at: now,
-          ...sla,
-          // With nowhere to register it, the ticket counts as registered by the bridge itself.
-          registered_at: this.targetsFor(team, 'ticket.created').length === 0 ? now : null,
-          registration_breached: 0,
-          reaction_breached: 0,
-          resolution_breached: 0,
-          labels: JSON.stringify(first.labels),
-          annotations: JSON.stringify({
-            ...first.annotations,
-            ...(externalURL ? { alertmanager_url: externalURL } : {}),
-          }),
-          snapshot: null,
-          version: 0,
-        })
+        .values(this.newTicket(key, alerts, externalURL, now))
         // Two replicas may race here: the unique open_key makes the loser insert nothing.
         .onConflict((oc) => oc.column('open_key').doNothing())
         .returningAll()
@@ -348,6 +347,52 @@ export class TicketService {
       );
     }
     return { id: t.id, created };
+  }
+
+  private newTicket(
+    key: string,
+    alerts: AmAlert[],
+    externalURL: string,
+    now: number,
+  ): Insertable<TicketsTable> {
+    const { config, kb } = this.deps;
+    const first = alerts[0]!;
+    const id = identify(first.labels, config.tickets);
+    const card = kb.get(id.incidentClass);
+    const severity = worstSeverity(alerts);
+    const priority = this.priorityOf(id.incidentClass, severity);
+    const team = routeTeam(first.labels, config.routing, card);
+    const rec = kb.recommend(id.incidentClass, config.locale);
+    return {
+      key,
+      open_key: key,
+      status: 'open',
+      priority,
+      severity,
+      incident_class: id.incidentClass,
+      team,
+      ...id.place,
+      title: rec?.title ?? first.annotations.summary ?? first.labels.alertname ?? id.incidentClass,
+      needs_card: card ? 0 : 1,
+      self_resolved: 0,
+      flapping: 0,
+      reopen_count: 0,
+      opened_at: now,
+      updated_at: now,
+      ...this.slaDue(priority, now),
+      // With nowhere to register it, the ticket counts as registered by the bridge itself.
+      registered_at: this.targetsFor(team, 'ticket.created').length === 0 ? now : null,
+      registration_breached: 0,
+      reaction_breached: 0,
+      resolution_breached: 0,
+      labels: JSON.stringify(first.labels),
+      annotations: JSON.stringify({
+        ...first.annotations,
+        ...(externalURL ? { alertmanager_url: externalURL } : {}),
+      }),
+      snapshot: null,
+      version: 0,
+    };
   }
 
   private priorityOf(incidentClass: string, severity: string): Priority {
