@@ -9,6 +9,7 @@ import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js
 import { writeFileAtomic } from './write-atomic.js';
 import { writeDashboards } from './dashboards/index.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
+import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -20,7 +21,8 @@ const USAGE = `usage:
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
   tillwatch dashboards generate --out DIR
-${BACKTEST_USAGE.replace(/^usage:\n/, '')}`;
+${BACKTEST_USAGE.replace(/^usage:\n/, '')}
+${FORECAST_USAGE.replace(/^usage:\n/, '')}`;
 
 class UsageError extends Error {}
 
@@ -43,6 +45,7 @@ function rangeOption(value: string | undefined, fallback: { min: number; max: nu
 
 async function run(args: string[], io: Io): Promise<number> {
   if (args[0] === 'backtest') return backtestCommand(args.slice(1), io);
+  if (args[0] === 'forecast') return forecastCommand(args.slice(1), io);
   const [group, command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,

@@ -27,3 +27,5 @@ export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js
 export type { DemoOptions } from './demo.js';
 export { writeFileAtomic } from './write-atomic.js';
 export { allDashboards, renderDashboard, writeDashboards } from './dashboards/index.js';
+export * as backtesting from './backtest/index.js';
+export * as forecasting from './forecast/index.js';
