@@ -110,7 +110,7 @@ try {
         const panel = document.querySelector('[data-testid="tillwatch-panel"]') as HTMLElement;
         return {
           first: window.tillwatchHarness.firstDrawMs!,
-          build: window.tillwatchHarness.buildMs!,
+          build: Number(panel.dataset.buildMs),
           paint: Number(panel.dataset.drawMs),
           cells: Number(panel.dataset.cells),
         };

@@ -173,6 +173,7 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
     if (root) {
       // For the harness and bench: how long the paint took and that it happened.
       root.dataset.drawMs = ms.toFixed(2);
+      root.dataset.buildMs = model.buildMs.toFixed(2);
       root.dataset.cells = String(layout.count);
       root.dispatchEvent(new CustomEvent('tillwatch:drawn', { bubbles: true, detail: { ms, cells: layout.count } }));
     }
