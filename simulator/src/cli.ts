@@ -2,11 +2,16 @@
 // tillwatch-simulator: device emulators for development and tests.
 //   tillwatch-simulator devices [--config FILE] [--host H] [--shtrih-port N] [--shtrih-serial PATH]
 //                               [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]
+//   tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen 127.0.0.1:9837]
+//                             [--speed N] [--seed N] [--interval 5s]
 import { parseArgs } from 'node:util';
 import { loadDevicesConfig, startDevices } from './devices.js';
+import { fleetCommand } from './fleet/cli.js';
 
 const USAGE = `usage: tillwatch-simulator devices [--config FILE] [--host HOST] [--shtrih-port N] [--shtrih-serial PATH]
-                                  [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]`;
+                                  [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]
+       tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen 127.0.0.1:9837]
+                                 [--speed N] [--seed N] [--interval 5s]`;
 
 function portArg(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -64,6 +69,7 @@ async function devices(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'devices') return devices(rest);
+  if (command === 'fleet') return fleetCommand(rest);
   console.error(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
   process.exitCode = 2;
 }

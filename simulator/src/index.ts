@@ -31,3 +31,4 @@ export {
   type DevicesConfig,
   type RunningDevices,
 } from './devices.js';
+export * from './fleet/index.js';

@@ -1,0 +1,57 @@
+// The faults the fleet simulator injects, and the alert each is expected to raise (rules/*.yml).
+// Faults act on the emulators' state (or on the host seams the exporter reads), so the metrics are
+// produced by the real collectors and drivers, never written directly.
+
+export const TILL_FAULTS = [
+  'paper_out',
+  'cover_open',
+  'fn_expiring',
+  'fn_expired',
+  'ofd_down',
+  'clock_drift',
+  'utm_cert_expiring',
+  'marking_not_ready',
+  'registrar_down',
+  'pos_crashloop',
+  'disk_filling',
+  'scanner_missing',
+] as const;
+export type TillFault = (typeof TILL_FAULTS)[number];
+
+export const STORE_FAULTS = ['uplink_down'] as const;
+export type StoreFault = (typeof STORE_FAULTS)[number];
+
+export function isTillFault(s: string): s is TillFault {
+  return (TILL_FAULTS as readonly string[]).includes(s);
+}
+
+export function isStoreFault(s: string): s is StoreFault {
+  return (STORE_FAULTS as readonly string[]).includes(s);
+}
+
+/** Which device a fault needs on the till; a till without it cannot take the fault. */
+export const FAULT_NEEDS: Partial<Record<TillFault, 'utm' | 'marking' | 'scanner'>> = {
+  utm_cert_expiring: 'utm',
+  marking_not_ready: 'marking',
+  scanner_missing: 'scanner',
+};
+
+/** The alert (and incident_class) each fault should fire with the shipped rules; see the README. */
+export const EXPECTED_ALERTS: Record<TillFault | StoreFault, { alert: string; incidentClass: string }> = {
+  paper_out: { alert: 'TillFiscalPaperOut', incidentClass: 'fiscal.paper_out' },
+  cover_open: { alert: 'TillFiscalCoverOpen', incidentClass: 'fiscal.cover_open' },
+  fn_expiring: { alert: 'TillFiscalFnExpiresIn7Days', incidentClass: 'fiscal.fn_expiry' },
+  fn_expired: { alert: 'TillFiscalFnExpired', incidentClass: 'fiscal.fn_expiry' },
+  ofd_down: { alert: 'TillFiscalOfdDisconnected', incidentClass: 'fiscal.ofd_disconnected' },
+  clock_drift: { alert: 'TillFiscalClockDriftCritical', incidentClass: 'fiscal.clock_drift' },
+  utm_cert_expiring: {
+    alert: 'TillUtmCertificateExpiresIn14Days',
+    incidentClass: 'egais.certificate_expiry',
+  },
+  marking_not_ready: { alert: 'TillMarkingNotReady', incidentClass: 'marking.not_ready' },
+  registrar_down: { alert: 'TillFiscalRegistrarDown', incidentClass: 'fiscal.registrar_down' },
+  pos_crashloop: { alert: 'TillProcessCrashLooping', incidentClass: 'software.crash_loop' },
+  disk_filling: { alert: 'TillDiskSpaceLow', incidentClass: 'system.disk_full' },
+  scanner_missing: { alert: 'TillPeripheralMissing', incidentClass: 'peripheral.missing' },
+  uplink_down: { alert: 'TillStoreUnreachable', incidentClass: 'network.store_unreachable' },
+};
