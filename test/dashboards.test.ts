@@ -27,6 +27,7 @@ const UIDS: Record<string, string> = {
   'forecast.json': 'tillwatch-forecast',
   'integrations.json': 'tillwatch-integrations',
   'noc.json': 'tillwatch-noc',
+  'planning.json': 'tillwatch-planning',
   'store.json': 'tillwatch-store',
   'till.json': 'tillwatch-till',
 };

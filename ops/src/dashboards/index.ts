@@ -11,6 +11,7 @@ import { integrationsDashboard } from './integrations.js';
 import { alertsDashboard } from './alerts.js';
 import { exportersDashboard } from './exporters.js';
 import { forecastDashboard } from './forecast.js';
+import { planningDashboard } from './planning.js';
 
 /** File name → dashboard. The uids are stable: links and bookmarks depend on them. */
 export function allDashboards(): Record<string, Json> {
@@ -23,6 +24,7 @@ export function allDashboards(): Record<string, Json> {
     'alerts.json': alertsDashboard(),
     'exporters.json': exportersDashboard(),
     'forecast.json': forecastDashboard(),
+    'planning.json': planningDashboard(),
   };
 }
 
