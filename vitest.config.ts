@@ -17,7 +17,10 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'exporter', root: './exporter', include: ['src/**/*.test.ts'] } },
       { extends: true, test: { name: 'simulator', root: './simulator', include: ['src/**/*.test.ts'] } },
-      { extends: true, test: { name: 'alert-bridge', root: './alert-bridge', include: ['src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'alert-bridge', root: './alert-bridge', include: ['src/**/*.test.ts'] },
+      },
       { extends: true, test: { name: 'ops', root: './ops', include: ['src/**/*.test.ts'] } },
       { extends: true, test: { name: 'rules', root: './rules', include: ['**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', root: './test', include: ['**/*.test.ts'] } },

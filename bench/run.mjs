@@ -18,7 +18,11 @@ let report = `# TillWatch benchmarks (${new Date().toISOString()})\n\n`;
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b} ===`);
-  const r = spawnSync('npx', ['tsx', join(here, b)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync('npx', ['tsx', join(here, b)], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   process.stdout.write(r.stdout ?? '');
   report += `## ${b}\n\n${r.stdout ?? ''}\n`;
   if (r.status !== 0) {

@@ -18,9 +18,10 @@ export function readMetricContract(path = METRICS_DOC): Map<string, MetricDocEnt
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const heading = /^##+\s+(.*)$/.exec(line);
     if (heading?.[1]) section = heading[1].trim();
-    const row = /^\|\s*`([a-zA-Z_:][a-zA-Z0-9_:]*)`\s*\|\s*(gauge|counter|histogram|summary|info|stateset)\s*\|([^|]*)\|/.exec(
-      line,
-    );
+    const row =
+      /^\|\s*`([a-zA-Z_:][a-zA-Z0-9_:]*)`\s*\|\s*(gauge|counter|histogram|summary|info|stateset)\s*\|([^|]*)\|/.exec(
+        line,
+      );
     if (!row?.[1] || !row[2]) continue;
     const labels = [...(row[3] ?? '').matchAll(/`([a-zA-Z_][a-zA-Z0-9_]*)`/g)].map((m) => m[1] as string);
     if (entries.has(row[1])) throw new Error(`${path}: metric ${row[1]} is listed twice`);
