@@ -1,5 +1,6 @@
 // The backtest against a real Prometheus 2.42 over backfilled history, with hand-computed answers.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,106 @@ describe('backtest on backfilled history', () => {
     const f5 = rows.find((x) => x.alert === 'For5m')!;
     expect(f5).toMatchObject({ status: 'changed', old: { firingMs: 5 * MIN }, new: { firingMs: 8 * MIN } });
     expect(rows.find((x) => x.alert === 'For0')!.status).toBe('same');
+  });
+
+  it('scores against the alert bridge tickets: critical time from the first critical alert on the ticket', async () => {
+    // A stub of the bridge's GET /api/v1/tickets (shape from alert-bridge/README.md): a real bridge opens
+    // tickets at the current time, which cannot line up with a backfilled past.
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const tickets = [
+      {
+        id: 7,
+        incident_class: 'bt.signal',
+        till: 't1',
+        store: 's1',
+        opened_at: iso(T0 + 12 * MIN),
+        resolved_at: iso(T0 + 30 * MIN),
+        alerts: [
+          { labels: { severity: 'warning', till: 't1' }, starts_at: iso(T0 + 12 * MIN) },
+          { labels: { severity: 'critical', till: 't1' }, starts_at: iso(T0 + 19 * MIN) },
+        ],
+      },
+      // Outside the range: ignored.
+      {
+        id: 8,
+        incident_class: 'bt.flap',
+        till: 't2',
+        store: 's1',
+        opened_at: iso(T1 + 60 * MIN),
+        resolved_at: null,
+      },
+    ];
+    let auth: string | undefined;
+    const server = createServer((req, res) => {
+      auth = req.headers.authorization;
+      res.setHeader('content-type', 'application/json').end(JSON.stringify({ tickets }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const bridge = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const out: string[] = [];
+    try {
+      const code = await main(
+        [
+          'backtest',
+          '--rules',
+          rulesFile,
+          '--prometheus',
+          prom.url,
+          '--from',
+          String(T0 / 1000),
+          '--to',
+          String(T1 / 1000),
+          '--bridge',
+          bridge,
+          '--bridge-token',
+          'tok',
+          '--match-window',
+          '30m',
+          '--tills',
+          '2',
+          '--format',
+          'json',
+        ],
+        { out: (l) => out.push(l), err: () => {} },
+      );
+      expect(code).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect(auth).toBe('Bearer tok');
+    const r = JSON.parse(out.join('\n')) as Awaited<ReturnType<typeof backtest>>;
+    expect(r.incidents).toHaveLength(1);
+    // Critical at T0+19m; For0 started at T0+10m: 9 minutes of warning.
+    expect(r.incidents![0]).toMatchObject({ firstAlert: 'For0', leadMs: 9 * MIN });
+    const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
+    expect(by.For9m).toMatchObject({ matched: 1, precision: 1, recall: 1, medianLeadMs: 0 });
+    expect(r.summary).toMatchObject({
+      recall: 1,
+      alertedBeforeCritical: 1,
+      matchedFirings: 3,
+      falseAlarms: 6,
+    });
+  });
+
+  it('says so once when Prometheus cannot be reached', async () => {
+    const err: string[] = [];
+    const code = await main(
+      [
+        'backtest',
+        '--rules',
+        rulesFile,
+        '--prometheus',
+        'http://127.0.0.1:1',
+        '--from',
+        'now-1h',
+        '--to',
+        'now',
+      ],
+      { out: () => {}, err: (l) => err.push(l) },
+    );
+    expect(code).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain('--prometheus http://127.0.0.1:1: cannot connect');
   });
 
   it('names the cause of bad input', async () => {

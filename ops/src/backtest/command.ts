@@ -35,6 +35,21 @@ export function formatOption(v: string | undefined): Format {
   return f;
 }
 
+/** One clear error for a wrong URL, instead of the same failure on every alert row. */
+export async function checkPrometheus(url: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${url.replace(/\/$/, '')}/api/v1/query?query=vector(1)`);
+  } catch (err) {
+    throw new Error(`--prometheus ${url}: cannot connect: ${(err as Error).cause ?? (err as Error).message}`);
+  }
+  const json = (await res.json().catch(() => undefined)) as { status?: string } | undefined;
+  if (json?.status !== 'success')
+    throw new Error(
+      `--prometheus ${url}: not a Prometheus query API (HTTP ${res.status} from /api/v1/query)`,
+    );
+}
+
 export async function backtestCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -79,6 +94,7 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
   const rules = loadRules(values.rules);
   const oldRules = values.compare?.length ? loadRules(values.compare) : undefined;
   const prometheus = need(values.prometheus, '--prometheus');
+  await checkPrometheus(prometheus);
   const incidents = values.bridge
     ? await fetchIncidents(values.bridge, values['bridge-token'], fromMs, toMs)
     : undefined;

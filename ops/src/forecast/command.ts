@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseTime } from '../backtest/duration.js';
-import { CommandUsageError, durationOption, formatOption } from '../backtest/command.js';
+import { CommandUsageError, checkPrometheus, durationOption, formatOption } from '../backtest/command.js';
 import { fetchIncidents } from '../backtest/incidents.js';
 import { forecast, loadExpectedMinutes } from './forecast.js';
 import { formatForecast } from './format.js';
@@ -55,6 +55,7 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
   // The default directory exists in a checkout; elsewhere hours are left empty rather than failing.
   const expectedMinutes =
     values['knowledge-base'] !== undefined || existsSync(kbDir) ? loadExpectedMinutes(kbDir) : undefined;
+  await checkPrometheus(values.prometheus);
   const incidents = values.bridge
     ? await fetchIncidents(values.bridge, values['bridge-token'], atMs - historyMs, atMs)
     : undefined;
