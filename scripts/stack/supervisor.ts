@@ -19,26 +19,33 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** Every port the stack will listen on: its services' and the simulated tills' exporter addresses. */
-export function stackPorts(plan: StackPlan): { port: number; what: string }[] {
-  const list = plan.services.flatMap((s) => s.listens);
+export function stackPorts(plan: StackPlan): { port: number; what: string; till?: boolean }[] {
+  const list: { port: number; what: string; till?: boolean }[] = plan.services.flatMap((s) => s.listens);
   for (const t of iterateTills(loadInventory(plan.inventory))) {
     const m = /:(\d+)$/.exec(t.till.address);
-    if (m) list.push({ port: Number(m[1]), what: `simulated till ${t.till.id} (${plan.inventory})` });
+    if (m) list.push({ port: Number(m[1]), what: `simulated till ${t.till.id}`, till: true });
   }
   return list;
 }
 
-/** Fails with one line per taken port, naming the port and the service that needs it. */
+/** Fails naming every taken port and the service that needs it (tills summarised: there may be hundreds). */
 export async function checkPorts(plan: StackPlan): Promise<void> {
-  const taken: string[] = [];
-  for (const { port, what } of stackPorts(plan)) {
-    if (!(await portFree(port))) taken.push(`port ${port} (${what}) is already in use`);
+  const taken: { port: number; what: string; till?: boolean }[] = [];
+  for (const p of stackPorts(plan)) {
+    if (!(await portFree(p.port))) taken.push(p);
   }
-  if (taken.length > 0) {
-    throw new StackError(
-      `${taken.join('\n')}\nStop whatever holds ${taken.length === 1 ? 'it' : 'them'} (e.g. \`ss -ltnp\` shows the program) or an earlier stack, then start again.`,
+  if (taken.length === 0) return;
+  const lines = taken.filter((p) => !p.till).map((p) => `port ${p.port} (${p.what}) is already in use`);
+  const tills = taken.filter((p) => p.till);
+  if (tills.length > 0) {
+    const shown = tills.slice(0, 3).map((p) => `${p.port} (${p.what.replace('simulated till ', '')})`);
+    lines.push(
+      `${tills.length} port(s) of the simulated tills of ${plan.inventory} are already in use: ${shown.join(', ')}${tills.length > 3 ? ', ...' : ''}`,
     );
   }
+  throw new StackError(
+    `${lines.join('\n')}\nStop whatever holds them (\`ss -ltnp\` shows the program; often an earlier stack) and start again.`,
+  );
 }
 
 /** Writes the rendered configs and generates the file_sd targets from the inventory (the ops CLI). */

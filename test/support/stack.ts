@@ -24,10 +24,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `count` consecutive free ports (the demo inventory numbers tills from a base port). */
+/**
+ * `count` consecutive free ports (the demo inventory numbers tills from a base port), below Linux's
+ * ephemeral range (32768+): a store outage closes its tills' listeners, and an outgoing connection must
+ * not take the port before the simulator listens again.
+ */
 async function freeRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
     if (ok) return base;
