@@ -8,6 +8,7 @@ import { writeFileSd } from './file-sd.js';
 import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
 import { writeFileAtomic } from './write-atomic.js';
 import { writeDashboards } from './dashboards/index.js';
+import { writeStoreAgents } from './agents/agents.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
 
@@ -19,6 +20,7 @@ export interface Io {
 const USAGE = `usage:
   tillwatch inventory check FILE
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
+  tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
   tillwatch dashboards generate --out DIR
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
@@ -58,6 +60,10 @@ async function run(args: string[], io: Io): Promise<number> {
       'tills-per-store': { type: 'string' },
       'base-port': { type: 'string' },
       host: { type: 'string' },
+      'remote-write': { type: 'string' },
+      'scrape-interval': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'drop-metrics': { type: 'string' },
     },
   });
   const need = (v: string | undefined, flag: string): string => {
@@ -77,6 +83,18 @@ async function run(args: string[], io: Io): Promise<number> {
       const inv = loadInventory(need(values.inventory, '--inventory'));
       const { path, targets } = writeFileSd(inv, need(values.out, '--out'), values.name);
       io.out(`wrote ${targets} targets to ${path}`);
+      return 0;
+    }
+    case 'inventory agents': {
+      const inv = loadInventory(need(values.inventory, '--inventory'));
+      const out = need(values.out, '--out');
+      const n = writeStoreAgents(inv, out, {
+        remoteWriteUrl: need(values['remote-write'], '--remote-write'),
+        scrapeInterval: values['scrape-interval'],
+        dataDir: values['data-dir'],
+        dropMetrics: values['drop-metrics'],
+      });
+      io.out(`wrote vmagent and Prometheus agent configs for ${n} stores to ${out}`);
       return 0;
     }
     case 'inventory demo': {

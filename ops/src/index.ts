@@ -27,5 +27,13 @@ export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js
 export type { DemoOptions } from './demo.js';
 export { writeFileAtomic } from './write-atomic.js';
 export { allDashboards, renderDashboard, writeDashboards } from './dashboards/index.js';
+export {
+  EXPORTER_JOB,
+  LEAN_DROP_METRICS,
+  storeAgent,
+  storeAgents,
+  writeStoreAgents,
+} from './agents/agents.js';
+export type { AgentOptions, StoreAgent } from './agents/agents.js';
 export * as backtesting from './backtest/index.js';
 export * as forecasting from './forecast/index.js';

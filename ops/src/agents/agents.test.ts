@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { loadInventory } from '../inventory.js';
+import { generateDemoInventory } from '../demo.js';
+import { main } from '../cli.js';
+import { LEAN_DROP_METRICS, storeAgents, writeStoreAgents } from './agents.js';
+
+const full = fileURLToPath(new URL('../testdata/valid/full.yml', import.meta.url));
+const URL_ = 'http://central.example:8428/api/v1/write';
+
+function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return main(args, { out: (l) => out.push(l), err: (l) => err.push(l) }).then((code) => ({
+    code,
+    out: out.join('\n'),
+    err: err.join('\n'),
+  }));
+}
+
+describe('per-store agent configs', () => {
+  it('puts the store place in external labels and keeps the till label on each target', () => {
+    const [s1] = [...storeAgents(loadInventory(full), { remoteWriteUrl: URL_ })];
+    expect(s1?.externalLabels).toEqual({ chain: 'c1', format: 'express', region: 'r1', store: 's1' });
+    expect(s1?.vmagentFlags).toEqual(
+      expect.arrayContaining([
+        `-remoteWrite.url=${URL_}`,
+        '-remoteWrite.label=chain=c1',
+        '-remoteWrite.label=format=express',
+        '-remoteWrite.label=region=r1',
+        '-remoteWrite.label=store=s1',
+        '-remoteWrite.tmpDataPath=/var/lib/tillwatch-agent/s1/vmagent',
+      ]),
+    );
+    const prom = load(s1!.prometheusAgentConfig) as {
+      global: { external_labels: Record<string, string> };
+      scrape_configs: Array<{ job_name: string; static_configs: unknown[] }>;
+      remote_write: Array<{ url: string }>;
+    };
+    expect(prom.global.external_labels).toEqual(s1?.externalLabels);
+    expect(prom.remote_write[0]?.url).toBe(URL_);
+    expect(prom.scrape_configs[0]?.job_name).toBe('tillwatch-exporter');
+    expect(prom.scrape_configs[0]?.static_configs).toEqual([
+      { targets: ['10.0.0.1:9835'], labels: { lane: '1', till: 't1' } },
+      { targets: ['[::1]:9835'], labels: { __metrics_path__: '/tills/t2/metrics', till: 't2' } },
+    ]);
+    // vmagent reads the same scrape section.
+    expect((load(s1!.vmagentScrapeConfig) as typeof prom).scrape_configs).toEqual(prom.scrape_configs);
+  });
+
+  it('drops opt-out metrics at the edge when asked', () => {
+    const [s1] = [
+      ...storeAgents(loadInventory(full), { remoteWriteUrl: URL_, dropMetrics: LEAN_DROP_METRICS }),
+    ];
+    expect(s1?.prometheusAgentConfig).toContain('action: drop');
+    expect(s1?.prometheusAgentConfig).toContain(LEAN_DROP_METRICS);
+  });
+
+  it('writes configs that promtool (agent mode) and vmagent -dryRun accept, for every demo store', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-agents-'));
+    const inv = generateDemoInventory({
+      stores: 3,
+      tillsPerStore: { min: 2, max: 3 },
+      basePort: 19100,
+      host: '127.0.0.1',
+    });
+    expect(writeStoreAgents(inv, dir, { remoteWriteUrl: URL_, dropMetrics: LEAN_DROP_METRICS })).toBe(3);
+    const stores = readdirSync(dir).sort();
+    expect(stores).toHaveLength(3);
+    for (const s of stores) {
+      expect(readdirSync(join(dir, s)).sort()).toEqual([
+        'prometheus-agent.yml',
+        'vmagent.flags',
+        'vmagent.yml',
+      ]);
+      execFileSync('promtool', ['check', 'config', '--agent', join(dir, s, 'prometheus-agent.yml')], {
+        stdio: 'pipe',
+      });
+      execFileSync(
+        'vmagent',
+        ['-dryRun', `-promscrape.config=${join(dir, s, 'vmagent.yml')}`, '-loggerLevel=ERROR'],
+        { stdio: 'pipe' },
+      );
+    }
+  });
+
+  it('vmagent -dryRun rejects a broken scrape config, so the check above can fail', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-agents-'));
+    writeFileSync(join(dir, 'bad.yml'), 'scrape_configs:\n  - job_name: x\n    bogus_key: 1\n');
+    expect(() =>
+      execFileSync(
+        'vmagent',
+        ['-dryRun', `-promscrape.config=${join(dir, 'bad.yml')}`, '-loggerLevel=ERROR'],
+        {
+          stdio: 'pipe',
+        },
+      ),
+    ).toThrow();
+  });
+
+  it('runs as `tillwatch inventory agents` and names a bad option', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-agents-'));
+    const ok = await run(['inventory', 'agents', '--inventory', full, '--out', dir, '--remote-write', URL_]);
+    expect(ok).toMatchObject({
+      code: 0,
+      out: `wrote vmagent and Prometheus agent configs for 2 stores to ${dir}`,
+    });
+    expect(readFileSync(join(dir, 's2', 'vmagent.flags'), 'utf8')).toContain('-remoteWrite.label=store=s2\n');
+
+    const missing = await run(['inventory', 'agents', '--inventory', full, '--out', dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('inventory agents: --remote-write is required');
+
+    const bad = await run([
+      'inventory',
+      'agents',
+      '--inventory',
+      full,
+      '--out',
+      dir,
+      '--remote-write',
+      'central:8428',
+    ]);
+    expect(bad).toMatchObject({
+      code: 1,
+      err: 'error: --remote-write: expected an http(s) URL, got "central:8428"',
+    });
+
+    const interval = await run([
+      'inventory',
+      'agents',
+      '--inventory',
+      full,
+      '--out',
+      dir,
+      '--remote-write',
+      URL_,
+      '--scrape-interval',
+      'often',
+    ]);
+    expect(interval.err).toBe('error: --scrape-interval: expected a duration like 10s, got "often"');
+  });
+});
