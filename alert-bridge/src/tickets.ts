@@ -39,6 +39,25 @@ interface Sink {
 
 // Keeps multi-row inserts under SQLite's and PostgreSQL's bound-parameter limits.
 const CHUNK = 500;
+// Bounds of one group commit: enough to absorb a burst, small enough that one transaction stays short.
+const GROUP_MAX = 64;
+const GROUP_MAX_ALERTS = 5_000;
+
+interface KeyGroup {
+  alerts: AmAlert[];
+  externalURL: string;
+}
+interface KeyResult {
+  id: number;
+  created: boolean;
+}
+interface Pending {
+  alerts: number;
+  /** The notification's alerts by ticket key. */
+  groups: Map<string, KeyGroup>;
+  resolve: (r: IngestResult) => void;
+  reject: (e: unknown) => void;
+}
 
 export class NotFoundError extends Error {}
 export class ConflictError extends Error {}
@@ -70,98 +89,180 @@ export class TicketService {
 
   /**
    * Applies one Alertmanager notification. Everything (alerts, ticket changes, events, outbox rows)
-   * is one transaction, committed before the webhook answers, so a 2xx always means "stored".
+   * is committed before the promise resolves, so a 2xx always means "stored".
+   *
+   * Group commit: notifications that arrive while a commit is in flight wait and are then applied
+   * together in a single transaction, so they share one commit (one fsync on SQLite with
+   * synchronous=FULL, one WAL flush on PostgreSQL) instead of queueing for one commit each. Every
+   * caller is answered only after that shared commit. The result is the same as applying them one
+   * after the other: notifications touching disjoint problems are merged into one round of reads and
+   * multi-row writes, and one that touches a problem already in the round starts a new round, so it
+   * sees the writes of the earlier one, in arrival order.
    */
-  async ingest(payload: WebhookPayload): Promise<IngestResult> {
-    const groups = new Map<string, { alerts: AmAlert[] }>();
+  ingest(payload: WebhookPayload): Promise<IngestResult> {
+    const groups = new Map<string, KeyGroup>();
     for (const a of payload.alerts) {
       const id = identify(a.labels, this.deps.config.tickets);
-      const g = groups.get(id.key) ?? { alerts: [] };
+      let g = groups.get(id.key);
+      if (!g) groups.set(id.key, (g = { alerts: [], externalURL: payload.externalURL }));
       g.alerts.push(a);
-      groups.set(id.key, g);
     }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ alerts: payload.alerts.length, groups, resolve, reject });
+      if (!this.committing) void this.drain();
+    });
+  }
+
+  private readonly pending: Pending[] = [];
+  private committing = false;
+
+  private async drain(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.pending.length > 0) {
+        let alerts = 0;
+        let n = 0;
+        while (n < this.pending.length && n < GROUP_MAX && alerts < GROUP_MAX_ALERTS)
+          alerts += this.pending[n++]!.alerts;
+        await this.commitGroup(this.pending.splice(0, n));
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    // Rounds of notifications with disjoint ticket keys, in arrival order.
+    const rounds: Pending[][] = [];
+    let round: Pending[] = [];
+    const inRound = new Set<string>();
+    for (const p of group) {
+      if ([...p.groups.keys()].some((k) => inRound.has(k))) {
+        rounds.push(round);
+        round = [];
+        inRound.clear();
+      }
+      round.push(p);
+      for (const k of p.groups.keys()) inRound.add(k);
+    }
+    rounds.push(round);
+    const transitions: EventKind[] = [];
+    let results: Map<string, KeyResult>[];
+    try {
+      results = await this.db.transaction().execute(async (trx) => {
+        const out = [];
+        for (const r of rounds) out.push(await this.applyRound(trx, r, transitions));
+        return out;
+      });
+    } catch (e) {
+      if (group.length === 1) {
+        group[0]!.reject(e);
+        return;
+      }
+      // One bad notification (or a deadlock with another replica) must not fail the others it was
+      // grouped with: retry each in its own transaction so only the faulty one gets the error.
+      for (const p of group) await this.commitGroup([p]);
+      return;
+    }
+    for (const t of transitions) this.deps.metrics.ticketsTransitions.inc({ event: t });
+    for (const [i, r] of rounds.entries()) {
+      const byKey = results[i]!;
+      for (const p of r) {
+        const result: IngestResult = { alerts: p.alerts, tickets: [], created: [] };
+        for (const k of [...p.groups.keys()].sort()) {
+          const kr = byKey.get(k);
+          if (!kr) continue;
+          result.tickets.push(kr.id);
+          if (kr.created) result.created.push(kr.id);
+        }
+        p.resolve(result);
+      }
+    }
+  }
+
+  /** Applies notifications with disjoint ticket keys: two reads and a few multi-row writes in all. */
+  private async applyRound(
+    trx: Transaction<Database>,
+    round: Pending[],
+    transitions: EventKind[],
+  ): Promise<Map<string, KeyResult>> {
+    const groups = new Map<string, KeyGroup>();
+    for (const p of round) for (const [k, g] of p.groups) groups.set(k, g);
     // A fixed lock order keeps two replicas handling overlapping notifications from deadlocking.
     const keys = [...groups.keys()].sort();
-    const result: IngestResult = { alerts: payload.alerts.length, tickets: [], created: [] };
-    const transitions: EventKind[] = [];
-    await this.db.transaction().execute(async (trx) => {
-      const sink: Sink = { alerts: new Map(), events: [], outbox: [] };
-      // Two reads for the whole notification; a pure repeat then writes nothing at all.
-      const live = await trx
+    const out = new Map<string, KeyResult>();
+    const sink: Sink = { alerts: new Map(), events: [], outbox: [] };
+    // Two reads for the whole round; a pure repeat then writes nothing at all.
+    const live = new Map<string, Ticket>();
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const rows = await trx
         .selectFrom('tickets')
         .selectAll()
-        .where('open_key', 'in', keys)
+        .where('open_key', 'in', keys.slice(i, i + CHUNK))
         .orderBy('open_key')
         .$if(this.pg, (q) => q.forUpdate())
         .execute();
-      const liveAlerts = live.length
-        ? await trx
-            .selectFrom('ticket_alerts')
-            .selectAll()
-            .where(
-              'ticket_id',
-              'in',
-              live.map((t) => t.id),
-            )
-            .execute()
-        : [];
-      // Problems with no live ticket yet: one multi-row insert. A key another replica inserted
-      // meanwhile is skipped by the unique open_key and picked up (locked) below.
-      const now = this.now();
-      const fresh = keys.filter(
-        (k) =>
-          !live.some((x) => x.open_key === k) && groups.get(k)!.alerts.some((a) => a.status === 'firing'),
-      );
-      const created = new Set<string>();
-      for (let i = 0; i < fresh.length; i += CHUNK) {
-        const rows = await trx
-          .insertInto('tickets')
-          .values(
-            fresh
-              .slice(i, i + CHUNK)
-              .map((k) => this.newTicket(k, groups.get(k)!.alerts, payload.externalURL, now)),
-          )
-          .onConflict((oc) => oc.column('open_key').doNothing())
-          .returningAll()
-          .execute();
-        for (const r of rows) {
-          live.push(r);
-          created.add(r.key);
-        }
+      for (const r of rows) live.set(r.open_key!, r);
+    }
+    const liveAlerts = new Map<number, TicketAlert[]>();
+    const ids = [...live.values()].map((t) => t.id);
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom('ticket_alerts')
+        .selectAll()
+        .where('ticket_id', 'in', ids.slice(i, i + CHUNK))
+        .execute();
+      for (const a of rows) {
+        const l = liveAlerts.get(a.ticket_id);
+        if (l) l.push(a);
+        else liveAlerts.set(a.ticket_id, [a]);
       }
-      for (const key of fresh) {
-        if (created.has(key)) continue;
-        const t = await this.lockLive(trx, key);
-        if (t) {
-          live.push(t);
-          liveAlerts.push(
-            ...(await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute()),
-          );
-        }
+    }
+    // Problems with no live ticket yet: one multi-row insert. A key another replica inserted
+    // meanwhile is skipped by the unique open_key and picked up (locked) below.
+    const now = this.now();
+    const fresh = keys.filter(
+      (k) => !live.has(k) && groups.get(k)!.alerts.some((a) => a.status === 'firing'),
+    );
+    const created = new Set<string>();
+    for (let i = 0; i < fresh.length; i += CHUNK) {
+      const rows = await trx
+        .insertInto('tickets')
+        .values(
+          fresh
+            .slice(i, i + CHUNK)
+            .map((k) => this.newTicket(k, groups.get(k)!.alerts, groups.get(k)!.externalURL, now)),
+        )
+        .onConflict((oc) => oc.column('open_key').doNothing())
+        .returningAll()
+        .execute();
+      for (const r of rows) {
+        live.set(r.key, r);
+        created.add(r.key);
       }
-      for (const key of keys) {
-        const t = live.find((x) => x.open_key === key);
-        const existing = t ? liveAlerts.filter((a) => a.ticket_id === t.id) : [];
-        const r = await this.applyKey(
-          trx,
-          key,
-          groups.get(key)!.alerts,
-          payload.externalURL,
-          transitions,
-          t,
-          existing,
-          sink,
-          { created: created.has(key) },
+    }
+    for (const key of fresh) {
+      if (created.has(key)) continue;
+      const t = await this.lockLive(trx, key);
+      if (t) {
+        live.set(key, t);
+        liveAlerts.set(
+          t.id,
+          await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute(),
         );
-        if (r) {
-          result.tickets.push(r.id);
-          if (r.created) result.created.push(r.id);
-        }
       }
-      await this.flush(trx, sink);
-    });
-    for (const t of transitions) this.deps.metrics.ticketsTransitions.inc({ event: t });
-    return result;
+    }
+    for (const key of keys) {
+      const t = live.get(key);
+      const existing = t ? (liveAlerts.get(t.id) ?? []) : [];
+      const g = groups.get(key)!;
+      const r = await this.applyKey(trx, key, g.alerts, g.externalURL, transitions, t, existing, sink, {
+        created: created.has(key),
+      });
+      if (r) out.set(key, r);
+    }
+    await this.flush(trx, sink);
+    return out;
   }
 
   private async lockLive(trx: Db, key: string): Promise<Ticket | undefined> {
