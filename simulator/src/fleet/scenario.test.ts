@@ -223,3 +223,21 @@ describe('shipped scenarios', () => {
     }
   });
 });
+
+describe('start-up errors', () => {
+  it('names the till whose address is taken', async () => {
+    const net = await import('node:net');
+    const { runFleet } = await import('./run.js');
+    const inventory = await smallInventory(1, 1);
+    const address = inventory.chains[0]?.regions[0]?.stores[0]?.tills[0]?.address as string;
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(Number(address.split(':')[1]), '127.0.0.1', r));
+    try {
+      await expect(runFleet({ inventory, controlListen: '127.0.0.1:0' })).rejects.toThrow(
+        `till s1-t1: cannot listen on ${address}: listen EADDRINUSE`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -406,15 +406,25 @@ export class SimTill {
 
   private async listen(): Promise<void> {
     if (!this.exporter) return;
-    this.web = await startWebServer(this.exporter, this.spec.address);
+    try {
+      this.web = await startWebServer(this.exporter, this.spec.address);
+    } catch (err) {
+      throw new Error(`till ${this.id}: cannot listen on ${this.spec.address}: ${(err as Error).message}`);
+    }
   }
 
   private exporterConfig() {
     const s = this.spec;
-    const every = `${this.opts.intervalMs}ms`;
-    const timeout = `${Math.floor(this.opts.intervalMs * 0.8)}ms`;
+    // ±10 % per till: tills started together would otherwise poll in lockstep, and hundreds of
+    // exchanges landing in the same millisecond stall this one event loop.
+    const intervalMs = Math.round(this.opts.intervalMs * (0.9 + 0.2 * this.opts.random()));
+    const every = `${intervalMs}ms`;
+    const timeout = `${Math.floor(intervalMs * 0.8)}ms`;
     const sw = { interval: every, timeout };
-    const replyTimeout = `${Math.min(2000, Math.floor(this.opts.intervalMs * 0.4))}ms`;
+    // Generous device timeouts: a slow answer here is this process's event-loop lag, not a device
+    // fault, and must not read as one. Faults that should look like timeouts are injected explicitly.
+    const replyTimeout = `${Math.max(200, Math.floor(intervalMs * 0.5))}ms`;
+    const byteTimeout = `${Math.max(100, Math.floor(intervalMs * 0.3))}ms`;
     return parseConfig(
       {
         identity: { chain: s.chain, region: s.region, store: s.store, till: s.till },
@@ -441,7 +451,7 @@ export class SimTill {
             utc_offset_minutes: UTC_OFFSET_MINUTES,
             reply_timeout: replyTimeout,
             connect_timeout: replyTimeout,
-            ...(s.fiscalDriver === 'shtrih' && { retries: 1 }),
+            ...(s.fiscalDriver === 'shtrih' && { retries: 1, byte_timeout: byteTimeout }),
             ...(s.fiscalDriver === 'atol' && { atol_result_poll: '50ms' }),
           },
         ],
