@@ -1,0 +1,296 @@
+// `npm run bench -- scale` (long: about 2 minutes per fleet size). The central store at fleet scale:
+// single-node VictoriaMetrics receiving N tills' series every 10 s, vmalert evaluating the full
+// rules/*.yml every 10 s and writing back, and the NOC wall's queries (dashboards/noc.json) against it.
+//
+// The tills are synthetic: each is the measured exposition of one till (ops/src/agents/testdata/
+// till-full.prom, 131 series + `up`) with its own chain/region/store/till labels, pushed to
+// /api/v1/import/prometheus as store agents' remote writes would arrive, 1 % of the tills out of paper so
+// alerts fire and ALERTS/till:health:state carry real series. The fleet simulator (simulator/src/fleet)
+// runs real collectors per till, which on this 2-core machine would measure the simulator, not the
+// centre. Sizes: BENCH_TILLS=2000,10000,20000 (default); BENCH_CYCLES=8 evaluation cycles each.
+// Prints a markdown report; docs/benchmarks.md ("Scaling") records a run, docs/scaling.md derives from it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  scrapeValue,
+  startService,
+  startVictoriaMetrics,
+} from '../ops/src/agents/testdata/processes.js';
+import type { Service } from '../ops/src/agents/testdata/processes.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SIZES = (process.env.BENCH_TILLS ?? '2000,10000,20000').split(',').map(Number);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 8);
+const INTERVAL_MS = 10_000;
+const TILLS_PER_STORE = 5;
+const STORES_PER_REGION = 50;
+const CLK_TCK = 100;
+
+const exposition = readFileSync(join(root, 'ops/src/agents/testdata/till-full.prom'), 'utf8')
+  .split('\n')
+  .filter((l) => l.startsWith('till_'))
+  .map((l) => {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
+    if (!m) throw new Error(`cannot parse ${l}`);
+    return { name: m[1]!, labels: m[2] ?? '', value: m[3]! };
+  });
+
+// The captured till ran in a container without scanners, pos processes or NTP: made healthy here so the
+// fleet fires only the injected paper-out alerts (a real fleet has a few percent of tills in trouble).
+const HEALTHY = new Set([
+  'till_clock_sync_success',
+  'till_collector_success',
+  'till_device_present',
+  'till_device_up',
+  'till_fiscal_ofd_connected',
+  'till_probe_success',
+  'till_process_up',
+]);
+const NOW_S = Math.floor(Date.now() / 1000);
+
+function tillBody(i: number, paperOut: boolean): string {
+  const store = Math.floor(i / TILLS_PER_STORE);
+  const region = Math.floor(store / STORES_PER_REGION);
+  const chain = region % 2 === 0 ? 'alpha' : 'beta';
+  const place = `chain="${chain}",region="r${region}",store="s${store}",till="s${store}-t${i % TILLS_PER_STORE}",job="tillwatch-exporter"`;
+  let out = `up{${place},instance="10.${(store >> 8) & 255}.${store & 255}.${i % TILLS_PER_STORE}:9835"} 1\n`;
+  for (const s of exposition) {
+    const value =
+      s.name === 'till_fiscal_paper_present' && paperOut
+        ? '0'
+        : HEALTHY.has(s.name)
+          ? '1'
+          : s.name === 'till_marking_last_sync_timestamp_seconds'
+            ? String(NOW_S)
+            : s.value;
+    out += `${s.name}{${place}${s.labels ? `,${s.labels}` : ''}} ${value}\n`;
+  }
+  return out;
+}
+
+function procStat(pid: number | undefined): { cpuS: number; rssMiB: number } {
+  if (pid === undefined) return { cpuS: 0, rssMiB: 0 };
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuS, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
+}
+
+function wallQueries(): string[] {
+  const d = JSON.parse(readFileSync(join(root, 'dashboards/noc.json'), 'utf8')) as {
+    panels: Array<{ panels?: unknown[]; targets?: Array<{ expr?: string }> }>;
+  };
+  const out: string[] = [];
+  const walk = (ps: unknown[] | undefined) => {
+    for (const p of (ps ?? []) as Array<{ panels?: unknown[]; targets?: Array<{ expr?: string }> }>) {
+      walk(p.panels);
+      for (const t of p.targets ?? [])
+        if (t.expr) out.push(t.expr.replace(/\$(chain|region|store|till)/g, '.*'));
+    }
+  };
+  walk(d.panels);
+  return out;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const r = await f();
+  return [r, performance.now() - t];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+interface Result {
+  tills: number;
+  series: number;
+  samplesPerS: number;
+  pushMs: number;
+  evalMaxMs: number;
+  evalSumMs: number;
+  wallMs: number;
+  wallSlowest: string;
+  vmRssMiB: number;
+  vmCpuPct: number;
+  vmalertRssMiB: number;
+  vmalertCpuPct: number;
+  diskMiB: number;
+  firing: number;
+}
+
+async function runSize(tills: number): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), 'tillwatch-scale-'));
+  const services: Service[] = [];
+  try {
+    const vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort(), [
+      '-search.maxUniqueTimeseries=5000000',
+    ]);
+    services.push(vm);
+    const bodies: string[] = [];
+    const CHUNK = 100;
+    for (let i = 0; i < tills; i += CHUNK) {
+      let b = '';
+      for (let j = i; j < Math.min(tills, i + CHUNK); j++) b += tillBody(j, j % 100 === 7);
+      bodies.push(b);
+    }
+    const push = async () => {
+      let next = 0;
+      const worker = async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!;
+          const r = await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body });
+          if (!r.ok) throw new Error(`import: ${r.status} ${await r.text()}`);
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    };
+    await push();
+    const vmalertPort = await freePort();
+    const rules = [
+      'fiscal',
+      'fleet',
+      'integrations',
+      'network',
+      'peripherals',
+      'recording',
+      'software',
+      'system',
+    ].map((f) => `-rule=${join(root, 'rules', `${f}.yml`)}`);
+    const vmalert = await startService(
+      'vmalert',
+      'vmalert',
+      [
+        ...rules,
+        `-datasource.url=${vm.url}`,
+        `-remoteWrite.url=${vm.url}`,
+        // No Alertmanager here: notifications go to a port nobody listens on and are dropped.
+        `-notifier.url=http://127.0.0.1:${await freePort()}`,
+        '-evaluationInterval=10s',
+        `-httpListenAddr=127.0.0.1:${vmalertPort}`,
+        '-loggerLevel=ERROR',
+      ],
+      vmalertPort,
+      '/health',
+    );
+    services.push(vmalert);
+
+    const rows0 = await scrapeValue(`${vm.url}/metrics`, 'vm_rows_inserted_total');
+    const vm0 = procStat(vm.pid);
+    const va0 = procStat(vmalert.pid);
+    const t0 = performance.now();
+    const pushMs: number[] = [];
+    for (let c = 0; c < CYCLES; c++) {
+      const start = performance.now();
+      pushMs.push((await timed(push))[1]);
+      const wait = INTERVAL_MS - (performance.now() - start);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const elapsedS = (performance.now() - t0) / 1000;
+    const rows1 = await scrapeValue(`${vm.url}/metrics`, 'vm_rows_inserted_total');
+    const vm1 = procStat(vm.pid);
+    const va1 = procStat(vmalert.pid);
+
+    // vmalert's own per-group timing of its evaluations (a summary: _sum/_count = mean per group).
+    const metrics = await (await fetch(`${vmalert.url}/metrics`)).text();
+    const groups = new Map<string, { sum: number; count: number }>();
+    for (const line of metrics.split('\n')) {
+      const m = /^vmalert_iteration_duration_seconds_(sum|count)\{[^}]*group="([^"]+)"[^}]*\} (\S+)$/.exec(
+        line,
+      );
+      if (!m) continue;
+      const g = groups.get(m[2]!) ?? { sum: 0, count: 0 };
+      g[m[1] as 'sum' | 'count'] += Number(m[3]);
+      groups.set(m[2]!, g);
+    }
+    process.stderr.write(
+      `  groups (mean ms): ${[...groups].map(([g, v]) => `${g}=${((v.sum / v.count) * 1000).toFixed(0)}`).join(' ')}\n`,
+    );
+    const means = [...groups.values()].filter((g) => g.count > 0).map((g) => (g.sum / g.count) * 1000);
+    if (means.length === 0) throw new Error(`no vmalert_iteration_duration_seconds in vmalert metrics`);
+
+    // The wall: every NOC panel query at once, as Grafana refreshes it; median of 5 refreshes.
+    const queries = wallQueries();
+    const refreshes: number[] = [];
+    let slowest = { q: '', ms: 0 };
+    for (let k = 0; k < 5; k++) {
+      const [times, total] = await timed(() =>
+        Promise.all(
+          queries.map(async (q) => {
+            const [r, ms] = await timed(() =>
+              fetch(`${vm.url}/api/v1/query`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: new URLSearchParams({ query: q }),
+              }),
+            );
+            if (!r.ok) throw new Error(`wall query ${q}: ${r.status} ${await r.text()}`);
+            await r.arrayBuffer();
+            return { q, ms };
+          }),
+        ),
+      );
+      refreshes.push(total);
+      for (const t of times) if (t.ms > slowest.ms) slowest = t;
+    }
+    const firing = JSON.parse(
+      await (
+        await fetch(
+          `${vm.url}/api/v1/query?${new URLSearchParams({ query: 'count(ALERTS{alertstate="firing"})' })}`,
+        )
+      ).text(),
+    ) as { data: { result: Array<{ value: [number, string] }> } };
+    const series = JSON.parse(await (await fetch(`${vm.url}/api/v1/series/count`)).text()) as {
+      data: number[];
+    };
+    // Flush so the on-disk size is what the data costs, not what waits in memory.
+    await fetch(`${vm.url}/internal/force_flush`);
+    const diskMiB = Number(execFileSync('du', ['-sm', join(dir, 'vm')], { encoding: 'utf8' }).split('\t')[0]);
+    return {
+      tills,
+      series: series.data[0] ?? NaN,
+      samplesPerS: (rows1 - rows0) / elapsedS,
+      pushMs: median(pushMs),
+      evalMaxMs: Math.max(...means),
+      evalSumMs: means.reduce((a, b) => a + b, 0),
+      wallMs: median(refreshes),
+      wallSlowest: `${slowest.q.slice(0, 60)} (${slowest.ms.toFixed(0)} ms)`,
+      vmRssMiB: vm1.rssMiB,
+      vmCpuPct: ((vm1.cpuS - vm0.cpuS) / elapsedS) * 100,
+      vmalertRssMiB: va1.rssMiB,
+      vmalertCpuPct: ((va1.cpuS - va0.cpuS) / elapsedS) * 100,
+      diskMiB,
+      firing: Number(firing.data.result[0]?.value[1] ?? 0),
+    };
+  } finally {
+    for (const s of services.reverse()) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Result[] = [];
+for (const n of SIZES) {
+  process.stderr.write(`scale: ${n} tills...\n`);
+  results.push(await runSize(n));
+}
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(
+  `Central store at fleet scale: Debian victoria-metrics/vmalert 1.79.5, ${CYCLES} cycles of 10 s per size, full rules/*.yml, ${execFileSync(
+    'nproc',
+    { encoding: 'utf8' },
+  ).trim()} cores, load average at the end ${load}.\n`,
+);
+console.log(
+  '| tills | series | ingested samples/s | push of one cycle (ms) | rule eval per cycle: slowest group / sum of groups (ms) | wall refresh, 19 queries (ms) | slowest wall query | VM RSS (MiB) | VM CPU (% of a core) | vmalert RSS (MiB) | vmalert CPU (%) | disk after run (MiB) | firing alerts |',
+);
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of results)
+  console.log(
+    `| ${r.tills} | ${r.series} | ${r.samplesPerS.toFixed(0)} | ${r.pushMs.toFixed(0)} | ${r.evalMaxMs.toFixed(0)} / ${r.evalSumMs.toFixed(0)} | ${r.wallMs.toFixed(0)} | ${r.wallSlowest.replace(/\|/g, '\\|')} | ${r.vmRssMiB.toFixed(0)} | ${r.vmCpuPct.toFixed(0)} | ${r.vmalertRssMiB.toFixed(0)} | ${r.vmalertCpuPct.toFixed(0)} | ${r.diskMiB} | ${r.firing} |`,
+  );
