@@ -10,10 +10,24 @@ import { prepareStack, StackError, startStack } from './supervisor.js';
 export async function runStack(): Promise<number> {
   const plan = planStack();
   console.log(`TillWatch demo stack: runtime files and logs in ${plan.runtimeDir}`);
+  // Signals are handled from the start: Ctrl-C while services are still starting stops those already up.
+  const abort = new AbortController();
+  const signalled = new Promise<string>((resolve) => {
+    const on = (s: string) => {
+      abort.abort();
+      resolve(s);
+    };
+    process.once('SIGINT', () => on('SIGINT'));
+    process.once('SIGTERM', () => on('SIGTERM'));
+  });
   let stack;
   try {
-    stack = await startStack(plan, { log: (l) => console.log(l) });
+    stack = await startStack(plan, { log: (l) => console.log(l), signal: abort.signal });
   } catch (e) {
+    if (abort.signal.aborted) {
+      console.log('interrupted while starting; everything started so far is stopped.');
+      return 130;
+    }
     console.error(e instanceof StackError ? e.message : (e as Error).stack);
     return 1;
   }
@@ -33,10 +47,6 @@ TillWatch is running${tills ? ` (${tills})` : ''}:
   Simulator control       ${u.control}/fleet   (inject: curl -XPOST ${u.control}/tills/<till>/faults -H 'content-type: application/json' -d '{"fault":"paper_out"}')
 Logs: ${plan.runtimeDir}/logs/. Ctrl-C stops everything.`);
 
-  const signalled = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
   const outcome = await Promise.race([
     signalled.then((s) => ({ kind: 'signal' as const, s })),
     stack.died.then((d) => ({ kind: 'died' as const, d })),

@@ -83,7 +83,25 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Also copy every service's output to this stream (besides <runtime>/logs/<service>.log). */
   echo?: NodeJS.WritableStream;
+  /** Aborting while the stack starts stops what already runs and rejects (Ctrl-C during start). */
+  signal?: AbortSignal;
 }
+
+/**
+ * Services run in their own process groups (so a stop reaches their children), which also means they
+ * outlive this process if it exits without stopping them. This last-resort hook signals every group
+ * still running when the process exits, whatever the reason.
+ */
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+});
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -129,10 +147,12 @@ export async function startStack(plan: StackPlan, opts: StartOptions = {}): Prom
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const svc: RunningService = { spec, child, output: () => tail };
+    if (child.pid !== undefined) liveGroups.add(child.pid);
     child.on('error', (e) => {
       tail += `\n${e.message}`;
     });
     child.on('exit', (code, signal) => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       if (stopping) return;
       const how = describeExit(code, signal);
       reportDeath({ service: spec.name, how, output: tail });
@@ -144,9 +164,10 @@ export async function startStack(plan: StackPlan, opts: StartOptions = {}): Prom
 
   try {
     for (const spec of plan.services) {
+      if (opts.signal?.aborted) throw new StackError('start interrupted');
       log(`starting ${spec.title}: ${spec.command.join(' ')}`);
       const svc = launch(spec);
-      await waitReady(svc, opts.readyTimeoutMs ?? 90_000);
+      await waitReady(svc, opts.readyTimeoutMs ?? 90_000, opts.signal);
     }
   } catch (e) {
     await stopAll();
@@ -155,11 +176,12 @@ export async function startStack(plan: StackPlan, opts: StartOptions = {}): Prom
   return { plan, services: running, died, stop: stopAll };
 }
 
-async function waitReady(svc: RunningService, timeoutMs: number): Promise<void> {
+async function waitReady(svc: RunningService, timeoutMs: number, abort?: AbortSignal): Promise<void> {
   const { spec, child } = svc;
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
+    if (abort?.aborted) throw new StackError('start interrupted');
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new StackError(
         `${spec.title} (${spec.name}) ${describeExit(child.exitCode, child.signalCode)} before it was ready:\n${svc.output()}`,
