@@ -53,6 +53,20 @@ describe.each(ENGINES)('tickets on %s', (engine) => {
     expect(events).toEqual(['created', 'alert_joined']);
   });
 
+  it('a burst of concurrent notifications, committed together, still makes one ticket per problem', async () => {
+    // 30 notifications at once share group commits; overlapping ones must see each other's tickets.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        post([paperOut(`t${i % 5}`, 'burst'), paperOut(`t${(i + 1) % 5}`, 'burst')]),
+      ),
+    );
+    const ts = await list('store=burst');
+    expect(ts.map((t) => t.till).sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    const ids = new Set(ts.map((t) => t.id));
+    for (const a of answers) for (const id of a) expect(ids.has(id)).toBe(true);
+    for (const t of ts) expect((await get(t.id)).events.map((e) => e.type)).toEqual(['created']);
+  });
+
   it('different tills or devices are different problems', async () => {
     await post([paperOut('t1', 'two'), paperOut('t2', 'two')]);
     expect(await list('store=two')).toHaveLength(2);

@@ -109,7 +109,10 @@ export class TicketService {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ alerts: payload.alerts.length, groups, resolve, reject });
-      if (!this.committing) void this.drain();
+      if (!this.committing) {
+        this.committing = true;
+        void this.drain();
+      }
     });
   }
 
@@ -117,14 +120,19 @@ export class TicketService {
   private committing = false;
 
   private async drain(): Promise<void> {
-    this.committing = true;
     try {
+      // Let the requests already read in this turn of the event loop join the group first. On
+      // SQLite this matters most: better-sqlite3 runs the whole transaction, fsync included,
+      // synchronously, so requests that arrived meanwhile are only parsed after it; this turn
+      // gives them their place in the next group instead of one commit each.
+      await new Promise((r) => setImmediate(r));
       while (this.pending.length > 0) {
         let alerts = 0;
         let n = 0;
         while (n < this.pending.length && n < GROUP_MAX && alerts < GROUP_MAX_ALERTS)
           alerts += this.pending[n++]!.alerts;
         await this.commitGroup(this.pending.splice(0, n));
+        await new Promise((r) => setImmediate(r));
       }
     } finally {
       this.committing = false;
