@@ -142,6 +142,8 @@ function isAlertFrame(frame: DataFrame, alertsRefId: string): boolean {
 }
 
 const BIG_FANOUT = 24;
+/** Sibling groups up to this size are sorted in place (see finish). */
+const SMALL_SORT = 16;
 
 class Builder {
   size = 1;
@@ -152,7 +154,9 @@ class Builder {
   seenAt: Float64Array;
   stale: Uint8Array;
   ownState: Uint8Array;
-  names: string[] = [''];
+  // Preallocated (V8 keeps it a fast array) and truncated in finish: push() reallocating and copying an
+  // array of 600,000 strings was the single hottest line of the build.
+  names: string[];
   alerts = new Map<number, AlertInfo[]>();
   // Children as linked lists, scanned newest first: series arrive grouped by till, so the match is
   // almost always the first entry. A node with many children gets a Map instead. One global Map keyed
@@ -173,6 +177,8 @@ class Builder {
     this.firstChild = new Int32Array(cap);
     this.nextSibling = new Int32Array(cap);
     this.nChildren = new Int32Array(cap);
+    this.names = new Array<string>(cap);
+    this.names[0] = '';
     this.parent[0] = -1;
     this.values[0] = NaN;
     this.firstChild[0] = -1;
@@ -206,7 +212,7 @@ class Builder {
     const id = this.size++;
     this.parent[id] = parent;
     this.depth[id] = this.depth[parent]! + 1;
-    this.names.push(name);
+    this.names[id] = name;
     this.values[id] = NaN;
     this.firstChild[id] = -1;
     this.nextSibling[id] = this.firstChild[parent]!;
@@ -508,24 +514,53 @@ function finish(b: Builder, levels: string[], warnings: string[]): HierarchyMode
     fill[p]!++;
   }
   const names = b.names;
+  names.length = size;
   const before = (x: number, y: number): boolean =>
     leafCount[y]! < leafCount[x]! || (leafCount[y] === leafCount[x] && names[x]! < names[y]!);
+  // Sibling groups tend to repeat: every till has the same devices in the same order. The order found
+  // for one group is reused for the next whose names and leaf counts match position by position, which
+  // costs c comparisons by reference instead of an insertion sort of string comparisons. Siblings have
+  // distinct names, so the order is fully determined by (leaf count, name) and reuse gives the same result.
+  const keyNames: string[] = [];
+  const keyLeaves = new Int32Array(SMALL_SORT);
+  const perm = new Int32Array(SMALL_SORT);
+  const scratch = new Int32Array(SMALL_SORT);
+  let keyLen = 0;
   for (let n = 0; n < size; n++) {
     const c = childCount[n]!;
     const start = childStart[n]!;
-    if (c > 1 && c <= 16) {
-      // Insertion sort in place: most parents (tills) have a handful of children, and allocating an
-      // array per parent for Array.prototype.sort dominated the build at 100,000 tills.
-      for (let i = start + 1; i < start + c; i++) {
-        const v = children[i]!;
-        let j = i - 1;
-        while (j >= start && before(v, children[j]!)) {
-          children[j + 1] = children[j]!;
-          j--;
-        }
-        children[j + 1] = v;
+    if (c > 1 && c <= SMALL_SORT) {
+      let same = c === keyLen;
+      for (let i = 0; same && i < c; i++) {
+        const ch = children[start + i]!;
+        same = leafCount[ch] === keyLeaves[i] && names[ch] === keyNames[i];
       }
-    } else if (c > 16) {
+      if (!same) {
+        keyLen = c;
+        for (let i = 0; i < c; i++) {
+          const ch = children[start + i]!;
+          keyNames[i] = names[ch]!;
+          keyLeaves[i] = leafCount[ch]!;
+          perm[i] = i;
+        }
+        // Insertion sort of positions: groups are small, and Array.prototype.sort would allocate per parent.
+        for (let i = 1; i < c; i++) {
+          const v = perm[i]!;
+          let j = i - 1;
+          while (j >= 0 && before(children[start + v]!, children[start + perm[j]!]!)) {
+            perm[j + 1] = perm[j]!;
+            j--;
+          }
+          perm[j + 1] = v;
+        }
+      }
+      for (let i = 0; i < c; i++) {
+        scratch[i] = children[start + perm[i]!]!;
+      }
+      for (let i = 0; i < c; i++) {
+        children[start + i] = scratch[i]!;
+      }
+    } else if (c > SMALL_SORT) {
       const sorted = Array.from(children.subarray(start, start + c)).sort((x, y) =>
         before(x, y) ? -1 : before(y, x) ? 1 : 0
       );
