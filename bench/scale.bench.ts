@@ -130,7 +130,12 @@ async function runSize(tills: number): Promise<Result> {
   const services: Service[] = [];
   try {
     const vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort(), [
+      // Production settings (deploy/central/victoria-metrics.flags), not the tests' read-after-write ones:
+      // the rollup cache on and the default 30 s latency offset.
+      '-search.disableCache=false',
+      '-search.latencyOffset=30s',
       '-search.maxUniqueTimeseries=5000000',
+      '-dedup.minScrapeInterval=10s',
     ]);
     services.push(vm);
     const bodies: string[] = [];
