@@ -125,6 +125,7 @@ export class Fleet {
   async start(): Promise<void> {
     const all = [...this.tills.values()];
     try {
+      await inBatches(all, 64, (t) => t.reserve());
       await inBatches(all, this.opts.startConcurrency ?? 32, (t) => t.start());
     } catch (err) {
       await this.stop();

@@ -5,10 +5,12 @@
 // The tills present themselves as Windows tills (till_info os="windows"): the exporter's Windows
 // seams for peripherals (Win32_PnPEntity) and processes (Win32_Process) are plain PowerShell-runner
 // functions the simulator answers from memory, so a till costs no files and no child processes.
+import net from 'node:net';
 import type { Logger } from 'pino';
 import {
   createExporter,
   parseConfig,
+  parseListenAddress,
   startWebServer,
   type Exporter,
   type PowerShellRunner,
@@ -84,6 +86,7 @@ export class SimTill {
   readonly marking: MarkingEmulator | null;
   readonly faults = new Set<TillFault>();
   private exporter: Exporter | null = null;
+  private placeholder: net.Server | null = null;
   private web: WebServer | null = null;
   private uplinkDown = false;
   private readonly model: Model;
@@ -142,6 +145,22 @@ export class SimTill {
     return !this.uplinkDown;
   }
 
+  /**
+   * Holds the till's address before any emulator starts: emulators bind port 0, and the kernel may
+   * hand out a port of a later till when inventory ports lie in the ephemeral range.
+   */
+  async reserve(): Promise<void> {
+    const { host, port } = parseListenAddress(this.spec.address);
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(new Error(`till ${this.id}: cannot listen on ${this.spec.address}: ${err.message}`)),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    this.placeholder = server;
+  }
+
   /** Starts the emulators, the exporter (first collection done) and the web server. */
   async start(): Promise<void> {
     await Promise.all([this.fiscal.start(), this.utm?.start(), this.marking?.start()]);
@@ -157,6 +176,8 @@ export class SimTill {
   }
 
   async stop(): Promise<void> {
+    this.placeholder?.close();
+    this.placeholder = null;
     await this.web?.close();
     this.web = null;
     await this.exporter?.stop();
@@ -406,6 +427,9 @@ export class SimTill {
 
   private async listen(): Promise<void> {
     if (!this.exporter) return;
+    const placeholder = this.placeholder;
+    this.placeholder = null;
+    if (placeholder) await new Promise((resolve) => placeholder.close(resolve));
     try {
       this.web = await startWebServer(this.exporter, this.spec.address);
     } catch (err) {
