@@ -54,17 +54,27 @@ describe.each(ENGINES)('tickets on %s', (engine) => {
   });
 
   it('a burst of concurrent notifications, committed together, still makes one ticket per problem', async () => {
-    // 30 notifications at once share group commits; overlapping ones must see each other's tickets.
-    const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        post([paperOut(`t${i % 5}`, 'burst'), paperOut(`t${(i + 1) % 5}`, 'burst')]),
-      ),
-    );
+    // 30 notifications at once share group commits; the six for each till carry different alerts of
+    // the same problem, so each must see the ticket the others made and keep every alert.
+    const burst = (i: number) =>
+      alert({
+        alertname: `Burst${i}`,
+        incident_class: 'fiscal.paper_out',
+        store: 'burst',
+        till: `t${i % 5}`,
+        device: 'kkt',
+      });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post([burst(i)])));
     const ts = await list('store=burst');
     expect(ts.map((t) => t.till).sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
-    const ids = new Set(ts.map((t) => t.id));
-    for (const a of answers) for (const id of a) expect(ids.has(id)).toBe(true);
-    for (const t of ts) expect((await get(t.id)).events.map((e) => e.type)).toEqual(['created']);
+    for (const [i, a] of answers.entries()) expect(a).toEqual([ts.find((t) => t.till === `t${i % 5}`)!.id]);
+    for (const t of ts) {
+      const n = Number(t.till!.slice(1));
+      expect(t.alerts.map((x) => x.alertname).sort()).toEqual(
+        [0, 1, 2, 3, 4, 5].map((k) => `Burst${n + 5 * k}`).sort(),
+      );
+      expect((await get(t.id)).events.filter((e) => e.type === 'created')).toHaveLength(1);
+    }
   });
 
   it('different tills or devices are different problems', async () => {
