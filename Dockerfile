@@ -20,6 +20,6 @@ COPY grafana-plugin/package.json grafana-plugin/
 RUN npm ci --no-audit --no-fund
 
 COPY . .
-RUN npm run build -w exporter -w simulator -w alert-bridge -w ops
+RUN npm run build -w exporter -w ops -w simulator -w alert-bridge
 
 CMD ["node", "--import", "tsx", "scripts/stack/cli.ts", "prepare"]
