@@ -66,6 +66,11 @@ describe('config', () => {
       'webhook: { bearer_token: "${NOPE_NOT_SET}" }\n',
       'webhook.bearer_token: environment variable NOPE_NOT_SET is not set',
     ],
+    [
+      'a Redmine API key Redmine would never accept',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rm, type: redmine, url: "http://127.0.0.1:3000", api_key: my-key, project_id: tills }] }\n',
+      'forwarding.targets.0.api_key: a Redmine API key is letters and digits only (My account → API access key)',
+    ],
     ['bad YAML', 'webhook: [\n', 'invalid YAML'],
   ];
   it.each(cases)('rejects %s naming file and key', (_n, yaml, msg) => {

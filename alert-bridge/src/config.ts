@@ -63,7 +63,11 @@ const redmineTarget = z.strictObject({
   name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
   type: z.literal('redmine'),
   url: z.url(),
-  api_key: secret,
+  // Redmine looks up only alphanumeric API keys and treats any other as anonymous (401 on every call).
+  api_key: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'a Redmine API key is letters and digits only (My account → API access key)')
+    .transform((s) => new Secret(s)),
   project_id: z.union([z.string(), z.number()]).transform(String),
   tracker_id: z.number().int().optional(),
   priority_ids: z.partialRecord(priority, z.number().int()).default({}),
