@@ -17,10 +17,19 @@ export const DEBIAN_PACKAGES = [
   { pkg: 'docker-compose', bin: 'docker-compose' },
   { pkg: 'chromium', bin: 'chromium' },
   { pkg: 'socat', bin: 'socat' },
+  // A real Redmine for the service-desk adapter's test; served by Thin, which its Debian Gemfile
+  // loads when installed. Checked by files: Redmine puts no command on PATH.
+  { pkg: 'redmine', file: '/usr/share/redmine/bin/rails' },
+  {
+    pkg: 'redmine-sqlite',
+    file: '/var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default',
+  },
+  { pkg: 'thin', bin: 'thin' },
 ];
 
-function onPath(bin) {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+function installed(p) {
+  if (p.file) return existsSync(p.file);
+  return spawnSync('sh', ['-c', `command -v ${p.bin}`], { stdio: 'ignore' }).status === 0;
 }
 
 function run(cmd, args, opts = {}) {
@@ -33,7 +42,7 @@ function run(cmd, args, opts = {}) {
 }
 
 export function ensureDebianPackages() {
-  const missing = DEBIAN_PACKAGES.filter((p) => !onPath(p.bin)).map((p) => p.pkg);
+  const missing = DEBIAN_PACKAGES.filter((p) => !installed(p)).map((p) => p.pkg);
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot) {

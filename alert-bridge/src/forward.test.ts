@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplate } from './forward/template.js';
-import { startReceiver, startRedmineFake } from './testdata/receivers.js';
+import { startReceiver } from './testdata/receivers.js';
 import { api, paperOut, payload, postWebhook, startBridge, waitFor, ENGINES } from './testdata/helpers.js';
 
 describe.each(ENGINES)('forwarding to service desks on %s', (engine) => {
   let rx: Awaited<ReturnType<typeof startReceiver>>;
   let shaped: Awaited<ReturnType<typeof startReceiver>>;
-  let redmine: Awaited<ReturnType<typeof startRedmineFake>>;
   let ctx: Awaited<ReturnType<typeof startBridge>>;
   beforeAll(async () => {
     rx = await startReceiver('hmac-key');
     shaped = await startReceiver('other-key');
-    redmine = await startRedmineFake('rm-key');
     ctx = await startBridge(engine, {
       forwarding: {
         poll_interval: '50ms',
@@ -31,15 +29,6 @@ describe.each(ENGINES)('forwarding to service desks on %s', (engine) => {
               kind: '{{type}}',
             },
           },
-          {
-            name: 'rm',
-            type: 'redmine',
-            url: redmine.url,
-            api_key: 'rm-key',
-            project_id: 'tills',
-            priority_ids: { P2: 4 },
-            resolved_status_id: 3,
-          },
         ],
       },
     });
@@ -48,7 +37,6 @@ describe.each(ENGINES)('forwarding to service desks on %s', (engine) => {
     await ctx?.close();
     await rx?.close();
     await shaped?.close();
-    await redmine?.close();
   });
 
   it('delivers signed events in order per ticket, retrying through failures, once each', async () => {
@@ -80,19 +68,6 @@ describe.each(ENGINES)('forwarding to service desks on %s', (engine) => {
     const id = (r.body.tickets as number[])[0]!;
     const got = await waitFor(() => shaped.got.find((g) => g.body.ref === id), 'shaped event');
     expect(got.body).toEqual({ summary: '[P2] Receipt paper out @ fw/t2', ref: id, kind: 'ticket.created' });
-  });
-
-  it('opens a Redmine issue and closes it when the ticket resolves', async () => {
-    await postWebhook(ctx.bridge.url, payload([paperOut('t3', 'rm')]));
-    const issue = await waitFor(
-      () => [...redmine.issues.values()].find((i) => i.subject.includes('rm / t3')),
-      'redmine issue',
-    );
-    expect(issue).toMatchObject({ project_id: 'tills', priority_id: 4, status_id: 1 });
-    expect(issue.subject).toContain('[P2] Receipt paper out');
-    await postWebhook(ctx.bridge.url, payload([paperOut('t3', 'rm', { status: 'resolved' })]));
-    await waitFor(() => issue.status_id === 3, 'redmine issue resolved');
-    expect(issue.notes.join('\n')).toContain('ticket.resolved');
   });
 });
 
