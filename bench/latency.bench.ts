@@ -3,14 +3,16 @@
 // Alertmanager 0.25 routes → bridge ticket → Telegram emulator / SMTP catcher), with the shipped configs
 // and the stack library `npm start` uses. Target: under 30 s for a critical fault.
 //
-// Paper-out faults (TillFiscalPaperOut, `for: 10s`, critical) are injected on FAULTS different tills, one
-// every SPACING seconds, so the injections fall at every phase of the 10 s scrape and evaluation cycles;
+// Paper-out faults (TillFiscalPaperOut, `for: 5s`, critical) are injected on FAULTS different tills, one
+// every SPACING seconds, so the injections fall at every phase of the 5 s poll, scrape and evaluation cycles;
 // each is measured from the control API call to the first Telegram message / e-mail naming the till.
 // Two store uplink outages (TillStoreUnreachable, `for: 1m`) run beside them for comparison.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iterateTills, loadInventory } from '@tillwatch/ops';
+import { parse as parseYaml } from 'yaml';
+import { alerts, REPO_DIR } from '../rules/lib/rule-files.js';
 import { startStack } from '../scripts/stack/index.js';
 import { planTestStack, stackClient, until } from '../test/support/stack.js';
 
@@ -25,6 +27,18 @@ function stats(xs: number[]) {
 }
 
 const fmt = (x: number) => x.toFixed(1);
+
+/** The timing the figures depend on, read from the shipped files so the report cannot go stale. */
+function shippedTiming(): string {
+  const prom = parseYaml(readFileSync(join(REPO_DIR, 'deploy', 'prometheus.yml'), 'utf8')) as {
+    global: { scrape_interval: string; evaluation_interval: string };
+  };
+  const forOf = (name: string) => alerts().find((a) => a.alert === name)?.for ?? '?';
+  return (
+    `scrape ${prom.global.scrape_interval}, evaluation ${prom.global.evaluation_interval}, ` +
+    `\`for\` ${forOf('TillFiscalPaperOut')} for paper out and ${forOf('TillStoreUnreachable')} for a store outage`
+  );
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tillwatch-latency-bench-'));
@@ -102,7 +116,7 @@ async function main(): Promise<void> {
     ] as const;
     const [l1, l5] = loadavg();
     console.log(
-      `Whole pipeline on loopback, shipped configs (scrape/evaluation 10 s, \`for\` 10 s for paper out and 1 m for a store outage, critical group_wait 5 s), ${tills.length} simulated tills, ${availableParallelism()} CPUs, load average ${fmt(l1!)} / ${fmt(l5!)}.\n`,
+      `Whole pipeline on loopback, shipped configs (${shippedTiming()}), ${tills.length} simulated tills, ${availableParallelism()} CPUs, load average ${fmt(l1!)} / ${fmt(l5!)}.\n`,
     );
     console.log('| fault → channel | faults | median s | p90 s | max s | min s |');
     console.log('| --- | --- | --- | --- | --- | --- |');

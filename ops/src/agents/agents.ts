@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../write-atomic.js';
 export interface AgentOptions {
   /** Central remote-write endpoint, e.g. http://vm.example:8428/api/v1/write. */
   remoteWriteUrl: string;
-  /** Scrape interval at the edge (default 10s, the interval rules/README.md's latency budget assumes). */
+  /** Scrape interval at the edge (default 10s: half the central ingestion of the single-node stack's 5 s, ~42 s worst-case alert latency instead of 27 s; see rules/README.md). */
   scrapeInterval?: string;
   /** Where the agent keeps its on-disk buffer on the store machine (one subfolder per store). */
   dataDir?: string;
