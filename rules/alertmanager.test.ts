@@ -192,6 +192,26 @@ describe('a real Alertmanager with the shipped configuration', () => {
     expect(state('TillFiscalPaperOut')).toBe('suppressed');
   });
 
+  it('a store whose agent is silent silences the alerts of its tills too', async () => {
+    const { state } = await scenario([
+      {
+        alertname: 'TillStoreSilent',
+        severity: 'critical',
+        team: 'network',
+        incident_class: 'network.store_unreachable',
+      },
+      {
+        alertname: 'TillFiscalPaperOut',
+        severity: 'critical',
+        till: 't2',
+        incident_class: 'fiscal.paper_out',
+        ...fiscal,
+      },
+    ]);
+    expect(state('TillStoreSilent')).toBe('active');
+    expect(state('TillFiscalPaperOut')).toBe('suppressed');
+  });
+
   it('a store alert does not silence the tills of another store', async () => {
     await scenario([
       {

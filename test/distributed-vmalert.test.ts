@@ -62,17 +62,27 @@ function alertmanagerConfig(bridgeUrl: string, tokenFile: string): string {
   return dump(cfg, { noRefs: true });
 }
 
-describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', () => {
+interface Centre {
+  bridge: Awaited<ReturnType<typeof startBridge>>;
+  vm: Service;
+  stop(): Promise<void>;
+}
+
+/**
+ * The central path on loopback: VictoriaMetrics, Alertmanager with deploy/alertmanager.yml's routes, vmalert
+ * with every rules/*.yml, and the real bridge on SQLite.
+ */
+async function startCentre(opts: { evaluationInterval: string; vmFlags?: string[] }): Promise<Centre> {
   const dir = mkdtempSync(join(tmpdir(), 'tillwatch-vmalert-'));
   const services: Service[] = [];
-  let bridge: Awaited<ReturnType<typeof startBridge>>;
-  let vm: Service;
-  let vmalert: Service;
-  let feeding: NodeJS.Timeout | undefined;
-
-  beforeAll(async () => {
-    bridge = await startBridge('sqlite');
-    vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort());
+  const bridge = await startBridge('sqlite');
+  const stop = async () => {
+    for (const s of services.reverse()) await s.stop();
+    await bridge.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort(), opts.vmFlags);
     services.push(vm);
     const tokenFile = join(dir, 'webhook-token');
     writeFileSync(tokenFile, WEBHOOK_TOKEN);
@@ -93,32 +103,53 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
     );
     services.push(am);
     const vmalertPort = await freePort();
-    vmalert = await startService(
-      'vmalert',
-      'vmalert',
-      [
-        ...ruleFiles.map((f) => `-rule=${f}`),
-        `-datasource.url=${vm.url}`,
-        `-notifier.url=${am.url}`,
-        // ALERTS and the recording rules' results go back into the store: till:health:state reads ALERTS.
-        `-remoteWrite.url=${vm.url}`,
-        `-remoteRead.url=${vm.url}`,
-        // deploy/central/vmalert.flags uses 10s (the latency budget); 2s keeps the test short.
-        '-evaluationInterval=2s',
-        `-httpListenAddr=127.0.0.1:${vmalertPort}`,
-        '-loggerLevel=WARN',
-      ],
-      vmalertPort,
-      '/health',
+    services.push(
+      await startService(
+        'vmalert',
+        'vmalert',
+        [
+          ...ruleFiles.map((f) => `-rule=${f}`),
+          `-datasource.url=${vm.url}`,
+          `-notifier.url=${am.url}`,
+          // ALERTS and the recording rules' results go back into the store: till:health:state reads ALERTS,
+          // and store:agent_last_seen_timestamp_seconds:max reads itself.
+          `-remoteWrite.url=${vm.url}`,
+          `-remoteRead.url=${vm.url}`,
+          `-evaluationInterval=${opts.evaluationInterval}`,
+          `-httpListenAddr=127.0.0.1:${vmalertPort}`,
+          '-loggerLevel=WARN',
+        ],
+        vmalertPort,
+        '/health',
+      ),
     );
-    services.push(vmalert);
+    return { bridge, vm, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+const ticketsOf = async (centre: Centre, incidentClass: string) =>
+  (
+    await api<{ tickets: Array<Record<string, unknown>> }>(
+      centre.bridge.bridge.url,
+      `/tickets?incident_class=${incidentClass}`,
+    )
+  ).body.tickets;
+
+describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', () => {
+  let centre: Centre;
+  let feeding: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    // deploy/central/vmalert.flags uses 10s (the latency budget); 2s keeps the test short.
+    centre = await startCentre({ evaluationInterval: '2s' });
   });
 
   afterAll(async () => {
     if (feeding) clearInterval(feeding);
-    for (const s of services.reverse()) await s.stop();
-    await bridge?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await centre?.stop();
   });
 
   it(
@@ -128,7 +159,7 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
       const place = 'chain="vmchain",region="r1",store="vm-store-1",till="vm-t1"';
       // The till keeps reporting, as an edge agent would push it: paper out on the registrar, till up.
       const feed = () =>
-        fetch(`${vm.url}/api/v1/import/prometheus`, {
+        fetch(`${centre.vm.url}/api/v1/import/prometheus`, {
           method: 'POST',
           body:
             `till_fiscal_paper_present{${place},device="fiscal",job="tillwatch-exporter"} 0\n` +
@@ -139,13 +170,7 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
       feeding = setInterval(() => void feed(), 1000);
 
       const ticket = await waitFor(
-        async () => {
-          const { body } = await api<{ tickets: Array<Record<string, unknown>> }>(
-            bridge.bridge.url,
-            '/tickets?incident_class=fiscal.paper_out',
-          );
-          return body.tickets.find((t) => t.till === 'vm-t1');
-        },
+        async () => (await ticketsOf(centre, 'fiscal.paper_out')).find((t) => t.till === 'vm-t1'),
         'the bridge to make the ticket',
         60_000,
       );
@@ -158,13 +183,75 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
       // vmalert wrote its state back, so the health recording rule (which reads ALERTS) sees it.
       const health = await waitFor(
         async () => {
-          const r = await instantQuery(vm.url, 'till:health:state{till="vm-t1"}');
+          const r = await instantQuery(centre.vm.url, 'till:health:state{till="vm-t1"}');
           return r[0]?.value[1] === '2' ? r : undefined;
         },
         'till:health:state to turn critical',
         30_000,
       );
       expect(health[0]?.metric).toMatchObject({ store: 'vm-store-1', till: 'vm-t1' });
+    },
+  );
+});
+
+describe('a store behind an agent whose link goes down (production latency offset)', () => {
+  let centre: Centre;
+  const timers: NodeJS.Timeout[] = [];
+
+  beforeAll(async () => {
+    // As deploy/central ships them: VictoriaMetrics hides the newest 30 s from queries, vmalert runs every 10 s.
+    centre = await startCentre({ evaluationInterval: '10s', vmFlags: ['-search.latencyOffset=30s'] });
+  });
+
+  afterAll(async () => {
+    for (const t of timers) clearInterval(t);
+    await centre?.stop();
+  });
+
+  it(
+    'opens one store ticket for the silent store, none for the store that keeps sending',
+    { timeout: 300_000 },
+    async () => {
+      // Each agent's self-scrape, as remote write delivers it: one sample per 10 s scrape.
+      const heartbeat = (store: string) => () =>
+        fetch(`${centre.vm.url}/api/v1/import/prometheus`, {
+          method: 'POST',
+          body: `up{chain="vmchain",region="r1",store="${store}",job="tillwatch-agent",instance="127.0.0.1:8429"} 1\n`,
+        });
+      const cut = heartbeat('vm-silent');
+      const alive = heartbeat('vm-alive');
+      for (const send of [cut, alive]) await send();
+      const cutTimer = setInterval(() => void cut(), 10_000);
+      timers.push(
+        cutTimer,
+        setInterval(() => void alive(), 10_000),
+      );
+
+      // Both stores are known to the centre before the link is cut.
+      await waitFor(
+        async () =>
+          (await instantQuery(centre.vm.url, 'store:agent_last_seen_timestamp_seconds:max')).length === 2,
+        'the centre to record both stores',
+        120_000,
+      );
+      clearInterval(cutTimer);
+      const cutAt = Date.now();
+
+      const ticket = await waitFor(
+        async () =>
+          (await ticketsOf(centre, 'network.store_unreachable')).find((t) => t.store === 'vm-silent'),
+        'the store ticket for the silent store',
+        240_000,
+      );
+      const tookS = (Date.now() - cutAt) / 1000;
+      console.log(`store agent silent → ticket ${tookS.toFixed(1)} s`);
+      expect(ticket).toMatchObject({ incident_class: 'network.store_unreachable', store: 'vm-silent' });
+      expect(ticket.till ?? null).toBeNull();
+      // 90 s over the threshold plus `for: 30s` cannot pass sooner; the alive store, read at the same 30 s
+      // offset, never crossed the threshold.
+      expect(tookS).toBeGreaterThan(90);
+      const stores = (await ticketsOf(centre, 'network.store_unreachable')).map((t) => t.store);
+      expect(stores).toEqual(['vm-silent']);
     },
   );
 });

@@ -28,6 +28,7 @@ export type { DemoOptions } from './demo.js';
 export { writeFileAtomic } from './write-atomic.js';
 export { allDashboards, renderDashboard, writeDashboards } from './dashboards/index.js';
 export {
+  AGENT_JOB,
   EXPORTER_JOB,
   LEAN_DROP_METRICS,
   storeAgent,

@@ -49,8 +49,19 @@ describe('per-store agent configs', () => {
       { targets: ['10.0.0.1:9835'], labels: { lane: '1', till: 't1' } },
       { targets: ['[::1]:9835'], labels: { __metrics_path__: '/tills/t2/metrics', till: 't2' } },
     ]);
-    // vmagent reads the same scrape section.
-    expect((load(s1!.vmagentScrapeConfig) as typeof prom).scrape_configs).toEqual(prom.scrape_configs);
+    // Each engine also scrapes itself, keeping only `up`: the heartbeat TillStoreSilent reads at the centre.
+    const selfJob = (targets: string[]) => ({
+      job_name: 'tillwatch-agent',
+      static_configs: [{ targets }],
+      metric_relabel_configs: [{ source_labels: ['__name__'], regex: '.+', action: 'drop' }],
+    });
+    expect(prom.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:9095']));
+    // vmagent reads the same till section and scrapes itself where its flags make it listen.
+    const vm = load(s1!.vmagentScrapeConfig) as typeof prom;
+    expect(vm.scrape_configs[0]).toEqual(prom.scrape_configs[0]);
+    expect(vm.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:8429']));
+    expect(s1?.vmagentFlags).toContain('-httpListenAddr=127.0.0.1:8429');
+    expect(vm.scrape_configs).toHaveLength(2);
   });
 
   it('drops opt-out metrics at the edge when asked', () => {

@@ -31,6 +31,16 @@ export interface AgentOptions {
 /** The job name rules/recording.yml and the alerts expect for till exporters. */
 export const EXPORTER_JOB = 'tillwatch-exporter';
 
+/**
+ * The agent's scrape of itself. Only its `up` and `scrape_*` series are kept (every scraped metric is
+ * dropped): they reach the centre only while the store's link works, so rules/network.yml's
+ * TillStoreSilent can tell a store that sends nothing from one whose tills are merely down. The job exists
+ * only on the agent path, so a store that a central Prometheus scrapes directly can never look silent.
+ */
+export const AGENT_JOB = 'tillwatch-agent';
+/** Where each engine serves its own /metrics (vmagent's -httpListenAddr; deploy/edge/prometheus-agent.service). */
+export const AGENT_SELF = { vmagent: '127.0.0.1:8429', prometheus: '127.0.0.1:9095' } as const;
+
 /** The opt-in lean profile (docs/scaling.md): exporter self-timing no rule or dashboard reads. */
 export const LEAN_DROP_METRICS =
   'till_collector_duration_seconds|till_collector_last_success_timestamp_seconds';
@@ -71,7 +81,13 @@ function validateOptions(opts: AgentOptions): void {
   }
 }
 
-function scrapeConfigs(store: Store, chain: Chain, region: Region, opts: AgentOptions) {
+function scrapeConfigs(
+  store: Store,
+  chain: Chain,
+  region: Region,
+  opts: AgentOptions,
+  engine: keyof typeof AGENT_SELF,
+) {
   const place = new Set(['chain', 'region', 'store', ...Object.keys(store.labels ?? {})]);
   const staticConfigs = store.tills.map((till) => {
     const labels: Record<string, string> = {};
@@ -84,7 +100,12 @@ function scrapeConfigs(store: Store, chain: Chain, region: Region, opts: AgentOp
   const job: Record<string, unknown> = { job_name: EXPORTER_JOB, static_configs: staticConfigs };
   if (opts.dropMetrics !== undefined)
     job.metric_relabel_configs = [{ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' }];
-  return [job];
+  const self = {
+    job_name: AGENT_JOB,
+    static_configs: [{ targets: [AGENT_SELF[engine]] }],
+    metric_relabel_configs: [{ source_labels: ['__name__'], regex: '.+', action: 'drop' }],
+  };
+  return [job, self];
 }
 
 const HEADER = (store: string, engine: string) =>
@@ -96,11 +117,13 @@ export function storeAgent(chain: Chain, region: Region, store: Store, opts: Age
   validateOptions(opts);
   const interval = opts.scrapeInterval ?? '10s';
   const externalLabels = sorted({ ...store.labels, chain: chain.id, region: region.id, store: store.id });
-  const scrape = scrapeConfigs(store, chain, region, opts);
   const global = { scrape_interval: interval };
   const vmagentScrapeConfig =
     HEADER(store.id, 'vmagent -promscrape.config') +
-    dump({ global, scrape_configs: scrape }, { lineWidth: -1, noRefs: true });
+    dump(
+      { global, scrape_configs: scrapeConfigs(store, chain, region, opts, 'vmagent') },
+      { lineWidth: -1, noRefs: true },
+    );
   const dataDir = join(opts.dataDir ?? '/var/lib/tillwatch-agent', store.id);
   const vmagentFlags = [
     '-promscrape.config=vmagent.yml',
@@ -109,14 +132,14 @@ export function storeAgent(chain: Chain, region: Region, store: Store, opts: Age
     `-remoteWrite.tmpDataPath=${join(dataDir, 'vmagent')}`,
     `-remoteWrite.maxDiskUsagePerURL=${opts.maxDiskUsageBytes ?? 1024 ** 3}`,
     // The agent answers only on the store machine (its own /metrics for the store's health).
-    '-httpListenAddr=127.0.0.1:8429',
+    `-httpListenAddr=${AGENT_SELF.vmagent}`,
   ];
   const prometheusAgentConfig =
     HEADER(store.id, 'Prometheus agent mode (--enable-feature=agent)') +
     dump(
       {
         global: { ...global, external_labels: externalLabels },
-        scrape_configs: scrape,
+        scrape_configs: scrapeConfigs(store, chain, region, opts, 'prometheus'),
         remote_write: [
           {
             url: opts.remoteWriteUrl,
