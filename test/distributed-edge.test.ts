@@ -5,8 +5,9 @@
 // during the cut the central store is also restarted on the same data. Once the link is back, every
 // sample must arrive, none missing, none twice.
 //
-// The link is down for OUTAGE_S + ~5 s (the centre's restart): 50 s by default, to keep CI within its
-// budget (the issue asks for "several minutes"); TILLWATCH_EDGE_OUTAGE_S=300 runs the five-minute version.
+// The link is down for OUTAGE_S + ~5 s (the centre's restart): three minutes by default, the "several
+// minutes" of the issue (the whole suite stays far inside CI's budget); TILLWATCH_EDGE_OUTAGE_S=600 runs a
+// ten-minute outage.
 // vmagent retries each block with a backoff doubling from 2 s up to one minute (retries at 2, 6, 14, 30,
 // 62, 122 s ...), so delivery after the restore takes from seconds up to a minute: with a 60 s outage the
 // test took 148 s, with 50 s about 80 s.
@@ -30,7 +31,7 @@ import {
 } from '../ops/src/agents/testdata/processes.js';
 import type { Service } from '../ops/src/agents/testdata/processes.js';
 
-const OUTAGE_S = Number(process.env.TILLWATCH_EDGE_OUTAGE_S ?? 50);
+const OUTAGE_S = Number(process.env.TILLWATCH_EDGE_OUTAGE_S ?? 180);
 
 /** One till per agent: each path counts its own scrapes, so the value is the sample's index. */
 async function startCountingTills(): Promise<{ port: number; served: Map<string, number>; server: Server }> {
