@@ -254,6 +254,14 @@ async function runSize(tills: number): Promise<Result> {
         )
       ).text(),
     ) as { data: { result: Array<{ value: [number, string] }> } };
+    // VictoriaMetrics' own ranking of the queries it answered (vmalert's and the wall's): where the time goes.
+    const top = JSON.parse(
+      await (await fetch(`${vm.url}/api/v1/status/top_queries?topN=8&maxLifetime=10m`)).text(),
+    ) as { topBySumDuration?: Array<{ query: string; sumDurationSeconds: number; count: number }> };
+    for (const q of top.topBySumDuration ?? [])
+      process.stderr.write(
+        `  top query: ${q.sumDurationSeconds.toFixed(2)} s in ${q.count} runs: ${q.query.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+      );
     const series = JSON.parse(await (await fetch(`${vm.url}/api/v1/series/count`)).text()) as {
       data: number[];
     };
