@@ -3,10 +3,11 @@
 // Alertmanager 0.25 routes → bridge ticket → Telegram emulator / SMTP catcher), with the shipped configs
 // and the stack library `npm start` uses. Target: under 30 s for a critical fault.
 //
-// Paper-out faults (TillFiscalPaperOut, `for: 5s`, critical) are injected on FAULTS different tills, one
-// every SPACING seconds, so the injections fall at every phase of the 5 s poll, scrape and evaluation cycles;
-// each is measured from the control API call to the first Telegram message / e-mail naming the till.
-// Two store uplink outages (TillStoreUnreachable, `for: 1m`) run beside them for comparison.
+// Paper-out faults (TillFiscalPaperOut, critical) are injected on FAULTS different tills, one every SPACING
+// seconds, so the injections fall at every phase of the poll, scrape and evaluation cycles; each is measured
+// from the control API call to the first Telegram message / e-mail naming the till. Two store uplink outages
+// (TillStoreUnreachable) run beside them for comparison. The report names the intervals and `for` values it
+// read from the shipped files.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

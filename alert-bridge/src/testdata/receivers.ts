@@ -51,8 +51,3 @@ export async function startReceiver(secret: string, port = 0) {
       }),
   };
 }
-
-/**
- * A Redmine REST fake (not Redmine): the documented issue endpoints the adapter uses,
- * POST /issues.json and PUT /issues/{id}.json, with X-Redmine-API-Key auth and journals.
- */
