@@ -8,6 +8,8 @@
 // alerts fire and ALERTS/till:health:state carry real series. The fleet simulator (simulator/src/fleet)
 // runs real collectors per till, which on this 2-core machine would measure the simulator, not the
 // centre. Sizes: BENCH_TILLS=2000,10000,20000 (default); BENCH_CYCLES=8 evaluation cycles each.
+// BENCH_INGEST=0 pushes the fleet once and then not during the cycles: rule evaluation and the wall
+// without ingestion competing for the same cores (a diagnosis, not the production case).
 // Prints a markdown report; docs/benchmarks.md ("Scaling") records a run, docs/scaling.md derives from it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +28,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SIZES = (process.env.BENCH_TILLS ?? '2000,10000,20000').split(',').map(Number);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 8);
 const INTERVAL_MS = 10_000;
+const INGEST = process.env.BENCH_INGEST !== '0';
 const TILLS_PER_STORE = 5;
 const STORES_PER_REGION = 50;
 const CLK_TCK = 100;
@@ -194,7 +197,7 @@ async function runSize(tills: number): Promise<Result> {
     const pushMs: number[] = [];
     for (let c = 0; c < CYCLES; c++) {
       const start = performance.now();
-      pushMs.push((await timed(push))[1]);
+      if (INGEST) pushMs.push((await timed(push))[1]);
       const wait = INTERVAL_MS - (performance.now() - start);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
@@ -293,7 +296,7 @@ async function runSize(tills: number): Promise<Result> {
 
 const header = () => {
   console.log(
-    `Central store at fleet scale: Debian victoria-metrics/vmalert 1.79.5, ${CYCLES} cycles of 10 s per size, full rules/*.yml, ${execFileSync(
+    `Central store at fleet scale: Debian victoria-metrics/vmalert 1.79.5, ${CYCLES} cycles of 10 s per size${INGEST ? '' : ' with no ingestion during them (BENCH_INGEST=0)'}, full rules/*.yml, ${execFileSync(
       'nproc',
       { encoding: 'utf8' },
     ).trim()} cores, load average at the start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.\n`,
