@@ -8,7 +8,15 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { readMetricContract } from '../test/lib/metrics-doc.js';
 import { metricNames } from './lib/promql-names.js';
-import { alerts, loadRules, records, REPO_DIR, RULES_DIR } from './lib/rule-files.js';
+import {
+  alerts,
+  groupIntervals,
+  loadRules,
+  loadTestFile,
+  records,
+  REPO_DIR,
+  RULES_DIR,
+} from './lib/rule-files.js';
 
 const RUNBOOKS = join(REPO_DIR, 'docs', 'runbooks.md');
 const CARDS_DIR = join(REPO_DIR, 'alert-bridge', 'knowledge-base');
@@ -113,6 +121,40 @@ describe('alert conventions', () => {
       teams.set(c, (teams.get(c) ?? new Set()).add(a.labels?.team ?? ''));
     }
     for (const [c, t] of teams) expect([...t], c).toHaveLength(1);
+  });
+
+  // Evaluation cadence (rules/README.md): trend groups run once a minute to save the centre's CPU at fleet
+  // scale; what must page fast stays on the global interval.
+  const intervals = groupIntervals();
+  const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[d.slice(-1)]!;
+
+  it('keeps every `for` at least its group interval, so two evaluations agree before a page', () => {
+    for (const a of alerts()) {
+      const every = intervals.get(a.group);
+      if (every !== undefined)
+        expect(seconds(a.for ?? '0s'), `${a.alert} (${a.group}, every ${every})`).toBeGreaterThanOrEqual(
+          seconds(every),
+        );
+    }
+  });
+
+  it('evaluates the fast-path alerts, and every record they read, on the global interval', () => {
+    const fastPath = new Set(
+      loadTestFile(join(RULES_DIR, 'tests', 'fiscal-fast-path.test.yml')).tests.flatMap((t) =>
+        (t.alert_rule_test ?? []).map((c) => c.alertname),
+      ),
+    );
+    // The "cannot sell" and "cannot be reached" pages: the fast-path test's alerts and every alert whose
+    // `for` is under a minute.
+    const fast = alerts().filter((a) => fastPath.has(a.alert) || seconds(a.for ?? '0s') < 60);
+    expect(fast.map((a) => a.alert)).toEqual(expect.arrayContaining([...fastPath, 'TillStoreSilent']));
+    const recordGroup = new Map(records().map((r) => [r.record, r.group]));
+    for (const a of fast) {
+      expect(intervals.get(a.group), `${a.alert} is in ${a.group}`).toBeUndefined();
+      for (const m of metricNames(a.expr))
+        if (recordGroup.has(m))
+          expect(intervals.get(recordGroup.get(m)!), `${a.alert} reads ${m}`).toBeUndefined();
+    }
   });
 
   it('lists every alert in the thresholds table with its real `for` and severity', () => {

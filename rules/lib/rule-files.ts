@@ -1,6 +1,6 @@
 // Loads the rule files of this folder and the promtool test files under rules/tests/, so every
 // contract test walks the same list.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -65,4 +65,33 @@ export interface PromtoolTestFile {
 
 export function loadTestFile(path: string): PromtoolTestFile {
   return parseYaml(readFileSync(path, 'utf8')) as PromtoolTestFile;
+}
+
+/** A group's own `interval:` line (the trend groups' once a minute; rules/README.md, "Evaluation cadence"). */
+const GROUP_INTERVAL = /^ {4}interval: \S+\n/gm;
+
+/** The evaluation interval of each group, by name; undefined for a group on the global interval. */
+export function groupIntervals(): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const file of ruleFiles()) {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as {
+      groups: { name: string; interval?: string }[];
+    };
+    for (const g of doc.groups) out.set(g.name, g.interval);
+  }
+  return out;
+}
+
+/**
+ * Copies the rule files into `dir` with every group on the global evaluation interval, and returns the
+ * copies' paths. For tests that check what the rules and queries compute, not when: a test Prometheus
+ * evaluating every second would otherwise wait up to two minutes for the trend groups' first two
+ * evaluations. The cadence itself is checked by rules-contract.test.ts and exercised by the stack tests.
+ */
+export function copyRulesOnGlobalInterval(dir: string): string[] {
+  return ruleFiles().map((file) => {
+    const out = join(dir, file.split('/').pop() as string);
+    writeFileSync(out, readFileSync(file, 'utf8').replace(GROUP_INTERVAL, ''));
+    return out;
+  });
 }

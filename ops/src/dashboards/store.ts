@@ -1,6 +1,7 @@
 import type { Json } from './builder.js';
 import {
   F,
+  custom,
   dashboard,
   hierarchyVariables,
   linkOverrides,
@@ -116,6 +117,26 @@ export function storeDashboard(): Json {
           { matcher: { id: 'byName', options: 'OFD backlog age' }, properties: [{ id: 'unit', value: 's' }] },
         ],
       }),
+      custom(
+        'tillwatch-hierarchy-panel',
+        {
+          title: 'Devices',
+          description:
+            'Every device of the store from till_device_up, overlaid with firing alerts (worst severity wins). ' +
+            'The NOC wall stops at tills; this map is its device level for one store.',
+          w: 24,
+          h: 10,
+          targets: [
+            { expr: `till_device_up{${F}}`, instant: true, table: true, refId: 'HEALTH' },
+            { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true, refId: 'ALERTS' },
+          ],
+        },
+        {
+          levels: 'store,till,device',
+          alertsRefId: 'ALERTS',
+          tillDashboardUrl: '/d/tillwatch-till/till?var-store=${store}&var-till=${till}',
+        },
+      ),
       stateTimeline({
         title: 'Devices up',
         w: 24,
