@@ -85,8 +85,8 @@ export function nocDashboard(): Json {
           w: 16,
           h: 20,
           targets: [
-            // Per till, not per device: 8 times fewer series (80,000 instead of 640,000 at 10,000 tills), which
-            // is what keeps the wall's refresh under a second at fleet scale (docs/scaling.md).
+            // Per till, not per device: 8 times fewer series (10,000 instead of 80,000 at 10,000 tills); the raw
+            // per-device query was the wall's slowest (docs/benchmarks.md, "Scaling").
             { expr: `till:device_up:min{${F}}`, instant: true, table: true, refId: 'HEALTH' },
             // The panel overlays alerts from the query with this refId (its `alertsRefId` option).
             { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true, refId: 'ALERTS' },
