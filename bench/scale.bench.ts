@@ -135,7 +135,14 @@ function groupTimes(metrics: string): Map<string, { sum: number; count: number }
 }
 
 const intervals = groupIntervals();
-const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[d.slice(-1)]!;
+
+/** Runs `work`, then waits out the rest of the 10 s cycle it started in. */
+async function cycle(work: () => Promise<void>): Promise<void> {
+  const start = performance.now();
+  await work();
+  const wait = INTERVAL_MS - (performance.now() - start);
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
@@ -228,12 +235,7 @@ async function runSize(tills: number): Promise<Result> {
     );
     services.push(vmalert);
 
-    for (let c = 0; c < WARMUP; c++) {
-      const start = performance.now();
-      await push();
-      const wait = INTERVAL_MS - (performance.now() - start);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    for (let c = 0; c < WARMUP; c++) await cycle(push);
     const groups0 = groupTimes(await (await fetch(`${vmalert.url}/metrics`)).text());
     const rows0 = await scrapeValue(`${vm.url}/metrics`, 'vm_rows_inserted_total');
     const vm0 = procStat(vm.pid);
@@ -267,14 +269,12 @@ async function runSize(tills: number): Promise<Result> {
       refreshes.push(total);
       for (const t of times) if (t.ms > slowest.ms) slowest = t;
     };
-    for (let c = 0; c < CYCLES; c++) {
-      const start = performance.now();
-      const wall = c >= CYCLES - 5 ? refreshWall() : Promise.resolve();
-      if (INGEST) pushMs.push((await timed(push))[1]);
-      await wall;
-      const wait = INTERVAL_MS - (performance.now() - start);
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    for (let c = 0; c < CYCLES; c++)
+      await cycle(async () => {
+        const wall = c >= CYCLES - 5 ? refreshWall() : Promise.resolve();
+        if (INGEST) pushMs.push((await timed(push))[1]);
+        await wall;
+      });
     const elapsedS = (performance.now() - t0) / 1000;
     const rows1 = await scrapeValue(`${vm.url}/metrics`, 'vm_rows_inserted_total');
     const vm1 = procStat(vm.pid);
@@ -286,11 +286,10 @@ async function runSize(tills: number): Promise<Result> {
     const groups1 = groupTimes(await (await fetch(`${vmalert.url}/metrics`)).text());
     const perGroup = [...groups1].map(([g, v]) => {
       const w = groups0.get(g) ?? { sum: 0, count: 0 };
-      const every = seconds(intervals.get(g) ?? '10s');
       return {
         g,
         meanMs: ((v.sum - w.sum) / Math.max(1, v.count - w.count)) * 1000,
-        every,
+        everyMs: intervals.get(g) ?? INTERVAL_MS,
         runs: v.count - w.count,
       };
     });
@@ -298,8 +297,8 @@ async function runSize(tills: number): Promise<Result> {
       `  groups (mean ms, evaluations): ${perGroup.map((p) => `${p.g}=${p.meanMs.toFixed(0)}/${p.runs}`).join(' ')}\n`,
     );
     if (perGroup.length === 0) throw new Error(`no vmalert_iteration_duration_seconds in vmalert metrics`);
-    const fast = perGroup.filter((p) => p.every <= INTERVAL_MS / 1000);
-    const slow = perGroup.filter((p) => p.every > INTERVAL_MS / 1000);
+    const fast = perGroup.filter((p) => p.everyMs <= INTERVAL_MS);
+    const slow = perGroup.filter((p) => p.everyMs > INTERVAL_MS);
 
     const firing = JSON.parse(
       await (
@@ -329,7 +328,7 @@ async function runSize(tills: number): Promise<Result> {
       pushMs: median(pushMs),
       evalFastMaxMs: Math.max(...fast.map((p) => p.meanMs)),
       evalTrendMaxMs: Math.max(0, ...slow.map((p) => p.meanMs)),
-      evalPer10sMs: perGroup.reduce((a, p) => a + (p.meanMs * INTERVAL_MS) / 1000 / p.every, 0),
+      evalPer10sMs: perGroup.reduce((a, p) => a + (p.meanMs * INTERVAL_MS) / p.everyMs, 0),
       wallMs: median(refreshes),
       wallErrors,
       wallSlowest: `${slowest.q.slice(0, 60)} (${slowest.ms.toFixed(0)} ms)`,

@@ -163,33 +163,32 @@ describe('a real Alertmanager with the shipped configuration', () => {
   }
 
   const fiscal = { team: 'hardware', device: 'kkt' };
+  const paperOut = (till: string) => ({
+    alertname: 'TillFiscalPaperOut',
+    severity: 'critical',
+    till,
+    incident_class: 'fiscal.paper_out',
+    ...fiscal,
+  });
+  const storeDown = (alertname: string) => ({
+    alertname,
+    severity: 'critical',
+    team: 'network',
+    incident_class: 'network.store_unreachable',
+  });
+  const tillUnreachable = (till: string) => ({
+    alertname: 'TillUnreachable',
+    severity: 'warning',
+    team: 'network',
+    till,
+    incident_class: 'network.till_unreachable',
+  });
 
   // TillStoreSilent is the same outage seen through a store agent: both must silence the store's tills.
   it.each(['TillStoreUnreachable', 'TillStoreSilent'])(
     'a store that is down (%s) silences the alerts of its tills, but not the store alert',
     async (storeAlert) => {
-      const { state } = await scenario([
-        {
-          alertname: storeAlert,
-          severity: 'critical',
-          team: 'network',
-          incident_class: 'network.store_unreachable',
-        },
-        {
-          alertname: 'TillUnreachable',
-          severity: 'warning',
-          team: 'network',
-          till: 't1',
-          incident_class: 'network.till_unreachable',
-        },
-        {
-          alertname: 'TillFiscalPaperOut',
-          severity: 'critical',
-          till: 't2',
-          incident_class: 'fiscal.paper_out',
-          ...fiscal,
-        },
-      ]);
+      const { state } = await scenario([storeDown(storeAlert), tillUnreachable('t1'), paperOut('t2')]);
       expect(state(storeAlert)).toBe('active');
       expect(state('TillUnreachable')).toBe('suppressed');
       expect(state('TillFiscalPaperOut')).toBe('suppressed');
@@ -197,42 +196,15 @@ describe('a real Alertmanager with the shipped configuration', () => {
   );
 
   it('a store alert does not silence the tills of another store', async () => {
-    await scenario([
-      {
-        alertname: 'TillStoreUnreachable',
-        severity: 'critical',
-        team: 'network',
-        incident_class: 'network.store_unreachable',
-      },
-    ]);
-    const { state } = await scenario([
-      {
-        alertname: 'TillFiscalPaperOut',
-        severity: 'critical',
-        till: 't1',
-        incident_class: 'fiscal.paper_out',
-        ...fiscal,
-      },
-    ]);
+    await scenario([storeDown('TillStoreUnreachable')]);
+    const { state } = await scenario([paperOut('t1')]);
     expect(state('TillFiscalPaperOut')).toBe('active');
   });
 
   it('a till that is down silences its device alerts, not those of the other till', async () => {
     const { state } = await scenario([
-      {
-        alertname: 'TillUnreachable',
-        severity: 'warning',
-        team: 'network',
-        till: 't1',
-        incident_class: 'network.till_unreachable',
-      },
-      {
-        alertname: 'TillFiscalPaperOut',
-        severity: 'critical',
-        till: 't1',
-        incident_class: 'fiscal.paper_out',
-        ...fiscal,
-      },
+      tillUnreachable('t1'),
+      paperOut('t1'),
       {
         alertname: 'TillFiscalCoverOpen',
         severity: 'critical',
@@ -255,13 +227,7 @@ describe('a real Alertmanager with the shipped configuration', () => {
         incident_class: 'fiscal.registrar_down',
         ...fiscal,
       },
-      {
-        alertname: 'TillFiscalPaperOut',
-        severity: 'critical',
-        till: 't1',
-        incident_class: 'fiscal.paper_out',
-        ...fiscal,
-      },
+      paperOut('t1'),
       {
         alertname: 'TillPeripheralMissing',
         severity: 'warning',

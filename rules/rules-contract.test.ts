@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { readMetricContract } from '../test/lib/metrics-doc.js';
+import { parseDuration } from '../ops/src/backtest/duration.js';
 import { metricNames } from './lib/promql-names.js';
 import {
   alerts,
@@ -126,15 +127,13 @@ describe('alert conventions', () => {
   // Evaluation cadence (rules/README.md): trend groups run once a minute to save the centre's CPU at fleet
   // scale; what must page fast stays on the global interval.
   const intervals = groupIntervals();
-  const seconds = (d: string) => Number(d.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[d.slice(-1)]!;
+  const forMs = (a: { for?: string }) => parseDuration(a.for ?? '0s')!;
 
   it('keeps every `for` at least its group interval, so two evaluations agree before a page', () => {
     for (const a of alerts()) {
       const every = intervals.get(a.group);
       if (every !== undefined)
-        expect(seconds(a.for ?? '0s'), `${a.alert} (${a.group}, every ${every})`).toBeGreaterThanOrEqual(
-          seconds(every),
-        );
+        expect(forMs(a), `${a.alert} (${a.group}, every ${every / 1000} s)`).toBeGreaterThanOrEqual(every);
     }
   });
 
@@ -146,7 +145,7 @@ describe('alert conventions', () => {
     );
     // The "cannot sell" and "cannot be reached" pages: the fast-path test's alerts and every alert whose
     // `for` is under a minute.
-    const fast = alerts().filter((a) => fastPath.has(a.alert) || seconds(a.for ?? '0s') < 60);
+    const fast = alerts().filter((a) => fastPath.has(a.alert) || forMs(a) < 60_000);
     expect(fast.map((a) => a.alert)).toEqual(expect.arrayContaining([...fastPath, 'TillStoreSilent']));
     const recordGroup = new Map(records().map((r) => [r.record, r.group]));
     for (const a of fast) {

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../../ops/src/backtest/duration.js';
 
 export const RULES_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const REPO_DIR = join(RULES_DIR, '..');
@@ -70,14 +71,19 @@ export function loadTestFile(path: string): PromtoolTestFile {
 /** A group's own `interval:` line (the trend groups' once a minute; rules/README.md, "Evaluation cadence"). */
 const GROUP_INTERVAL = /^ {4}interval: \S+\n/gm;
 
-/** The evaluation interval of each group, by name; undefined for a group on the global interval. */
-export function groupIntervals(): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
+/** The evaluation interval of each group in milliseconds, by name; undefined for a group on the global interval. */
+export function groupIntervals(): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
   for (const file of ruleFiles()) {
     const doc = parseYaml(readFileSync(file, 'utf8')) as {
       groups: { name: string; interval?: string }[];
     };
-    for (const g of doc.groups) out.set(g.name, g.interval);
+    for (const g of doc.groups) {
+      const ms = g.interval === undefined ? undefined : parseDuration(g.interval);
+      if (g.interval !== undefined && ms === undefined)
+        throw new Error(`${file}: group ${g.name}: interval "${g.interval}" is not a duration`);
+      out.set(g.name, ms);
+    }
   }
   return out;
 }
