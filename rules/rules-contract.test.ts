@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { readMetricContract } from '../test/lib/metrics-doc.js';
 import { parseDuration } from '../ops/src/backtest/duration.js';
 import { metricNames } from './lib/promql-names.js';
+import { READ_BUDGET_PER_TILL, readsPerTill } from './lib/read-cost.js';
 import {
   alerts,
   groupIntervals,
@@ -154,6 +155,34 @@ describe('alert conventions', () => {
         if (recordGroup.has(m))
           expect(intervals.get(recordGroup.get(m)!), `${a.alert} reads ${m}`).toBeUndefined();
     }
+  });
+
+  // A group's evaluation time at fleet scale is the series it reads (rules/lib/read-cost.ts). 11 series per till
+  // is 110,000 at 10,000 tills: about 1 s for a group evaluated alone on VictoriaMetrics 1.79 (~9 µs a series,
+  // docs/benchmarks.md "Scaling"), half the 2 s target, the other half for the ingestion and groups it runs
+  // next to. A group over it is split (rules/README.md, "Evaluation cadence").
+  it('keeps every group within its read budget of 11 series per till and evaluation', () => {
+    const perGroup = new Map<string, number>();
+    for (const r of loadRules()) perGroup.set(r.group, (perGroup.get(r.group) ?? 0) + readsPerTill(r.expr));
+    const over = [...perGroup].filter(([, n]) => n > READ_BUDGET_PER_TILL);
+    expect(over, 'groups reading more than 11 series per till').toEqual([]);
+    // The budget binds: the heaviest groups sit at it (a budget no group comes near checks nothing).
+    expect(Math.max(...perGroup.values())).toBe(READ_BUDGET_PER_TILL);
+  });
+
+  it('counts the series a selector reads from the exposition of one full till', () => {
+    // 4 of the 9 error reasons of each of the capture's 2 registrars.
+    expect(readsPerTill('rate(till_fiscal_errors_total{reason=~"timeout|nak|lrc|framing"}[5m])')).toBe(8);
+    expect(readsPerTill('till_device_up{kind!~"fiscal|utm|marking"} == 0')).toBe(4);
+    // Matchers on the agent's place labels narrow stores, not a till's own series.
+    expect(readsPerTill('till_device_up{store=~"s1", kind="fiscal"}')).toBe(2);
+    // Per-till records and the exporter's `up` are one series per till; store records and ALERTS scale with
+    // stores and alerts, not tills.
+    expect(readsPerTill('till:health:state > 0 or up{job="tillwatch-exporter"}')).toBe(2);
+    expect(readsPerTill('store:tills:count + on () count(ALERTS) + count(up{job="tillwatch-agent"})')).toBe(
+      0,
+    );
+    expect(() => readsPerTill('sum(till_a')).toThrow(/cannot parse/);
   });
 
   it('lists every alert in the thresholds table with its real `for` and severity', () => {

@@ -174,7 +174,7 @@ describe('the native stack, fault to notification', () => {
           (await api.alerts()).find(
             (a) => a.labels.alertname === 'TillFiscalFnExpiresIn7Days' && a.labels.till === place.till,
           ),
-        // Its group (tillwatch-fiscal-trends) is evaluated once a minute, at an offset Prometheus picks.
+        // Its group (tillwatch-fiscal-fn) is evaluated once a minute, at an offset Prometheus picks.
         150_000,
       );
       expect(pending.labels).toMatchObject({
