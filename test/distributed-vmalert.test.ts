@@ -36,6 +36,27 @@ describe('vmalert loads the project rules', () => {
     for (const f of ruleFiles) expect(() => vmalertDryRun([f]), f).not.toThrow();
   });
 
+  it('accepts the shipped deploy/central/vmalert.flags with every rule file', () => {
+    // The shipped -rule is the production glob (/etc/tillwatch/rules/*.yml); the repo's files stand in.
+    const flags = readFileSync(join(root, 'deploy', 'central', 'vmalert.flags'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('-') && !l.startsWith('-rule='));
+    expect(flags).toContain('-remoteWrite.concurrency=4');
+    expect(() =>
+      execFileSync(
+        'vmalert',
+        ['-dryRun', '-loggerLevel=ERROR', ...flags, ...ruleFiles.map((f) => `-rule=${f}`)],
+        {
+          stdio: 'pipe',
+        },
+      ),
+    ).not.toThrow();
+    // An unknown flag fails the same way, so a typo in the shipped file cannot pass.
+    expect(() =>
+      execFileSync('vmalert', ['-dryRun', '-remoteWrite.concurrence=4'], { stdio: 'pipe' }),
+    ).toThrow();
+  });
+
   it('rejects a rule whose template uses a function vmalert lacks, so the check above can fail', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-vmalert-'));
     const bad = join(dir, 'bad.yml');
