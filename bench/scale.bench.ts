@@ -10,7 +10,8 @@
 // runs real collectors per till, which on this 2-core machine would measure the simulator, not the
 // centre. Sizes: BENCH_TILLS=2000,10000,20000 (default); each measured over BENCH_CYCLES=13 cycles of
 // 10 s (two or more evaluations of every trend group) after BENCH_WARMUP_CYCLES=30 (a full 5-minute lookback).
-// BENCH_REGISTRARS=1 measures the typical till with one registrar.
+// BENCH_REGISTRARS=1 measures the typical till with one registrar. Each cycle's push is paced over its first
+// 8 s, as many store agents arrive; BENCH_PUSH=burst sends it all at once (the worst case).
 // BENCH_INGEST=0 pushes the fleet once and then not during the cycles: rule evaluation and the wall
 // without ingestion competing for the same cores (a diagnosis, not the production case).
 // Prints a markdown report; docs/benchmarks.md ("Scaling") records a run, docs/scaling.md derives from it.
@@ -36,6 +37,8 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 13);
 const WARMUP = Number(process.env.BENCH_WARMUP_CYCLES ?? 30);
 const INTERVAL_MS = 10_000;
 const INGEST = process.env.BENCH_INGEST !== '0';
+const PACED = process.env.BENCH_PUSH !== 'burst';
+const SPREAD_MS = INTERVAL_MS * 0.8;
 const TILLS_PER_STORE = 5;
 const STORES_PER_REGION = 50;
 const CLK_TCK = 100;
@@ -93,6 +96,14 @@ function tillBody(i: number, paperOut: boolean): string {
     out += `${s.name}{${place}${s.labels ? `,${s.labels}` : ''}} ${value}\n`;
   }
   return out;
+}
+
+/** deploy/central/<file> (one flag a line), without the flags named in `drop` (paths and addresses). */
+function shippedFlags(file: string, drop: string[]): string[] {
+  return readFileSync(join(root, 'deploy/central', file), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('-'))
+    .filter((l) => !drop.includes(l.slice(1).split('=')[0]!));
 }
 
 function procStat(pid: number | undefined): { cpuS: number; rssMiB: number } {
@@ -160,6 +171,7 @@ interface Result {
   series: number;
   samplesPerS: number;
   pushMs: number;
+  requestMs: number;
   evalFastMaxMs: number;
   evalTrendMaxMs: number;
   evalPer10sMs: number;
@@ -181,10 +193,9 @@ async function runSize(tills: number): Promise<Result> {
     const vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort(), [
       // Production settings (deploy/central/victoria-metrics.flags), not the tests' read-after-write ones:
       // the rollup cache on and the default 30 s latency offset.
+      ...shippedFlags('victoria-metrics.flags', ['storageDataPath', 'httpListenAddr', 'retentionPeriod']),
       '-search.disableCache=false',
       '-search.latencyOffset=30s',
-      '-search.maxUniqueTimeseries=5000000',
-      '-dedup.minScrapeInterval=10s',
     ]);
     services.push(vm);
     const bodies: string[] = [];
@@ -194,13 +205,23 @@ async function runSize(tills: number): Promise<Result> {
       for (let j = i; j < Math.min(tills, i + CHUNK); j++) b += tillBody(j, j % 100 === 7);
       bodies.push(b);
     }
+    // Paced (the default): the cycle's 100-till requests spread evenly over its first 8 s, as 2,000 store
+    // agents that each scrape at their own offset (Prometheus and vmagent spread targets over the interval)
+    // and flush every second arrive at the centre. BENCH_PUSH=burst sends them all at once, 4 at a time.
+    let requestMs: number[] = [];
     const push = async () => {
+      const t0 = performance.now();
       let next = 0;
       const worker = async () => {
         while (next < bodies.length) {
-          const body = bodies[next++]!;
-          const r = await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body });
+          const k = next++;
+          const due = PACED ? t0 + (k * SPREAD_MS) / bodies.length - performance.now() : 0;
+          if (due > 0) await new Promise((r) => setTimeout(r, due));
+          const [r, ms] = await timed(() =>
+            fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body: bodies[k]! }),
+          );
           if (!r.ok) throw new Error(`import: ${r.status} ${await r.text()}`);
+          requestMs.push(ms);
         }
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
@@ -226,7 +247,17 @@ async function runSize(tills: number): Promise<Result> {
         `-remoteWrite.url=${vm.url}`,
         // No Alertmanager here: notifications go to a port nobody listens on and are dropped.
         `-notifier.url=http://127.0.0.1:${await freePort()}`,
-        '-evaluationInterval=10s',
+        // The shipped flags (evaluation interval, remote-write batching) minus addresses and files.
+        ...shippedFlags('vmalert.flags', [
+          'rule',
+          'datasource.url',
+          'remoteWrite.url',
+          'remoteRead.url',
+          'notifier.url',
+          'external.label',
+          'external.url',
+          'httpListenAddr',
+        ]),
         `-httpListenAddr=127.0.0.1:${vmalertPort}`,
         '-loggerLevel=ERROR',
       ],
@@ -242,6 +273,7 @@ async function runSize(tills: number): Promise<Result> {
     const va0 = procStat(vmalert.pid);
     const t0 = performance.now();
     const pushMs: number[] = [];
+    requestMs = [];
     // The wall: every NOC panel query at once, as Grafana refreshes it, during the last 5 measured cycles
     // at the start of each (with the push and the rules, as in production); the median of the 5 refreshes.
     const queries = wallQueries();
@@ -326,6 +358,7 @@ async function runSize(tills: number): Promise<Result> {
       series: series.data[0] ?? NaN,
       samplesPerS: (rows1 - rows0) / elapsedS,
       pushMs: median(pushMs),
+      requestMs: median(requestMs),
       evalFastMaxMs: Math.max(...fast.map((p) => p.meanMs)),
       evalTrendMaxMs: Math.max(0, ...slow.map((p) => p.meanMs)),
       evalPer10sMs: perGroup.reduce((a, p) => a + (p.meanMs * INTERVAL_MS) / p.everyMs, 0),
@@ -347,16 +380,16 @@ async function runSize(tills: number): Promise<Result> {
 
 const header = () => {
   console.log(
-    `Central store at fleet scale: Debian victoria-metrics/vmalert 1.79.5, ${CYCLES} cycles of 10 s per size after ${WARMUP} of warm-up${ONE_REGISTRAR ? ', one registrar per till (BENCH_REGISTRARS=1)' : ''}${INGEST ? '' : ' with no ingestion during them (BENCH_INGEST=0)'}, full rules/*.yml, ${execFileSync(
+    `Central store at fleet scale: Debian victoria-metrics/vmalert 1.79.5, ${CYCLES} cycles of 10 s per size after ${WARMUP} of warm-up${PACED ? ', pushes paced over 8 s of each cycle' : ', pushes in a burst at the start of each cycle (BENCH_PUSH=burst)'}${ONE_REGISTRAR ? ', one registrar per till (BENCH_REGISTRARS=1)' : ''}${INGEST ? '' : ' with no ingestion during them (BENCH_INGEST=0)'}, full rules/*.yml, ${execFileSync(
       'nproc',
       { encoding: 'utf8' },
     ).trim()} cores, load average at the start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.\n`,
   );
   console.log(
-    '| tills | series | ingested samples/s | push of one cycle (ms) | slowest 10 s group (ms) | slowest 1 m group (ms) | rule time per 10 s, all groups (ms) | wall refresh, 19 queries (ms) | wall queries failed | slowest wall query | VM RSS (MiB) | VM CPU (% of a core) | vmalert RSS (MiB) | vmalert CPU (%) | disk after run (MiB) | firing alerts |',
+    '| tills | series | ingested samples/s | push of one cycle (ms) | import request, 100 tills (ms) | slowest 10 s group (ms) | slowest 1 m group (ms) | rule time per 10 s, all groups (ms) | wall refresh, 19 queries (ms) | wall queries failed | slowest wall query | VM RSS (MiB) | VM CPU (% of a core) | vmalert RSS (MiB) | vmalert CPU (%) | disk after run (MiB) | firing alerts |',
   );
   console.log(
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
 };
 header();
@@ -365,6 +398,6 @@ for (const n of SIZES) {
   const r = await runSize(n);
   // One row per size as soon as it is measured: a later, larger size may overload the machine.
   console.log(
-    `| ${r.tills} | ${r.series} | ${r.samplesPerS.toFixed(0)} | ${r.pushMs.toFixed(0)} | ${r.evalFastMaxMs.toFixed(0)} | ${r.evalTrendMaxMs.toFixed(0)} | ${r.evalPer10sMs.toFixed(0)} | ${r.wallMs.toFixed(0)} | ${r.wallErrors} | ${r.wallSlowest.replace(/\|/g, '\\|')} | ${r.vmRssMiB.toFixed(0)} | ${r.vmCpuPct.toFixed(0)} | ${r.vmalertRssMiB.toFixed(0)} | ${r.vmalertCpuPct.toFixed(0)} | ${r.diskMiB} | ${r.firing} |`,
+    `| ${r.tills} | ${r.series} | ${r.samplesPerS.toFixed(0)} | ${r.pushMs.toFixed(0)} | ${r.requestMs.toFixed(0)} | ${r.evalFastMaxMs.toFixed(0)} | ${r.evalTrendMaxMs.toFixed(0)} | ${r.evalPer10sMs.toFixed(0)} | ${r.wallMs.toFixed(0)} | ${r.wallErrors} | ${r.wallSlowest.replace(/\|/g, '\\|')} | ${r.vmRssMiB.toFixed(0)} | ${r.vmCpuPct.toFixed(0)} | ${r.vmalertRssMiB.toFixed(0)} | ${r.vmalertCpuPct.toFixed(0)} | ${r.diskMiB} | ${r.firing} |`,
   );
 }
