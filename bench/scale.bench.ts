@@ -23,10 +23,12 @@ import { fileURLToPath } from 'node:url';
 import {
   freePort,
   scrapeValue,
+  shippedFlags,
   startService,
   startVictoriaMetrics,
 } from '../ops/src/agents/testdata/processes.js';
 import type { Service } from '../ops/src/agents/testdata/processes.js';
+import { tillCapture } from '../ops/src/agents/testdata/till-capture.js';
 import { groupIntervals } from '../rules/lib/rule-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -46,15 +48,9 @@ const CLK_TCK = 100;
 // BENCH_REGISTRARS=1: the capture without its second registrar ("fiscal_atol", 27 series), as most tills
 // have one (docs/scaling.md, "Series budget"); the default keeps both, the full configuration's upper bound.
 const ONE_REGISTRAR = process.env.BENCH_REGISTRARS === '1';
-const exposition = readFileSync(join(root, 'ops/src/agents/testdata/till-full.prom'), 'utf8')
-  .split('\n')
-  .filter((l) => l.startsWith('till_'))
-  .filter((l) => !(ONE_REGISTRAR && l.includes('device="fiscal_atol"')))
-  .map((l) => {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
-    if (!m) throw new Error(`cannot parse ${l}`);
-    return { name: m[1]!, labels: m[2] ?? '', value: m[3]! };
-  });
+const exposition = tillCapture()
+  .filter((s) => s.name.startsWith('till_'))
+  .filter((s) => !(ONE_REGISTRAR && s.labels.device === 'fiscal_atol'));
 
 // The captured till ran in a container without scanners, pos processes or NTP: made healthy here so the
 // fleet fires only the injected paper-out alerts (a real fleet has a few percent of tills in trouble).
@@ -93,17 +89,9 @@ function tillBody(i: number, paperOut: boolean): string {
           : isUnixTime(s.name)
             ? String(Number(s.value) + AGE_S)
             : s.value;
-    out += `${s.name}{${place}${s.labels ? `,${s.labels}` : ''}} ${value}\n`;
+    out += `${s.name}{${place}${s.labelText ? `,${s.labelText}` : ''}} ${value}\n`;
   }
   return out;
-}
-
-/** deploy/central/<file> (one flag a line), without the flags named in `drop` (paths and addresses). */
-function shippedFlags(file: string, drop: string[]): string[] {
-  return readFileSync(join(root, 'deploy/central', file), 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('-'))
-    .filter((l) => !drop.includes(l.slice(1).split('=')[0]!));
 }
 
 function procStat(pid: number | undefined): { cpuS: number; rssMiB: number } {
@@ -193,7 +181,11 @@ async function runSize(tills: number): Promise<Result> {
     const vm = await startVictoriaMetrics(join(dir, 'vm'), await freePort(), [
       // Production settings (deploy/central/victoria-metrics.flags), not the tests' read-after-write ones:
       // the rollup cache on and the default 30 s latency offset.
-      ...shippedFlags('victoria-metrics.flags', ['storageDataPath', 'httpListenAddr', 'retentionPeriod']),
+      ...shippedFlags('deploy/central/victoria-metrics.flags', [
+        'storageDataPath',
+        'httpListenAddr',
+        'retentionPeriod',
+      ]),
       '-search.disableCache=false',
       '-search.latencyOffset=30s',
     ]);
@@ -248,7 +240,7 @@ async function runSize(tills: number): Promise<Result> {
         // No Alertmanager here: notifications go to a port nobody listens on and are dropped.
         `-notifier.url=http://127.0.0.1:${await freePort()}`,
         // The shipped flags (evaluation interval, remote-write batching) minus addresses and files.
-        ...shippedFlags('vmalert.flags', [
+        ...shippedFlags('deploy/central/vmalert.flags', [
           'rule',
           'datasource.url',
           'remoteWrite.url',

@@ -13,6 +13,7 @@ import { WEBHOOK_TOKEN, api, startBridge } from '../alert-bridge/src/testdata/he
 import {
   freePort,
   instantQuery,
+  shippedFlags,
   startService,
   startVictoriaMetrics,
   waitFor,
@@ -38,9 +39,7 @@ describe('vmalert loads the project rules', () => {
 
   it('accepts the shipped deploy/central/vmalert.flags with every rule file', () => {
     // The shipped -rule is the production glob (/etc/tillwatch/rules/*.yml); the repo's files stand in.
-    const flags = readFileSync(join(root, 'deploy', 'central', 'vmalert.flags'), 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('-') && !l.startsWith('-rule='));
+    const flags = shippedFlags('deploy/central/vmalert.flags', ['rule']);
     expect(flags).toContain('-remoteWrite.concurrency=4');
     expect(() =>
       execFileSync(

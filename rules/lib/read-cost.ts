@@ -6,10 +6,8 @@
 // Per-till records (`till:*`) and the exporter's `up` read one series per till; store, region and fleet
 // records, ALERTS and the store agents' own `up` scale with stores or firing alerts, not tills, and count 0.
 // The PromQL is walked with @prometheus-io/lezer-promql (as promql-names.ts), never a regex.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
-import { REPO_DIR } from './rule-files.js';
+import { tillCapture } from '../../ops/src/agents/testdata/till-capture.js';
 
 export interface Matcher {
   label: string;
@@ -64,29 +62,6 @@ function stringLiteral(raw: string): string {
 
 /** Series per till one group may read per evaluation (rules-contract.test.ts says why 11). */
 export const READ_BUDGET_PER_TILL = 11;
-
-interface Series {
-  name: string;
-  labels: Record<string, string>;
-}
-
-let capture: Series[] | undefined;
-
-/** The series of one fully configured till, as its exporter exposes them. */
-export function tillCapture(): Series[] {
-  capture ??= readFileSync(join(REPO_DIR, 'ops/src/agents/testdata/till-full.prom'), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$/.exec(l);
-      if (!m) throw new Error(`till-full.prom: cannot parse ${l}`);
-      const labels: Record<string, string> = {};
-      for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-        labels[k!] = v!;
-      return { name: m[1]!, labels };
-    });
-  return capture;
-}
 
 function accepts(m: Matcher, value: string | undefined): boolean {
   const v = value ?? '';

@@ -2,6 +2,8 @@
 // victoria-metrics, vmagent, vmalert, Prometheus (agent mode) and prometheus-alertmanager.
 // Kept under testdata/ so the ops build leaves it out.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, waitFor } from '../../testing/prometheus.js';
 
@@ -141,4 +143,15 @@ export async function scrapeValue(url: string, name: string): Promise<number> {
       sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * A shipped flags file of the repository (one flag a line, e.g. deploy/central/vmalert.flags), without the
+ * flags named in `drop` (production paths and addresses the caller replaces).
+ */
+export function shippedFlags(repoPath: string, drop: string[] = []): string[] {
+  return readFileSync(fileURLToPath(new URL(`../../../../${repoPath}`, import.meta.url)), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('-'))
+    .filter((l) => !drop.includes(l.slice(1).split('=')[0]!));
 }
