@@ -22,7 +22,12 @@ export interface Rule {
 }
 
 interface RuleFile {
-  groups: { name: string; rules: Omit<Rule, 'file' | 'group'>[] }[];
+  groups: { name: string; interval?: string; rules: Omit<Rule, 'file' | 'group'>[] }[];
+}
+
+/** Every rule file, parsed, with its path. */
+function ruleDocs(): { file: string; doc: RuleFile }[] {
+  return ruleFiles().map((file) => ({ file, doc: parseYaml(readFileSync(file, 'utf8')) as RuleFile }));
 }
 
 export function ruleFiles(): string[] {
@@ -41,10 +46,8 @@ export function testFiles(): string[] {
 
 export function loadRules(): Rule[] {
   const rules: Rule[] = [];
-  for (const file of ruleFiles()) {
-    const doc = parseYaml(readFileSync(file, 'utf8')) as RuleFile;
+  for (const { file, doc } of ruleDocs())
     for (const g of doc.groups) for (const r of g.rules) rules.push({ ...r, file, group: g.name });
-  }
   return rules;
 }
 
@@ -74,10 +77,7 @@ const GROUP_INTERVAL = /^ {4}interval: \S+\n/gm;
 /** The evaluation interval of each group in milliseconds, by name; undefined for a group on the global interval. */
 export function groupIntervals(): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>();
-  for (const file of ruleFiles()) {
-    const doc = parseYaml(readFileSync(file, 'utf8')) as {
-      groups: { name: string; interval?: string }[];
-    };
+  for (const { file, doc } of ruleDocs()) {
     for (const g of doc.groups) {
       const ms = g.interval === undefined ? undefined : parseDuration(g.interval);
       if (g.interval !== undefined && ms === undefined)
