@@ -78,6 +78,30 @@ describe.each(ENGINES)('REST API and web page on %s', (engine) => {
     expect(t.events.map((e) => e.type)).toEqual(['created']);
   });
 
+  it("opens the wall's ticket link for a place: the one live ticket there, else the list of them", async () => {
+    const auth = { authorization: `Basic ${Buffer.from(`x:${READ_TOKEN}`).toString('base64')}` };
+    const open = (q: string) =>
+      fetch(`${ctx.bridge.url}/ui/tickets?${q}`, { headers: auth, redirect: 'manual' });
+    // The panel's default template, for a till tile (no device: the label is filled with "").
+    const one = await open('alertname=PaperOut&store=s1&till=t2&device=');
+    expect(one.status).toBe(302);
+    const target = one.headers.get('location')!;
+    const page = await fetch(new URL(target, ctx.bridge.url), { headers: auth });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Закончилась чековая лента');
+    // A store tile: two tickets there, so the list of both.
+    const many = await open('store=s1');
+    expect(many.status).toBe(200);
+    const html = await many.text();
+    expect(html.match(/href="\/ui\/tickets\/\d+"/g)).toHaveLength(2);
+    // A quiet till: an empty list that says so, not a 404.
+    const none = await open('store=s9&till=t9');
+    expect(none.status).toBe(200);
+    expect(await none.text()).toContain('No live ticket for store s9, till t9');
+    expect((await open('stor=s1')).status).toBe(400);
+    expect((await open('store=s1&store=s2')).status).toBe(400);
+  });
+
   it('acknowledges, comments and resolves with a write token, recording who did it', async () => {
     const ack = await api<T>(ctx.bridge.url, `/tickets/${paper}/acknowledge`, {
       method: 'POST',

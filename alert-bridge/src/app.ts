@@ -83,6 +83,20 @@ const listQuery = z.object({
   region: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+// Link templates fill unknown labels with "", which means "not given" here.
+const given = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const placeQuery = z.strictObject({
+  chain: given,
+  region: given,
+  store: given,
+  till: given,
+  device: given,
+  alertname: given,
+  incident_class: given,
+});
 const noteBody = z.object({ note: z.string().max(10_000).optional() }).default({});
 const commentBody = z.object({ text: z.string().min(1).max(10_000) });
 
@@ -305,6 +319,19 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   app.get('/', (_req, res) => res.redirect('/ui'));
   app.get('/ui', apiAuth('read', true), async (_req, res) => {
     res.type('html').send(listPage(await tickets.list({ status: ['open', 'acknowledged'], limit: 500 })));
+  });
+  // The wall's "Ticket" link names a place (and maybe the alert): it opens the one live ticket about
+  // that place, or the list of them when there are several or none.
+  app.get('/ui/tickets', apiAuth('read', true), async (req, res) => {
+    const q = placeQuery.safeParse(req.query);
+    if (!q.success)
+      throw new HttpError(
+        'invalid_request',
+        `${q.error.issues[0]!.path.join('.') || '(query)'}: ${q.error.issues[0]!.message}`,
+      );
+    const found = await tickets.forPlace(q.data);
+    if (found.length === 1) return res.redirect(`/ui/tickets/${found[0]!.id}`);
+    res.type('html').send(listPage(found, q.data));
   });
   app.get('/ui/tickets/:id', apiAuth('read', true), async (req, res) => {
     res.type('html').send(ticketPage(await tickets.get(id(req))));

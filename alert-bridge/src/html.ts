@@ -15,7 +15,7 @@ const place = (t: TicketJson) =>
     .filter(Boolean)
     .join(' / ');
 
-export function listPage(tickets: TicketJson[]): string {
+export function listPage(tickets: TicketJson[], filter?: Record<string, string | undefined>): string {
   const rows = tickets
     .map(
       (t) =>
@@ -24,9 +24,17 @@ export function listPage(tickets: TicketJson[]): string {
         `<td>${e(place(t))}</td><td>${e(t.team)}</td><td>${e(t.opened_at)}</td><td>${e(t.sla_due_at)}</td></tr>`,
     )
     .join('');
+  const at = filter
+    ? Object.entries(filter)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k} ${v!}`)
+        .join(', ')
+    : '';
+  const heading = filter ? `Tickets for ${at} (${tickets.length})` : `Open tickets (${tickets.length})`;
+  const empty = tickets.length === 0 && filter ? `<p>No live ticket for ${e(at)}.</p>` : '';
   return page(
-    'TillWatch: open tickets',
-    `<h1>Open tickets (${tickets.length})</h1><table><thead><tr><th>#</th><th>Priority</th><th>Status</th><th>Problem</th><th>Where</th><th>Team</th><th>Opened</th><th>Due</th></tr></thead><tbody>${rows}</tbody></table>`,
+    filter ? `TillWatch: tickets for ${at}` : 'TillWatch: open tickets',
+    `<p><a href="/ui">← open tickets</a></p><h1>${e(heading)}</h1>${empty}<table><thead><tr><th>#</th><th>Priority</th><th>Status</th><th>Problem</th><th>Where</th><th>Team</th><th>Opened</th><th>Due</th></tr></thead><tbody>${rows}</tbody></table>`,
   );
 }
 

@@ -806,6 +806,29 @@ export class TicketService {
     );
   }
 
+  /**
+   * Live tickets about a place: those at the place itself, above it (a store-wide ticket for a till)
+   * and below it (a till's tickets for a store). With `alertname`, tickets carrying that alert come
+   * first and alone when there are any.
+   */
+  async forPlace(q: PlaceQuery): Promise<TicketJson[]> {
+    const live = await this.list({
+      status: ['open', 'acknowledged', 'resolved'],
+      ...(q.incident_class ? { incident_class: q.incident_class } : {}),
+      ...(q.store ? { store: q.store } : q.chain ? { chain: q.chain } : {}),
+      limit: 1000,
+    });
+    const levels = ['chain', 'region', 'store', 'till', 'device'] as const;
+    const near = live.filter(
+      (t) =>
+        levels.every((k) => q[k] === undefined || t[k] === null || t[k] === q[k]) &&
+        (q.till === undefined || t.till !== null || t.tills.length === 0 || t.tills.includes(q.till)),
+    );
+    if (!q.alertname) return near;
+    const named = near.filter((t) => t.alerts.some((a) => a.alertname === q.alertname));
+    return named.length ? named : near;
+  }
+
   async setSnapshot(id: number, snapshot: object): Promise<void> {
     await this.db
       .updateTable('tickets')
@@ -882,6 +905,16 @@ export class TicketService {
       version: t.version,
     };
   }
+}
+
+export interface PlaceQuery {
+  chain?: string | undefined;
+  region?: string | undefined;
+  store?: string | undefined;
+  till?: string | undefined;
+  device?: string | undefined;
+  alertname?: string | undefined;
+  incident_class?: string | undefined;
 }
 
 export interface ListFilter {
