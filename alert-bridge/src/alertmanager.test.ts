@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Bridge } from './app.js';
 import { parseConfig } from './config.js';
 import { KnowledgeBase } from './knowledge-base.js';
-import type { TicketJson } from './tickets.js';
+import type { TicketJson } from './tickets/index.js';
 import { freePort, postAlerts, startAlertmanager, type RunningAm } from './testdata/alertmanager.js';
 import {
   CARDS_DIR,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketJson } from './tickets.js';
+import type { TicketJson } from './tickets/index.js';
 import {
   ENGINES,
   READ_TOKEN,

@@ -8,7 +8,7 @@ import express from 'express';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from './enrich.js';
-import type { TicketJson } from './tickets.js';
+import type { TicketJson } from './tickets/index.js';
 import { freePort } from './testdata/alertmanager.js';
 import { api, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
 

@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import type { TicketJson } from './tickets.js';
+import type { TicketJson } from './tickets/index.js';
 
 export interface Snapshot {
   taken_at: string;

@@ -1,5 +1,5 @@
 import { escapeHtml as e } from './notify/render.js';
-import type { TicketJson } from './tickets.js';
+import type { TicketDetail, TicketJson } from './tickets/index.js';
 
 // Server-rendered pages, no build step: a list of open tickets and one ticket with card and history.
 const STYLE = `body{font:14px system-ui,sans-serif;margin:1.5rem;max-width:70rem}table{border-collapse:collapse;width:100%}
@@ -38,9 +38,7 @@ export function listPage(tickets: TicketJson[], filter?: Record<string, string |
   );
 }
 
-export function ticketPage(
-  t: TicketJson & { events: { type: string; at: string; actor: string; data: unknown }[] },
-): string {
+export function ticketPage(t: TicketDetail): string {
   const r = t.recommendation;
   const list = (xs: string[]) =>
     xs.length ? `<ol>${xs.map((x) => `<li>${e(x)}</li>`).join('')}</ol>` : '<p>—</p>';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './config.js';
 import { identify } from './identity.js';
-import { channelsFor, routeTeam } from './routing.js';
+import { targetId, parseTarget } from './delivery/target.js';
+import { routeTeam } from './routing.js';
+import { createFanout } from './tickets/fanout.js';
 
 const config = parseConfig({
   webhook: { bearer_token: 'x' },
@@ -44,8 +46,27 @@ describe('routing', () => {
   });
 
   it('lists each team channel as an outbox target', () => {
-    expect(channelsFor('fiscal-moscow', config).map((c) => c.target)).toEqual(['telegram:1', 'telegram:@fm']);
-    expect(channelsFor('nobody', config)).toEqual([]);
+    const fanout = createFanout(config);
+    expect(fanout.channels('fiscal-moscow').map(targetId)).toEqual(['telegram:1', 'telegram:@fm']);
+    expect(fanout.channels('nobody')).toEqual([]);
+    // A team label that names an Object.prototype member is just an unknown team.
+    for (const t of ['constructor', 'toString', '__proto__']) {
+      expect(fanout.channels(t)).toEqual([]);
+      expect(fanout.targetsFor(t, 'ticket.created')).toEqual([]);
+    }
+  });
+
+  it('formats and parses every kind of delivery target the same way', () => {
+    for (const id of [
+      'telegram:-100123',
+      'telegram:@fm',
+      'email:a@x.ru,b@x.ru',
+      'webhook:desk',
+      'redmine:rm',
+    ])
+      expect(targetId(parseTarget(id))).toBe(id);
+    expect(() => parseTarget('fax:123')).toThrow(/unknown delivery target kind "fax"/);
+    expect(() => parseTarget('telegram:')).toThrow(/not a delivery target/);
   });
 });
 

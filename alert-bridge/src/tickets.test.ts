@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TicketJson } from './tickets.js';
+import type { TicketJson } from './tickets/index.js';
 import { alert, api, ENGINES, paperOut, payload, postWebhook, startBridge } from './testdata/helpers.js';
 
 type T = TicketJson & { events: { type: string }[] };

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { RedmineTarget } from '../config.js';
 import type { Database } from '../db/schema.js';
-import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery.js';
+import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery/sender.js';
 import { where } from '../notify/render.js';
 
 /**
@@ -9,7 +9,11 @@ import { where } from '../notify/render.js';
  * ticket.created -> POST /issues.json; later events -> PUT /issues/{id}.json with a journal note,
  * and a status change on resolved/reopened. The Redmine issue id is kept in external_refs.
  */
-export function redmineSender(target: RedmineTarget, db: Kysely<Database>, timeoutMs: number): Sender {
+export function redmineSender(
+  target: RedmineTarget,
+  db: Kysely<Database>,
+  timeoutMs: number,
+): Sender<{ kind: 'redmine'; name: string }> {
   const base = target.url.replace(/\/$/, '');
   const name = `redmine:${target.name}`;
   async function call(method: string, path: string, body: unknown) {

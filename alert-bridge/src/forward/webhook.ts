@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookTarget } from '../config.js';
-import { httpError, type Sender } from '../delivery.js';
+import { httpError, type Sender } from '../delivery/sender.js';
 import { renderTemplate } from './template.js';
 
 export const SIGNATURE_HEADER = 'x-tillwatch-signature-256';
@@ -14,7 +14,10 @@ export function sign(secret: string, body: string): string {
  * Generic signed JSON webhook. Delivery is at least once: the receiver deduplicates on the
  * X-TillWatch-Event-Id header (stable across retries and restarts).
  */
-export function webhookSender(target: WebhookTarget, timeoutMs: number): Sender {
+export function webhookSender(
+  target: WebhookTarget,
+  timeoutMs: number,
+): Sender<{ kind: 'webhook'; name: string }> {
   return {
     kind: 'webhook',
     batch: false,

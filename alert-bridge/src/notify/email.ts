@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
-import { DeliveryError, type Sender } from '../delivery.js';
+import { DeliveryError, type Sender } from '../delivery/sender.js';
 import type { Locale } from '../knowledge-base.js';
 import { emailMessage } from './render.js';
 
@@ -9,7 +9,7 @@ export function emailSender(
   locale: Locale,
   publicUrl: string,
   timeoutMs: number,
-): Sender & { close(): void } {
+): Sender<{ kind: 'email'; to: readonly string[] }> & { close(): void } {
   const transport = nodemailer.createTransport({
     host: cfg.smtp.host,
     port: cfg.smtp.port,
@@ -26,7 +26,7 @@ export function emailSender(
     kind: 'email',
     batch: true,
     async deliver(target, events, more) {
-      const to = target.slice('email:'.length).split(',');
+      const to = [...target.to];
       const { subject, text } = emailMessage(events, more, locale, publicUrl);
       try {
         await transport.sendMail({ from: cfg.from, to, subject, text });

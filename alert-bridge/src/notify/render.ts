@@ -1,4 +1,4 @@
-import type { OutgoingEvent } from '../delivery.js';
+import type { OutgoingEvent } from '../delivery/sender.js';
 import type { Locale } from '../knowledge-base.js';
 
 const TEXT = {

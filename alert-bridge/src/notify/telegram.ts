@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery.js';
+import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery/sender.js';
 import type { Locale } from '../knowledge-base.js';
 import { telegramText } from './render.js';
 
@@ -9,13 +9,13 @@ export function telegramSender(
   locale: Locale,
   publicUrl: string,
   timeoutMs: number,
-): Sender {
+): Sender<{ kind: 'telegram'; chatId: string }> {
   const base = cfg.base_url.replace(/\/$/, '');
   return {
     kind: 'telegram',
     batch: true,
     async deliver(target, events: OutgoingEvent[], more) {
-      const chatId = target.slice('telegram:'.length);
+      const { chatId } = target;
       const res = await fetch(`${base}/bot${cfg.bot_token.reveal()}/sendMessage`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

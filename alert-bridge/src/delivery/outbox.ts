@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import type { Store } from './db/connect.js';
-import type { OutboxTable } from './db/schema.js';
-import type { Selectable } from 'kysely';
-import { DeliveryError, type OutgoingEvent, type Sender } from './delivery.js';
-import type { Metrics } from './metrics.js';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import type { Store } from '../db/connect.js';
+import type { Database, OutboxTable } from '../db/schema.js';
+import type { Metrics } from '../metrics.js';
+import { DeliveryError, type OutgoingEvent, type Sender, type Senders } from './sender.js';
+import { parseTarget, type Target } from './target.js';
 
 type Row = Selectable<OutboxTable>;
 
@@ -27,7 +28,13 @@ export class Dispatcher {
       config: Config;
       metrics: Metrics;
       logger: Logger;
-      senders: Map<string, Sender>;
+      senders: Senders;
+      /** Called in the transaction that marks ticket.created rows delivered (registration time). */
+      onRegistered?: (
+        trx: Transaction<Database> | Kysely<Database>,
+        ticketIds: number[],
+        now: number,
+      ) => Promise<void>;
       now?: () => number;
     },
   ) {}
@@ -94,9 +101,14 @@ export class Dispatcher {
       byTarget.set(r.target, list);
     }
     const work: Promise<void>[] = [];
-    for (const [target, list] of byTarget) {
-      const sender =
-        this.deps.senders.get(target) ?? this.deps.senders.get(target.slice(0, target.indexOf(':')));
+    for (const [id, list] of byTarget) {
+      let target: Target;
+      try {
+        target = parseTarget(id);
+      } catch {
+        continue;
+      }
+      const sender = this.deps.senders.for(target);
       if (!sender) continue;
       if (sender.batch) work.push(this.deliverBatch(sender, target, list, now));
       else {
@@ -104,7 +116,7 @@ export class Dispatcher {
         const heads = new Map<number, Row>();
         for (const r of list) if (!heads.has(r.ticket_id)) heads.set(r.ticket_id, r);
         for (const h of heads.values())
-          if (h.next_attempt_at <= now) work.push(this.deliverOne(sender, h, now));
+          if (h.next_attempt_at <= now) work.push(this.deliverOne(sender, target, h, now));
       }
     }
     await Promise.all(work);
@@ -125,19 +137,20 @@ export class Dispatcher {
     return got;
   }
 
-  private async deliverOne(sender: Sender, row: Row, now: number): Promise<void> {
+  private async deliverOne(sender: Sender, target: Target, row: Row, now: number): Promise<void> {
     if ((await this.claim([row.id], now)).length === 0) return;
-    await this.attempt(sender, row.target, [row], 0);
+    await this.attempt(sender, target, [row], 0);
   }
 
-  private async deliverBatch(sender: Sender, target: string, list: Row[], now: number): Promise<void> {
+  private async deliverBatch(sender: Sender, target: Target, list: Row[], now: number): Promise<void> {
     const { notifications } = this.deps.config;
     const due = list.filter((r) => r.next_attempt_at <= now);
     if (due.length === 0) return;
     // Wait a little after the first event so a burst (a chain-wide outage) becomes one message,
     // and keep a minimum gap between messages to one chat.
     if (now - Math.min(...due.map((r) => r.created_at)) < notifications.batch_wait) return;
-    if (now - (this.lastSent.get(target) ?? 0) < notifications.min_interval) return;
+    const id = list[0]!.target;
+    if (now - (this.lastSent.get(id) ?? 0) < notifications.min_interval) return;
     const claimed = new Set(
       await this.claim(
         due.map((r) => r.id),
@@ -146,14 +159,14 @@ export class Dispatcher {
     );
     const rows = due.filter((r) => claimed.has(r.id));
     if (rows.length === 0) return;
-    this.lastSent.set(target, now);
+    this.lastSent.set(id, now);
     const shown = rows.slice(0, notifications.max_items);
     await this.attempt(sender, target, rows, rows.length - shown.length, shown);
   }
 
   private async attempt(
     sender: Sender,
-    target: string,
+    target: Target,
     rows: Row[],
     more: number,
     shown = rows,
@@ -167,7 +180,8 @@ export class Dispatcher {
       await sender.deliver(target, events, more);
       end();
       const now = this.now();
-      metrics.deliveries.inc({ kind: sender.kind, target, result: 'success' }, rows.length);
+      const label = rows[0]!.target;
+      metrics.deliveries.inc({ kind: sender.kind, target: label, result: 'success' }, rows.length);
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('outbox')
@@ -180,14 +194,7 @@ export class Dispatcher {
           .where('id', 'in', ids)
           .execute();
         const created = rows.filter((r) => r.event_type === 'ticket.created').map((r) => r.ticket_id);
-        if (created.length) {
-          await trx
-            .updateTable('tickets')
-            .set({ registered_at: now })
-            .where('id', 'in', created)
-            .where('registered_at', 'is', null)
-            .execute();
-        }
+        if (created.length && this.deps.onRegistered) await this.deps.onRegistered(trx, created, now);
       });
     } catch (e) {
       end();
@@ -199,10 +206,13 @@ export class Dispatcher {
       );
       const now = this.now();
       metrics.deliveries.inc(
-        { kind: sender.kind, target, result: err.permanent ? 'failed' : 'retry' },
+        { kind: sender.kind, target: rows[0]!.target, result: err.permanent ? 'failed' : 'retry' },
         rows.length,
       );
-      logger.warn({ target, events: events.map((x) => x.id), attempts, err: err.message }, 'delivery failed');
+      logger.warn(
+        { target: rows[0]!.target, events: events.map((x) => x.id), attempts, err: err.message },
+        'delivery failed',
+      );
       await db
         .updateTable('outbox')
         .set({

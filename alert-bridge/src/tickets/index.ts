@@ -1,0 +1,96 @@
+import type { WebhookPayload } from '../alertmanager.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/connect.js';
+import type { KnowledgeBase } from '../knowledge-base.js';
+import type { Metrics } from '../metrics.js';
+import { createFanout, type Fanout } from './fanout.js';
+import * as lifecycle from './lifecycle.js';
+import type { IngestResult, Ticket } from './model.js';
+import { createPolicy, openTicket } from './policy.js';
+import { TicketStore } from './store.js';
+import { Sweeper } from './sweep.js';
+import {
+  createView,
+  TicketReader,
+  type ListFilter,
+  type PlaceQuery,
+  type TicketDetail,
+  type TicketJson,
+  type ToJson,
+} from './view.js';
+
+export { ConflictError, NotFoundError, type IngestResult, type Ticket } from './model.js';
+export type { ListFilter, PlaceQuery, TicketDetail, TicketJson } from './view.js';
+
+export interface TicketServiceDeps {
+  store: Store;
+  config: Config;
+  kb: KnowledgeBase;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+/** What the HTTP layer and the dispatcher use: ingest, the people's actions, reads, housekeeping. */
+export class TicketService {
+  readonly fanout: Fanout;
+  readonly toJson: ToJson;
+  readonly writes: TicketStore;
+  private readonly reader: TicketReader;
+  private readonly sweeper: Sweeper;
+
+  constructor(deps: TicketServiceDeps) {
+    const now = deps.now ?? Date.now;
+    const { config, kb, metrics } = deps;
+    this.fanout = createFanout(config);
+    const policy = createPolicy(config, kb);
+    this.toJson = createView({ kb, locale: config.locale, publicUrl: config.public_url });
+    this.writes = new TicketStore({
+      store: deps.store,
+      config,
+      policy,
+      open: openTicket(config, kb, policy, this.fanout.hasTargets),
+      fanout: this.fanout,
+      toJson: this.toJson,
+      metrics,
+      now,
+    });
+    this.reader = new TicketReader(deps.store.db, this.toJson);
+    this.sweeper = new Sweeper({ db: deps.store.db, store: this.writes, config, metrics, now });
+  }
+
+  ingest(payload: WebhookPayload): Promise<IngestResult> {
+    return this.writes.ingest(payload);
+  }
+
+  async acknowledge(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, now) => lifecycle.acknowledge(t, actor, now, note)))!;
+  }
+
+  async resolve(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, now) => lifecycle.resolve(t, actor, now, note)))!;
+  }
+
+  async comment(id: number, actor: string, text: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, now) => lifecycle.comment(t, actor, now, text)))!;
+  }
+
+  get(id: number): Promise<TicketDetail> {
+    return this.reader.get(id);
+  }
+
+  list(filter: ListFilter): Promise<TicketJson[]> {
+    return this.reader.list(filter);
+  }
+
+  forPlace(q: PlaceQuery): Promise<TicketJson[]> {
+    return this.reader.forPlace(q);
+  }
+
+  setSnapshot(id: number, snapshot: object): Promise<void> {
+    return this.writes.setSnapshot(id, snapshot);
+  }
+
+  sweep(): Promise<void> {
+    return this.sweeper.sweep();
+  }
+}

@@ -1,0 +1,56 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { TicketAlertsTable, TicketsTable } from '../db/schema.js';
+
+/** A ticket row as stored. */
+export type Ticket = Selectable<TicketsTable>;
+/** A new ticket before the store gives it an id. */
+export type NewTicket = Insertable<TicketsTable> & Omit<Ticket, 'id'>;
+/** One alert of a ticket, keyed by (ticket_id, fingerprint). */
+export type TicketAlert = Selectable<TicketAlertsTable>;
+/** An alert row the lifecycle decided to write; the store fills in the ticket id. */
+export type AlertWrite = Omit<TicketAlert, 'ticket_id'>;
+export type TicketStatus = Ticket['status'];
+
+export type EventKind =
+  'created' | 'alert_joined' | 'acknowledged' | 'commented' | 'resolved' | 'reopened' | 'closed';
+
+export type OutgoingType = 'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened';
+export const OUTGOING_TYPES: readonly OutgoingType[] = [
+  'ticket.created',
+  'ticket.updated',
+  'ticket.resolved',
+  'ticket.reopened',
+];
+
+/** Which outgoing event type a history event becomes for service desks and chats (null: none). */
+export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
+  created: 'ticket.created',
+  alert_joined: 'ticket.updated',
+  acknowledged: 'ticket.updated',
+  commented: 'ticket.updated',
+  resolved: 'ticket.resolved',
+  reopened: 'ticket.reopened',
+  // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
+  closed: null,
+};
+
+/** A history event the lifecycle asks to record (the store gives it an id and a time). */
+export interface EventSpec {
+  kind: EventKind;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** What one webhook notification did, per caller. */
+export interface IngestResult {
+  alerts: number;
+  tickets: number[];
+  created: number[];
+}

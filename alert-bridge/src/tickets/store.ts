@@ -1,0 +1,398 @@
+import { randomUUID } from 'node:crypto';
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { WebhookPayload } from '../alertmanager.js';
+import type { Config } from '../config.js';
+import type { Store } from '../db/connect.js';
+import type { Database, EventsTable, OutboxTable } from '../db/schema.js';
+import { targetId } from '../delivery/target.js';
+import { identify } from '../identity.js';
+import type { Metrics } from '../metrics.js';
+import type { Fanout } from './fanout.js';
+import { GroupCommit, type Work } from './group-commit.js';
+import {
+  decide,
+  type Decision,
+  type Incoming,
+  type Known,
+  type OpenTicket,
+  type TicketChange,
+} from './lifecycle.js';
+import {
+  NotFoundError,
+  OUTGOING,
+  type EventKind,
+  type EventSpec,
+  type IngestResult,
+  type Ticket,
+  type TicketAlert,
+} from './model.js';
+import type { Policy } from './policy.js';
+import type { ToJson } from './view.js';
+
+type Trx = Transaction<Database>;
+
+/** Rows collected while applying one round and written in a few multi-row inserts at the end. */
+interface Sink {
+  alerts: Map<string, TicketAlert>;
+  events: Insertable<EventsTable>[];
+  outbox: Insertable<OutboxTable>[];
+  transitions: EventKind[];
+}
+
+// Keeps multi-row inserts under SQLite's and PostgreSQL's bound-parameter limits.
+const CHUNK = 500;
+
+interface KeyResult {
+  id: number;
+  created: boolean;
+}
+/** One notification: its alerts by ticket key; `weight` is its number of alerts. */
+interface Notification extends Work {
+  groups: Map<string, Incoming>;
+}
+
+export interface TicketStoreDeps {
+  store: Store;
+  config: Config;
+  policy: Policy;
+  open: OpenTicket;
+  fanout: Fanout;
+  toJson: ToJson;
+  metrics: Metrics;
+  now: () => number;
+}
+
+const chunks = <T>(xs: readonly T[]): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
+  return out;
+};
+
+/**
+ * The write side of tickets: group commit, batched reads and writes, row locking, and recording
+ * history events with their outbox rows in the same transaction. What changes is decided by the pure
+ * lifecycle (lifecycle.ts); this class only reads what it needs and writes what was decided.
+ */
+export class TicketStore {
+  private readonly db: Kysely<Database>;
+  private readonly pg: boolean;
+  private readonly group = new GroupCommit<Notification, IngestResult>((rounds) => this.commitRounds(rounds));
+
+  constructor(private readonly deps: TicketStoreDeps) {
+    this.db = deps.store.db;
+    this.pg = deps.store.engine === 'postgres';
+  }
+
+  /**
+   * Applies one Alertmanager notification. Everything (alerts, ticket changes, events, outbox rows)
+   * is committed before the promise resolves, so a 2xx always means "stored". Notifications arriving
+   * together share one transaction (see GroupCommit).
+   */
+  ingest(payload: WebhookPayload): Promise<IngestResult> {
+    const groups = new Map<string, Incoming>();
+    for (const a of payload.alerts) {
+      const { key } = identify(a.labels, this.deps.config.tickets);
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { key, alerts: [], externalURL: payload.externalURL }));
+      g.alerts.push(a);
+    }
+    return this.group.submit({ keys: [...groups.keys()], weight: payload.alerts.length, groups });
+  }
+
+  private async commitRounds(rounds: Notification[][]): Promise<IngestResult[][]> {
+    const transitions: EventKind[] = [];
+    const byKey = await this.db.transaction().execute(async (trx) => {
+      const out = [];
+      for (const r of rounds) out.push(await this.applyRound(trx, r, transitions));
+      return out;
+    });
+    this.count(transitions);
+    return rounds.map((r, i) =>
+      r.map((n) => {
+        const result: IngestResult = { alerts: n.weight, tickets: [], created: [] };
+        for (const k of [...n.keys].sort()) {
+          const kr = byKey[i]!.get(k);
+          if (!kr) continue;
+          result.tickets.push(kr.id);
+          if (kr.created) result.created.push(kr.id);
+        }
+        return result;
+      }),
+    );
+  }
+
+  private count(transitions: EventKind[]): void {
+    for (const t of transitions)
+      if (t !== 'commented' && t !== 'alert_joined') this.deps.metrics.ticketsTransitions.inc({ event: t });
+  }
+
+  /** Reads what the lifecycle needs for these keys: live tickets (locked), their alerts, reopenings. */
+  private async known(trx: Trx, keys: string[]): Promise<Map<string, Known>> {
+    const live = new Map<string, Ticket>();
+    for (const part of chunks(keys)) {
+      const rows = await trx
+        .selectFrom('tickets')
+        .selectAll()
+        .where('open_key', 'in', part)
+        // A fixed lock order keeps two replicas handling overlapping notifications from deadlocking.
+        .orderBy('open_key')
+        .$if(this.pg, (q) => q.forUpdate())
+        .execute();
+      for (const r of rows) live.set(r.open_key!, r);
+    }
+    const tickets = [...live.values()];
+    const alerts = new Map<number, TicketAlert[]>();
+    for (const part of chunks(tickets.map((t) => t.id))) {
+      for (const a of await trx
+        .selectFrom('ticket_alerts')
+        .selectAll()
+        .where('ticket_id', 'in', part)
+        .execute()) {
+        const l = alerts.get(a.ticket_id);
+        if (l) l.push(a);
+        else alerts.set(a.ticket_id, [a]);
+      }
+    }
+    const reopenings = new Map<number, number>();
+    const resolved = tickets.filter((t) => t.status === 'resolved').map((t) => t.id);
+    const since = this.deps.now() - this.deps.policy.flapWindow;
+    for (const part of chunks(resolved)) {
+      const rows = await trx
+        .selectFrom('events')
+        .select(['ticket_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('ticket_id', 'in', part)
+        .where('type', '=', 'reopened')
+        .where('at', '>=', since)
+        .groupBy('ticket_id')
+        .execute();
+      for (const r of rows) reopenings.set(Number(r.ticket_id), Number(r.n));
+    }
+    const out = new Map<string, Known>();
+    for (const k of keys) {
+      const t = live.get(k);
+      out.set(k, {
+        ticket: t,
+        alerts: t ? (alerts.get(t.id) ?? []) : [],
+        recentReopenings: t ? (reopenings.get(t.id) ?? 0) : 0,
+      });
+    }
+    return out;
+  }
+
+  /** Applies notifications with disjoint ticket keys: a few reads and multi-row writes in all. */
+  private async applyRound(
+    trx: Trx,
+    round: Notification[],
+    transitions: EventKind[],
+  ): Promise<Map<string, KeyResult>> {
+    const groups = new Map<string, Incoming>();
+    for (const p of round) for (const [k, g] of p.groups) groups.set(k, g);
+    const keys = [...groups.keys()].sort();
+    const now = this.deps.now();
+    const { policy, open } = this.deps;
+    const known = await this.known(trx, keys);
+    const decisions = new Map<string, Decision>();
+    for (const k of keys) decisions.set(k, decide(known.get(k)!, groups.get(k)!, now, policy, open));
+    const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
+
+    // Close before inserting: a closed ticket gives up its open_key for the new one.
+    for (const k of keys) {
+      const d = decisions.get(k)!;
+      if (d.closed)
+        this.record(await this.change(trx, d.closed, known.get(k)!.ticket!), [], d.closed.events, now, sink);
+    }
+
+    // New problems: one multi-row insert. A key another replica inserted meanwhile is skipped by the
+    // unique open_key, then read (locked) and decided again against that replica's ticket.
+    const fresh = keys.filter((k) => decisions.get(k)!.created);
+    const ids = new Map<string, number>();
+    for (const part of chunks(fresh)) {
+      const rows = await trx
+        .insertInto('tickets')
+        .values(part.map((k) => decisions.get(k)!.created!.ticket))
+        .onConflict((oc) => oc.column('open_key').doNothing())
+        .returning(['id', 'key'])
+        .execute();
+      for (const r of rows) ids.set(r.key, Number(r.id));
+    }
+    const lost = fresh.filter((k) => !ids.has(k));
+    if (lost.length) {
+      const again = await this.known(trx, lost);
+      for (const k of lost) {
+        known.set(k, again.get(k)!);
+        const d = decide(again.get(k)!, groups.get(k)!, now, policy, open);
+        if (d.created || d.closed) throw new Error(`ticket for ${k} changed twice during one commit`);
+        decisions.set(k, d);
+      }
+    }
+
+    const out = new Map<string, KeyResult>();
+    for (const key of keys) {
+      const d = decisions.get(key)!;
+      if (d.created && ids.has(key)) {
+        const id = ids.get(key)!;
+        const t: Ticket = { ...d.created.ticket, id };
+        const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
+        for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
+        this.record(t, alerts, d.created.events, now, sink);
+        out.set(key, { id, created: true });
+        continue;
+      }
+      const live = d.after as Ticket | undefined;
+      if (!live) continue;
+      const k = known.get(key)!;
+      const alerts = d.alerts.map((a) => ({ ...a, ticket_id: live.id }));
+      for (const a of alerts) sink.alerts.set(`${live.id}\u0000${a.fingerprint}`, a);
+      if (d.updated) {
+        const byFp = new Map(k.alerts.map((a) => [a.fingerprint, a]));
+        for (const a of alerts) byFp.set(a.fingerprint, a);
+        const after = await this.change(trx, d.updated, k.ticket!);
+        this.record(after, [...byFp.values()], d.updated.events, now, sink);
+      }
+      out.set(key, { id: live.id, created: false });
+    }
+    await this.flush(trx, sink);
+    return out;
+  }
+
+  /** Writes one decided change of a ticket; returns the ticket as it now stands. */
+  private async change(trx: Trx, c: TicketChange, base: Ticket): Promise<Ticket> {
+    await trx.updateTable('tickets').set(c.set).where('id', '=', c.id).execute();
+    return { ...base, ...c.set };
+  }
+
+  /** Adds the history events and one outbox row per event and interested target to the sink. */
+  private record(
+    t: Ticket,
+    alerts: readonly TicketAlert[],
+    events: EventSpec[],
+    now: number,
+    sink: Sink,
+  ): void {
+    for (const e of events) this.recordOne(t, alerts, e, now, sink);
+  }
+
+  private recordOne(t: Ticket, alerts: readonly TicketAlert[], e: EventSpec, now: number, sink: Sink): void {
+    const eventId = randomUUID();
+    sink.events.push({
+      event_id: eventId,
+      ticket_id: t.id,
+      type: e.kind,
+      at: now,
+      actor: e.actor,
+      data: JSON.stringify(e.data),
+    });
+    sink.transitions.push(e.kind);
+    const type = OUTGOING[e.kind];
+    if (!type) return;
+    const targets = this.deps.fanout.targetsFor(t.team, type);
+    if (targets.length === 0) return;
+    const payload = JSON.stringify({
+      id: eventId,
+      type,
+      event: e.kind,
+      actor: e.actor,
+      occurred_at: new Date(now).toISOString(),
+      data: e.data,
+      ticket: this.deps.toJson(t, alerts),
+    });
+    for (const target of targets) {
+      sink.outbox.push({
+        event_id: eventId,
+        ticket_id: t.id,
+        target: targetId(target),
+        event_type: type,
+        payload,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+      });
+    }
+  }
+
+  private async flush(trx: Trx, sink: Sink): Promise<void> {
+    for (const part of chunks([...sink.alerts.values()])) {
+      await trx
+        .insertInto('ticket_alerts')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            labels: eb.ref('excluded.labels'),
+            annotations: eb.ref('excluded.annotations'),
+            starts_at: eb.ref('excluded.starts_at'),
+            ends_at: eb.ref('excluded.ends_at'),
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+          })),
+        )
+        .execute();
+    }
+    // Insert order is id order, which is the per-ticket delivery order of the outbox.
+    for (const part of chunks(sink.events)) await trx.insertInto('events').values(part).execute();
+    for (const part of chunks(sink.outbox)) await trx.insertInto('outbox').values(part).execute();
+    sink.alerts.clear();
+    sink.events.length = 0;
+    sink.outbox.length = 0;
+  }
+
+  /**
+   * Applies a person's (or the sweeper's) change to one ticket under a row lock. `fn` sees the ticket
+   * as stored and returns the change, or undefined for none; it may throw ConflictError.
+   */
+  async mutate(
+    where: { id: number } | { key: string },
+    fn: (t: Ticket, now: number) => TicketChange | undefined,
+  ): Promise<Ticket | undefined> {
+    const transitions: EventKind[] = [];
+    const out = await this.db.transaction().execute(async (trx) => {
+      const t = await trx
+        .selectFrom('tickets')
+        .selectAll()
+        .$if('id' in where, (q) => q.where('id', '=', (where as { id: number }).id))
+        .$if('key' in where, (q) => q.where('open_key', '=', (where as { key: string }).key))
+        .$if(this.pg, (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!t) {
+        if ('id' in where) throw new NotFoundError(`ticket ${where.id} does not exist`);
+        return undefined;
+      }
+      const now = this.deps.now();
+      const c = fn(t, now);
+      if (!c) return undefined;
+      const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
+      const after = await this.change(trx, c, t);
+      // The payload carries the ticket's alerts: read them only when someone will receive it.
+      const fanout = c.events.some(
+        (e) => OUTGOING[e.kind] && this.deps.fanout.targetsFor(t.team, OUTGOING[e.kind]!).length,
+      );
+      const alerts = fanout
+        ? await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute()
+        : [];
+      this.record(after, alerts, c.events, now, sink);
+      await this.flush(trx, sink);
+      return after;
+    });
+    this.count(transitions);
+    return out;
+  }
+
+  /** Marks tickets registered once a target confirmed their ticket.created (same transaction). */
+  async markRegistered(trx: Kysely<Database> | Trx, ticketIds: number[], now: number): Promise<void> {
+    if (ticketIds.length === 0) return;
+    await trx
+      .updateTable('tickets')
+      .set({ registered_at: now })
+      .where('id', 'in', ticketIds)
+      .where('registered_at', 'is', null)
+      .execute();
+  }
+
+  async setSnapshot(id: number, snapshot: object): Promise<void> {
+    await this.db
+      .updateTable('tickets')
+      .set({ snapshot: JSON.stringify(snapshot) })
+      .where('id', '=', id)
+      .execute();
+  }
+}

@@ -1,0 +1,251 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { KnowledgeBase, Locale, Recommendation } from '../knowledge-base.js';
+import { NotFoundError, type Ticket, type TicketAlert } from './model.js';
+
+/** The ticket as the API, the pages, notifications and service desks see it. */
+export interface TicketJson {
+  id: number;
+  key: string;
+  status: string;
+  priority: string;
+  severity: string;
+  incident_class: string;
+  team: string;
+  chain: string | null;
+  region: string | null;
+  store: string | null;
+  till: string | null;
+  device: string | null;
+  tills: string[];
+  title: string;
+  needs_card: boolean;
+  recommendation: Recommendation | null;
+  alerts: AlertJson[];
+  opened_at: string;
+  acknowledged_at: string | null;
+  resolved_at: string | null;
+  closed_at: string | null;
+  updated_at: string;
+  self_resolved: boolean;
+  flapping: boolean;
+  reopen_count: number;
+  sla_due_at: string;
+  sla: {
+    registration_due_at: string;
+    reaction_due_at: string;
+    resolution_due_at: string;
+    registered_at: string | null;
+    breached: { registration: boolean; reaction: boolean; resolution: boolean };
+  };
+  links: Record<string, string | null>;
+  snapshot: unknown;
+  version: number;
+}
+
+export interface AlertJson {
+  fingerprint: string;
+  alertname: string;
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  starts_at: string | null;
+  ends_at: string | null;
+}
+
+export interface EventJson {
+  id: string;
+  type: string;
+  at: string;
+  actor: string;
+  data: unknown;
+}
+
+export type TicketDetail = TicketJson & { events: EventJson[] };
+
+export interface ListFilter {
+  status?: Ticket['status'][];
+  store?: string;
+  till?: string;
+  team?: string;
+  incident_class?: string;
+  chain?: string;
+  region?: string;
+  limit?: number;
+}
+
+export interface PlaceQuery {
+  chain?: string | undefined;
+  region?: string | undefined;
+  store?: string | undefined;
+  till?: string | undefined;
+  device?: string | undefined;
+  alertname?: string | undefined;
+  incident_class?: string | undefined;
+}
+
+const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
+const LEVELS = ['chain', 'region', 'store', 'till', 'device'] as const;
+
+export interface ViewDeps {
+  kb: KnowledgeBase;
+  locale: Locale;
+  publicUrl: string;
+}
+
+/** Renders stored rows as TicketJson. */
+export function createView(deps: ViewDeps) {
+  const base = deps.publicUrl.replace(/\/$/, '');
+  return function toJson(t: Ticket, alerts: readonly TicketAlert[]): TicketJson {
+    const parsed = alerts.map((a) => ({ a, labels: JSON.parse(a.labels) as Record<string, string> }));
+    const tills = [...new Set(parsed.map((p) => p.labels.till).filter((x): x is string => !!x))].sort();
+    const annotations = JSON.parse(t.annotations) as Record<string, string>;
+    const snapshot = t.snapshot ? (JSON.parse(t.snapshot) as { links?: object }) : null;
+    return {
+      id: t.id,
+      key: t.key,
+      status: t.status,
+      priority: t.priority,
+      severity: t.severity,
+      incident_class: t.incident_class,
+      team: t.team,
+      chain: t.chain,
+      region: t.region,
+      store: t.store,
+      till: t.till,
+      device: t.device,
+      tills,
+      title: t.title,
+      needs_card: t.needs_card === 1,
+      recommendation: deps.kb.recommend(t.incident_class, deps.locale),
+      alerts: parsed.map(({ a, labels }) => ({
+        fingerprint: a.fingerprint,
+        alertname: a.alertname,
+        status: a.status,
+        labels,
+        annotations: JSON.parse(a.annotations) as Record<string, string>,
+        starts_at: iso(a.starts_at),
+        ends_at: iso(a.ends_at),
+      })),
+      opened_at: iso(t.opened_at)!,
+      acknowledged_at: iso(t.acknowledged_at),
+      resolved_at: iso(t.resolved_at),
+      closed_at: iso(t.closed_at),
+      updated_at: iso(t.updated_at)!,
+      self_resolved: t.self_resolved === 1,
+      flapping: t.flapping === 1,
+      reopen_count: t.reopen_count,
+      sla_due_at: iso(t.resolution_due_at)!,
+      sla: {
+        registration_due_at: iso(t.registration_due_at)!,
+        reaction_due_at: iso(t.reaction_due_at)!,
+        resolution_due_at: iso(t.resolution_due_at)!,
+        registered_at: iso(t.registered_at),
+        breached: {
+          registration: t.registration_breached === 1,
+          reaction: t.reaction_breached === 1,
+          resolution: t.resolution_breached === 1,
+        },
+      },
+      links: {
+        ticket: `${base}/ui/tickets/${t.id}`,
+        runbook: annotations.runbook_url ?? null,
+        dashboard: annotations.dashboard_url ?? null,
+        alertmanager: annotations.alertmanager_url ?? null,
+        ...(snapshot?.links ?? {}),
+      },
+      snapshot,
+      version: t.version,
+    };
+  };
+}
+
+export type ToJson = ReturnType<typeof createView>;
+
+/** The read side: one ticket with history, filtered lists, and the tickets about a place. */
+export class TicketReader {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly toJson: ToJson,
+  ) {}
+
+  async get(id: number): Promise<TicketDetail> {
+    const t = await this.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!t) throw new NotFoundError(`ticket ${id} does not exist`);
+    const alerts = await this.db
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where('ticket_id', '=', id)
+      .orderBy('starts_at')
+      .execute();
+    const events = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('ticket_id', '=', id)
+      .orderBy('id')
+      .execute();
+    return {
+      ...this.toJson(t, alerts),
+      events: events.map((e) => ({
+        id: e.event_id,
+        type: e.type,
+        at: new Date(e.at).toISOString(),
+        actor: e.actor,
+        data: JSON.parse(e.data) as unknown,
+      })),
+    };
+  }
+
+  async list(filter: ListFilter): Promise<TicketJson[]> {
+    let q = this.db
+      .selectFrom('tickets')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100);
+    if (filter.status) q = q.where('status', 'in', filter.status);
+    for (const k of ['store', 'till', 'team', 'incident_class', 'chain', 'region'] as const) {
+      const v = filter[k];
+      if (v !== undefined) q = q.where(k, '=', v);
+    }
+    const rows = await q.execute();
+    if (rows.length === 0) return [];
+    const alerts = await this.db
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where(
+        'ticket_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    const byTicket = new Map<number, TicketAlert[]>();
+    for (const a of alerts) {
+      const l = byTicket.get(a.ticket_id);
+      if (l) l.push(a);
+      else byTicket.set(a.ticket_id, [a]);
+    }
+    return rows.map((r) => this.toJson(r, byTicket.get(r.id) ?? []));
+  }
+
+  /**
+   * Live tickets about a place: those at the place itself, above it (a store-wide ticket for a till)
+   * and below it (a till's tickets for a store). With `alertname`, tickets carrying that alert come
+   * first and alone when there are any.
+   */
+  async forPlace(q: PlaceQuery): Promise<TicketJson[]> {
+    const live = await this.list({
+      status: ['open', 'acknowledged', 'resolved'],
+      ...(q.incident_class ? { incident_class: q.incident_class } : {}),
+      ...(q.store ? { store: q.store } : q.chain ? { chain: q.chain } : {}),
+      limit: 1000,
+    });
+    const near = live.filter(
+      (t) =>
+        LEVELS.every((k) => q[k] === undefined || t[k] === null || t[k] === q[k]) &&
+        (q.till === undefined || t.till !== null || t.tills.length === 0 || t.tills.includes(q.till)),
+    );
+    if (!q.alertname) return near;
+    const named = near.filter((t) => t.alerts.some((a) => a.alertname === q.alertname));
+    return named.length ? named : near;
+  }
+}
