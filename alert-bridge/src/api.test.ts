@@ -117,7 +117,10 @@ describe.each(ENGINES)('REST API and web page on %s', (engine) => {
       body: { text: 'paper loaded' },
     });
     expect(c.status).toBe(201);
-    const r = await api<T>(ctx.bridge.url, `/tickets/${paper}/resolve`, { method: 'POST', body: {} });
+    const r = await api<T>(ctx.bridge.url, `/tickets/${paper}/resolve`, {
+      method: 'POST',
+      body: { force: true },
+    });
     expect(r.body).toMatchObject({ status: 'resolved', self_resolved: false });
     expect(r.body.events.map((e) => [e.type, e.actor])).toEqual([
       ['created', 'alertmanager'],

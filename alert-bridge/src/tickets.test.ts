@@ -168,18 +168,30 @@ describe.each(ENGINES)('tickets on %s', (engine) => {
     expect(await list('store=flap&status=open')).toHaveLength(1);
   });
 
-  it('a human resolve sticks: repeat notifications of the still-firing alert do not reopen it', async () => {
+  it('a human resolve while the alert fires is refused with 409 unless forced; forced, the next notification still firing reopens it', async () => {
     const [id] = await post([paperOut('t1', 'human')]);
-    expect(
-      (
-        await api(ctx.bridge.url, `/tickets/${id}/resolve`, {
-          method: 'POST',
-          body: { note: 'known, replaced' },
-        })
-      ).status,
-    ).toBe(200);
-    await post([paperOut('t1', 'human')]); // repeat_interval
-    expect(await get(id!)).toMatchObject({ status: 'resolved', self_resolved: false, reopen_count: 0 });
+    const refused = await api(ctx.bridge.url, `/tickets/${id}/resolve`, {
+      method: 'POST',
+      body: { note: 'replaced' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      error: { code: 'conflict', message: expect.stringMatching(/TillPaperOut.*force/) },
+    });
+    expect((await get(id!)).status).toBe('open');
+    const forced = await api(ctx.bridge.url, `/tickets/${id}/resolve`, {
+      method: 'POST',
+      body: { note: 'replaced', force: true },
+    });
+    expect(forced.status).toBe(200);
+    expect(await get(id!)).toMatchObject({ status: 'resolved', self_resolved: false });
+    await post([paperOut('t1', 'human')]); // repeat_interval: still firing
+    const t = await get(id!);
+    expect(t).toMatchObject({ status: 'open', reopen_count: 1 });
+    expect(t.events.at(-1)).toMatchObject({
+      type: 'reopened',
+      data: { reason: 'still_firing_after_forced_resolve' },
+    });
   });
 
   it('a late copy of the old firing alert does not reopen a resolved ticket', async () => {

@@ -107,6 +107,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_people': {
+    async up(db: Kysely<unknown>) {
+      // Who works the ticket, and whether a person resolved it while its alerts still fired (the
+      // next notification that still has them firing reopens it).
+      await db.schema.alterTable('tickets').addColumn('assignee', 'text').execute();
+      await db.schema
+        .alterTable('tickets')
+        .addColumn('forced_resolve', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 async function isPostgres(db: Kysely<unknown>): Promise<boolean> {

@@ -39,6 +39,8 @@ export interface TicketsTable {
   annotations: string;
   snapshot: string | null;
   version: number;
+  assignee: string | null;
+  forced_resolve: number;
 }
 
 export interface TicketAlertsTable {

@@ -20,8 +20,12 @@ const listQuery = z.strictObject({
   region: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-const noteBody = z.object({ note: z.string().max(10_000).optional() }).default({});
-const commentBody = z.object({ text: z.string().min(1).max(10_000) });
+const noteBody = z.strictObject({ note: z.string().max(10_000).optional() }).default({});
+const resolveBody = z
+  .strictObject({ note: z.string().max(10_000).optional(), force: z.boolean().optional() })
+  .default({});
+const assignBody = z.strictObject({ assignee: z.string().min(1).max(200).nullable() });
+const commentBody = z.strictObject({ text: z.string().min(1).max(10_000) });
 
 export function ticketId(req: Request): number {
   const r = idParam.safeParse(req.params.id);
@@ -50,10 +54,24 @@ export function apiRoutes(deps: { tickets: TicketService; auth: ApiAuth; changed
     res.json(await tickets.get(ticketId(req)));
   });
   api.post('/tickets/:id/resolve', auth('write'), async (req, res) => {
-    await tickets.resolve(
+    await tickets.resolve(ticketId(req), res.locals.actor as string, parseOr400(resolveBody, req.body ?? {}));
+    deps.changed();
+    res.json(await tickets.get(ticketId(req)));
+  });
+  api.post('/tickets/:id/reopen', auth('write'), async (req, res) => {
+    await tickets.reopen(
       ticketId(req),
       res.locals.actor as string,
       parseOr400(noteBody, req.body ?? {}).note,
+    );
+    deps.changed();
+    res.json(await tickets.get(ticketId(req)));
+  });
+  api.post('/tickets/:id/assign', auth('write'), async (req, res) => {
+    await tickets.assign(
+      ticketId(req),
+      res.locals.actor as string,
+      parseOr400(assignBody, req.body ?? {}).assignee,
     );
     deps.changed();
     res.json(await tickets.get(ticketId(req)));

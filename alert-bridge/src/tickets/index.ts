@@ -4,7 +4,8 @@ import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import type { Metrics } from '../metrics.js';
 import { createFanout, type Fanout } from './fanout.js';
-import * as lifecycle from './lifecycle.js';
+import * as actions from './actions.js';
+import type { ResolveOptions } from './actions.js';
 import type { IngestResult, Ticket } from './model.js';
 import { createPolicy, openTicket } from './policy.js';
 import { TicketStore } from './store.js';
@@ -63,15 +64,25 @@ export class TicketService {
   }
 
   async acknowledge(id: number, actor: string, note?: string): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, now) => lifecycle.acknowledge(t, actor, now, note)))!;
+    return (await this.writes.mutate({ id }, (t, _a, now) => actions.acknowledge(t, actor, now, note)))!;
   }
 
-  async resolve(id: number, actor: string, note?: string): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, now) => lifecycle.resolve(t, actor, now, note)))!;
+  async resolve(id: number, actor: string, opts: ResolveOptions = {}): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, alerts, now) =>
+      actions.resolve(t, alerts, actor, now, opts),
+    ))!;
+  }
+
+  async reopen(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) => actions.reopen(t, actor, now, note)))!;
+  }
+
+  async assign(id: number, actor: string, assignee: string | null): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) => actions.assign(t, actor, now, assignee)))!;
   }
 
   async comment(id: number, actor: string, text: string): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, now) => lifecycle.comment(t, actor, now, text)))!;
+    return (await this.writes.mutate({ id }, (t, _a, now) => actions.comment(t, actor, now, text)))!;
   }
 
   get(id: number): Promise<TicketDetail> {

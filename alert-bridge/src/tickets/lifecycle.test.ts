@@ -3,7 +3,8 @@ import type { AmAlert } from '../alertmanager.js';
 import { parseConfig } from '../config.js';
 import { identify } from '../identity.js';
 import { KnowledgeBase } from '../knowledge-base.js';
-import { acknowledge, close, comment, decide, resolve, type Known } from './lifecycle.js';
+import { acknowledge, assign, close, comment, reopen, resolve } from './actions.js';
+import { decide, type Known } from './lifecycle.js';
 import type { EventSpec, Ticket, TicketAlert } from './model.js';
 import { createPolicy, openTicket } from './policy.js';
 
@@ -219,15 +220,79 @@ describe('ticket lifecycle (pure)', () => {
   it('people: only an open ticket can be acknowledged; only an open or acknowledged one resolved', () => {
     const w = world();
     notify(w, am('TillPaperOut', 'firing'));
-    const r = resolve(w.ticket!, 'bob', w.now, 'fixed');
-    expect(r.events).toEqual([{ kind: 'resolved', actor: 'bob', data: { by: 'human', note: 'fixed' } }]);
+    expect(() => resolve(w.ticket!, w.alerts, 'bob', w.now, { note: 'fixed' })).toThrow(
+      /still has firing alerts \(TillPaperOut\); resolve with force/,
+    );
+    const r = resolve(w.ticket!, w.alerts, 'bob', w.now, { note: 'fixed', force: true });
+    expect(r.events).toEqual([
+      {
+        kind: 'resolved',
+        actor: 'bob',
+        data: { by: 'human', note: 'fixed', forced: true, firing: ['TillPaperOut'] },
+      },
+    ]);
     const resolved = { ...w.ticket!, ...r.set };
     expect(resolved).toMatchObject({ status: 'resolved', self_resolved: 0 });
     expect(() => acknowledge(resolved, 'bob', w.now)).toThrow(/only an open ticket can be acknowledged/);
-    expect(() => resolve(resolved, 'bob', w.now)).toThrow(/only an open or acknowledged ticket/);
+    expect(() => resolve(resolved, w.alerts, 'bob', w.now)).toThrow(/only an open or acknowledged ticket/);
     expect(comment(resolved, 'bob', w.now, 'note').events[0]).toMatchObject({
       kind: 'commented',
       actor: 'bob',
+    });
+  });
+
+  it('a forced resolve while the alert fires: the next notification with it still firing reopens, saying why', () => {
+    const w = world();
+    notify(w, am('TillPaperOut', 'firing'));
+    w.ticket = { ...w.ticket!, ...resolve(w.ticket!, w.alerts, 'bob', w.now, { force: true }).set };
+    expect(w.ticket).toMatchObject({ status: 'resolved', forced_resolve: 1 });
+    w.now += MIN;
+    // An identical repeat (repeat_interval) is enough.
+    const e = notify(w, am('TillPaperOut', 'firing'));
+    expect(e).toEqual([
+      {
+        kind: 'reopened',
+        actor: 'alertmanager',
+        data: { reopenings_in_window: 1, reason: 'still_firing_after_forced_resolve' },
+      },
+    ]);
+    expect(w.ticket).toMatchObject({ status: 'open', forced_resolve: 0, reopen_count: 1 });
+  });
+
+  it('a resolve once every alert has resolved needs no force, and a later repeat of the resolved alert stays quiet', () => {
+    const w = world();
+    notify(w, am('TillPaperOut', 'firing'), am('TillPrinterError', 'firing'));
+    notify(w, am('TillPaperOut', 'resolved'));
+    expect(() => resolve(w.ticket!, w.alerts, 'bob', w.now)).toThrow(/TillPrinterError/);
+    notify(w, am('TillPrinterError', 'resolved'));
+    expect(w.ticket!.status).toBe('resolved');
+  });
+
+  it('taking a ticket assigns it to whoever took it; assigning twice to the same person is a conflict', () => {
+    const w = world();
+    notify(w, am('TillPaperOut', 'firing'));
+    w.ticket = { ...w.ticket!, ...acknowledge(w.ticket!, 'alice', w.now).set };
+    expect(w.ticket.assignee).toBe('alice');
+    expect(() => assign(w.ticket!, 'lead', w.now, 'alice')).toThrow(/already assigned to alice/);
+    const c = assign(w.ticket, 'lead', w.now, 'bob');
+    expect(c.events[0]).toEqual({
+      kind: 'assigned',
+      actor: 'lead',
+      data: { assignee: 'bob', previous: 'alice' },
+    });
+  });
+
+  it('a person reopens a resolved ticket, not an open or closed one', () => {
+    const w = world();
+    notify(w, am('TillPaperOut', 'firing'));
+    expect(() => reopen(w.ticket!, 'bob', w.now)).toThrow(/only a resolved ticket can be reopened/);
+    notify(w, am('TillPaperOut', 'resolved'));
+    const c = reopen(w.ticket!, 'bob', w.now, 'not fixed');
+    expect(c.set).toMatchObject({ status: 'open', reopen_count: 1 });
+    expect(c.events[0]).toMatchObject({
+      kind: 'reopened',
+      actor: 'bob',
+      data: { by: 'human', note: 'not fixed' },
     });
   });
 

@@ -1,13 +1,6 @@
 import type { AmAlert } from '../alertmanager.js';
 import { fingerprintOf } from '../identity.js';
-import {
-  ConflictError,
-  type AlertWrite,
-  type EventSpec,
-  type NewTicket,
-  type Ticket,
-  type TicketAlert,
-} from './model.js';
+import { type AlertWrite, type EventSpec, type NewTicket, type Ticket, type TicketAlert } from './model.js';
 import { rank, worstSeverity, type Policy } from './policy.js';
 
 /**
@@ -106,7 +99,7 @@ export function mergeAlerts(
   return { writes, joined, all: [...byFp.values()] };
 }
 
-function bump(t: Ticket, set: Partial<Ticket>, now: number): Partial<Ticket> {
+export function bump(t: Ticket, set: Partial<Ticket>, now: number): Partial<Ticket> {
   return { ...set, updated_at: now, version: t.version + 1 };
 }
 
@@ -152,7 +145,10 @@ export function decide(
   }
   out.after = t;
   const { writes, joined, all } = mergeAlerts(existing, incoming.alerts, now);
-  if (writes.length === 0) return out;
+  // A person resolved it while alerts still fired: any notification that still has one firing,
+  // even an identical repeat, reopens it.
+  const stillFiring = t.forced_resolve === 1 && t.status === 'resolved' && incoming.alerts.some(isFiring);
+  if (writes.length === 0 && !stillFiring) return out;
   out.alerts = writes;
   const firing = all.filter(isFiring);
 
@@ -169,7 +165,7 @@ export function decide(
   }
 
   let event: EventSpec | undefined;
-  if (t.status === 'resolved' && firing.length > 0) {
+  if (t.status === 'resolved' && (firing.length > 0 || stillFiring)) {
     const reopenings = known.recentReopenings + 1;
     Object.assign(set, {
       status: 'open',
@@ -178,8 +174,16 @@ export function decide(
       self_resolved: 0,
       reopen_count: t.reopen_count + 1,
       flapping: reopenings >= policy.flapThreshold ? 1 : t.flapping,
+      forced_resolve: 0,
     });
-    event = { kind: 'reopened', actor: 'alertmanager', data: { reopenings_in_window: reopenings } };
+    event = {
+      kind: 'reopened',
+      actor: 'alertmanager',
+      data: {
+        reopenings_in_window: reopenings,
+        ...(t.forced_resolve === 1 ? { reason: 'still_firing_after_forced_resolve' } : {}),
+      },
+    };
   } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
     // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
     const self = t.acknowledged_at === null ? 1 : 0;
@@ -193,43 +197,4 @@ export function decide(
   out.updated = { id: t.id, set: change, events: [event] };
   out.after = { ...t, ...change };
   return out;
-}
-
-/** A person takes an open ticket. */
-export function acknowledge(t: Ticket, actor: string, now: number, note?: string): TicketChange {
-  if (t.status !== 'open')
-    throw new ConflictError(`ticket ${t.id} is ${t.status}, only an open ticket can be acknowledged`);
-  return {
-    id: t.id,
-    set: bump(t, { status: 'acknowledged', acknowledged_at: now }, now),
-    events: [{ kind: 'acknowledged', actor, data: note ? { note } : {} }],
-  };
-}
-
-/** A person resolves a ticket; a human resolve is never self_resolved. */
-export function resolve(t: Ticket, actor: string, now: number, note?: string): TicketChange {
-  if (t.status !== 'open' && t.status !== 'acknowledged') {
-    throw new ConflictError(
-      `ticket ${t.id} is ${t.status}, only an open or acknowledged ticket can be resolved`,
-    );
-  }
-  return {
-    id: t.id,
-    set: bump(t, { status: 'resolved', resolved_at: now, self_resolved: 0 }, now),
-    events: [{ kind: 'resolved', actor, data: { by: 'human', ...(note ? { note } : {}) } }],
-  };
-}
-
-export function comment(t: Ticket, actor: string, now: number, text: string): TicketChange {
-  return { id: t.id, set: bump(t, {}, now), events: [{ kind: 'commented', actor, data: { text } }] };
-}
-
-/** The sweeper closes a resolved ticket whose reopen window is over. */
-export function close(t: Ticket, now: number): TicketChange | undefined {
-  if (t.status !== 'resolved') return undefined;
-  return {
-    id: t.id,
-    set: bump(t, { status: 'closed', open_key: null, closed_at: now }, now),
-    events: [{ kind: 'closed', actor: 'bridge', data: {} }],
-  };
 }

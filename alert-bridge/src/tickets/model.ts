@@ -12,7 +12,7 @@ export type AlertWrite = Omit<TicketAlert, 'ticket_id'>;
 export type TicketStatus = Ticket['status'];
 
 export type EventKind =
-  'created' | 'alert_joined' | 'acknowledged' | 'commented' | 'resolved' | 'reopened' | 'closed';
+  'created' | 'alert_joined' | 'acknowledged' | 'assigned' | 'commented' | 'resolved' | 'reopened' | 'closed';
 
 export type OutgoingType = 'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened';
 export const OUTGOING_TYPES: readonly OutgoingType[] = [
@@ -27,6 +27,7 @@ export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
   created: 'ticket.created',
   alert_joined: 'ticket.updated',
   acknowledged: 'ticket.updated',
+  assigned: 'ticket.updated',
   commented: 'ticket.updated',
   resolved: 'ticket.resolved',
   reopened: 'ticket.reopened',

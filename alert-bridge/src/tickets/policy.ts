@@ -117,6 +117,8 @@ export function openTicket(
       }),
       snapshot: null,
       version: 0,
+      assignee: null,
+      forced_resolve: 0,
     };
   };
 }

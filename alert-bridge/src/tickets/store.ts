@@ -342,7 +342,7 @@ export class TicketStore {
    */
   async mutate(
     where: { id: number } | { key: string },
-    fn: (t: Ticket, now: number) => TicketChange | undefined,
+    fn: (t: Ticket, alerts: TicketAlert[], now: number) => TicketChange | undefined,
   ): Promise<Ticket | undefined> {
     const transitions: EventKind[] = [];
     const out = await this.db.transaction().execute(async (trx) => {
@@ -358,17 +358,15 @@ export class TicketStore {
         return undefined;
       }
       const now = this.deps.now();
-      const c = fn(t, now);
+      const alerts = await trx
+        .selectFrom('ticket_alerts')
+        .selectAll()
+        .where('ticket_id', '=', t.id)
+        .execute();
+      const c = fn(t, alerts, now);
       if (!c) return undefined;
       const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
       const after = await this.change(trx, c, t);
-      // The payload carries the ticket's alerts: read them only when someone will receive it.
-      const fanout = c.events.some(
-        (e) => OUTGOING[e.kind] && this.deps.fanout.targetsFor(t.team, OUTGOING[e.kind]!).length,
-      );
-      const alerts = fanout
-        ? await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', '=', t.id).execute()
-        : [];
       this.record(after, alerts, c.events, now, sink);
       await this.flush(trx, sink);
       return after;

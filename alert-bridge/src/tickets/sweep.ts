@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, TicketsTable } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
-import { close } from './lifecycle.js';
+import { close } from './actions.js';
 import type { TicketStore } from './store.js';
 
 type BreachFlag = 'registration_breached' | 'reaction_breached' | 'resolution_breached';
@@ -43,7 +43,7 @@ export class Sweeper {
       .where('resolved_at', '<', now - config.tickets.reopen_window)
       .execute();
     for (const s of stale)
-      await store.mutate({ key: s.key }, (t, at) => (t.id === s.id ? close(t, at) : undefined));
+      await store.mutate({ key: s.key }, (t, _alerts, at) => (t.id === s.id ? close(t, at) : undefined));
 
     for (const { kind, flag, due } of BREACHES) {
       let q = db.selectFrom('tickets').select(['id', 'priority']).where(flag, '=', 0).where(due, '<', now);
