@@ -98,6 +98,18 @@ export const configSchema = z.strictObject({
   listen: z.string().default('127.0.0.1:9836'),
   public_url: z.url().default('http://127.0.0.1:9836'),
   locale: z.enum(['ru', 'en']).default('ru'),
+  // Times shown to people are in the store's zone; this one applies where the inventory names none.
+  timezone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg')
+    .default('Europe/Moscow'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   knowledge_base: z.string().default('knowledge-base'),
   storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db', synchronous: 'full' }),

@@ -44,7 +44,12 @@ export class TicketService {
     const { config, kb, metrics } = deps;
     this.fanout = createFanout(config);
     const policy = createPolicy(config, kb);
-    this.toJson = createView({ kb, locale: config.locale, publicUrl: config.public_url });
+    this.toJson = createView({
+      kb,
+      locale: config.locale,
+      publicUrl: config.public_url,
+      zoneOf: () => config.timezone,
+    });
     this.writes = new TicketStore({
       store: deps.store,
       config,

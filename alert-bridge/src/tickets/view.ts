@@ -18,6 +18,10 @@ export interface TicketJson {
   till: string | null;
   device: string | null;
   tills: string[];
+  /** Who works the ticket (acknowledging assigns it to whoever took it). */
+  assignee: string | null;
+  /** IANA zone of the ticket's store: every time shown to a person is rendered in it. */
+  timezone: string;
   title: string;
   needs_card: boolean;
   recommendation: Recommendation | null;
@@ -91,6 +95,8 @@ export interface ViewDeps {
   kb: KnowledgeBase;
   locale: Locale;
   publicUrl: string;
+  /** The store's time zone (from the inventory), else the configured default. */
+  zoneOf: (t: Pick<Ticket, 'chain' | 'region' | 'store'>) => string;
 }
 
 /** Renders stored rows as TicketJson. */
@@ -115,6 +121,8 @@ export function createView(deps: ViewDeps) {
       till: t.till,
       device: t.device,
       tills,
+      assignee: t.assignee,
+      timezone: deps.zoneOf(t),
       title: t.title,
       needs_card: t.needs_card === 1,
       recommendation: deps.kb.recommend(t.incident_class, deps.locale),
