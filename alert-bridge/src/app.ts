@@ -84,6 +84,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     metrics,
     logger,
     senders,
+    targets: () => tickets.fanout.targetNames(),
+    compose: (rows) => tickets.outgoing(rows),
     onRegistered: (trx, ids, at) => tickets.writes.markRegistered(trx, ids, at),
     now,
   });

@@ -138,6 +138,8 @@ export const configSchema = z.strictObject({
       // Incident classes whose ticket covers the whole store even when the alerts carry a till label.
       store_scope_classes: z.array(z.string()).default([]),
       sweep_interval: duration.default(parseDuration('15s')),
+      // Closed tickets, with their alerts and history, are deleted this long after closing.
+      retention: duration.default(parseDuration('400d')),
     })
     .prefault({}),
   priority: z
@@ -199,6 +201,10 @@ export const configSchema = z.strictObject({
       poll_interval: duration.default(parseDuration('500ms')),
       // Delivered outbox rows are kept this long (for inspection), then deleted by the sweeper.
       retention: duration.default(parseDuration('7d')),
+      // A row still undelivered this long after its event is dead-lettered (counted, kept for inspection).
+      dead_after: duration.default(parseDuration('24h')),
+      // Dead and refused rows are kept this long, then deleted.
+      dead_retention: duration.default(parseDuration('30d')),
     })
     .prefault({}),
   enrichment: z

@@ -64,7 +64,26 @@ export function createMetrics() {
     }),
     outboxPending: new Gauge({
       name: `${p}outbox_pending`,
-      help: 'Outbox entries not yet delivered (refreshed by the sweeper).',
+      help: 'Outbox entries not yet delivered, by target (refreshed by the sweeper).',
+      labelNames: ['target'],
+      registers: [registry],
+    }),
+    outboxOldest: new Gauge({
+      name: `${p}outbox_oldest_pending_seconds`,
+      help: 'Age of the oldest undelivered outbox entry, by target (0 when none; refreshed by the sweeper).',
+      labelNames: ['target'],
+      registers: [registry],
+    }),
+    outboxDead: new Counter({
+      name: `${p}outbox_dead_total`,
+      help: 'Outbox entries given up after forwarding.dead_after undelivered, or whose target is no longer configured.',
+      labelNames: ['target'],
+      registers: [registry],
+    }),
+    deleted: new Counter({
+      name: `${p}retention_deleted_total`,
+      help: 'Rows deleted by retention, by table.',
+      labelNames: ['table'],
       registers: [registry],
     }),
     enrichment: new Counter({

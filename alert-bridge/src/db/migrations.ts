@@ -129,6 +129,23 @@ async function isPostgres(db: Kysely<unknown>): Promise<boolean> {
   }
 }
 
+migrations['0003_outbox_per_target'] = {
+  async up(db: Kysely<unknown>) {
+    // Rows no longer copy the ticket: the event is composed at delivery from the events and tickets
+    // tables (a one-alert update of a 5,000-alert ticket wrote megabytes per target before).
+    await db.schema.alterTable('outbox').dropColumn('payload').execute();
+    await db.schema.alterTable('outbox').addColumn('dead_at', 'bigint').execute();
+    // Each target drains on its own: pending rows of one target, oldest first.
+    await db.schema
+      .createIndex('outbox_target_pending')
+      .on('outbox')
+      .columns(['target', 'status', 'id'])
+      .execute();
+    await db.schema.createIndex('outbox_created').on('outbox').columns(['status', 'created_at']).execute();
+    await db.schema.createIndex('tickets_closed').on('tickets').columns(['status', 'closed_at']).execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

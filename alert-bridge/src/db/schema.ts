@@ -71,14 +71,15 @@ export interface OutboxTable {
   ticket_id: number;
   target: string;
   event_type: string;
-  payload: string;
-  status: 'pending' | 'delivered' | 'failed';
+  /** pending → delivered; failed: the receiver refused it for good; dead: undeliverable past forwarding.dead_after. */
+  status: 'pending' | 'delivered' | 'failed' | 'dead';
   attempts: number;
   next_attempt_at: number;
   lease_until: number | null;
   lease_owner: string | null;
   created_at: number;
   delivered_at: number | null;
+  dead_at: number | null;
   last_error: string | null;
 }
 

@@ -36,11 +36,22 @@ export function createFanout(config: Config) {
     channels,
     /** Whether anything would register a new ticket of this team. */
     hasTargets: (team: string) => targetsFor(team, 'ticket.created').length > 0,
-    /** Every target id the configuration knows (the outbox drains these; rows for others are dead). */
-    knownTargets(): Set<string> {
-      const ids = new Set(forwards.map((f) => targetId(f.target)));
-      for (const team of teams.keys()) for (const c of channels(team)) ids.add(targetId(c));
-      return ids;
+    /**
+     * Every target id the configuration delivers to (the outbox drains these; rows for any other are
+     * dead-lettered), with the name metrics and logs show: the forward's name, or the team's for a
+     * chat or mailbox, so chat ids and e-mail addresses stay out of unauthenticated /metrics.
+     */
+    targetNames(): Map<string, string> {
+      const names = new Map(forwards.map((f) => [targetId(f.target), targetId(f.target)] as const));
+      for (const team of teams.keys()) {
+        const cs = channels(team);
+        for (const [i, c] of cs.entries()) {
+          const id = targetId(c);
+          const same = cs.filter((x) => x.kind === c.kind).length;
+          if (!names.has(id)) names.set(id, `${c.kind}:${team}${same > 1 ? `-${i + 1}` : ''}`);
+        }
+      }
+      return names;
     },
     isChannel,
   };

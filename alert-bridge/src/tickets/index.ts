@@ -56,12 +56,18 @@ export class TicketService {
       policy,
       open: openTicket(config, kb, policy, this.fanout.hasTargets),
       fanout: this.fanout,
-      toJson: this.toJson,
       metrics,
       now,
     });
     this.reader = new TicketReader(deps.store.db, this.toJson);
-    this.sweeper = new Sweeper({ db: deps.store.db, store: this.writes, config, metrics, now });
+    this.sweeper = new Sweeper({
+      db: deps.store.db,
+      store: this.writes,
+      config,
+      metrics,
+      targets: () => this.fanout.targetNames(),
+      now,
+    });
   }
 
   ingest(payload: WebhookPayload): Promise<IngestResult> {
@@ -96,6 +102,11 @@ export class TicketService {
 
   list(filter: ListFilter): Promise<TicketJson[]> {
     return this.reader.list(filter);
+  }
+
+  /** Composes outbox rows into the events receivers get. */
+  outgoing(rows: Parameters<TicketReader['outgoing']>[0]) {
+    return this.reader.outgoing(rows);
   }
 
   forPlace(q: PlaceQuery): Promise<TicketJson[]> {

@@ -27,7 +27,6 @@ import {
   type TicketAlert,
 } from './model.js';
 import type { Policy } from './policy.js';
-import type { ToJson } from './view.js';
 
 type Trx = Transaction<Database>;
 
@@ -57,7 +56,6 @@ export interface TicketStoreDeps {
   policy: Policy;
   open: OpenTicket;
   fanout: Fanout;
-  toJson: ToJson;
   metrics: Metrics;
   now: () => number;
 }
@@ -199,7 +197,7 @@ export class TicketStore {
     for (const k of keys) {
       const d = decisions.get(k)!;
       if (d.closed)
-        this.record(await this.change(trx, d.closed, known.get(k)!.ticket!), [], d.closed.events, now, sink);
+        this.record(await this.change(trx, d.closed, known.get(k)!.ticket!), d.closed.events, now, sink);
     }
 
     // New problems: one multi-row insert. A key another replica inserted meanwhile is skipped by the
@@ -234,7 +232,7 @@ export class TicketStore {
         const t: Ticket = { ...d.created.ticket, id };
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
-        this.record(t, alerts, d.created.events, now, sink);
+        this.record(t, d.created.events, now, sink);
         out.set(key, { id, created: true });
         continue;
       }
@@ -244,10 +242,8 @@ export class TicketStore {
       const alerts = d.alerts.map((a) => ({ ...a, ticket_id: live.id }));
       for (const a of alerts) sink.alerts.set(`${live.id}\u0000${a.fingerprint}`, a);
       if (d.updated) {
-        const byFp = new Map(k.alerts.map((a) => [a.fingerprint, a]));
-        for (const a of alerts) byFp.set(a.fingerprint, a);
         const after = await this.change(trx, d.updated, k.ticket!);
-        this.record(after, [...byFp.values()], d.updated.events, now, sink);
+        this.record(after, d.updated.events, now, sink);
       }
       out.set(key, { id: live.id, created: false });
     }
@@ -262,17 +258,11 @@ export class TicketStore {
   }
 
   /** Adds the history events and one outbox row per event and interested target to the sink. */
-  private record(
-    t: Ticket,
-    alerts: readonly TicketAlert[],
-    events: EventSpec[],
-    now: number,
-    sink: Sink,
-  ): void {
-    for (const e of events) this.recordOne(t, alerts, e, now, sink);
+  private record(t: Ticket, events: EventSpec[], now: number, sink: Sink): void {
+    for (const e of events) this.recordOne(t, e, now, sink);
   }
 
-  private recordOne(t: Ticket, alerts: readonly TicketAlert[], e: EventSpec, now: number, sink: Sink): void {
+  private recordOne(t: Ticket, e: EventSpec, now: number, sink: Sink): void {
     const eventId = randomUUID();
     sink.events.push({
       event_id: eventId,
@@ -287,22 +277,12 @@ export class TicketStore {
     if (!type) return;
     const targets = this.deps.fanout.targetsFor(t.team, type);
     if (targets.length === 0) return;
-    const payload = JSON.stringify({
-      id: eventId,
-      type,
-      event: e.kind,
-      actor: e.actor,
-      occurred_at: new Date(now).toISOString(),
-      data: e.data,
-      ticket: this.deps.toJson(t, alerts),
-    });
     for (const target of targets) {
       sink.outbox.push({
         event_id: eventId,
         ticket_id: t.id,
         target: targetId(target),
         event_type: type,
-        payload,
         status: 'pending',
         attempts: 0,
         next_attempt_at: now,
@@ -367,7 +347,7 @@ export class TicketStore {
       if (!c) return undefined;
       const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
       const after = await this.change(trx, c, t);
-      this.record(after, alerts, c.events, now, sink);
+      this.record(after, c.events, now, sink);
       await this.flush(trx, sink);
       return after;
     });

@@ -18,9 +18,13 @@ const BREACHES: readonly {
   { kind: 'resolution', flag: 'resolution_breached', due: 'resolution_due_at' },
 ];
 
+// Rows one retention statement deletes, so a first sweep over a large backlog never holds a long lock.
+const DELETE_BATCH = 1_000;
+
 /**
  * Periodic housekeeping, safe to run on every replica at once: closes resolved tickets past the
- * reopen window, counts each SLA breach once, deletes old delivered outbox rows and refreshes gauges.
+ * reopen window, counts each SLA breach once, dead-letters undeliverable outbox rows, applies
+ * retention, and refreshes the gauges.
  */
 export class Sweeper {
   constructor(
@@ -29,13 +33,23 @@ export class Sweeper {
       store: TicketStore;
       config: Config;
       metrics: Metrics;
+      /** Configured target ids with their display names. */
+      targets: () => Map<string, string>;
       now: () => number;
     },
   ) {}
 
   async sweep(): Promise<void> {
-    const { db, store, config, metrics } = this.deps;
     const now = this.deps.now();
+    await this.closeStale(now);
+    await this.breaches(now);
+    await this.deadLetter(now);
+    await this.retention(now);
+    await this.gauges(now);
+  }
+
+  private async closeStale(now: number): Promise<void> {
+    const { db, store, config } = this.deps;
     const stale = await db
       .selectFrom('tickets')
       .select(['id', 'key'])
@@ -44,7 +58,10 @@ export class Sweeper {
       .execute();
     for (const s of stale)
       await store.mutate({ key: s.key }, (t, _alerts, at) => (t.id === s.id ? close(t, at) : undefined));
+  }
 
+  private async breaches(now: number): Promise<void> {
+    const { db, metrics } = this.deps;
     for (const { kind, flag, due } of BREACHES) {
       let q = db.selectFrom('tickets').select(['id', 'priority']).where(flag, '=', 0).where(due, '<', now);
       if (kind === 'registration') q = q.where('registered_at', 'is', null).where('status', '!=', 'closed');
@@ -61,11 +78,96 @@ export class Sweeper {
         if (Number(r.numUpdatedRows) === 1) metrics.slaBreaches.inc({ kind, priority: b.priority });
       }
     }
-    await db
-      .deleteFrom('outbox')
-      .where('status', '=', 'delivered')
-      .where('delivered_at', '<', now - config.forwarding.retention)
+  }
+
+  /** Rows past forwarding.dead_after, or for a target no longer configured, stop waiting. */
+  private async deadLetter(now: number): Promise<void> {
+    const { db, config, metrics } = this.deps;
+    const names = this.deps.targets();
+    const waiting = await db
+      .selectFrom('outbox')
+      .select(['target', (eb) => eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'pending')
+      .groupBy('target')
       .execute();
+    for (const w of waiting) {
+      const known = names.has(w.target);
+      const cutoff = now - config.forwarding.dead_after;
+      if (known && Number(w.oldest) >= cutoff) continue;
+      const r = await db
+        .updateTable('outbox')
+        .set({
+          status: 'dead',
+          dead_at: now,
+          lease_until: null,
+          last_error: known
+            ? `undelivered for longer than forwarding.dead_after`
+            : 'target is no longer configured',
+        })
+        .where('status', '=', 'pending')
+        .where('target', '=', w.target)
+        .$if(known, (q) => q.where('created_at', '<', cutoff))
+        .executeTakeFirst();
+      const n = Number(r.numUpdatedRows);
+      if (n > 0) metrics.outboxDead.inc({ target: names.get(w.target) ?? 'unconfigured' }, n);
+    }
+  }
+
+  private async retention(now: number): Promise<void> {
+    const { db, config, metrics } = this.deps;
+    const done = async (table: string, q: () => Promise<{ numDeletedRows: bigint }>) => {
+      for (;;) {
+        const n = Number((await q()).numDeletedRows);
+        if (n > 0) metrics.deleted.inc({ table }, n);
+        if (n < DELETE_BATCH) return;
+      }
+    };
+    const outbox = (
+      status: 'delivered' | 'failed' | 'dead',
+      col: 'delivered_at' | 'dead_at' | 'next_attempt_at',
+      keep: number,
+    ) =>
+      done('outbox', () =>
+        db
+          .deleteFrom('outbox')
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom('outbox')
+              .select('id')
+              .where('status', '=', status)
+              .where(col, '<', now - keep)
+              .limit(DELETE_BATCH),
+          )
+          .executeTakeFirstOrThrow(),
+      );
+    await outbox('delivered', 'delivered_at', config.forwarding.retention);
+    await outbox('dead', 'dead_at', config.forwarding.dead_retention);
+    await outbox('failed', 'next_attempt_at', config.forwarding.dead_retention);
+    // Closed tickets go with everything that hangs off them.
+    for (;;) {
+      const old = await db
+        .selectFrom('tickets')
+        .select('id')
+        .where('status', '=', 'closed')
+        .where('closed_at', '<', now - config.tickets.retention)
+        .limit(DELETE_BATCH)
+        .execute();
+      if (old.length === 0) return;
+      const ids = old.map((t) => t.id);
+      await db.transaction().execute(async (trx) => {
+        for (const table of ['ticket_alerts', 'events', 'outbox', 'external_refs'] as const) {
+          const r = await trx.deleteFrom(table).where('ticket_id', 'in', ids).executeTakeFirst();
+          metrics.deleted.inc({ table }, Number(r.numDeletedRows));
+        }
+        const r = await trx.deleteFrom('tickets').where('id', 'in', ids).executeTakeFirst();
+        metrics.deleted.inc({ table: 'tickets' }, Number(r.numDeletedRows));
+      });
+      if (old.length < DELETE_BATCH) return;
+    }
+  }
+
+  private async gauges(now: number): Promise<void> {
+    const { db, metrics } = this.deps;
     const counts = await db
       .selectFrom('tickets')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
@@ -76,9 +178,25 @@ export class Sweeper {
     for (const c of counts) metrics.tickets.set({ status: c.status }, Number(c.n));
     const pending = await db
       .selectFrom('outbox')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select([
+        'target',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        (eb) => eb.fn.min('created_at').as('oldest'),
+      ])
       .where('status', '=', 'pending')
-      .executeTakeFirstOrThrow();
-    metrics.outboxPending.set(Number(pending.n));
+      .groupBy('target')
+      .execute();
+    const names = this.deps.targets();
+    metrics.outboxPending.reset();
+    metrics.outboxOldest.reset();
+    for (const name of names.values()) {
+      metrics.outboxPending.set({ target: name }, 0);
+      metrics.outboxOldest.set({ target: name }, 0);
+    }
+    for (const p of pending) {
+      const name = names.get(p.target) ?? 'unconfigured';
+      metrics.outboxPending.inc({ target: name }, Number(p.n));
+      metrics.outboxOldest.set({ target: name }, Math.max((now - Number(p.oldest)) / 1000, 0));
+    }
   }
 }

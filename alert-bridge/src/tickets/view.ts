@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
+import type { OutgoingEvent } from '../delivery/sender.js';
 import type { Database } from '../db/schema.js';
 import type { KnowledgeBase, Locale, Recommendation } from '../knowledge-base.js';
-import { NotFoundError, type Ticket, type TicketAlert } from './model.js';
+import { NotFoundError, type OutgoingType, type Ticket, type TicketAlert } from './model.js';
+
+/** Alerts an outgoing event carries at most (firing first); the counts say how many there are. */
+export const OUTGOING_ALERTS = 100;
 
 /** The ticket as the API, the pages, notifications and service desks see it. */
 export interface TicketJson {
@@ -26,6 +30,8 @@ export interface TicketJson {
   needs_card: boolean;
   recommendation: Recommendation | null;
   alerts: AlertJson[];
+  /** How many alerts the ticket has; `alerts` may list fewer in outgoing events (firing first). */
+  alert_counts: { firing: number; total: number };
   opened_at: string;
   acknowledged_at: string | null;
   resolved_at: string | null;
@@ -126,6 +132,7 @@ export function createView(deps: ViewDeps) {
       title: t.title,
       needs_card: t.needs_card === 1,
       recommendation: deps.kb.recommend(t.incident_class, deps.locale),
+      alert_counts: { firing: alerts.filter((a) => a.status === 'firing').length, total: alerts.length },
       alerts: parsed.map(({ a, labels }) => ({
         fingerprint: a.fingerprint,
         alertname: a.alertname,
@@ -255,5 +262,59 @@ export class TicketReader {
     if (!q.alertname) return near;
     const named = near.filter((t) => t.alerts.some((a) => a.alertname === q.alertname));
     return named.length ? named : near;
+  }
+
+  /**
+   * The outgoing events of outbox rows, composed at delivery from the stored event and the ticket as
+   * it stands now (so a message carries the latest state, the snapshot included), in row order.
+   */
+  async outgoing(
+    rows: readonly { event_id: string; ticket_id: number; event_type: string }[],
+  ): Promise<OutgoingEvent[]> {
+    if (rows.length === 0) return [];
+    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    const ticketIds = [...new Set(rows.map((r) => r.ticket_id))];
+    const events = new Map(
+      (await this.db.selectFrom('events').selectAll().where('event_id', 'in', eventIds).execute()).map(
+        (e) => [e.event_id, e],
+      ),
+    );
+    const tickets = new Map(
+      (await this.db.selectFrom('tickets').selectAll().where('id', 'in', ticketIds).execute()).map((t) => [
+        t.id,
+        t,
+      ]),
+    );
+    const alerts = new Map<number, TicketAlert[]>();
+    for (const a of await this.db
+      .selectFrom('ticket_alerts')
+      .selectAll()
+      .where('ticket_id', 'in', ticketIds)
+      .orderBy('starts_at', 'desc')
+      .execute()) {
+      const l = alerts.get(a.ticket_id);
+      if (l) l.push(a);
+      else alerts.set(a.ticket_id, [a]);
+    }
+    return rows.map((r) => {
+      const e = events.get(r.event_id);
+      const t = tickets.get(r.ticket_id);
+      if (!e || !t) throw new Error(`outbox row for event ${r.event_id} has no stored event or ticket`);
+      const all = alerts.get(t.id) ?? [];
+      const json = this.toJson(t, all);
+      const shown = [
+        ...json.alerts.filter((a) => a.status === 'firing'),
+        ...json.alerts.filter((a) => a.status !== 'firing'),
+      ];
+      return {
+        id: e.event_id,
+        type: r.event_type as OutgoingType,
+        event: e.type,
+        actor: e.actor,
+        occurred_at: new Date(e.at).toISOString(),
+        data: JSON.parse(e.data) as Record<string, unknown>,
+        ticket: { ...json, alerts: shown.slice(0, OUTGOING_ALERTS) },
+      };
+    });
   }
 }
