@@ -30,3 +30,33 @@ export const webhookPayloadSchema = z.object({
 
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 export type AmAlert = z.infer<typeof alert>;
+
+/**
+ * Text both engines store alike: NUL (PostgreSQL's text type refuses it) and lone UTF-16 surrogates
+ * (not valid UTF-8) become U+FFFD. Without this a label with a NUL byte got a 503 on every retry on
+ * PostgreSQL, blocking its Alertmanager group, and SQLite stored invalid UTF-8.
+ */
+export function storable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return (s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s).toWellFormed();
+}
+
+function storableRecord(r: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) out[storable(k)] = storable(v);
+  return out;
+}
+
+/** The payload with every stored string made storable (see `storable`). */
+export function storablePayload(p: WebhookPayload): WebhookPayload {
+  return {
+    ...p,
+    externalURL: storable(p.externalURL),
+    alerts: p.alerts.map((a) => ({
+      ...a,
+      labels: storableRecord(a.labels),
+      annotations: storableRecord(a.annotations),
+      ...(a.fingerprint !== undefined ? { fingerprint: storable(a.fingerprint) } : {}),
+    })),
+  };
+}

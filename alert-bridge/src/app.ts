@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import express from 'express';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
@@ -130,7 +130,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       await store.ping();
       res.json({ status: 'ready' });
     } catch (e) {
-      res.status(503).json({ error: { code: 'storage_unavailable', message: (e as Error).message } });
+      // The cause goes to the log; the unauthenticated answer names no host, user or SQL.
+      logger.warn({ err: (e as Error).message }, 'not ready: storage does not answer');
+      res.status(503).json({ error: { code: 'storage_unavailable', message: 'storage does not answer' } });
     }
   });
   app.get('/metrics', async (_req, res) => {
@@ -167,8 +169,33 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     url: '',
     async start(listen = config.listen) {
       const { host, port } = splitHostPort(listen);
+      const h = config.http;
+      const s = createServer(
+        {
+          headersTimeout: h.headers_timeout,
+          requestTimeout: h.request_timeout,
+          // Longer than Alertmanager's idle keep-alive, so it never reuses a socket the bridge just closed.
+          keepAliveTimeout: h.keep_alive_timeout,
+          // How often the two timeouts above are checked.
+          connectionsCheckingInterval: Math.min(h.headers_timeout, 5_000),
+        },
+        app,
+      );
+      s.maxConnections = h.max_connections;
+      // headersTimeout starts with the first byte: a socket that never sends one would keep its place
+      // for ever, so it gets the same allowance from the moment it connects.
+      s.on('connection', (sock: Socket) => {
+        const silent = setTimeout(() => sock.destroy(), h.headers_timeout);
+        sock.once('data', () => clearTimeout(silent));
+        sock.once('close', () => clearTimeout(silent));
+      });
+      server = s;
       await new Promise<void>((resolve, reject) => {
-        server = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve()));
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.off('error', reject);
+          resolve();
+        });
       });
       const addr = server!.address() as AddressInfo;
       bridge.url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -91,6 +91,10 @@ const storageSchema = z.discriminatedUnion('driver', [
       .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case identifier')
       .optional(),
     pool_size: z.number().int().positive().default(10),
+    // A stalled network or a frozen server must become a quick 503 that Alertmanager retries, not a
+    // webhook that hangs: bounds on connecting and on each statement (server- and client-side).
+    connect_timeout: duration.default(parseDuration('5s')),
+    statement_timeout: duration.default(parseDuration('10s')),
   }),
 ]);
 
@@ -111,6 +115,15 @@ export const configSchema = z.strictObject({
     }, 'must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg')
     .default('Europe/Moscow'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Bounds on what one client can hold open: slow or idle connections cannot exhaust the process.
+  http: z
+    .strictObject({
+      max_connections: z.number().int().positive().default(1024),
+      headers_timeout: duration.default(parseDuration('10s')),
+      request_timeout: duration.default(parseDuration('30s')),
+      keep_alive_timeout: duration.default(parseDuration('65s')),
+    })
+    .prefault({}),
   knowledge_base: z.string().default('knowledge-base'),
   storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db', synchronous: 'full' }),
   webhook: z

@@ -7,9 +7,11 @@ export const ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_json: 400,
+  invalid_body: 400,
   invalid_payload: 400,
   label_too_long: 400,
   invalid_request: 400,
+  unprocessable_alerts: 422,
   storage_unavailable: 503,
   internal: 500,
 } as const;

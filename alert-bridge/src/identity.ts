@@ -22,15 +22,23 @@ export function identify(labels: Record<string, string>, tickets: Config['ticket
     labels.incident_class?.trim() || `unclassified.${snake(labels.alertname ?? 'unknown')}`;
   const storeScope = tickets.store_scope_classes.includes(incidentClass) || (!labels.till && !!labels.store);
   const place: Place = { chain: null, region: null, store: null, till: null, device: null };
-  const parts = [incidentClass];
+  const parts = [escapeKeyPart(incidentClass)];
   for (const l of PLACE_LABELS) {
     const v = labels[l];
     if (v === undefined || v === '') continue;
     if (storeScope && (l === 'till' || l === 'device')) continue;
     place[l] = v;
-    parts.push(`${l}=${v}`);
+    parts.push(`${l}=${escapeKeyPart(v)}`);
   }
   return { key: parts.join('|'), incidentClass, storeScope, place };
+}
+
+/**
+ * The key's separators inside a value are percent-encoded, so `store="a|till=b"` can never produce the
+ * key of `store=a, till=b`; values without `%`, `|` or `=` (every real id) keep their plain form.
+ */
+function escapeKeyPart(v: string): string {
+  return /[%|=]/.test(v) ? v.replace(/%/g, '%25').replace(/\|/g, '%7C').replace(/=/g, '%3D') : v;
 }
 
 function snake(s: string): string {

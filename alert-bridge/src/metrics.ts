@@ -25,6 +25,11 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    alertsRejected: new Counter({
+      name: `${p}webhook_alerts_rejected_total`,
+      help: 'Alerts of accepted notifications that could not be stored for a reason a retry cannot fix (logged with the reason).',
+      registers: [registry],
+    }),
     webhookDuration: new Histogram({
       name: `${p}webhook_duration_seconds`,
       help: 'Time from receiving an Alertmanager notification to answering it (includes the durable commit).',

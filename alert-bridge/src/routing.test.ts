@@ -104,6 +104,16 @@ describe('ticket key', () => {
     expect(a.key).toBe('fiscal.paper_out|chain=c|store=s1|till=t1|device=kkt');
     expect(b.key).toBe(a.key);
   });
+  it('keeps places apart even when a value holds the key separators', () => {
+    const a = identify({ incident_class: 'x.y', store: 'a|till=b' }, t);
+    const b = identify({ incident_class: 'x.y', store: 'a', till: 'b' }, t);
+    expect(a.key).not.toBe(b.key);
+    expect(identify({ incident_class: 'x|y', store: 's' }, t).key).not.toBe(
+      identify({ incident_class: 'x', store: 'y|store=s' }, t).key,
+    );
+    expect(identify({ incident_class: 'x.y', store: '50%' }, t).key).toBe('x.y|store=50%25');
+  });
+
   it('drops till and device for store-scoped classes', () => {
     expect(identify({ incident_class: 'network.store_offline', store: 's1', till: 't2' }, t).key).toBe(
       'network.store_offline|store=s1',

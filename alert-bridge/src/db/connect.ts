@@ -27,10 +27,20 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
     file.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingPrepare(file) }) });
   } else {
+    const options = [
+      ...(storage.schema ? [`-c search_path=${storage.schema}`] : []),
+      `-c statement_timeout=${storage.statement_timeout}`,
+      // A transaction left open by a client that vanished must not hold row locks for long.
+      `-c idle_in_transaction_session_timeout=${storage.statement_timeout * 3}`,
+    ];
     const pool = new pg.Pool({
       connectionString: storage.url.reveal(),
       max: storage.pool_size,
-      ...(storage.schema ? { options: `-c search_path=${storage.schema}` } : {}),
+      options: options.join(' '),
+      connectionTimeoutMillis: storage.connect_timeout,
+      // The server cannot enforce statement_timeout when the link itself stalls: bound the wait here too.
+      query_timeout: storage.statement_timeout + 1_000,
+      keepAlive: true,
     });
     // A client losing its connection (idle, or checked out between two statements) must not crash
     // the process with an unhandled 'error' event: the failing query rejects, the webhook answers

@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
-import { webhookPayloadSchema, type WebhookPayload } from '../alertmanager.js';
+import { storablePayload, webhookPayloadSchema, type WebhookPayload } from '../alertmanager.js';
 import type { Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -48,24 +48,48 @@ export function webhookRoutes(deps: WebhookDeps): Router {
         throw new HttpError('invalid_payload', `${is.path.join('.') || '(body)'}: ${is.message}`);
       }
       checkSizes(parsed.data, config.webhook.max_label_length);
-      if (parsed.data.truncatedAlerts > 0) {
+      const payload = storablePayload(parsed.data);
+      if (payload.truncatedAlerts > 0) {
         // Alertmanager's max_alerts dropped some alerts of this group; tickets may miss tills.
         logger.warn(
-          { groupKey: parsed.data.groupKey, truncated: parsed.data.truncatedAlerts },
+          { groupKey: payload.groupKey, truncated: payload.truncatedAlerts },
           'notification was truncated by Alertmanager',
         );
       }
       let result;
       try {
-        result = await deps.ingest(parsed.data);
+        result = await deps.ingest(payload);
       } catch (e) {
+        // Only what a retry can fix gets here (see db/errors.ts): the store is down or timed out.
         logger.error({ err: e }, 'storing notification failed');
         throw new HttpError('storage_unavailable', 'could not store the notification; retry later');
       }
-      for (const a of parsed.data.alerts) metrics.webhookAlerts.inc({ status: a.status });
       end();
+      if (result.rejected.length) {
+        const n = result.rejected.reduce((s, r) => s + r.alerts, 0);
+        metrics.alertsRejected.inc(n);
+        logger.error({ groupKey: payload.groupKey, rejected: result.rejected }, 'alerts could not be stored');
+      }
+      const stored = payload.alerts.length - result.rejected.reduce((s, r) => s + r.alerts, 0);
+      if (stored === 0) {
+        throw new HttpError(
+          'unprocessable_alerts',
+          `no alert could be stored: ${result.rejected.map((r) => `${r.key}: ${r.reason}`).join('; ')}`.slice(
+            0,
+            2000,
+          ),
+        );
+      }
+      for (const a of payload.alerts) metrics.webhookAlerts.inc({ status: a.status });
       deps.stored(result);
-      res.json({ status: 'stored', alerts: result.alerts, tickets: result.tickets });
+      res.json({
+        status: 'stored',
+        alerts: result.alerts,
+        tickets: result.tickets,
+        ...(result.rejected.length
+          ? { rejected: result.rejected.map((r) => ({ key: r.key, reason: r.reason })) }
+          : {}),
+      });
     },
   );
   return r;

@@ -57,7 +57,19 @@ const ICON: Record<string, string> = {
   'ticket.updated': 'ℹ️',
 };
 
-/** Telegram HTML (parse_mode HTML accepts only a few tags, so everything else is escaped). */
+// Telegram refuses a message over 4,096 characters (counted after entity parsing); stay under it with
+// the tags and entities still in, so a message is never cut inside a tag or an entity.
+const TELEGRAM_MAX = 4_000;
+// Any one text shown (a title, a step, a place) is cut to this before escaping.
+const FIELD_MAX = 300;
+
+const cut = (s: string, n = FIELD_MAX) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const esc = (s: string, n = FIELD_MAX) => escapeHtml(cut(s, n));
+
+/**
+ * Telegram HTML (parse_mode HTML accepts only a few tags, so everything else is escaped). Blocks are
+ * kept whole: those that do not fit are counted in the closing "and N more" line instead.
+ */
 export function telegramText(
   events: OutgoingEvent[],
   more: number,
@@ -71,23 +83,33 @@ export function telegramText(
       .filter(Boolean)
       .join(', ');
     const lines = [
-      `${ICON[e.type] ?? ''} <b>${escapeHtml(L[e.type])}: [${t.priority}] ${escapeHtml(t.title)}</b>${flags ? ` (${flags})` : ''}`,
-      `📍 ${escapeHtml(where(e))}`,
+      `${ICON[e.type] ?? ''} <b>${escapeHtml(L[e.type])}: [${esc(t.priority, 4)}] ${esc(t.title)}</b>${flags ? ` (${flags})` : ''}`,
+      `📍 ${esc(where(e))}`,
       `⏱ ${L.since} ${sinceOf(e)}`,
     ];
     const steps = t.recommendation?.first_line.slice(0, 3) ?? [];
     if (e.type !== 'ticket.resolved' && steps.length) {
-      lines.push(`${L.steps}:`, ...steps.map((s, i) => `${i + 1}. ${escapeHtml(s)}`));
+      lines.push(`${L.steps}:`, ...steps.map((s, i) => `${i + 1}. ${esc(s)}`));
     }
     lines.push(`<a href="${escapeHtml(t.links.ticket ?? '')}">#${t.id}</a>`);
     return lines.join('\n');
   });
-  if (more > 0) {
-    blocks.push(`… ${L.more(more)}: <a href="${escapeHtml(publicUrl.replace(/\/$/, ''))}/ui">${L.all}</a>`);
+  const tail = (n: number) =>
+    `… ${L.more(n)}: <a href="${escapeHtml(publicUrl.replace(/\/$/, ''))}/ui">${L.all}</a>`;
+  const kept: string[] = [];
+  let size = 0;
+  for (const [i, b] of blocks.entries()) {
+    const left = blocks.length - i - 1 + more;
+    const reserve = left > 0 ? tail(left + 1).length + 2 : 0;
+    if (size + b.length + 2 + reserve > TELEGRAM_MAX && kept.length > 0) {
+      more += blocks.length - i;
+      break;
+    }
+    kept.push(b);
+    size += b.length + 2;
   }
-  // Telegram rejects messages over 4096 characters.
-  const text = blocks.join('\n\n');
-  return text.length > 4000 ? text.slice(0, 3990) + '\n…' : text;
+  if (more > 0) kept.push(tail(more));
+  return kept.join('\n\n');
 }
 
 export function emailMessage(events: OutgoingEvent[], more: number, locale: Locale, publicUrl: string) {

@@ -54,4 +54,6 @@ export interface IngestResult {
   alerts: number;
   tickets: number[];
   created: number[];
+  /** Problems whose alerts could not be stored for a reason a retry cannot fix (the rest were stored). */
+  rejected: { key: string; alerts: number; reason: string }[];
 }

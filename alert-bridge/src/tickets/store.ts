@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { Database, EventsTable, OutboxTable } from '../db/schema.js';
 import { targetId } from '../delivery/target.js';
+import { isTransient } from '../db/errors.js';
 import { identify } from '../identity.js';
 import type { Metrics } from '../metrics.js';
 import type { Fanout } from './fanout.js';
@@ -60,6 +61,8 @@ export interface TicketStoreDeps {
   now: () => number;
 }
 
+const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 300);
+
 const chunks = <T>(xs: readonly T[]): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
@@ -94,7 +97,36 @@ export class TicketStore {
       if (!g) groups.set(key, (g = { key, alerts: [], externalURL: payload.externalURL }));
       g.alerts.push(a);
     }
-    return this.group.submit({ keys: [...groups.keys()], weight: payload.alerts.length, groups });
+    const n: Notification = { keys: [...groups.keys()], weight: payload.alerts.length, groups };
+    return this.group
+      .submit(n)
+      .catch((e: unknown) => (isTransient(e) ? Promise.reject(e) : this.isolate(n, e)));
+  }
+
+  /**
+   * A notification that failed for a reason a retry cannot fix: store it problem by problem, so the
+   * good alerts are kept and only the problems that fail again are reported (Alertmanager drops a 4xx
+   * and retries a 5xx forever, blocking the whole group).
+   */
+  private async isolate(n: Notification, first: unknown): Promise<IngestResult> {
+    const out: IngestResult = { alerts: n.weight, tickets: [], created: [], rejected: [] };
+    if (n.keys.length === 1) {
+      const g = n.groups.get(n.keys[0]!)!;
+      out.rejected.push({ key: g.key, alerts: g.alerts.length, reason: reasonOf(first) });
+      return out;
+    }
+    for (const k of [...n.keys].sort()) {
+      const g = n.groups.get(k)!;
+      try {
+        const r = await this.group.submit({ keys: [k], weight: g.alerts.length, groups: new Map([[k, g]]) });
+        out.tickets.push(...r.tickets);
+        out.created.push(...r.created);
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        out.rejected.push({ key: k, alerts: g.alerts.length, reason: reasonOf(e) });
+      }
+    }
+    return out;
   }
 
   private async commitRounds(rounds: Notification[][]): Promise<IngestResult[][]> {
@@ -107,7 +139,7 @@ export class TicketStore {
     this.count(transitions);
     return rounds.map((r, i) =>
       r.map((n) => {
-        const result: IngestResult = { alerts: n.weight, tickets: [], created: [] };
+        const result: IngestResult = { alerts: n.weight, tickets: [], created: [], rejected: [] };
         for (const k of [...n.keys].sort()) {
           const kr = byKey[i]!.get(k);
           if (!kr) continue;
