@@ -262,8 +262,24 @@ describe('dashboards', () => {
     const ds = parseYaml(readFileSync(join(prov, 'datasources/tillwatch.yml'), 'utf8')) as {
       datasources: Json[];
     };
+    // $__rate_interval builds on timeInterval, so it must be the interval the shipped Prometheus scrapes at.
+    const prom = parseYaml(readFileSync(join(root, 'deploy/prometheus.yml'), 'utf8')) as {
+      global: { scrape_interval: string };
+    };
     expect(ds.datasources).toContainEqual(
-      expect.objectContaining({ uid: 'tillwatch-prometheus', type: 'prometheus', access: 'proxy' }),
+      expect.objectContaining({
+        uid: 'tillwatch-prometheus',
+        type: 'prometheus',
+        access: 'proxy',
+        jsonData: expect.objectContaining({ timeInterval: prom.global.scrape_interval }),
+      }),
+    );
+    // The central store's datasource (deploy/central/) replaces it for the same dashboards.
+    const central = parseYaml(readFileSync(join(root, 'deploy/central/grafana-datasource.yml'), 'utf8')) as {
+      datasources: Json[];
+    };
+    expect(central.datasources).toContainEqual(
+      expect.objectContaining({ uid: 'tillwatch-prometheus', type: 'prometheus' }),
     );
     const dp = parseYaml(readFileSync(join(prov, 'dashboards/tillwatch.yml'), 'utf8')) as {
       providers: Json[];

@@ -26,15 +26,16 @@ interface RuleFile {
 }
 
 /** Every rule file, parsed, with its path. */
-function ruleDocs(): { file: string; doc: RuleFile }[] {
-  return ruleFiles().map((file) => ({ file, doc: parseYaml(readFileSync(file, 'utf8')) as RuleFile }));
+function ruleDocs(dir: string): { file: string; doc: RuleFile }[] {
+  return ruleFiles(dir).map((file) => ({ file, doc: parseYaml(readFileSync(file, 'utf8')) as RuleFile }));
 }
 
-export function ruleFiles(): string[] {
-  return readdirSync(RULES_DIR)
+/** The rule files of `dir` (this folder unless a test passes an edited copy). */
+export function ruleFiles(dir = RULES_DIR): string[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.yml'))
     .sort()
-    .map((f) => join(RULES_DIR, f));
+    .map((f) => join(dir, f));
 }
 
 export function testFiles(): string[] {
@@ -44,15 +45,15 @@ export function testFiles(): string[] {
     .map((f) => join(TESTS_DIR, f));
 }
 
-export function loadRules(): Rule[] {
+export function loadRules(dir = RULES_DIR): Rule[] {
   const rules: Rule[] = [];
-  for (const { file, doc } of ruleDocs())
+  for (const { file, doc } of ruleDocs(dir))
     for (const g of doc.groups) for (const r of g.rules) rules.push({ ...r, file, group: g.name });
   return rules;
 }
 
-export const alerts = (): (Rule & { alert: string })[] =>
-  loadRules().filter((r): r is Rule & { alert: string } => typeof r.alert === 'string');
+export const alerts = (dir = RULES_DIR): (Rule & { alert: string })[] =>
+  loadRules(dir).filter((r): r is Rule & { alert: string } => typeof r.alert === 'string');
 export const records = (): (Rule & { record: string })[] =>
   loadRules().filter((r): r is Rule & { record: string } => typeof r.record === 'string');
 
@@ -75,9 +76,9 @@ export function loadTestFile(path: string): PromtoolTestFile {
 const GROUP_INTERVAL = /^ {4}interval: \S+\n/gm;
 
 /** The evaluation interval of each group in milliseconds, by name; undefined for a group on the global interval. */
-export function groupIntervals(): Map<string, number | undefined> {
+export function groupIntervals(dir = RULES_DIR): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>();
-  for (const { file, doc } of ruleDocs()) {
+  for (const { file, doc } of ruleDocs(dir)) {
     for (const g of doc.groups) {
       const ms = g.interval === undefined ? undefined : parseDuration(g.interval);
       if (g.interval !== undefined && ms === undefined)
