@@ -508,7 +508,7 @@ export class TicketService {
     const { priority } = this.deps.config;
     const bySev = priority.by_severity[severity as 'critical'] ?? priority.by_severity.warning;
     let p: Priority = priority.by_class[incidentClass] ?? this.deps.kb.get(incidentClass)?.priority ?? bySev;
-    // "critical" means act now (rules/README.md, "Alert conventions"): it never ranks below the configured critical priority.
+    // "critical" means act now (style.md): it never ranks below the configured critical priority.
     if (severity === 'critical' && rank(priority.by_severity.critical) < rank(p))
       p = priority.by_severity.critical;
     return p;
