@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { anchor } from './lib/markdown.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = 'test/self-contained.test.ts';
@@ -26,17 +27,8 @@ const OUTSIDE: Array<[RegExp, string]> = [
   [/\bproject notes\b/i, 'project notes outside the repository'],
 ];
 
-/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-function anchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
 /** Every problem found, as `file:line: what`. `exists` says whether a repository-relative path is tracked. */
-export function outsideReferences(files: SourceFile[], exists: (path: string) => boolean): string[] {
+function outsideReferences(files: SourceFile[], exists: (path: string) => boolean): string[] {
   const found: string[] = [];
   const headings = new Map<string, Set<string>>();
   for (const f of files.filter((x) => x.path.endsWith('.md'))) {
@@ -68,7 +60,12 @@ export function outsideReferences(files: SourceFile[], exists: (path: string) =>
         if (p === null) found.push(`${at}: ${t} leaves the repository`);
         else if (p !== '' && p !== '.' && !exists(p)) found.push(`${at}: ${t} does not exist`);
       }
-      for (const m of line.matchAll(/docs\/protocols\/([\w-]+\.md)(?:#([\w-]+)|,\s*"([^"]+)")/g)) {
+      // Protocol citations: `docs/protocols/x.md, "Section"` or `#anchor` anywhere, and the byte fixtures'
+      // `doc: x.md#anchor` beside the pages.
+      const cites = [...line.matchAll(/docs\/protocols\/([\w-]+\.md)(?:#([\w-]+)|,\s*"([^"]+)")/g)];
+      if (f.path.startsWith('docs/protocols/fixtures/'))
+        cites.push(...line.matchAll(/\bdoc: ([\w-]+\.md)#([\w-]+)/g));
+      for (const m of cites) {
         const page = `docs/protocols/${m[1]}`;
         const section = m[2] ?? m[3] ?? '';
         if (!headings.get(page)?.has(section)) found.push(`${at}: ${page} has no section "${section}"`);
@@ -124,6 +121,10 @@ describe('the repository is self-contained', () => {
         path: 'docs/x.md',
         text: 'See [notes](../../notes.md), [gone](gone.md) and [ok](protocols/shtrih-m.md).',
       },
+      {
+        path: 'docs/protocols/fixtures/x.yml',
+        text: 'a:\n  doc: shtrih-m.md#frame\nb:\n  doc: shtrih-m.md#nope',
+      },
     ];
     const exists = (p: string) => files.some((f) => f.path === p);
     expect(outsideReferences(files, exists)).toEqual([
@@ -135,6 +136,7 @@ describe('the repository is self-contained', () => {
       'exporter/src/a.ts:4: docs/protocols/shtrih-m.md has no section "exchange"',
       'docs/x.md:1: ../../notes.md leaves the repository',
       'docs/x.md:1: gone.md does not exist',
+      'docs/protocols/fixtures/x.yml:4: docs/protocols/shtrih-m.md has no section "nope"',
     ]);
   });
 });

@@ -6,14 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  bytes,
-  hexOf,
-  loadFixture,
-  missingCitations,
-  withSeconds,
-  type ProtocolName,
-} from '../testdata/protocol-fixtures.js';
+import { bytes, hexOf, loadFixture, withSeconds } from '../testdata/protocol-fixtures.js';
 import { AtolDriver } from './atol/client.js';
 import { DriverError } from './errors.js';
 import { readMarking } from './marking/client.js';
@@ -43,12 +36,6 @@ async function listen(server: net.Server): Promise<number> {
   closers.push(() => new Promise<void>((r) => server.close(() => r())));
   return (server.address() as net.AddressInfo).port;
 }
-
-describe('every fixture cites a section that exists', () => {
-  for (const name of ['shtrih-m', 'atol', 'utm', 'marking'] as ProtocolName[]) {
-    it(name, () => expect(missingCitations(name)).toEqual([]));
-  }
-});
 
 describe('Shtrih-M codec against docs/protocols/fixtures/shtrih-m.yml', () => {
   const fx = loadFixture('shtrih-m');

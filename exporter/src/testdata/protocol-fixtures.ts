@@ -1,13 +1,14 @@
 // The byte fixtures of docs/protocols/fixtures/, written by hand from the protocol pages beside them, for the
 // exporter's codec tests and the simulator's emulator tests alike: one reader, one schema per protocol, so
-// both sides are held to the same bytes.
-import { existsSync, readFileSync } from 'node:fs';
+// both sides are held to the same bytes. That every `doc:` citation names a real section is checked with the
+// repository's other links (test/self-contained.test.ts).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-export const PROTOCOL_DOCS = fileURLToPath(new URL('../../../docs/protocols/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../docs/protocols/fixtures/', import.meta.url));
 
 /** Hex bytes as the fixtures write them: two digits each, spaces between, e.g. `02 01 FC FD`; empty = none. */
 const hex = z.string().regex(/^(?:[0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2})*)?$/, {
@@ -114,13 +115,9 @@ const SCHEMAS = {
 };
 export type ProtocolName = keyof typeof SCHEMAS;
 
-function fixturePath(name: ProtocolName): string {
-  return join(PROTOCOL_DOCS, 'fixtures', `${name}.yml`);
-}
-
 /** Reads and validates docs/protocols/fixtures/<name>.yml; a malformed fixture fails with its file and key. */
 export function loadFixture<N extends ProtocolName>(name: N): z.infer<(typeof SCHEMAS)[N]> {
-  const file = fixturePath(name);
+  const file = join(FIXTURES, `${name}.yml`);
   const parsed = SCHEMAS[name].safeParse(parse(readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -153,34 +150,4 @@ export function withSeconds(value: unknown, zoneMinutes: number): unknown {
   if (typeof value === 'object' && value !== null)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withSeconds(v, zoneMinutes)]));
   return value;
-}
-
-/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-function anchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-/** Every `doc:` citation of a fixture file whose page or section does not exist. */
-export function missingCitations(name: ProtocolName): string[] {
-  const cited = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (typeof v === 'object' && v !== null)
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'doc' && typeof x === 'string') cited.add(x);
-        else walk(x);
-      }
-  };
-  walk(parse(readFileSync(fixturePath(name), 'utf8')));
-  return [...cited].filter((c) => {
-    const [page = '', section = ''] = c.split('#');
-    const file = join(PROTOCOL_DOCS, page);
-    if (!existsSync(file)) return true;
-    const anchors = [...readFileSync(file, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1] ?? ''));
-    return !anchors.includes(section);
-  });
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bytes, hexOf, loadFixture, localSeconds } from '@tillwatch/exporter/testdata/protocol-fixtures';
 import { AtolEmulator } from './atol-emulator.js';
 import type { Fault } from './faults.js';
-import type { FiscalState } from './fiscal-state.js';
+import { defaultFiscalState, type FiscalState } from './fiscal-state.js';
 import { MarkingEmulator } from './marking-emulator.js';
 import { ShtrihEmulator } from './shtrih-emulator.js';
 import { UtmEmulator } from './utm-emulator.js';
@@ -23,35 +23,21 @@ async function started<E extends { start(): Promise<void>; stop(): Promise<void>
   return emu;
 }
 
-/** The fixture device of docs/protocols/README.md, as emulator state. */
-function fixtureRegistrar(zone: number, model: string): FiscalState {
+/**
+ * The registrar of docs/protocols/README.md ("Fixture device") as emulator state: the emulator's defaults
+ * (serial, FN number, firmware, paper in, shift 42 open, no warnings, 240,000 documents, OFD connected) plus
+ * the fixture's times and queue.
+ */
+function fixtureRegistrar(nowMs: number, zone: number, model: string): FiscalState {
   const at = (t: string) => localSeconds(t, zone);
   return {
+    ...defaultFiscalState(nowMs / 1000),
     model,
-    serial: '12345678',
-    fnSerial: '9999078900012345',
-    firmwareVersion: '1.0',
-    firmwareBuild: 12345,
-    paperPresent: true,
-    coverOpen: false,
-    drawerOpen: false,
-    shiftOpen: true,
-    shiftNumber: 42,
     shiftOpenedAt: at('2026-11-25 11:00:00'),
     fnExpiry: at('2027-06-01 00:00:00'),
-    fnWarnings: {
-      replace_urgent: false,
-      resource_low: false,
-      memory_full: false,
-      ofd_timeout: false,
-      critical: false,
-    },
-    documentsRemaining: 240_000,
-    ofdConnected: true,
     ofdQueue: 3,
     ofdOldestUnsentAt: at('2026-11-23 12:00:00'),
     clockOffsetSeconds: 90,
-    errorCode: 0,
   };
 }
 
@@ -99,7 +85,7 @@ describe('Shtrih emulator against docs/protocols/fixtures/shtrih-m.yml', () => {
       new ShtrihEmulator({
         now: () => Date.parse(fx.now),
         utcOffsetMinutes: fx.zone_minutes,
-        state: { ...fixtureRegistrar(fx.zone_minutes, 'ШТРИХ-М-01Ф'), ...state },
+        state: { ...fixtureRegistrar(Date.parse(fx.now), fx.zone_minutes, 'ШТРИХ-М-01Ф'), ...state },
       }),
     );
 
@@ -147,7 +133,11 @@ describe('ATOL emulator against docs/protocols/fixtures/atol.yml', () => {
       new AtolEmulator({
         now: () => Date.parse(fx.now),
         utcOffsetMinutes: fx.zone_minutes,
-        state: { ...fixtureRegistrar(fx.zone_minutes, 'АТОЛ 30Ф'), pendingPolls: 1, ...extra },
+        state: {
+          ...fixtureRegistrar(Date.parse(fx.now), fx.zone_minutes, 'АТОЛ 30Ф'),
+          pendingPolls: 1,
+          ...extra,
+        },
       }),
     );
   const submit = (base: string, body: unknown) =>
