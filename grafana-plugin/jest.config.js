@@ -4,8 +4,8 @@ process.env.TZ = 'UTC';
 
 const base = require('./.config/jest.config');
 
-// The scaffold's SWC options name no target, so SWC emits ES5 and the 500,000-leaf tests run ten times
-// slower than the ES2015+ code webpack ships; test what ships instead.
+// The scaffold's SWC options name no target, so SWC emits ES5, which runs the 500,000-leaf tests much slower
+// than the ES2015+ code webpack ships (docs/benchmarks.md, "Panel"); test what ships instead.
 const [swcPattern, [swc, swcOptions]] = Object.entries(base.transform)[0];
 const swcTransform = [swc, { ...swcOptions, jsc: { ...swcOptions.jsc, target: 'es2020' } }];
 

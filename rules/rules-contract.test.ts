@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { headingAnchors } from '../test/lib/markdown.js';
 import { readMetricContract } from '../test/lib/metrics-doc.js';
 import { parseDuration } from '../ops/src/backtest/duration.js';
 import { metricNames } from './lib/promql-names.js';
@@ -37,18 +38,8 @@ const DASHBOARD_UIDS = [
 // Series Prometheus itself produces: the scrape health and the alert state.
 const PROMETHEUS_BUILTINS = new Set(['up', 'ALERTS']);
 
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes. */
-function anchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
 function runbookAnchors(): Set<string> {
-  const text = readFileSync(RUNBOOKS, 'utf8');
-  return new Set([...text.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => anchor(m[1] as string)));
+  return headingAnchors(readFileSync(RUNBOOKS, 'utf8'));
 }
 
 describe('metric names', () => {

@@ -1,6 +1,6 @@
 // Bundles the CLI into one file (dist/cli.js), replacing tsc's per-module output for the entry
 // point. Why: Node keeps every loaded ES module in memory, and zod alone is ~80 modules; one
-// minified file saves ~8 MiB of RSS on a till and starts faster on a Celeron. The library entry
+// minified file takes less RSS on a till and starts faster on a Celeron (docs/benchmarks.md, "Exporter"). The library entry
 // (dist/index.js) stays unbundled for the simulator and other importers.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';

@@ -23,7 +23,7 @@ import { VERSION } from './version.js';
 const gzipAsync = promisify(gzip);
 
 // prom-client's index also loads the Pushgateway, cluster aggregation, histograms and default
-// metrics: ~11 MiB of RSS on a till for nothing we use. Its registry, gauge and counter modules
+// metrics: RSS on a till for nothing we use (docs/benchmarks.md, "Exporter"). Its registry, gauge and counter modules
 // stand alone, so require just those (the types still come from the package).
 const require = createRequire(import.meta.url);
 const Registry = require('prom-client/lib/registry') as typeof PromClient.Registry;

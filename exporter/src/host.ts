@@ -55,7 +55,7 @@ export const defaultPowerShell: PowerShellRunner = (script, signal) =>
   });
 
 export const defaultSerialPorts: SerialPortLister = async () => {
-  // Loaded on first use: most tills list no serial devices, and serialport costs ~4 MiB of RSS.
+  // Loaded on first use: most tills list no serial devices, and serialport costs RSS (docs/benchmarks.md).
   const { SerialPort } = await import('serialport');
   return SerialPort.list();
 };

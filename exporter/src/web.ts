@@ -1,6 +1,7 @@
 // HTTP(S) front of the exporter: /metrics, /healthz and a landing page, with TLS and basic auth from
 // a Prometheus exporter-toolkit web config file. Plain node:http rather than express: three fixed
-// routes, and on a weak till the ~4 MiB of RSS express costs is a third of the memory budget.
+// routes, and on a weak till the RSS express costs is a large share of the memory budget
+// (docs/benchmarks.md, "Exporter").
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
@@ -111,7 +112,7 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
   return { host: host ? host : undefined, port };
 }
 
-// bcrypt is deliberately slow (~50 ms in JS at cost 10); like exporter-toolkit, remember the
+// bcrypt is deliberately slow (tens of milliseconds in JS at cost 10); like exporter-toolkit, remember the
 // credentials that passed so Prometheus' scrape every 15 s does not pay it each time.
 type Bcrypt = {
   compare(s: string, hash: string): Promise<boolean>;

@@ -241,8 +241,8 @@ export function validateInventory(data: unknown, file = '<inventory>'): Inventor
 export function parseInventory(text: string, file = '<inventory>'): Inventory {
   let data: unknown;
   try {
-    // js-yaml rather than the `yaml` package here: it parses about ten times faster, which matters
-    // for an inventory of 100,000 tills (tens of MB). It rejects duplicate keys and YAML 1.1 surprises
+    // js-yaml rather than the `yaml` package here: it parses much faster (docs/benchmarks.md, "Figures
+    // behind code choices"), which matters for an inventory of 100,000 tills (tens of MB). It rejects duplicate keys and YAML 1.1 surprises
     // such as sexagesimal numbers are gone in its default (YAML 1.2 core) schema.
     data = load(text, { filename: file });
   } catch (err) {

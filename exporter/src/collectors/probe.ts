@@ -96,7 +96,7 @@ async function probeDns(p: Extract<Probe, { kind: 'dns' }>, signal: AbortSignal)
 }
 
 // node:http(s) rather than fetch: fetch does not expose the peer certificate, and the https
-// module is loaded only when an https probe is configured (it costs ~3 MiB of RSS).
+// module is loaded only when an https probe is configured (its RSS: docs/benchmarks.md, "Exporter").
 async function probeHttp(
   p: Extract<Probe, { kind: 'http' }>,
   ca: Buffer | undefined,

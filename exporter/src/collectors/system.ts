@@ -35,7 +35,7 @@ function cpuTimes(): { busy: number; total: number } {
 
 /**
  * systeminformation, loaded on first use. Only its memory, filesystem and cpu modules are required:
- * its index loads ~25 modules (docker, wifi, bluetooth, ...) for ~7 MiB of RSS we do not need.
+ * its index loads ~25 modules (docker, wifi, bluetooth, ...) whose RSS we do not need (docs/benchmarks.md).
  */
 export function systeminformationSource(): SystemInfoSource {
   let loaded:
@@ -74,7 +74,7 @@ export function systeminformationSource(): SystemInfoSource {
         type: f.type,
       }));
     },
-    // os.uptime(), not si.time(): the latter resolves the time zone through ICU, ~7 MiB of RSS.
+    // os.uptime(), not si.time(): the latter resolves the time zone through ICU, which costs RSS.
     async uptime() {
       return uptime();
     },

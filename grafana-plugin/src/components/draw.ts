@@ -86,12 +86,13 @@ export function drawLayout(
   const { count, kind, node, x, y, w, h } = layout;
   const W = Math.max(1, Math.round(layout.width * dpr));
   const H = Math.max(1, Math.round(layout.height * dpr));
-  // Rectangles go straight into a pixel buffer and reach the canvas in one putImageData. With software
-  // raster (wall PCs without GPU acceleration, CI) 20,000 fillRect calls cost ~150 ms; writing the same
-  // pixels with TypedArray.fill row by row costs a few milliseconds. Text is drawn on top with the 2D API.
+  // Rectangles go straight into a pixel buffer and reach the canvas in one putImageData: with software
+  // raster (wall PCs without GPU acceleration, CI) a fillRect call per rectangle costs far more than
+  // writing the same pixels with TypedArray.fill row by row (docs/benchmarks.md, "Panel"). Text is drawn on
+  // top with the 2D API.
   let img = buffers.get(ctx);
   if (!img || img.width !== W || img.height !== H) {
-    // Allocating 8 MB per paint for a full-HD wall showed up in every drill-down; reuse it.
+    // A full-HD wall's buffer is megabytes: allocated once per size and reused, not per paint.
     img = ctx.createImageData(W, H);
     buffers.set(ctx, img);
   }

@@ -86,7 +86,7 @@ export function nocDashboard(): Json {
           h: 20,
           targets: [
             // Per till, not per device: 8 times fewer series (10,000 instead of 80,000 at 10,000 tills); the raw
-            // per-device query was the wall's slowest (docs/benchmarks.md, "Scaling").
+            // per-device query is the wall's most expensive (docs/benchmarks.md, "Scaling").
             { expr: `till:device_up:min{${F}}`, instant: true, table: true, refId: 'HEALTH' },
             // The panel overlays alerts from the query with this refId (its `alertsRefId` option).
             { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true, refId: 'ALERTS' },

@@ -1,6 +1,6 @@
-// The ATOL driver's web server (JSON tasks over HTTP, default port 16732). The result wrapper's exact
-// shape is unconfirmed, so the emulator can answer in each shape the exporter accepts
-// (exporter/docs/fiscal.md, "ATOL result shapes").
+// The ATOL driver's web server (JSON tasks over HTTP, default port 16732), as docs/protocols/atol.md
+// describes it. The result wrapper's exact shape is unconfirmed, so the emulator can answer in each shape
+// the exporter accepts (docs/protocols/atol.md, "Result shapes").
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import { HTTP_FAULTS, HttpEmulator, type HttpEmulatorOptions } from './http-emulator.js';

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { isoDateTime, localDateTime } from './clock.js';
 import { Emulator } from './emulator.js';
 import { FaultSet, prng, type FaultType } from './faults.js';
 
@@ -143,15 +144,11 @@ export abstract class HttpEmulator<S extends object> extends Emulator<S> {
 
   /** ISO 8601 with the device's zone, like the ATOL web server prints. */
   protected iso(seconds: number): string {
-    const off = this.opts.utcOffsetMinutes ?? -new Date(seconds * 1000).getTimezoneOffset();
-    const t = new Date((seconds + off * 60) * 1000).toISOString().slice(0, 19);
-    const sign = off < 0 ? '-' : '+';
-    const a = Math.abs(off);
-    return `${t}${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+    return isoDateTime(seconds, this.opts.utcOffsetMinutes);
   }
 
   /** `YYYY-MM-DD HH:MM:SS` in the device's zone, without the zone (UTM style). */
   protected local(seconds: number): string {
-    return this.iso(seconds).slice(0, 19).replace('T', ' ');
+    return localDateTime(seconds, this.opts.utcOffsetMinutes);
   }
 }

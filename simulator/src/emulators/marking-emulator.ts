@@ -1,4 +1,4 @@
-// Честный знак local module (HTTP, port 5995): GET /api/v1/status with Basic auth.
+// Честный знак local module (HTTP, port 5995; docs/protocols/marking.md): GET /api/v1/status with Basic auth.
 import type { Express } from 'express';
 import { z } from 'zod';
 import { HttpEmulator, type HttpEmulatorOptions } from './http-emulator.js';

@@ -1,12 +1,23 @@
 // A Shtrih-M registrar speaking the binary protocol over TCP (like the device's port 7778) or over any
-// byte stream such as one end of a pseudo-terminal pair. Reply layouts follow domain.md, including
-// the vendor driver's 48-byte 0x11 reply.
+// byte stream such as one end of a pseudo-terminal pair. Frames, exchange and reply layouts follow
+// docs/protocols/shtrih-m.md, including the vendor driver's 48-byte 0x11 reply; the wire format is the
+// emulator's own (shtrih-wire.ts), never the exporter's codec.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ACK, ENQ, FrameParser, NAK, STX, encodeFrame } from '@tillwatch/exporter/drivers/shtrih/codec';
-import { encodeCp1251, epochToWallClock } from '@tillwatch/exporter/drivers/shtrih/commands';
 import { Emulator } from './emulator.js';
 import { FaultSet, prng } from './faults.js';
+import {
+  ACK,
+  ENQ,
+  FrameCollector,
+  NAK,
+  STX,
+  cp1251,
+  dateBytes,
+  frame,
+  le,
+  timeBytes,
+} from './shtrih-wire.js';
 import { defaultFiscalState, fiscalStateSchema, shiftExpired, type FiscalState } from './fiscal-state.js';
 
 export interface ShtrihEmulatorOptions {
@@ -26,6 +37,7 @@ export interface ShtrihEmulatorOptions {
   seed?: number;
 }
 
+// Error bytes (docs/protocols/shtrih-m.md, "Error codes").
 const ERR_UNKNOWN_COMMAND = 0x37;
 const ERR_BAD_PASSWORD = 0x4f;
 
@@ -96,8 +108,9 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
   /** Serves the protocol on any byte stream (a TCP socket, a serial port on one end of a pty pair). */
   attach(stream: Duplex): void {
     this.streams.add(stream);
-    const parser = new FrameParser();
-    let pending: Buffer | null = null;
+    const collector = new FrameCollector();
+    // The last reply and its command, kept until the host confirms it.
+    let pending: { reply: Buffer; code: string } | null = null;
     const send = (b: Buffer | number[]): void => {
       if (!stream.destroyed) stream.write(Buffer.from(b));
     };
@@ -112,14 +125,15 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
     stream.on('close', () => this.streams.delete(stream));
     stream.on('data', (chunk: Buffer) => {
       for (const byte of chunk) {
-        if (parser.inFrame) {
-          const ev = parser.push(byte);
-          if (!ev) continue;
-          if (ev.kind === 'error') {
-            if (ev.reason === 'lrc') send([NAK]);
+        if (collector.collecting) {
+          const got = collector.add(byte);
+          if (!got) continue;
+          // A damaged command is NAKed so the host sends it again; a zero LEN is ignored.
+          if (!got.ok) {
+            if (got.why === 'lrc') send([NAK]);
             continue;
           }
-          const reply = this.handle(ev.payload, stream, send, later);
+          const reply = this.handle(got.payload, stream, send, later);
           if (reply) pending = reply;
           continue;
         }
@@ -132,12 +146,15 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
           }
           send([NAK]);
         } else if (byte === STX) {
-          parser.push(byte);
+          collector.begin();
         } else if (byte === ACK) {
           pending = null;
         } else if (byte === NAK && pending) {
-          // The host asks for the reply again (bad LRC on its side).
-          send(pending);
+          // The host asks for the reply again (bad LRC on its side). A corrupt_lrc fault models line noise:
+          // each of its uses damages one transmission, so a limited one lets the resent reply through.
+          const f = this.faults.take(pending.code, true);
+          if (f?.type === 'corrupt_lrc') this.faults.take(pending.code);
+          send(f?.type === 'corrupt_lrc' ? damaged(pending.reply) : pending.reply);
         }
       }
     });
@@ -148,13 +165,13 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
     return Buffer.from(Array.from({ length: n }, () => Math.floor(this.random() * 256)));
   }
 
-  /** Handles one received command frame; returns the reply frame to resend on NAK, if any. */
+  /** Handles one received command frame; returns the reply to resend on NAK, if any. */
   private handle(
     payload: Buffer,
     stream: Duplex,
     send: (b: Buffer | number[]) => void,
     later: (ms: number, fn: () => void) => void,
-  ): Buffer | null {
+  ): { reply: Buffer; code: string } | null {
     const cmdLen = payload[0] === 0xff ? 2 : 1;
     const cmd = payload.subarray(0, cmdLen);
     const code = cmd.toString('hex').toUpperCase();
@@ -176,35 +193,32 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
       default:
     }
     send([ACK]);
-    let frame: Buffer;
-    if (fault?.type === 'error_byte') {
-      frame = encodeFrame(Buffer.concat([cmd, Buffer.from([fault.code ?? 0x01])]));
-    } else {
-      frame = encodeFrame(this.reply(cmd, code, payload.subarray(cmdLen)));
-    }
-    if (fault?.type === 'corrupt_lrc') {
-      frame = Buffer.from(frame);
-      frame[frame.length - 1] = (frame[frame.length - 1] ?? 0) ^ 0x5a;
-    }
-    const out = fault?.type === 'truncated' ? frame.subarray(0, Math.max(2, frame.length - 3)) : frame;
+    const reply =
+      fault?.type === 'error_byte'
+        ? frame(Buffer.concat([cmd, Buffer.from([fault.code ?? 0x01])]))
+        : frame(this.reply(cmd, code, payload.subarray(cmdLen)));
+    let out = reply;
+    if (fault?.type === 'corrupt_lrc') out = damaged(reply);
+    if (fault?.type === 'truncated') out = reply.subarray(0, Math.max(2, reply.length - 3));
     const delay = fault?.type === 'slow' ? (fault.delayMs ?? 10_000) : 0;
     if (delay > 0) later(delay, () => send(out));
     else send(out);
-    return fault?.type === 'truncated' ? null : frame;
+    return fault?.type === 'truncated' ? null : { reply, code };
   }
 
-  /** Reply payload for a command: command bytes, error byte, data. */
+  /** Reply payload for a command: command bytes, error byte, data (docs/protocols/shtrih-m.md, "Replies"). */
   private reply(cmd: Buffer, code: string, args: Buffer): Buffer {
     const s = this.state;
+    const tz = this.opts.utcOffsetMinutes;
     const err = (e: number): Buffer => Buffer.concat([cmd, Buffer.from([e])]);
     const ok = (data: number[] | Buffer): Buffer => Buffer.concat([cmd, Buffer.from([0]), Buffer.from(data)]);
     const pw = args.length >= 4 ? args.readUInt32LE(0) : undefined;
     const nowS = Math.floor(this.now() / 1000);
-    const dev = epochToWallClock(nowS + s.clockOffsetSeconds, this.opts.utcOffsetMinutes);
-    const wc = (t: number) => epochToWallClock(t, this.opts.utcOffsetMinutes);
+    const deviceNow = nowS + s.clockOffsetSeconds;
     const operatorPw = this.opts.password ?? 30;
     const adminPw = this.opts.adminPassword ?? 30;
-    const expired = shiftExpired(s, nowS + s.clockOffsetSeconds);
+    const expired = shiftExpired(s, deviceNow);
+    // Flag bits (shtrih-m.md, "Flag bits"): roll and sensor say paper, bit 9 is the print head lever down.
     const flags =
       (s.paperPresent ? (1 << 1) | (1 << 7) : 0) |
       (1 << 9) |
@@ -212,48 +226,41 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
       (s.drawerOpen ? 1 << 11 : 0);
     const mode = s.shiftOpen ? (expired ? 3 : 2) : 4;
     const submode = s.paperPresent ? 0 : 1;
-    const u16 = (n: number) => [n & 0xff, (n >> 8) & 0xff];
-    const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 
     if (code === 'FC') {
-      return ok(Buffer.concat([Buffer.from([0, 0, 1, 0, 0, 0]), encodeCp1251(s.model)]));
+      // Protocol type, subtype, version, subversion, model number, language, then the name.
+      return ok(Buffer.concat([Buffer.from([0, 0, 1, 0, 0, 0]), cp1251(s.model)]));
     }
     if (code === '10' || code === '11') {
       if (pw !== operatorPw && pw !== adminPw) return err(ERR_BAD_PASSWORD);
-      if (code === '10') {
-        return ok([30, ...u16(flags), mode, submode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-      }
+      if (code === '10') return ok([30, ...le(flags, 2), mode, submode, ...new Array<number>(11).fill(0)]);
       const [v0 = '1', , v2 = '0'] = s.firmwareVersion;
-      const data = [
+      return ok([
         30, // operator
         v0.charCodeAt(0),
         v2.charCodeAt(0),
-        ...u16(s.firmwareBuild),
+        ...le(s.firmwareBuild, 2),
         1,
         1,
-        24, // firmware date DDMMYY
-        1, // hall
-        ...u16(100), // document number
-        ...u16(flags),
+        24, // firmware date DD MM YY
+        1, // number in the hall
+        ...le(100, 2), // document number
+        ...le(flags, 2),
         mode,
         submode,
         128, // port: TCP
         0x31,
-        0x30, // FM version (legacy, kept by the vendor layout)
-        ...u16(1),
+        0x30, // legacy fiscal memory version, build and date: the vendor driver's layout keeps them
+        ...le(1, 2),
         1,
         1,
-        24, // FM date
-        dev.d,
-        dev.mo,
-        dev.y % 100,
-        dev.h,
-        dev.mi,
-        dev.s,
-        0, // FM flags
-        ...u32(Number(s.serial)),
-        ...u16(s.shiftNumber),
-        ...u16(2000), // free shift records
+        24,
+        ...dateBytes(deviceNow, 'DMY', tz),
+        ...timeBytes(deviceNow, true, tz),
+        0, // fiscal memory flags
+        ...le(Number(s.serial), 4),
+        ...le(s.shiftNumber, 2),
+        ...le(2000, 2), // free shift records
         1,
         3, // re-registrations done / left
         0x77,
@@ -262,8 +269,7 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
         0x56,
         0x78,
         0x90, // INN
-      ];
-      return ok(data);
+      ]);
     }
     if (cmd[0] === 0xff) {
       if (pw !== adminPw) return err(ERR_BAD_PASSWORD);
@@ -277,43 +283,46 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
             (w.memory_full ? 4 : 0) |
             (w.ofd_timeout ? 8 : 0) |
             (w.critical ? 0x80 : 0);
-          const fn = Buffer.alloc(16, 0x20);
-          fn.write(s.fnSerial.padEnd(16, ' ').slice(0, 16), 'latin1');
           return ok([
             3, // life phase: fiscal mode
-            0,
+            0, // no document open
             0,
             s.shiftOpen ? 1 : 0,
             warnings,
-            dev.y % 100,
-            dev.mo,
-            dev.d,
-            dev.h,
-            dev.mi,
-            ...fn,
-            ...u32(1000),
+            ...dateBytes(deviceNow, 'YMD', tz),
+            ...timeBytes(deviceNow, false, tz),
+            ...Buffer.from(s.fnSerial.padEnd(16, ' ').slice(0, 16), 'latin1'),
+            ...le(1000, 4), // last fiscal document
           ]);
         }
-        case 'FF03': {
-          const e = wc(s.fnExpiry);
-          return ok([e.y % 100, e.mo, e.d, 3, 1]);
-        }
+        case 'FF03':
+          // Validity date, then re-registrations left and done.
+          return ok([...dateBytes(s.fnExpiry, 'YMD', tz), 3, 1]);
         case 'FF39': {
-          const t = s.ofdQueue > 0 && s.ofdOldestUnsentAt !== null ? wc(s.ofdOldestUnsentAt) : null;
+          const unsent = s.ofdQueue > 0 && s.ofdOldestUnsentAt !== null ? s.ofdOldestUnsentAt : null;
           return ok([
             (s.ofdConnected ? 1 : 0) | (s.ofdQueue > 0 ? 2 : 0),
             0,
-            ...u16(s.ofdQueue),
-            ...u32(s.ofdQueue > 0 ? 1001 - s.ofdQueue : 0),
-            ...(t ? [t.y % 100, t.mo, t.d, t.h, t.mi] : [0, 0, 0, 0, 0]),
+            ...le(s.ofdQueue, 2),
+            ...le(s.ofdQueue > 0 ? 1001 - s.ofdQueue : 0, 4),
+            ...(unsent === null
+              ? [0, 0, 0, 0, 0]
+              : [...dateBytes(unsent, 'YMD', tz), ...timeBytes(unsent, false, tz)]),
           ]);
         }
         case 'FF63':
-          return ok([...u32(s.documentsRemaining), ...u32(1024), 5]);
+          return ok([...le(s.documentsRemaining, 4), ...le(1024, 4), 5]);
         default:
           return err(ERR_UNKNOWN_COMMAND);
       }
     }
     return err(ERR_UNKNOWN_COMMAND);
   }
+}
+
+/** A reply as line noise leaves it: the check byte with bits 1, 3, 4 and 6 flipped. */
+function damaged(reply: Buffer): Buffer {
+  const out = Buffer.from(reply);
+  out[out.length - 1] = (out[out.length - 1] ?? 0) ^ 0x5a;
+  return out;
 }

@@ -1,5 +1,5 @@
-// EGAIS UTM (HTTP, port 8080): /api/info/list, /info/version and the home page with the
-// oldest unsent receipt. The page wording is modelled on public descriptions; the exporter's
+// EGAIS UTM (HTTP, port 8080; docs/protocols/utm.md): /api/info/list, /info/version and the home page
+// with the oldest unsent receipt. The page wording is modelled on public descriptions; the exporter's
 // pattern for it is configurable (exporter/docs/fiscal.md).
 import type { Express } from 'express';
 import { z } from 'zod';

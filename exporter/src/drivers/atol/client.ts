@@ -1,4 +1,4 @@
-// ATOL registrars through the driver's web server (domain.md, "ATOL registrars"): the web server
+// ATOL registrars through the driver's web server (docs/protocols/atol.md): the web server
 // shares the device with the POS program, so monitoring never competes for the port.
 //
 // The shape of the result wrapper returned by GET /api/v2/requests/{uuid} is unconfirmed, so it is

@@ -1,4 +1,4 @@
-// Честный знак local module (domain.md): GET /api/v1/status with Basic auth.
+// Честный знак local module (docs/protocols/marking.md): GET /api/v1/status with Basic auth.
 import { DriverError } from '../errors.js';
 import { basicAuth, httpJson, isObject } from '../http.js';
 

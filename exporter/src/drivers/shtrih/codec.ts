@@ -1,4 +1,4 @@
-// Shtrih-M protocol framing: STX LEN CMD [DATA] LRC (see /work/shared/domain.md, "Shtrih-M registrars").
+// Shtrih-M protocol framing: STX LEN CMD [DATA] LRC (docs/protocols/shtrih-m.md, "Frame" and "Exchange").
 // Written by hand: no maintained npm package implements this protocol.
 
 export const STX = 0x02;

@@ -1,4 +1,4 @@
-// Shtrih-M command requests and reply layouts (domain.md, "Shtrih-M registrars").
+// Shtrih-M command requests and reply layouts (docs/protocols/shtrih-m.md, "Replies").
 // Reply payload = command byte(s), error byte, data. Every parser checks lengths and throws a
 // DriverError('parse') rather than reading past the end: a garbage reply must never crash a poll.
 import { DriverError } from '../errors.js';
@@ -146,7 +146,8 @@ export const FULL_STATUS_DATA_LENGTH = 46;
 /**
  * 0x11, following the vendor driver's 48-byte layout (ReadLongStatus/LongPrinterStatus), which keeps
  * the legacy fiscal-memory fields the v1.17 PDF leaves out. Offsets below are into the data after
- * the error byte, so the date sits at 23 here (24 counting the error byte, as domain.md does).
+ * the error byte, so the date sits at 23 here (24 counting the error byte); docs/protocols/shtrih-m.md,
+ * "0x11 full status", explains the difference.
  */
 export function parseFullStatus(data: Buffer, utcOffsetMinutes?: number): FullStatus {
   need(CMD.fullStatus, data, 36);

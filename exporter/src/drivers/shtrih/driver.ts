@@ -34,7 +34,7 @@ export interface ShtrihOptions {
   retries: number;
   /** Zone of the registrar's clock, minutes east of UTC; undefined = the host's zone. */
   utcOffsetMinutes?: number;
-  /** Flag bits of 0x10/0x11 (they vary by model; domain.md). */
+  /** Flag bits of 0x10/0x11 (they vary by model; docs/protocols/shtrih-m.md, "Flag bits"). */
   paperFlagBit: number;
   coverFlagBit: number;
   drawerFlagBit: number;

@@ -1,4 +1,4 @@
-// EGAIS UTM (domain.md, "EGAIS UTM"): /api/info/list for certificates and identity, and the home
+// EGAIS UTM (docs/protocols/utm.md): /api/info/list for certificates and identity, and the home
 // page for the oldest unsent receipt, since no JSON endpoint for that queue is confirmed.
 import { DriverError } from '../errors.js';
 import { httpJson, httpText, isObject, parseDateTime } from '../http.js';
