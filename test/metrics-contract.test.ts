@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExporter, startWebServer, type Exporter, type WebServer } from '@tillwatch/exporter';
 import { startFixture, type Fixture } from '../exporter/src/testdata/fixture-env.js';
+import { metricTypes, parseExposition } from '@tillwatch/testkit';
 import { readMetricContract } from './lib/metrics-doc.js';
 
 interface Exposed {
@@ -11,18 +12,12 @@ interface Exposed {
   labels: Set<string>;
 }
 
-function parseExposition(text: string): Map<string, Exposed> {
+/** Every metric of the exposition with its type and the label names its samples carry. */
+function exposedMetrics(text: string): Map<string, Exposed> {
   const out = new Map<string, Exposed>();
-  for (const line of text.split('\n')) {
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type?.[1] && type[2]) out.set(type[1], { type: type[2], labels: new Set() });
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? /.exec(line);
-    if (sample?.[1] && !line.startsWith('#')) {
-      const m = out.get(sample[1]);
-      for (const l of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g))
-        m?.labels.add(l[1] as string);
-    }
-  }
+  for (const [name, type] of metricTypes(text)) out.set(name, { type, labels: new Set() });
+  for (const s of parseExposition(text, '/metrics'))
+    for (const label of Object.keys(s.labels)) out.get(s.name)?.labels.add(label);
   return out;
 }
 
@@ -37,7 +32,7 @@ describe('exporter metrics are in the contract', () => {
     ex = createExporter(fx.config, fx.options);
     await ex.start();
     web = await startWebServer(ex, '127.0.0.1:0');
-    exposed = parseExposition(await (await fetch(web.url('/metrics'))).text());
+    exposed = exposedMetrics(await (await fetch(web.url('/metrics'))).text());
   });
   afterAll(async () => {
     await web?.close();

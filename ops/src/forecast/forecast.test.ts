@@ -3,8 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHistoryPrometheus } from '../quality/backfill.js';
-import type { HistoryPrometheus, Series } from '../quality/backfill.js';
+import { startHistoryPrometheus, type HistoryPrometheus, type Series } from '@tillwatch/testkit';
 import { main } from '../cli.js';
 import type { Forecast } from './forecast.js';
 

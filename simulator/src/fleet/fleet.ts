@@ -1,7 +1,7 @@
 // The fleet: one SimTill per inventory till in this process, a tick loop advancing the slow
 // processes at --speed, the scenario's timed events, and store-level faults (uplink down).
 import pino, { type Logger } from 'pino';
-import { iterateTills, type Inventory } from '@tillwatch/ops';
+import { iterateTills, type Inventory } from '@tillwatch/inventory';
 import { prng } from '../emulators/faults.js';
 import { SimTill, isPeripheralKind, type TillSpec } from './sim-till.js';
 import { isStoreFault, isTillFault, type StoreFault, type TillFault } from './faults.js';
