@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { readMetricContract } from '../test/lib/metrics-doc.js';
+import { readMetricContract } from '@tillwatch/testkit';
 import { backtesting } from '@tillwatch/ops';
 import { metricNames } from './lib/promql-names.js';
 import { READ_BUDGET_PER_TILL, readsPerTill } from './lib/read-cost.js';

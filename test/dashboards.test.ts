@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parser } from '@prometheus-io/lezer-promql';
-import { readMetricContract } from './lib/metrics-doc.js';
+import { readMetricContract } from '@tillwatch/testkit';
 import { allDashboards } from '@tillwatch/dashboards';
 import { parseInventory } from '@tillwatch/inventory';
 import { writeFileSd } from '@tillwatch/ops';

@@ -38,6 +38,7 @@ export {
 export { tillCapture, type CapturedSeries } from './till-capture.js';
 export { REPO_DIR, repoPath, shippedFlags } from './repo.js';
 export { FULL_INVENTORY } from './fixtures.js';
+export { METRICS_DOC, readMetricContract, type MetricDocEntry } from './metrics-doc.js';
 export { seededRandom } from './random.js';
 export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';

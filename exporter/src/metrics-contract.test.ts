@@ -2,10 +2,9 @@
 // on the fixture world (every non-fiscal collector), scrape /metrics over HTTP, and require every
 // exposed metric, with its type and label names, to be listed in the contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExporter, startWebServer, type Exporter, type WebServer } from '@tillwatch/exporter';
-import { startFixture, type Fixture } from '../exporter/src/testdata/fixture-env.js';
-import { metricTypes, parseExposition } from '@tillwatch/testkit';
-import { readMetricContract } from './lib/metrics-doc.js';
+import { metricTypes, parseExposition, readMetricContract } from '@tillwatch/testkit';
+import { createExporter, startWebServer, type Exporter, type WebServer } from './index.js';
+import { startFixture, type Fixture } from './testdata/fixture-env.js';
 
 interface Exposed {
   type: string;

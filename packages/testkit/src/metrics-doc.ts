@@ -1,9 +1,9 @@
 // Reads the metric contract (docs/metrics.md): every table row whose first cell is a back-quoted
 // metric name is an entry. Shared by the contract tests of the exporter, rules and dashboards.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from './repo.js';
 
-export const METRICS_DOC = fileURLToPath(new URL('../../docs/metrics.md', import.meta.url));
+export const METRICS_DOC = repoPath('docs', 'metrics.md');
 
 export interface MetricDocEntry {
   name: string;
