@@ -29,6 +29,8 @@ import {
   startVictoriaMetrics,
   waitFor,
   type Service,
+  close,
+  listen,
 } from '@tillwatch/testkit';
 
 const OUTAGE_S = Number(process.env.TILLWATCH_EDGE_OUTAGE_S ?? 180);
@@ -46,10 +48,7 @@ async function startCountingTills(): Promise<{ port: number; served: Map<string,
         `# HELP till_test_sample_index Index of this scrape.\n# TYPE till_test_sample_index gauge\ntill_test_sample_index ${n}\n`,
       );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  return { port: addr.port, served, server };
+  return { port: await listen(server), served, server };
 }
 
 /** The WAN between store and centre: a TCP relay on a fixed port that can be cut and restored. */
@@ -67,15 +66,17 @@ async function startLink(port: number, target: () => number) {
     }
     client.pipe(upstream).pipe(client);
   });
-  const listen = () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  await listen();
+  const open = async () => {
+    await listen(server, port);
+  };
+  await open();
   return {
     async cut() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
     },
-    restore: listen,
+    restore: open,
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -157,7 +158,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
     for (const a of agents) await a.stop();
     link?.close();
     await vm?.stop();
-    await new Promise<void>((resolve) => tills.server.close(() => resolve()));
+    await close(tills.server);
     rmSync(dir, { recursive: true, force: true });
   });
 
