@@ -12,6 +12,9 @@ WORKDIR /app
 # Manifests first, so a source change does not reinstall every package.
 COPY package.json package-lock.json ./
 COPY exporter/package.json exporter/
+COPY packages/inventory/package.json packages/inventory/
+COPY packages/dashboards/package.json packages/dashboards/
+COPY packages/testkit/package.json packages/testkit/
 COPY simulator/package.json simulator/
 COPY alert-bridge/package.json alert-bridge/
 COPY ops/package.json ops/
@@ -20,6 +23,6 @@ COPY grafana-plugin/package.json grafana-plugin/
 RUN npm ci --no-audit --no-fund
 
 COPY . .
-RUN npm run build -w exporter -w ops -w simulator -w alert-bridge
+RUN npm run build -w exporter -w packages/inventory -w ops -w simulator -w alert-bridge
 
 CMD ["node", "--import", "tsx", "scripts/stack/cli.ts", "prepare"]

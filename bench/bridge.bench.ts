@@ -12,13 +12,10 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
-import { createApp } from '../alert-bridge/src/app.js';
-import { parseConfig } from '../alert-bridge/src/config.js';
-import { KnowledgeBase } from '../alert-bridge/src/knowledge-base.js';
+import { KnowledgeBase, createApp, parseConfig } from '@tillwatch/alert-bridge';
+import { PG_URL, dropSchema, uniqueSchemaName } from '@tillwatch/testkit';
 
-const PG_URL = process.env.TILLWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = 8;
 const PER_REQUEST = 10;
@@ -130,7 +127,7 @@ function drive(url: string): Promise<ClientReport> {
 
 async function run(engine: 'sqlite' | 'postgres') {
   const dir = mkdtempSync(join(tmpdir(), 'tw-bench-'));
-  const schema = `tw_bench_${process.pid}`;
+  const schema = uniqueSchemaName('tw_bench');
   const storage =
     engine === 'sqlite'
       ? { driver: 'sqlite', path: join(dir, 'bench.db'), synchronous: 'full' }
@@ -144,12 +141,7 @@ async function run(engine: 'sqlite' | 'postgres') {
   const cpuMsPer1000 = ((cpu.user + cpu.system) / 1000 / Math.max(alerts, 1)) * 1000;
   await bridge.stop();
   rmSync(dir, { recursive: true, force: true });
-  if (engine === 'postgres') {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade`);
-    await c.end();
-  }
+  if (engine === 'postgres') await dropSchema(schema);
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   return {

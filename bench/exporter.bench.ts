@@ -6,9 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@tillwatch/testkit';
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -23,14 +23,6 @@ function unitFlags(): string {
 }
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? unitFlags()).split(' ').filter(Boolean);
 const CLK_TCK = 100;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function scrape(port: number): Promise<{ ms: number; bytes: number; status: number }> {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateDemoInventory, renderInventory } from '@tillwatch/ops';
+import { generateDemoInventory, renderInventory } from '@tillwatch/inventory';
 
 const root = join(import.meta.dirname, '..');
 const sizes = (process.env.FLEET_BENCH_SIZES ?? '125:5s,1000:30s').split(',').map((x) => {

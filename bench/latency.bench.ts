@@ -11,11 +11,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iterateTills, loadInventory } from '@tillwatch/ops';
+import { iterateTills, loadInventory } from '@tillwatch/inventory';
 import { parse as parseYaml } from 'yaml';
 import { alerts, REPO_DIR } from '../rules/lib/rule-files.js';
 import { startStack } from '../scripts/stack/index.js';
-import { planTestStack, stackClient, until } from '../test/support/stack.js';
+import { instantQuery, waitFor } from '@tillwatch/testkit';
+import { planTestStack, stackClient } from '../test/support/stack.js';
 
 const FAULTS = Number(process.env.BENCH_FAULTS ?? 12);
 const SPACING_MS = Number(process.env.BENCH_SPACING_MS ?? 3_300);
@@ -53,17 +54,12 @@ async function main(): Promise<void> {
     const storeIds = [...new Set(tills.map((t) => t.store.id))];
     const outageStores = storeIds.slice(-2);
     const paperTills = tills.filter((t) => !outageStores.includes(t.store.id)).slice(0, FAULTS);
-    await until(
+    await waitFor(
       'Prometheus to scrape every till',
-      async () => {
-        const r = await fetch(
-          `${plan.urls.prometheus}/api/v1/query?query=${encodeURIComponent('count(up{job="tillwatch-exporter"} == 1)')}`,
-        );
-        const v = ((await r.json()) as { data: { result: { value: [number, string] }[] } }).data.result[0]
-          ?.value[1];
-        return v === String(tills.length) ? true : undefined;
-      },
-      90_000,
+      async () =>
+        (await instantQuery(plan.urls.prometheus, 'count(up{job="tillwatch-exporter"} == 1)'))[0]
+          ?.value[1] === String(tills.length),
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
     log(
       `stack up: ${tills.length} tills; injecting ${paperTills.length} paper-out faults, ${outageStores.length} outages`,
@@ -83,7 +79,7 @@ async function main(): Promise<void> {
       list.find((m) => text(m).includes(id) && Date.parse(m.received_at) >= injected.get(id)!);
     const measure = async (ids: string[], timeoutMs: number) => {
       const out = { telegram: [] as number[], email: [] as number[] };
-      await until(
+      await waitFor(
         `notifications for ${ids.length} faults`,
         async () => {
           const [msgs, mails] = [await api.telegram(), await api.mails()];
@@ -99,7 +95,7 @@ async function main(): Promise<void> {
           }
           return true;
         },
-        timeoutMs,
+        { timeoutMs: timeoutMs, intervalMs: 250 },
       );
       return out;
     };

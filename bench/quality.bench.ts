@@ -1,10 +1,10 @@
 // Prediction quality of the shipped rules (rules/*.yml) on a synthetic fleet with a known ground truth:
-// ops/src/quality/fleet.ts generates the history (faults with and without precursors, plus noise that
+// bench/quality/fleet.ts generates the history (faults with and without precursors, plus noise that
 // looks like faults), promtool backfills it into a TSDB, Prometheus 2.42 serves it, and `tillwatch
 // backtest` replays every alert over it. Targets: >= 97 % of precursor faults alerted before they become
 // critical; median lead >= 24 h for FN, certificates and OFD backlog; < 1 false alarm per 1,000 tills a day.
 import { fileURLToPath } from 'node:url';
-import { measureQuality } from '../ops/src/quality/quality.js';
+import { measureQuality } from './quality/quality.js';
 
 const TILLS = Number(process.env.BENCH_QUALITY_TILLS ?? 200);
 const DAYS = 64;

@@ -4,6 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAll } from '../scripts/ensure-deps.mjs';
+
+// The benches import the packages' builds (they run under tsx, without the tests' source aliases).
+ensureAll();
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');

@@ -3,7 +3,7 @@
 // rules/*.yml (the fast groups every 10 s, the trend groups on their own `interval: 1m`) and writing back,
 // and the NOC wall's queries (dashboards/noc.json) against it.
 //
-// The tills are synthetic: each is the measured exposition of one till (ops/src/agents/testdata/
+// The tills are synthetic: each is the measured exposition of one till (packages/testkit/src/
 // till-full.prom, 131 series + `up`) with its own chain/region/store/till labels, pushed to
 // /api/v1/import/prometheus as store agents' remote writes would arrive, 1 % of the tills out of paper so
 // alerts fire and ALERTS/till:health:state carry real series. The fleet simulator (simulator/src/fleet)
@@ -22,13 +22,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
+  parseExposition,
   scrapeValue,
   shippedFlags,
   startService,
   startVictoriaMetrics,
-} from '../ops/src/agents/testdata/processes.js';
-import type { Service } from '../ops/src/agents/testdata/processes.js';
-import { tillCapture } from '../ops/src/agents/testdata/till-capture.js';
+  tillCapture,
+  type Service,
+} from '@tillwatch/testkit';
 import { groupIntervals } from '../rules/lib/rule-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -121,14 +122,13 @@ function wallQueries(): string[] {
 
 function groupTimes(metrics: string): Map<string, { sum: number; count: number }> {
   const groups = new Map<string, { sum: number; count: number }>();
-  for (const line of metrics.split('\n')) {
-    const m = /^vmalert_iteration_duration_seconds_(sum|count)\{[^}]*group="([^"]+)"[^}]*\} (\S+)$/.exec(
-      line,
-    );
-    if (!m) continue;
-    const g = groups.get(m[2]!) ?? { sum: 0, count: 0 };
-    g[m[1] as 'sum' | 'count'] += Number(m[3]);
-    groups.set(m[2]!, g);
+  for (const s of parseExposition(metrics, 'vmalert /metrics')) {
+    const part = /^vmalert_iteration_duration_seconds_(sum|count)$/.exec(s.name)?.[1] as 'sum' | 'count';
+    const group = s.labels.group;
+    if (!part || group === undefined) continue;
+    const g = groups.get(group) ?? { sum: 0, count: 0 };
+    g[part] += Number(s.value);
+    groups.set(group, g);
   }
   return groups;
 }
@@ -254,7 +254,7 @@ async function runSize(tills: number): Promise<Result> {
         '-loggerLevel=ERROR',
       ],
       vmalertPort,
-      '/health',
+      { readyPath: '/health' },
     );
     services.push(vmalert);
 

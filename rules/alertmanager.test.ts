@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { startAlertmanager, type RunningAlertmanager } from './lib/alertmanager-process.js';
+import { close, listen, startAlertmanager, type RunningAlertmanager } from '@tillwatch/testkit';
 import { alerts, REPO_DIR } from './lib/rule-files.js';
 
 const run = promisify(execFile);
@@ -108,8 +108,7 @@ describe('a real Alertmanager with the shipped configuration', () => {
         res.end('ok');
       });
     });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const port = (hook.address() as { port: number }).port;
+    const port = await listen(hook);
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-amcfg-'));
     mkdirSync(join(dir, 'secrets'));
     copyFileSync(TOKEN_FILE, join(dir, 'secrets', 'webhook-token'));
@@ -117,12 +116,12 @@ describe('a real Alertmanager with the shipped configuration', () => {
       join(dir, 'alertmanager.yml'),
       readFileSync(CONFIG, 'utf8').replace('http://127.0.0.1:9836/', `http://127.0.0.1:${port}/`),
     );
-    am = await startAlertmanager(join(dir, 'alertmanager.yml'));
+    am = await startAlertmanager({ configFile: join(dir, 'alertmanager.yml') });
   });
 
   afterAll(async () => {
     await am?.stop();
-    await new Promise((r) => hook?.close(r));
+    if (hook) await close(hook);
   });
 
   const base = { chain: 'c1', region: 'r1', instance: 'x:9835', job: 'tillwatch-exporter' };

@@ -1,13 +1,23 @@
 // The whole alert path with the shipped configs and real binaries: a till's metrics endpoint (a stand-in
 // for the exporter, serving the contract's series) scraped by Prometheus 2.42 through file_sd, the rules
 // evaluated, the alert routed by Alertmanager 0.25 and delivered to a loopback stand-in for the bridge.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startAlertmanager, type RunningAlertmanager } from './lib/alertmanager-process.js';
+import {
+  close,
+  instantQuery,
+  listen,
+  startAlertmanager,
+  startMetricsServer,
+  startPrometheus,
+  waitFor,
+  type MetricsServer,
+  type RunningAlertmanager,
+  type RunningPrometheus,
+} from '@tillwatch/testkit';
 import { REPO_DIR, ruleFiles } from './lib/rule-files.js';
 
 interface Notification {
@@ -16,43 +26,23 @@ interface Notification {
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string> }[];
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as { port: number }).port;
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('Prometheus → Alertmanager → bridge webhook with the shipped configuration', () => {
   let paper = 1;
-  let exporter: Server;
+  let exporter: MetricsServer;
   let hook: Server;
   let am: RunningAlertmanager;
-  let prometheus: ChildProcess;
-  let promLog = '';
+  let prometheus: RunningPrometheus;
   const received: Notification[] = [];
 
   beforeAll(async () => {
-    exporter = createServer((_req, res) => {
-      res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end(
-        [
-          'till_device_up{device="kkt",kind="fiscal"} 1',
-          `till_fiscal_paper_present{device="kkt"} ${paper}`,
-          'till_fiscal_cover_open{device="kkt"} 0',
-          '',
-        ].join('\n'),
-      );
-    });
-    const exporterPort = await listen(exporter);
+    exporter = await startMetricsServer(() =>
+      [
+        'till_device_up{device="kkt",kind="fiscal"} 1',
+        `till_fiscal_paper_present{device="kkt"} ${paper}`,
+        'till_fiscal_cover_open{device="kkt"} 0',
+        '',
+      ].join('\n'),
+    );
     hook = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -79,73 +69,48 @@ describe('Prometheus → Alertmanager → bridge webhook with the shipped config
         `http://127.0.0.1:${hookPort}/`,
       ),
     );
-    am = await startAlertmanager(join(root, 'deploy', 'alertmanager.yml'));
+    am = await startAlertmanager({ configFile: join(root, 'deploy', 'alertmanager.yml') });
     const amPort = new URL(am.url).port;
-    writeFileSync(
-      join(root, 'deploy', 'prometheus.yml'),
-      readFileSync(join(REPO_DIR, 'deploy', 'prometheus.yml'), 'utf8').replace(
-        "'127.0.0.1:9093'",
-        `'127.0.0.1:${amPort}'`,
-      ),
-    );
     // Shaped like the inventory tool's output.
     writeFileSync(
       join(root, 'deploy', 'targets', 'tills.json'),
       JSON.stringify([
         {
-          targets: [`127.0.0.1:${exporterPort}`],
+          targets: [exporter.address],
           labels: { chain: 'demo', region: 'moscow', store: 'msk-001', till: 'msk-001-01' },
         },
       ]),
     );
-    const promPort = await freePort();
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(root, 'deploy', 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(root, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Written as deploy/prometheus.yml beside the copied rules and targets, as the shipped file expects.
+    prometheus = await startPrometheus(
+      readFileSync(join(REPO_DIR, 'deploy', 'prometheus.yml'), 'utf8').replace(
+        "'127.0.0.1:9093'",
+        `'127.0.0.1:${amPort}'`,
+      ),
+      { dir: join(root, 'deploy') },
     );
-    prometheus.stdout?.on('data', (d: Buffer) => (promLog += d.toString()));
-    prometheus.stderr?.on('data', (d: Buffer) => (promLog += d.toString()));
     // Wait for the first successful scrape of the till before injecting the fault.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const r = await fetch(
-          `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('up{job="tillwatch-exporter"} == 1')}`,
-        );
-        const j = (await r.json()) as { data?: { result?: unknown[] } };
-        if ((j.data?.result?.length ?? 0) > 0) break;
-      } catch {
-        // Prometheus still starting
-      }
-      if (Date.now() > deadline) throw new Error(`Prometheus never scraped the till:\n${promLog}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitFor(
+      'Prometheus to scrape the till',
+      async () => (await instantQuery(prometheus.url, 'up{job="tillwatch-exporter"} == 1')).length > 0,
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
   }, 60_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      await new Promise((r) => {
-        prometheus.once('exit', r);
-        prometheus.kill('SIGTERM');
-      });
-    }
+    await prometheus?.stop();
     await am?.stop();
-    await new Promise((r) => exporter?.close(r));
-    await new Promise((r) => hook?.close(r));
+    await exporter?.close();
+    if (hook) await close(hook);
   });
 
   it('delivers a paper-out fault to the bridge with inventory labels, card key and runbook', async () => {
     const start = Date.now();
     paper = 0;
-    const note = await until(
+    const note = await waitFor(
       'the paper-out notification',
       () => received.find((n) => n.alerts.some((a) => a.labels.alertname === 'TillFiscalPaperOut')),
-      90_000,
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
     // A figure for the report, not an assertion: the latency budget is in rules/README.md.
     console.log(`paper out → webhook: ${((Date.now() - start) / 1000).toFixed(1)} s`);

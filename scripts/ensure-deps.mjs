@@ -75,9 +75,23 @@ export function ensureNpmPackages() {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+/**
+ * The workspaces with a build, each newer source making it stale. packages/testkit has none: it is
+ * only run from its sources, by vitest and tsx.
+ */
+export const BUILT_PACKAGES = [
+  'exporter',
+  'packages/inventory',
+  'packages/dashboards',
+  'ops',
+  'simulator',
+  'alert-bridge',
+  'grafana-plugin',
+];
+
 /** Builds when any package's sources are newer than its dist/. */
 export function ensureBuild() {
-  const stale = ['exporter', 'simulator', 'alert-bridge', 'ops', 'grafana-plugin'].some((p) => {
+  const stale = BUILT_PACKAGES.some((p) => {
     const dir = join(root, p);
     if (!existsSync(join(dir, 'package.json'))) return false;
     const dist = join(dir, 'dist');

@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parser } from '@prometheus-io/lezer-promql';
-import { readMetricContract } from './lib/metrics-doc.js';
-import { allDashboards } from '../ops/src/dashboards/index.js';
-import { parseInventory } from '../ops/src/inventory.js';
-import { writeFileSd } from '../ops/src/file-sd.js';
-import { startMetricsServer, startPrometheus, waitFor } from '../ops/src/testing/prometheus.js';
-import type { MetricsServer, RunningPrometheus } from '../ops/src/testing/prometheus.js';
+import { readMetricContract } from '@tillwatch/testkit';
+import { allDashboards } from '@tillwatch/dashboards';
+import { parseInventory } from '@tillwatch/inventory';
+import { writeFileSd } from '@tillwatch/ops';
+import {
+  startMetricsServer,
+  startPrometheus,
+  waitFor,
+  type MetricsServer,
+  type RunningPrometheus,
+} from '@tillwatch/testkit';
 import { copyRulesOnGlobalInterval } from '../rules/lib/rule-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -178,12 +183,12 @@ const dashboards = loadDashboards();
 const queries = [...dashboards].flatMap(([f, d]) => queriesOf(f, d));
 
 describe('dashboards', () => {
-  it('are exactly the dashboards with the fixed uids, generated from ops/src/dashboards', () => {
+  it('are exactly the dashboards with the fixed uids, generated from dashboards/src', () => {
     expect(Object.fromEntries([...dashboards].map(([f, d]) => [f, d.uid]))).toEqual(UIDS);
     // Compared as data so prettier may format the files.
     const generated = allDashboards();
     for (const [f, d] of dashboards)
-      expect(d, `${f} is stale: run tillwatch dashboards generate`).toEqual(generated[f]);
+      expect(d, `${f} is stale: run npm run generate -w @tillwatch/dashboards`).toEqual(generated[f]);
   });
 
   it.each([...dashboards.keys()])('%s: tagged, linked to the others, on the tillwatch datasource', (f) => {
@@ -514,16 +519,16 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
         `    static_configs: [{ targets: ['${bridge.address}'] }]`,
         '',
       ].join('\n'),
-      dir,
+      { dir },
     );
     // Enough samples for rate() over 1m windows and for the store rules built on ALERTS.
     await waitFor(
+      'rules evaluated over a few scrapes',
       async () => {
         const r = await prom.query('count_over_time(store:tills_critical:count[1m]) >= 3');
         return (r.data?.result.length ?? 0) > 0 ? true : undefined;
       },
-      'rules evaluated over a few scrapes',
-      60_000,
+      { timeoutMs: 60_000 },
     );
   });
 

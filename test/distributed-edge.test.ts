@@ -19,8 +19,8 @@ import type { Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseInventory } from '../ops/src/inventory.js';
-import { storeAgents } from '../ops/src/agents/agents.js';
+import { parseInventory } from '@tillwatch/inventory';
+import { storeAgents } from '@tillwatch/ops';
 import {
   exportSeries,
   freePort,
@@ -28,8 +28,10 @@ import {
   startService,
   startVictoriaMetrics,
   waitFor,
-} from '../ops/src/agents/testdata/processes.js';
-import type { Service } from '../ops/src/agents/testdata/processes.js';
+  type Service,
+  close,
+  listen,
+} from '@tillwatch/testkit';
 
 const OUTAGE_S = Number(process.env.TILLWATCH_EDGE_OUTAGE_S ?? 180);
 
@@ -46,10 +48,7 @@ async function startCountingTills(): Promise<{ port: number; served: Map<string,
         `# HELP till_test_sample_index Index of this scrape.\n# TYPE till_test_sample_index gauge\ntill_test_sample_index ${n}\n`,
       );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  return { port: addr.port, served, server };
+  return { port: await listen(server), served, server };
 }
 
 /** The WAN between store and centre: a TCP relay on a fixed port that can be cut and restored. */
@@ -67,15 +66,17 @@ async function startLink(port: number, target: () => number) {
     }
     client.pipe(upstream).pipe(client);
   });
-  const listen = () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  await listen();
+  const open = async () => {
+    await listen(server, port);
+  };
+  await open();
   return {
     async cut() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
     },
-    restore: listen,
+    restore: open,
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -131,7 +132,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
     const flags = vmStore.vmagentFlags
       .filter((f) => !f.startsWith('-httpListenAddr=') && !f.startsWith('-promscrape.config='))
       .concat([`-promscrape.config=${vmagentYml}`, `-httpListenAddr=127.0.0.1:${vmagentPort}`]);
-    agents.push(await startService('vmagent', 'vmagent', flags, vmagentPort, '/health'));
+    agents.push(await startService('vmagent', 'vmagent', flags, vmagentPort, { readyPath: '/health' }));
 
     const promPort = await freePort();
     const promYml = join(dir, 'prometheus-agent.yml');
@@ -148,7 +149,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
           '--log.level=warn',
         ],
         promPort,
-        '/-/ready',
+        { readyPath: '/-/ready' },
       ),
     );
   });
@@ -157,7 +158,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
     for (const a of agents) await a.stop();
     link?.close();
     await vm?.stop();
-    await new Promise<void>((resolve) => tills.server.close(() => resolve()));
+    await close(tills.server);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -167,20 +168,18 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
     async () => {
       const [vmagent] = agents as [Service];
       // Both agents deliver before the outage, with the store's place as external labels.
-      await waitFor(async () => {
+      await waitFor('first samples from both agents', async () => {
         const got = await exportSeries(vm!.url, 'till_test_sample_index');
         return got.length === 2 && got.every((s) => s.values.length >= 3) ? got : undefined;
-      }, 'first samples from both agents');
+      });
 
       await link.cut();
       const cutAt = { vm: tills.served.get('/vmagent') ?? 0, prom: tills.served.get('/promagent') ?? 0 };
       // vmagent moves what it cannot send into its on-disk queue (-remoteWrite.tmpDataPath).
-      await waitFor(
-        async () =>
-          (await scrapeValue(`${vmagent.url}/metrics`, 'vmagent_remotewrite_pending_data_bytes')) > 0
-            ? true
-            : undefined,
-        'vmagent to buffer on disk',
+      await waitFor('vmagent to buffer on disk', async () =>
+        (await scrapeValue(`${vmagent.url}/metrics`, 'vmagent_remotewrite_pending_data_bytes')) > 0
+          ? true
+          : undefined,
       );
       // The centre restarts while the stores cannot reach it (an upgrade during a WAN outage). Debian's
       // VictoriaMetrics 1.79.5 drops rows it acknowledged less than about a second before a graceful stop
@@ -200,6 +199,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
 
       await link.restore();
       const byStore = await waitFor(
+        'buffered samples to arrive after the restore',
         async () => {
           const got = await exportSeries(vm!.url, 'till_test_sample_index');
           const m = new Map(got.map((s) => [s.metric.store ?? '', s]));
@@ -211,8 +211,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
             Math.max(...s.values) > after && new Set(s.values).size >= Math.max(...s.values);
           return v && p && complete(v, restoreAt.vm) && complete(p, restoreAt.prom) ? m : undefined;
         },
-        'buffered samples to arrive after the restore',
-        150_000,
+        { timeoutMs: 150_000 },
       );
       for (const [store, s] of byStore) {
         const order = s.timestamps.map((t, i) => [t, s.values[i]!] as const).sort((a, b) => a[0] - b[0]);

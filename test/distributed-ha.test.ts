@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, load } from 'js-yaml';
 import { WEBHOOK_TOKEN, api, testConfigRaw, testStorage } from '../alert-bridge/src/testdata/helpers.js';
-import { freePort, startService, waitFor } from '../ops/src/agents/testdata/processes.js';
-import type { Service } from '../ops/src/agents/testdata/processes.js';
+import { freePort, startService, waitFor, type Service } from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -73,9 +72,7 @@ describe('Alertmanager pair and two bridge replicas on PostgreSQL', () => {
         `127.0.0.1:${port}`,
       ],
       port,
-      '/readyz',
-      30_000,
-      { cwd: root },
+      { readyPath: '/readyz', timeoutMs: 30_000, ...{ cwd: root } },
     );
   }
 
@@ -105,18 +102,18 @@ describe('Alertmanager pair and two bridge replicas on PostgreSQL', () => {
             '--log.level=warn',
           ],
           port,
-          '/-/ready',
+          { readyPath: '/-/ready' },
         ),
       );
     }
     // Both members see each other before the test starts.
     for (const am of ams)
-      await waitFor(async () => {
+      await waitFor(`${am.name} to join the cluster`, async () => {
         const s = (await (await fetch(`${am.url}/api/v2/status`)).json()) as {
           cluster: { status: string; peers: unknown[] };
         };
         return s.cluster.status === 'ready' && s.cluster.peers.length === 2 ? true : undefined;
-      }, `${am.name} to join the cluster`);
+      });
   });
 
   afterAll(async () => {
@@ -155,14 +152,14 @@ describe('Alertmanager pair and two bridge replicas on PostgreSQL', () => {
 
       const all = [...batch('a'), ...batch('b'), ...batch('c')];
       const tickets = await waitFor(
+        'a ticket for every alert',
         async () => {
           const { body } = await api<{
             tickets: Array<{ id: number; store: string; incident_class: string }>;
           }>(bridge2.url, '/tickets?limit=1000');
           return body.tickets.length >= all.length ? body.tickets : undefined;
         },
-        'a ticket for every alert',
-        90_000,
+        { timeoutMs: 90_000 },
       );
       // Exactly one ticket per alert: nothing lost, nothing twice.
       expect(tickets.map((t) => t.store).sort()).toEqual([...all].sort());

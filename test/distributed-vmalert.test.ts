@@ -17,8 +17,8 @@ import {
   startService,
   startVictoriaMetrics,
   waitFor,
-} from '../ops/src/agents/testdata/processes.js';
-import type { Service } from '../ops/src/agents/testdata/processes.js';
+  type Service,
+} from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ruleFiles = readdirSync(join(root, 'rules'))
@@ -119,7 +119,7 @@ async function startCentre(opts: { evaluationInterval: string; vmFlags?: string[
         `--storage.path=${join(dir, 'am')}`,
       ],
       amPort,
-      '/-/ready',
+      { readyPath: '/-/ready' },
     );
     services.push(am);
     const vmalertPort = await freePort();
@@ -140,7 +140,7 @@ async function startCentre(opts: { evaluationInterval: string; vmFlags?: string[
           '-loggerLevel=WARN',
         ],
         vmalertPort,
-        '/health',
+        { readyPath: '/health' },
       ),
     );
     return { bridge, vm, stop };
@@ -184,15 +184,15 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
           body:
             `till_fiscal_paper_present{${place},device="fiscal",job="tillwatch-exporter"} 0\n` +
             `till_device_up{${place},device="fiscal",kind="fiscal",job="tillwatch-exporter"} 1\n` +
-            `up{${place},job="tillwatch-exporter",instance="10.0.0.1:9835"} 1\n`,
+            `up{${place},job="tillwatch-exporter",instance="127.0.0.1:19001"} 1\n`,
         });
       await feed();
       feeding = setInterval(() => void feed(), 1000);
 
       const ticket = await waitFor(
-        async () => (await ticketsOf(centre, 'fiscal.paper_out')).find((t) => t.till === 'vm-t1'),
         'the bridge to make the ticket',
-        60_000,
+        async () => (await ticketsOf(centre, 'fiscal.paper_out')).find((t) => t.till === 'vm-t1'),
+        { timeoutMs: 60_000 },
       );
       expect(ticket).toMatchObject({
         incident_class: 'fiscal.paper_out',
@@ -202,12 +202,12 @@ describe('vmalert on VictoriaMetrics fires into Alertmanager and the bridge', ()
 
       // vmalert wrote its state back, so the health recording rule (which reads ALERTS) sees it.
       const health = await waitFor(
+        'till:health:state to turn critical',
         async () => {
           const r = await instantQuery(centre.vm.url, 'till:health:state{till="vm-t1"}');
           return r[0]?.value[1] === '2' ? r : undefined;
         },
-        'till:health:state to turn critical',
-        30_000,
+        { timeoutMs: 30_000 },
       );
       expect(health[0]?.metric).toMatchObject({ store: 'vm-store-1', till: 'vm-t1' });
     },
@@ -249,19 +249,19 @@ describe('a store behind an agent whose link goes down (production latency offse
 
       // Both stores are known to the centre before the link is cut.
       await waitFor(
+        'the centre to record both stores',
         async () =>
           (await instantQuery(centre.vm.url, 'store:agent_last_seen_timestamp_seconds:max')).length === 2,
-        'the centre to record both stores',
-        120_000,
+        { timeoutMs: 120_000 },
       );
       clearInterval(cutTimer);
       const cutAt = Date.now();
 
       const ticket = await waitFor(
+        'the store ticket for the silent store',
         async () =>
           (await ticketsOf(centre, 'network.store_unreachable')).find((t) => t.store === 'vm-silent'),
-        'the store ticket for the silent store',
-        240_000,
+        { timeoutMs: 240_000 },
       );
       const tookS = (Date.now() - cutAt) / 1000;
       console.log(`store agent silent → ticket ${tookS.toFixed(1)} s`);

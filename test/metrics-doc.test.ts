@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMetricContract } from './lib/metrics-doc.js';
+import { readMetricContract } from '@tillwatch/testkit';
 
 describe('metric contract document', () => {
   it('lists the framework series every other component relies on, with their labels', () => {

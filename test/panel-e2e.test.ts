@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { smallFleet, startStaticFleetTarget, type FleetTarget } from './support/panel-fleet.js';
-import { freePort, startProcess, waitFor, type Proc } from './support/panel-processes.js';
+import {
+  freePort,
+  instantQuery,
+  startPrometheus,
+  startService,
+  waitFor,
+  type RunningPrometheus,
+  type Service,
+} from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const plugin = join(root, 'grafana-plugin');
@@ -40,9 +48,9 @@ interface Cell {
 
 let dir: string;
 let target: FleetTarget;
-let prom: Proc;
+let prom: RunningPrometheus;
 let promUrl: string;
-let vite: Proc;
+let vite: Service;
 let harnessUrl: string;
 let browser: Browser;
 let page: Page;
@@ -117,8 +125,7 @@ describe('hierarchy panel against a real Prometheus', () => {
     target = await startStaticFleetTarget(fleet);
 
     writeFileSync(join(dir, 'rules.yml'), RULES);
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    prom = await startPrometheus(
       `global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: [${JSON.stringify(join(dir, 'rules.yml'))}]
 scrape_configs:
@@ -126,14 +133,9 @@ scrape_configs:
     honor_labels: true
     static_configs: [{ targets: [${JSON.stringify(target.address)}] }]
 `,
+      { dir },
     );
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prom = startProcess('prometheus', [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ]);
+    promUrl = prom.url;
 
     // The harness is served by Vite straight from the sources: a production build of @grafana/data takes
     // most of a minute, the dev server a few seconds.
@@ -141,30 +143,24 @@ scrape_configs:
     const viteBin = existsSync(join(plugin, 'node_modules', '.bin', 'vite'))
       ? join(plugin, 'node_modules', '.bin', 'vite')
       : join(root, 'node_modules', '.bin', 'vite');
-    vite = startProcess(
+    // Its own process group: the .bin script runs vite, which runs esbuild.
+    vite = await startService(
+      'vite',
       viteBin,
       ['--config', 'harness/vite.config.ts', '--port', String(vitePort), '--strictPort'],
-      {
-        cwd: plugin,
-      },
+      vitePort,
+      { readyPath: '/', cwd: plugin, group: true },
     );
-    harnessUrl = `http://127.0.0.1:${vitePort}/`;
+    harnessUrl = `${vite.url}/`;
 
-    const query = async (q: string) => {
-      const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-      return ((await r.json()) as { data: { result: unknown[] } }).data.result.length;
-    };
+    const count = async (q: string) => (await instantQuery(promUrl, q)).length;
     await waitFor(
       'Prometheus to scrape the fleet and fire both alerts',
       async () =>
-        (await query('till_device_up')) === fleet.length && (await query('ALERTS{alertstate="firing"}')) === 2
-          ? true
-          : undefined,
-      { proc: prom, timeoutMs: 40_000 },
+        (await count('till_device_up')) === fleet.length &&
+        (await count('ALERTS{alertstate="firing"}')) === 2,
+      { timeoutMs: 40_000 },
     );
-    await waitFor('the harness server', async () => ((await fetch(harnessUrl)).ok ? true : undefined), {
-      proc: vite,
-    });
 
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -286,14 +282,11 @@ scrape_configs:
     const gone = target.fleet.findIndex((d) => d.till === 'store-1-till-3' && d.device === 'scanner');
     target.fleet.splice(gone, 1);
     // Prometheus marks the series stale on the next scrape once the target stops exposing it.
-    await waitFor('the scanner series to go stale', async () => {
-      const r = await fetch(
-        `${promUrl}/api/v1/query?query=${encodeURIComponent('till_device_up{till="store-1-till-3",device="scanner"}')}`,
-      );
-      return ((await r.json()) as { data: { result: unknown[] } }).data.result.length === 0
-        ? true
-        : undefined;
-    });
+    await waitFor(
+      'the scanner series to go stale',
+      async () =>
+        (await instantQuery(promUrl, 'till_device_up{till="store-1-till-3",device="scanner"}')).length === 0,
+    );
     await page.evaluate(() =>
       (window as unknown as { tillwatchHarness: { refresh(): Promise<void> } }).tillwatchHarness.refresh(),
     );

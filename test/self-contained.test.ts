@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { anchor } from './lib/markdown.js';
+import { anchor } from '@tillwatch/testkit';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = 'test/self-contained.test.ts';

@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { iterateTills, loadInventory } from '@tillwatch/ops';
+import { iterateTills, loadInventory } from '@tillwatch/inventory';
 import { startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
-import { planTestStack, stackClient, until, type Ticket } from './support/stack.js';
+import { instantQuery, waitFor } from '@tillwatch/testkit';
+import { planTestStack, stackClient, type Ticket } from './support/stack.js';
 
 // The chats and mailboxes of deploy/bridge.yml for the teams the rules give these faults.
 const HARDWARE = { chat: '-1000000000002', mail: 'hardware@tillwatch.example' };
@@ -27,12 +28,7 @@ let place: { chain: string; region: string; store: string; till: string };
 let otherStore: string;
 const injected: Record<string, number> = {};
 
-async function promQuery(q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const r = await fetch(`${plan.urls.prometheus}/api/v1/query?query=${encodeURIComponent(q)}`);
-  return (
-    (await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
-  ).data.result;
-}
+const promQuery = (q: string) => instantQuery(plan.urls.prometheus, q);
 
 async function cells(): Promise<
   { name: string; state: string; x: number; y: number; w: number; h: number }[]
@@ -89,11 +85,11 @@ describe('the native stack, fault to notification', () => {
     place = { chain: first.chain.id, region: first.region.id, store: first.store.id, till: first.till.id };
     otherStore = tills.find((t) => t.store.id !== place.store)!.store.id;
 
-    await until(
+    await waitFor(
       'Prometheus to scrape every simulated till',
       async () =>
         (await promQuery('count(up{job="tillwatch-exporter"} == 1)'))[0]?.value[1] === '8' ? true : undefined,
-      60_000,
+      { timeoutMs: 60_000, intervalMs: 250 },
     );
     // The store outage takes longest (its rule waits a minute), so it starts first and runs beside the rest.
     injected.uplink = Date.now();
@@ -117,10 +113,10 @@ describe('the native stack, fault to notification', () => {
   });
 
   it('paper out: a ticket with its card, a Telegram message, an e-mail, a red till on the wall; clearing resolves it', async () => {
-    const ticket = await until(
+    const ticket = await waitFor(
       'a fiscal.paper_out ticket for the till',
       () => ticketFor('fiscal.paper_out', (t) => t.till === place.till && t.status === 'open'),
-      90_000,
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
     expect(ticket).toMatchObject({
       store: place.store,
@@ -130,18 +126,18 @@ describe('the native stack, fault to notification', () => {
     });
     expect(ticket.recommendation?.first_line.length).toBeGreaterThan(0);
 
-    const message = await until(
+    const message = await waitFor(
       'a Telegram message about the till in the hardware chat',
       async () =>
         (await api.telegram()).find((m) => m.chat_id === HARDWARE.chat && m.text.includes(place.till)),
-      30_000,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(message.text).toContain(ticket.title);
-    const mail = await until(
+    const mail = await waitFor(
       'an e-mail about the till to the hardware team',
       async () =>
         (await api.mails()).find((m) => m.to.includes(HARDWARE.mail) && m.text.includes(place.till)),
-      30_000,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     console.log(
       `paper out → Telegram ${secondsSince(injected.paper!, message.received_at)} s, e-mail ${secondsSince(injected.paper!, mail.received_at)} s`,
@@ -154,13 +150,13 @@ describe('the native stack, fault to notification', () => {
     await page.screenshot({ path: join(dir, 'wall-paper-out.png') });
 
     await api.clearTillFault(place.till, 'paper_out');
-    const resolved = await until(
+    const resolved = await waitFor(
       'the paper-out ticket to resolve once paper is back',
       async () => {
         const t = (await api.tickets({ incident_class: 'fiscal.paper_out' })).find((k) => k.id === ticket.id);
         return t?.status === 'resolved' ? t : undefined;
       },
-      90_000,
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
     expect(resolved.resolved_at).not.toBeNull();
   }, 240_000);
@@ -168,14 +164,13 @@ describe('the native stack, fault to notification', () => {
   it(
     'FN expiring: the rule picks it up for the till with its class (the ticket follows the rule’s 10 m `for`)',
     async () => {
-      const pending = await until(
+      const pending = await waitFor(
         'TillFiscalFnExpiresIn7Days to be pending or firing for the till',
         async () =>
           (await api.alerts()).find(
             (a) => a.labels.alertname === 'TillFiscalFnExpiresIn7Days' && a.labels.till === place.till,
           ),
-        // Its group (tillwatch-fiscal-fn) is evaluated once a minute, at an offset Prometheus picks.
-        150_000,
+        { timeoutMs: 150_000, intervalMs: 250 },
       );
       expect(pending.labels).toMatchObject({
         incident_class: 'fiscal.fn_expiry',
@@ -184,10 +179,10 @@ describe('the native stack, fault to notification', () => {
       });
       if (process.env.TILLWATCH_E2E_FULL) {
         // The shipped rule waits 10 minutes (an FN date read is not worth a ticket until it is stable).
-        const t = await until(
+        const t = await waitFor(
           'a fiscal.fn_expiry ticket',
           () => ticketFor('fiscal.fn_expiry', (k) => k.till === place.till),
-          14 * 60_000,
+          { timeoutMs: 14 * 60_000, intervalMs: 250 },
         );
         expect(t.team).toBe('field');
       }
@@ -197,22 +192,22 @@ describe('the native stack, fault to notification', () => {
   );
 
   it('store uplink down: one store ticket, Telegram and e-mail to the network team, the store red on the wall; recovery resolves it', async () => {
-    const ticket = await until(
+    const ticket = await waitFor(
       'a network.store_unreachable ticket for the store',
       () => ticketFor('network.store_unreachable', (t) => t.store === otherStore && t.status === 'open'),
-      150_000,
+      { timeoutMs: 150_000, intervalMs: 250 },
     );
     expect(ticket).toMatchObject({ team: 'network', severity: 'critical', till: null, needs_card: false });
-    const message = await until(
+    const message = await waitFor(
       'a Telegram message about the store in the network chat',
       async () =>
         (await api.telegram()).find((m) => m.chat_id === NETWORK.chat && m.text.includes(otherStore)),
-      30_000,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
-    const mail = await until(
+    const mail = await waitFor(
       'an e-mail about the store to the network team',
       async () => (await api.mails()).find((m) => m.to.includes(NETWORK.mail) && m.text.includes(otherStore)),
-      30_000,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     console.log(
       `uplink down → Telegram ${secondsSince(injected.uplink!, message.received_at)} s, e-mail ${secondsSince(injected.uplink!, mail.received_at)} s`,
@@ -225,7 +220,7 @@ describe('the native stack, fault to notification', () => {
     expect(states[otherStore]).toBe('critical');
 
     await api.clearStoreFault(otherStore, 'uplink_down');
-    await until(
+    await waitFor(
       'the store ticket to resolve once the uplink is back',
       async () => {
         const t = (await api.tickets({ incident_class: 'network.store_unreachable' })).find(
@@ -233,7 +228,7 @@ describe('the native stack, fault to notification', () => {
         );
         return t?.status === 'resolved' ? t : undefined;
       },
-      90_000,
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
   }, 300_000);
 });

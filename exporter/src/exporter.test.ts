@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seriesValue } from '@tillwatch/testkit';
 import { z } from 'zod';
 import { registerCollector, registeredCollectors } from './collector.js';
 import { parseConfig } from './config.js';
@@ -18,14 +19,6 @@ import {
 } from './testdata/fixture-env.js';
 
 const GOLDEN = join(TESTDATA, 'golden', 'fixture-run.prom');
-
-/** Value of one series in exposition text, or undefined when absent. */
-function value(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
 
 let fx: Fixture | undefined;
 let ex: Exporter | undefined;
@@ -118,7 +111,7 @@ describe('fixture run', () => {
       'till_device_up{device="pinpad",kind="pinpad"}': 0,
       'till_device_up{device="scales",kind="scales"}': 0,
     };
-    for (const [series, v] of Object.entries(expected)) expect(value(t, series), series).toBe(v);
+    for (const [series, v] of Object.entries(expected)) expect(seriesValue(t, series), series).toBe(v);
     // Absent is not zero: a process that is not running has no memory or start time series.
     expect(t).not.toContain('till_process_resident_memory_bytes{process="marking"}');
     expect(t).not.toContain('mountpoint="/run"');
@@ -155,13 +148,13 @@ describe('collector isolation', () => {
     ex = createExporter(fx.config, fx.options);
     await ex.start();
     const t = await ex.metrics();
-    expect(value(t, 'till_collector_success{collector="test_hang"}')).toBe(0);
-    expect(value(t, 'till_device_up{device="stuck_scales",kind="scales"}')).toBe(0);
-    expect(value(t, 'till_collector_success{collector="system"}')).toBe(1);
-    expect(value(t, 'till_memory_total_bytes')).toBe(4 * 1024 ** 3);
+    expect(seriesValue(t, 'till_collector_success{collector="test_hang"}')).toBe(0);
+    expect(seriesValue(t, 'till_device_up{device="stuck_scales",kind="scales"}')).toBe(0);
+    expect(seriesValue(t, 'till_collector_success{collector="system"}')).toBe(1);
+    expect(seriesValue(t, 'till_memory_total_bytes')).toBe(4 * 1024 ** 3);
     // Still hanging: a second round neither waits for it nor starts another copy.
     await ex.collectNow();
-    expect(value(await ex.metrics(), 'till_collector_success{collector="test_hang"}')).toBe(0);
+    expect(seriesValue(await ex.metrics(), 'till_collector_success{collector="test_hang"}')).toBe(0);
     release();
   });
 
@@ -195,20 +188,20 @@ describe('collector isolation', () => {
     fx = await startFixture({ collectors: registeredCollectors().filter((d) => d.name === 'test_flaky') });
     ex = createExporter(fx.config, fx.options);
     await ex.start();
-    expect(value(await ex.metrics(), 'till_device_up{device="pinpad",kind="pinpad"}')).toBe(1);
+    expect(seriesValue(await ex.metrics(), 'till_device_up{device="pinpad",kind="pinpad"}')).toBe(1);
     fail = true;
     await ex.collectNow();
     let t = await ex.metrics();
-    expect(value(t, 'till_collector_success{collector="test_flaky"}')).toBe(0);
-    expect(value(t, 'till_device_up{device="pinpad",kind="pinpad"}')).toBe(0);
+    expect(seriesValue(t, 'till_collector_success{collector="test_flaky"}')).toBe(0);
+    expect(seriesValue(t, 'till_device_up{device="pinpad",kind="pinpad"}')).toBe(0);
     expect(t).not.toContain('till_device_present{');
-    expect(value(t, 'till_collector_last_success_timestamp_seconds{collector="test_flaky"}')).toBe(
+    expect(seriesValue(t, 'till_collector_last_success_timestamp_seconds{collector="test_flaky"}')).toBe(
       1_790_000_000,
     );
     fail = false;
     await ex.collectNow();
     t = await ex.metrics();
-    expect(value(t, 'till_device_present{device="pinpad",kind="pinpad"}')).toBe(1);
+    expect(seriesValue(t, 'till_device_present{device="pinpad",kind="pinpad"}')).toBe(1);
   });
 
   it('keeps a separate registry per exporter, so many can run in one process', async () => {

@@ -12,7 +12,8 @@ import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
-import { closedPort, fixtureSystemInfo } from './testdata/fixture-env.js';
+import { closedPort } from '@tillwatch/testkit';
+import { fixtureSystemInfo } from './testdata/fixture-env.js';
 
 const config = parseConfig({ identity: { chain: 'demo', region: '77', store: '0001', till: '01' } });
 const quiet = pino({ level: 'silent' });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FULL_INVENTORY } from '@tillwatch/testkit';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { main } from './cli.js';
 
 async function run(...args: string[]) {
@@ -12,7 +12,7 @@ async function run(...args: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-const full = fileURLToPath(new URL('./testdata/valid/full.yml', import.meta.url));
+const full = FULL_INVENTORY;
 
 describe('tillwatch CLI', () => {
   it('inventory check summarises a good file', async () => {
@@ -63,17 +63,5 @@ describe('tillwatch CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('usage:');
-  });
-});
-
-describe('tillwatch dashboards generate', () => {
-  it('writes the dashboards formatted as the repository checks them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-cli-'));
-    const r = await run('dashboards', 'generate', '--out', dir);
-    expect(r.code).toBe(0);
-    expect(r.out).toContain('noc.json');
-    // Byte-identical to the committed files: prettier-formatted, so `npm run lint` stays clean.
-    const committed = fileURLToPath(new URL('../../dashboards/noc.json', import.meta.url));
-    expect(readFileSync(join(dir, 'noc.json'), 'utf8')).toBe(readFileSync(committed, 'utf8'));
   });
 });

@@ -3,11 +3,10 @@
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { InventoryError, iterateTills, loadInventory } from './inventory.js';
+import { InventoryError, iterateTills, loadInventory } from '@tillwatch/inventory';
 import { writeFileSd } from './file-sd.js';
-import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
+import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from '@tillwatch/inventory';
 import { writeFileAtomic } from './write-atomic.js';
-import { writeDashboards } from './dashboards/index.js';
 import { writeStoreAgents } from './agents/agents.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
@@ -22,7 +21,6 @@ const USAGE = `usage:
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
   tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
-  tillwatch dashboards generate --out DIR
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
 ${FORECAST_USAGE.replace(/^usage:\n/, '')}`;
 
@@ -114,11 +112,6 @@ async function run(args: string[], io: Io): Promise<number> {
         writeFileAtomic(values.out, text);
         io.out(`wrote ${[...iterateTills(inv)].length} tills to ${values.out}`);
       }
-      return 0;
-    }
-    case 'dashboards generate': {
-      const written = await writeDashboards(need(values.out, '--out'));
-      io.out(`wrote ${written.length} dashboards: ${written.join(', ')}`);
       return 0;
     }
     default:

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { generateDemoInventory, renderInventory } from './demo.js';
-import { iterateStores, iterateTills, loadInventory } from './inventory.js';
+import { generateDemoInventory, renderInventory } from '@tillwatch/inventory';
+import { iterateStores, iterateTills, loadInventory } from '@tillwatch/inventory';
 import { main } from './cli.js';
 
 const shipped = fileURLToPath(new URL('../../deploy/inventory/demo.yml', import.meta.url));

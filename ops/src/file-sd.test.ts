@@ -1,16 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { FULL_INVENTORY } from '@tillwatch/testkit';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadInventory, parseInventory } from './inventory.js';
+import { loadInventory, parseInventory } from '@tillwatch/inventory';
 import { renderFileSd, toFileSd, writeFileSd } from './file-sd.js';
-import { generateDemoInventory } from './demo.js';
-import { startMetricsServer, startPrometheus, waitFor } from './testing/prometheus.js';
-import type { MetricsServer, RunningPrometheus } from './testing/prometheus.js';
+import { generateDemoInventory } from '@tillwatch/inventory';
+import {
+  startMetricsServer,
+  startPrometheus,
+  waitFor,
+  type MetricsServer,
+  type RunningPrometheus,
+} from '@tillwatch/testkit';
 
-const full = fileURLToPath(new URL('./testdata/valid/full.yml', import.meta.url));
+const full = FULL_INVENTORY;
 
 function scrapeConfig(sdFile: string, interval = '1s'): string {
   return [
@@ -28,7 +33,7 @@ describe('file_sd targets', () => {
   it('gives each till its own group with chain, region, store and till labels', () => {
     expect(toFileSd(loadInventory(full))).toEqual([
       {
-        targets: ['10.0.0.1:9835'],
+        targets: ['127.0.0.1:19001'],
         labels: { chain: 'c1', format: 'express', lane: '1', region: 'r1', store: 's1', till: 't1' },
       },
       {
@@ -42,7 +47,7 @@ describe('file_sd targets', () => {
           till: 't2',
         },
       },
-      { targets: ['10.0.1.1:9835'], labels: { chain: 'c2', region: 'r1', store: 's2', till: 't3' } },
+      { targets: ['127.0.0.1:19101'], labels: { chain: 'c2', region: 'r1', store: 's2', till: 't3' } },
     ]);
   });
 
@@ -118,11 +123,11 @@ describe('file_sd targets', () => {
       const dir = mkdtempSync(join(tmpdir(), 'tillwatch-sd-'));
       const { path } = writeFileSd(inv, join(dir, 'targets'));
       prom = await startPrometheus(scrapeConfig(path));
-      const result = await waitFor(async () => {
+      const result = await waitFor('both tills scraped', async () => {
         const r = await prom!.query('till_cpu_usage_ratio');
         const series = (r.data?.result ?? []) as Array<{ metric: Record<string, string> }>;
         return series.length === 2 ? series : undefined;
-      }, 'both tills scraped');
+      });
       expect(result.map((s) => s.metric).sort((a, b) => (a.till! < b.till! ? -1 : 1))).toEqual([
         {
           __name__: 'till_cpu_usage_ratio',

@@ -1,8 +1,8 @@
 // Prometheus file_sd targets from the inventory. One target group per till: file_sd labels
 // apply to a whole group, and the till label differs per target, so a group per store could
 // not carry it (https://prometheus.io/docs/guides/file-sd/).
-import type { Inventory } from './inventory.js';
-import { iterateTills } from './inventory.js';
+import type { Inventory } from '@tillwatch/inventory';
+import { iterateTills } from '@tillwatch/inventory';
 import { writeFileAtomic } from './write-atomic.js';
 import { join } from 'node:path';
 

@@ -1,32 +1,8 @@
-// Library API of @tillwatch/ops: the inventory model and what is generated from it.
-export {
-  DEVICE_KINDS,
-  InventoryError,
-  formatPath,
-  inventorySchema,
-  iterateStores,
-  iterateTills,
-  loadInventory,
-  parseInventory,
-  tillLabels,
-  validateInventory,
-} from './inventory.js';
-export type {
-  Chain,
-  Device,
-  Inventory,
-  InventoryInput,
-  Region,
-  Store,
-  Till,
-  TillEntry,
-} from './inventory.js';
+// Library API of @tillwatch/ops: what the operator tools generate from an inventory (file_sd targets,
+// store agents) and the rule backtest and forecast. The inventory model itself is @tillwatch/inventory.
 export { TARGETS_FILE, renderFileSd, toFileSd, writeFileSd } from './file-sd.js';
 export type { FileSdGroup } from './file-sd.js';
-export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
-export type { DemoOptions } from './demo.js';
 export { writeFileAtomic } from './write-atomic.js';
-export { allDashboards, renderDashboard, writeDashboards } from './dashboards/index.js';
 export {
   AGENT_JOB,
   EXPORTER_JOB,

@@ -1,13 +1,13 @@
 // What a rule costs at fleet scale: the series its selectors read, per till, every evaluation. On
 // VictoriaMetrics 1.79 an instant query costs 6-15 µs per series it reads whatever the operator
 // (docs/benchmarks.md, "Where the time goes"), so this count, times the fleet, is the group's time.
-// Counted against the measured exposition of one fully configured till (ops/src/agents/testdata/
+// Counted against the measured exposition of one fully configured till (@tillwatch/testkit's
 // till-full.prom): a selector reads the capture's series of its metric that its label matchers accept.
 // Per-till records (`till:*`) and the exporter's `up` read one series per till; store, region and fleet
 // records, ALERTS and the store agents' own `up` scale with stores or firing alerts, not tills, and count 0.
 // The PromQL is walked with @prometheus-io/lezer-promql (as promql-names.ts), never a regex.
 import { parser } from '@prometheus-io/lezer-promql';
-import { tillCapture } from '../../ops/src/agents/testdata/till-capture.js';
+import { tillCapture } from '@tillwatch/testkit';
 
 export interface Matcher {
   label: string;

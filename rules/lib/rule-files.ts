@@ -4,10 +4,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../../ops/src/backtest/duration.js';
+import { backtesting } from '@tillwatch/ops';
+import { REPO_DIR } from '@tillwatch/testkit';
+
+export { REPO_DIR };
 
 export const RULES_DIR = fileURLToPath(new URL('..', import.meta.url));
-export const REPO_DIR = join(RULES_DIR, '..');
 export const TESTS_DIR = join(RULES_DIR, 'tests');
 
 export interface Rule {
@@ -80,7 +82,7 @@ export function groupIntervals(dir = RULES_DIR): Map<string, number | undefined>
   const out = new Map<string, number | undefined>();
   for (const { file, doc } of ruleDocs(dir)) {
     for (const g of doc.groups) {
-      const ms = g.interval === undefined ? undefined : parseDuration(g.interval);
+      const ms = g.interval === undefined ? undefined : backtesting.parseDuration(g.interval);
       if (g.interval !== undefined && ms === undefined)
         throw new Error(`${file}: group ${g.name}: interval "${g.interval}" is not a duration`);
       out.set(g.name, ms);

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadInventory, iterateTills } from '@tillwatch/ops';
+import { loadInventory, iterateTills } from '@tillwatch/inventory';
 import type { ServiceSpec, StackPlan } from './plan.js';
 
 export class StackError extends Error {}

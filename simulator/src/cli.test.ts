@@ -1,30 +1,19 @@
 // `tillwatch-simulator devices` as a user runs it: starts the emulators and the control API, prints
 // where they listen, and refuses a bad config file with a message naming the file and key.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from './testing/collect.js';
+import { startProcess, waitFor } from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'simulator', 'src', 'cli.ts');
 const tsconfig = join(root, 'simulator', 'tsconfig.json');
 
 function run(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', tsconfig, cli, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  return startProcess(process.execPath, [tsx, '--tsconfig', tsconfig, cli, ...args]);
 }
 
 describe('tillwatch-simulator devices', () => {
@@ -46,7 +35,10 @@ describe('tillwatch-simulator devices', () => {
     ];
     const p = run(['devices', '--config', cfg, ...ports]);
     try {
-      const url = await waitFor(() => /control\s+(http:\/\/\S+)/.exec(p.output())?.[1], 30_000);
+      const url = await waitFor(
+        'the control API line',
+        () => /control\s+(http:\/\/\S+)/.exec(p.output())?.[1],
+      );
       const devices = (await (await fetch(`${url}/devices`)).json()) as Array<{
         kind: string;
         address: string;
@@ -58,7 +50,7 @@ describe('tillwatch-simulator devices', () => {
       expect(((await status.json()) as { status: string }).status).toBe('ready');
     } finally {
       p.child.kill('SIGTERM');
-      await p.exited;
+      await p.exitCode;
     }
   });
 
@@ -67,7 +59,7 @@ describe('tillwatch-simulator devices', () => {
     const cfg = join(dir, 'bad.yml');
     writeFileSync(cfg, 'utm: { port: "eighty" }\n');
     const p = run(['devices', '--config', cfg]);
-    expect(await p.exited).toBe(1);
+    expect(await p.exitCode).toBe(1);
     expect(p.output()).toContain(`${cfg}: utm.port: Invalid input: expected number, received string`);
   });
 });

@@ -1,10 +1,9 @@
 // The simulator's control API (default port 9837): read and change emulated device state and inject
 // faults over HTTP/JSON. Thin routes over the Emulator methods; one error middleware.
-import http from 'node:http';
-import type net from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import { ZodError } from 'zod';
 import type { Emulator } from './emulators/emulator.js';
+import { ApiError, jsonErrors, serve, type Served } from './serve.js';
 
 export type AnyEmulator = Emulator<object>;
 
@@ -30,16 +29,6 @@ export class DeviceRegistry {
   }
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function describe(e: AnyEmulator) {
   return { id: e.id, kind: e.kind, address: e.address };
 }
@@ -50,7 +39,7 @@ export function createControlApp(registry: DeviceRegistry): express.Express {
   app.use(express.json({ limit: '256kb' }));
   const device = (req: Request): AnyEmulator => {
     const e = registry.get(String(req.params.id));
-    if (!e) throw new HttpError(404, 'unknown_device', `no device "${String(req.params.id)}"`);
+    if (!e) throw new ApiError(404, 'unknown_device', `no device "${String(req.params.id)}"`);
     return e;
   };
   app.get('/healthz', (_req, res) => {
@@ -79,52 +68,25 @@ export function createControlApp(registry: DeviceRegistry): express.Express {
     device(req).clearFaults();
     res.status(204).end();
   });
-  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such endpoint')));
-  // Express needs the four-argument signature to recognise an error handler.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
-    } else if (err instanceof ZodError) {
-      const message = err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-      res.status(400).json({ error: { code: 'invalid_request', message } });
-    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'the body is not valid JSON' } });
-    } else {
-      res.status(500).json({ error: { code: 'internal', message: (err as Error).message } });
-    }
-  });
+  app.use((_req, _res, next) => next(new ApiError(404, 'not_found', 'no such endpoint')));
+  app.use(
+    jsonErrors((err) => {
+      if (err instanceof ZodError) {
+        const message = err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+        return new ApiError(400, 'invalid_request', message);
+      }
+      return undefined;
+    }),
+  );
   return app;
 }
 
-export interface ControlApi {
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
+export type ControlApi = Served;
 
-export async function startControlApi(
+export function startControlApi(
   registry: DeviceRegistry,
   port = 9837,
   host = '127.0.0.1',
 ): Promise<ControlApi> {
-  const server = http.createServer(createControlApp(registry));
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const bound = (server.address() as net.AddressInfo).port;
-  return {
-    port: bound,
-    url: `http://${host}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return serve(createControlApp(registry), port, host);
 }

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startMetricsServer } from '@tillwatch/testkit';
 
 /**
  * A static fleet target for the panel's end-to-end test: one loopback HTTP server that serves
@@ -62,21 +61,8 @@ export interface FleetTarget {
   close(): Promise<void>;
 }
 
+/** Serves the fleet's current state on each scrape: a test changes `fleet` and the next scrape shows it. */
 export async function startStaticFleetTarget(fleet: FleetDevice[]): Promise<FleetTarget> {
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(exposition(fleet));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    address: `127.0.0.1:${port}`,
-    fleet,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const server = await startMetricsServer(() => exposition(fleet));
+  return { url: server.url, address: server.address, fleet, close: server.close };
 }

@@ -2,7 +2,8 @@
 // small generated inventory, and read what reached the bridge, the Telegram emulator and the mail catcher.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDemoInventory, renderInventory } from '@tillwatch/ops';
+import { generateDemoInventory, renderInventory } from '@tillwatch/inventory';
+import { freePort } from '@tillwatch/testkit';
 import {
   DEFAULT_PORTS,
   planStack,
@@ -10,19 +11,6 @@ import {
   type StackPlan,
   type StackPorts,
 } from '../../scripts/stack/index.js';
-
-/** A free port (bound once to port 0, then released). */
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `count` consecutive free ports (the demo inventory numbers tills from a base port), below Linux's
@@ -50,6 +38,7 @@ export async function planTestStack(o: TestStackOptions): Promise<StackPlan> {
   mkdirSync(o.dir, { recursive: true });
   const tills = o.stores * o.tillsPerStore;
   const basePort = await freeRange(tills);
+  const tillPorts = Array.from({ length: tills }, (_, i) => basePort + i);
   const inv = generateDemoInventory({
     stores: o.stores,
     tillsPerStore: { min: o.tillsPerStore, max: o.tillsPerStore },
@@ -60,9 +49,7 @@ export async function planTestStack(o: TestStackOptions): Promise<StackPlan> {
   writeFileSync(inventory, renderInventory(inv, ' test inventory'));
   const ports = {} as StackPorts;
   for (const k of Object.keys(DEFAULT_PORTS) as (keyof StackPorts)[]) {
-    let p = await freePort();
-    while (p >= basePort && p < basePort + tills) p = await freePort();
-    ports[k] = p;
+    ports[k] = await freePort({ exclude: tillPorts });
   }
   // The fleet starts healthy: the test's faults are the only ones.
   return planStack({
@@ -143,26 +130,4 @@ export function stackClient(plan: StackPlan) {
         }>(`${plan.urls.prometheus}/api/v1/alerts`)
       ).data.alerts,
   };
-}
-
-/** Polls until `check` returns a value, or fails naming what it waited for and the last error. */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-  );
 }

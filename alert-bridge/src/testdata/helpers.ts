@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
+import { waitFor as kitWaitFor } from '@tillwatch/testkit';
 import { createApp, type AppDeps, type Bridge } from '../app.js';
 import { parseConfig, type Config } from '../config.js';
 import { KnowledgeBase } from '../knowledge-base.js';
@@ -152,17 +153,7 @@ export async function api<T = Record<string, unknown>>(url: string, path: string
   return { status: res.status, body: (await res.json()) as T };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The kit's waitFor with this suite's argument order and truthiness (0 and '' mean "not yet"). */
+export function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  return kitWaitFor(what, async () => (await fn()) || undefined, { timeoutMs, intervalMs: 50 });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { closedPort, startSntpResponder } from '../testdata/fixture-env.js';
+import { closedPort } from '@tillwatch/testkit';
+import { startSntpResponder } from '../testdata/fixture-env.js';
 import { sntpOffset } from './clock.js';
 
 describe('SNTP', () => {

@@ -4,13 +4,13 @@
 // sockets speaking the real protocols; only the host (procfs, sysfs, system figures) is a fixture.
 import { createSocket, type Socket } from 'node:dgram';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { close, closedPort, listen } from '@tillwatch/testkit';
 import { registeredCollectors } from '../collector.js';
 import { parseConfig, type ExporterConfig } from '../config.js';
 import type { ExporterOptions } from '../exporter.js';
@@ -22,18 +22,6 @@ export const FIXTURE_NOW = 1_790_000_000_000;
 /** The SNTP responder runs this far ahead of the pinned clock, so the host is 1.5 s behind. */
 export const SNTP_AHEAD_MS = 1500;
 export const OWN_COLLECTORS = ['system', 'clock', 'probe', 'process', 'log', 'peripheral'];
-
-function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** A port nothing listens on: bound, then released. */
-export async function closedPort(): Promise<number> {
-  const s = createTcpServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const NTP_EPOCH_OFFSET = 2_208_988_800;
 
@@ -232,7 +220,7 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
     async close() {
       sntp.socket.close();
       dns.socket.close();
-      await Promise.all([http, https].map((s) => new Promise((r) => s.close(r))));
+      await Promise.all([http, https].map(close));
       rmSync(dir, { recursive: true, force: true });
     },
   };

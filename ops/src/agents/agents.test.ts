@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { FULL_INVENTORY } from '@tillwatch/testkit';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { loadInventory } from '../inventory.js';
-import { generateDemoInventory } from '../demo.js';
+import { loadInventory } from '@tillwatch/inventory';
+import { generateDemoInventory } from '@tillwatch/inventory';
 import { main } from '../cli.js';
 import { LEAN_DROP_METRICS, storeAgents, writeStoreAgents } from './agents.js';
 
-const full = fileURLToPath(new URL('../testdata/valid/full.yml', import.meta.url));
+const full = FULL_INVENTORY;
 const URL_ = 'http://central.example:8428/api/v1/write';
 
 function run(args: string[]) {
@@ -46,7 +46,7 @@ describe('per-store agent configs', () => {
     expect(prom.remote_write[0]?.url).toBe(URL_);
     expect(prom.scrape_configs[0]?.job_name).toBe('tillwatch-exporter');
     expect(prom.scrape_configs[0]?.static_configs).toEqual([
-      { targets: ['10.0.0.1:9835'], labels: { lane: '1', till: 't1' } },
+      { targets: ['127.0.0.1:19001'], labels: { lane: '1', till: 't1' } },
       { targets: ['[::1]:9835'], labels: { __metrics_path__: '/tills/t2/metrics', till: 't2' } },
     ]);
     // Each engine also scrapes itself, keeping only `up`: the heartbeat TillStoreSilent reads at the centre.

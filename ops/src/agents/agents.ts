@@ -8,8 +8,8 @@
 // Till-level labels (till and extra store/till labels) stay target labels, as in file_sd.
 import { dump } from 'js-yaml';
 import { join } from 'node:path';
-import type { Chain, Inventory, Region, Store } from '../inventory.js';
-import { iterateStores, tillLabels } from '../inventory.js';
+import type { Chain, Inventory, Region, Store } from '@tillwatch/inventory';
+import { iterateStores, tillLabels } from '@tillwatch/inventory';
 import { writeFileAtomic } from '../write-atomic.js';
 
 export interface AgentOptions {

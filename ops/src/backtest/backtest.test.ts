@@ -4,8 +4,13 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHistoryPrometheus } from '../quality/backfill.js';
-import type { HistoryPrometheus, Series } from '../quality/backfill.js';
+import {
+  close,
+  type HistoryPrometheus,
+  listen,
+  type Series,
+  startHistoryPrometheus,
+} from '@tillwatch/testkit';
 import { backtest } from './backtest.js';
 import { loadRules } from './rules.js';
 import { main } from '../cli.js';
@@ -224,8 +229,7 @@ describe('backtest on backfilled history', () => {
       auth = req.headers.authorization;
       res.setHeader('content-type', 'application/json').end(JSON.stringify({ tickets }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const bridge = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const bridge = `http://127.0.0.1:${await listen(server)}`;
     const out: string[] = [];
     try {
       const code = await main(
@@ -254,7 +258,7 @@ describe('backtest on backfilled history', () => {
       );
       expect(code).toBe(0);
     } finally {
-      await new Promise<void>((r) => server.close(() => r()));
+      await close(server);
     }
     expect(auth).toBe('Bearer tok');
     const r = JSON.parse(out.join('\n')) as Awaited<ReturnType<typeof backtest>>;

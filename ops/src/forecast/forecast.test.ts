@@ -3,8 +3,13 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHistoryPrometheus } from '../quality/backfill.js';
-import type { HistoryPrometheus, Series } from '../quality/backfill.js';
+import {
+  close,
+  type HistoryPrometheus,
+  listen,
+  type Series,
+  startHistoryPrometheus,
+} from '@tillwatch/testkit';
 import { main } from '../cli.js';
 import type { Forecast } from './forecast.js';
 
@@ -213,8 +218,7 @@ describe('tillwatch forecast', () => {
       auth = req.headers.authorization;
       res.setHeader('content-type', 'application/json').end(JSON.stringify({ tickets }));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const port = await listen(server);
     try {
       const r = await run([
         'forecast',
@@ -240,7 +244,7 @@ describe('tillwatch forecast', () => {
         { incidentClass: 'fiscal.paper_out', model: 'АТОЛ 30Ф', incidents: 2, expectedNextMonth: 2 },
       ]);
     } finally {
-      await new Promise<void>((r) => server.close(() => r()));
+      await close(server);
     }
   });
 });

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialPort } from 'serialport';
 import { collectOnce, dump, upOf, valueOf } from '../testing/collect.js';
-import { openPtyPair, type PtyPair } from '../testing/pty-pair.js';
+import { openPtyPair, type PtyPair } from '@tillwatch/testkit';
 import {
   HEALTHY_STATE,
   TZ,

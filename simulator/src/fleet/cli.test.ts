@@ -1,36 +1,19 @@
 // `tillwatch-simulator fleet` as the stack script runs it: the ready line, the control API behind it,
 // and a bad inventory or scenario refused with the file and key, exit code 1.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freePorts } from './testing.js';
+import { freePorts, startProcess, waitFor } from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'simulator', 'src', 'cli.ts');
 const tsconfig = join(root, 'simulator', 'tsconfig.json');
 
 function run(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', tsconfig, cli, 'fleet', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function until(cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  return startProcess(process.execPath, [tsx, '--tsconfig', tsconfig, cli, 'fleet', ...args]);
 }
 
 function tmp(name: string, text: string): string {
@@ -48,7 +31,7 @@ describe('tillwatch-simulator fleet', () => {
     );
     const p = run(['--inventory', inv, '--control-listen', `127.0.0.1:${control}`, '--speed', '60']);
     try {
-      await until(() => p.output().includes('fleet ready'));
+      await waitFor('the ready line', () => p.output().includes('fleet ready'));
       expect(p.output()).toContain(
         `fleet ready: 1 tills on 127.0.0.1:${till}-${till}, control http://127.0.0.1:${control}\n`,
       );
@@ -58,7 +41,7 @@ describe('tillwatch-simulator fleet', () => {
     } finally {
       p.child.kill('SIGTERM');
     }
-    expect(await p.exited).toBe(0);
+    expect(await p.exitCode).toBe(0);
   });
 
   it.each([
@@ -80,7 +63,7 @@ describe('tillwatch-simulator fleet', () => {
     const args = ['--inventory', inv, '--control-listen', '127.0.0.1:0'];
     if (scnText) args.push('--scenario', tmp('scn.yml', scnText));
     const p = run(args);
-    expect(await p.exited).toBe(1);
+    expect(await p.exitCode).toBe(1);
     expect(p.output()).toMatch(message);
   });
 });

@@ -1,9 +1,8 @@
 // The fleet's control API (JSON, default 127.0.0.1:9837): list the tills, inject and clear a fault
 // on one till or a store. Thin routes over Fleet; errors are {"error": {"code", "message"}} naming
 // the till, store or fault at fault, as in the devices control API.
-import http from 'node:http';
-import type net from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request } from 'express';
+import { jsonErrors, serve, type Served } from '../serve.js';
 import { FleetError, type Fleet } from './fleet.js';
 
 function faultFromBody(req: Request): string {
@@ -47,48 +46,12 @@ export function createFleetControlApp(fleet: Fleet): express.Express {
     res.status(204).end();
   });
   app.use((_req, _res, next) => next(new FleetError(404, 'not_found', 'no such endpoint')));
-  // Express needs the four-argument signature to recognise an error handler.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof FleetError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
-    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'the body is not valid JSON' } });
-    } else {
-      res.status(500).json({ error: { code: 'internal', message: (err as Error).message } });
-    }
-  });
+  app.use(jsonErrors());
   return app;
 }
 
-export interface FleetControl {
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
+export type FleetControl = Served;
 
-export async function startFleetControl(
-  fleet: Fleet,
-  port = 9837,
-  host = '127.0.0.1',
-): Promise<FleetControl> {
-  const server = http.createServer(createFleetControlApp(fleet));
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const bound = (server.address() as net.AddressInfo).port;
-  return {
-    port: bound,
-    url: `http://${host}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+export function startFleetControl(fleet: Fleet, port = 9837, host = '127.0.0.1'): Promise<FleetControl> {
+  return serve(createFleetControlApp(fleet), port, host);
 }

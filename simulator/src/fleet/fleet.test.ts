@@ -1,6 +1,7 @@
 // The fleet against real exporters: a small inventory (2 stores × 2 tills on free loopback ports),
 // scraped over HTTP like Prometheus does, with faults injected through the control API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriesValue } from '@tillwatch/testkit';
 import { runFleet, type RunningFleet } from './run.js';
 import { smallInventory } from './testing.js';
 
@@ -11,11 +12,6 @@ async function scrape(address: string): Promise<string> {
   const res = await fetch(`http://${address}/metrics`);
   expect(res.status).toBe(200);
   return res.text();
-}
-
-function value(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 /** Runs every till's collectors once, so a fault shows without waiting for the interval. */
@@ -62,13 +58,13 @@ describe('fleet simulator', () => {
       expect(text).toContain(
         `till_info{chain="test",region="r1",store="${t.store}",till="${t.till}",os="windows"} 1`,
       );
-      expect(value(text, 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(1);
-      expect(value(text, 'till_device_up{device="scanner",kind="scanner"}')).toBe(1);
-      expect(value(text, 'till_device_up{device="marking",kind="marking"}')).toBe(1);
+      expect(seriesValue(text, 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(1);
+      expect(seriesValue(text, 'till_device_up{device="scanner",kind="scanner"}')).toBe(1);
+      expect(seriesValue(text, 'till_device_up{device="marking",kind="marking"}')).toBe(1);
       const hasUtm = t.till.endsWith('t1');
-      expect(value(text, 'till_device_up{device="utm",kind="utm"}')).toBe(hasUtm ? 1 : undefined);
+      expect(seriesValue(text, 'till_device_up{device="utm",kind="utm"}')).toBe(hasUtm ? 1 : undefined);
       expect(text).toMatch(new RegExp(`till_fiscal_info\\{device="fiscal",driver="${t.fiscal}"`));
-      expect(value(text, 'till_fiscal_paper_present{device="fiscal"}')).toBe(1);
+      expect(seriesValue(text, 'till_fiscal_paper_present{device="fiscal"}')).toBe(1);
     }
   });
 
@@ -86,14 +82,16 @@ describe('fleet simulator', () => {
     await collectAll();
     for (const t of running.fleet.list()) {
       const text = await scrape(t.address);
-      expect(value(text, 'till_fiscal_paper_present{device="fiscal"}')).toBe(t.till === 's1-t2' ? 0 : 1);
+      expect(seriesValue(text, 'till_fiscal_paper_present{device="fiscal"}')).toBe(
+        t.till === 's1-t2' ? 0 : 1,
+      );
     }
     const view = (await (await fetch(`${api}/tills/s1-t2`)).json()) as { faults: string[] };
     expect(view.faults).toEqual(['paper_out']);
 
     expect((await fetch(`${api}/tills/s1-t2/faults/paper_out`, { method: 'DELETE' })).status).toBe(204);
     await collectAll();
-    expect(value(await scrape(address('s1-t2')), 'till_fiscal_paper_present{device="fiscal"}')).toBe(1);
+    expect(seriesValue(await scrape(address('s1-t2')), 'till_fiscal_paper_present{device="fiscal"}')).toBe(1);
   });
 
   it('each till fault reaches the metric its alert reads, through the real drivers', async () => {
@@ -112,21 +110,21 @@ describe('fleet simulator', () => {
     await collectAll();
     const text = await scrape(address(till));
     const now = Date.now() / 1000;
-    expect(value(text, 'till_fiscal_cover_open{device="fiscal"}')).toBe(1);
-    const fn = value(text, 'till_fiscal_fn_expiry_timestamp_seconds{device="fiscal"}') as number;
+    expect(seriesValue(text, 'till_fiscal_cover_open{device="fiscal"}')).toBe(1);
+    const fn = seriesValue(text, 'till_fiscal_fn_expiry_timestamp_seconds{device="fiscal"}') as number;
     expect((fn - now) / 86400).toBeGreaterThan(3);
     expect((fn - now) / 86400).toBeLessThanOrEqual(7);
     expect(
-      Math.abs(value(text, 'till_fiscal_clock_offset_seconds{device="fiscal"}') as number),
+      Math.abs(seriesValue(text, 'till_fiscal_clock_offset_seconds{device="fiscal"}') as number),
     ).toBeGreaterThan(240);
-    const gost = value(
+    const gost = seriesValue(
       text,
       'till_utm_certificate_expiry_timestamp_seconds{device="utm",certificate="gost"}',
     );
     expect(((gost as number) - now) / 86400).toBeLessThan(14);
-    expect(value(text, 'till_marking_status{device="marking",status="ready"}')).toBe(0);
-    expect(value(text, 'till_device_present{device="scanner",kind="scanner"}')).toBe(0);
-    expect(value(text, 'till_fiscal_ofd_connected{device="fiscal"}')).toBe(0);
+    expect(seriesValue(text, 'till_marking_status{device="marking",status="ready"}')).toBe(0);
+    expect(seriesValue(text, 'till_device_present{device="scanner",kind="scanner"}')).toBe(0);
+    expect(seriesValue(text, 'till_fiscal_ofd_connected{device="fiscal"}')).toBe(0);
     // The POS program dies every 20 s while crash-looping; make each tick due so the test need not
     // wait. (The fleet's own 1 s loop may also take the first crash: 3 or 4 restarts.)
     for (let i = 0; i < 3; i++) {
@@ -134,36 +132,45 @@ describe('fleet simulator', () => {
       await running.fleet.tick();
       await running.fleet.tills.get(till)?.collectNow();
     }
-    const restarts = value(await scrape(address(till)), 'till_process_restarts_total{process="pos"}');
+    const restarts = seriesValue(await scrape(address(till)), 'till_process_restarts_total{process="pos"}');
     expect(restarts).toBeGreaterThanOrEqual(3);
 
     // The neighbour in the same store is untouched.
     const other = await scrape(address('s2-t2'));
-    expect(value(other, 'till_fiscal_cover_open{device="fiscal"}')).toBe(0);
-    expect(value(other, 'till_device_present{device="scanner",kind="scanner"}')).toBe(1);
+    expect(seriesValue(other, 'till_fiscal_cover_open{device="fiscal"}')).toBe(0);
+    expect(seriesValue(other, 'till_device_present{device="scanner",kind="scanner"}')).toBe(1);
 
     for (const fault of faults)
       expect((await fetch(`${api}/tills/${till}/faults/${fault}`, { method: 'DELETE' })).status).toBe(204);
     await collectAll();
     const healed = await scrape(address(till));
-    expect(value(healed, 'till_fiscal_cover_open{device="fiscal"}')).toBe(0);
-    expect(value(healed, 'till_marking_status{device="marking",status="ready"}')).toBe(1);
-    expect(value(healed, 'till_fiscal_ofd_connected{device="fiscal"}')).toBe(1);
+    expect(seriesValue(healed, 'till_fiscal_cover_open{device="fiscal"}')).toBe(0);
+    expect(seriesValue(healed, 'till_marking_status{device="marking",status="ready"}')).toBe(1);
+    expect(seriesValue(healed, 'till_fiscal_ofd_connected{device="fiscal"}')).toBe(1);
     expect(
-      Math.abs(value(healed, 'till_fiscal_clock_offset_seconds{device="fiscal"}') as number),
+      Math.abs(seriesValue(healed, 'till_fiscal_clock_offset_seconds{device="fiscal"}') as number),
     ).toBeLessThan(5);
-    const fnHealed = value(healed, 'till_fiscal_fn_expiry_timestamp_seconds{device="fiscal"}') as number;
+    const fnHealed = seriesValue(
+      healed,
+      'till_fiscal_fn_expiry_timestamp_seconds{device="fiscal"}',
+    ) as number;
     expect((fnHealed - Date.now() / 1000) / 86400).toBeGreaterThan(60);
   });
 
   it('registrar_down makes the exporter report the registrar down, on ATOL too', async () => {
     expect((await post('/tills/s1-t2/faults', { fault: 'registrar_down' })).status).toBe(201);
     await collectAll();
-    expect(value(await scrape(address('s1-t2')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(0);
-    expect(value(await scrape(address('s1-t1')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(1);
+    expect(seriesValue(await scrape(address('s1-t2')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(
+      0,
+    );
+    expect(seriesValue(await scrape(address('s1-t1')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(
+      1,
+    );
     await fetch(`${api}/tills/s1-t2/faults/registrar_down`, { method: 'DELETE' });
     await collectAll();
-    expect(value(await scrape(address('s1-t2')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(1);
+    expect(seriesValue(await scrape(address('s1-t2')), 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(
+      1,
+    );
   });
 
   it("uplink_down makes every till of the store refuse scrapes, and only that store's", async () => {

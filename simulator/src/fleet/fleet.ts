@@ -1,8 +1,9 @@
 // The fleet: one SimTill per inventory till in this process, a tick loop advancing the slow
 // processes at --speed, the scenario's timed events, and store-level faults (uplink down).
 import pino, { type Logger } from 'pino';
-import { iterateTills, type Inventory } from '@tillwatch/ops';
+import { iterateTills, type Inventory } from '@tillwatch/inventory';
 import { prng } from '../emulators/faults.js';
+import { ApiError } from '../serve.js';
 import { SimTill, isPeripheralKind, type TillSpec } from './sim-till.js';
 import { isStoreFault, isTillFault, type StoreFault, type TillFault } from './faults.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
@@ -23,15 +24,8 @@ export interface FleetOptions {
   startConcurrency?: number;
 }
 
-export class FleetError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** An error the fleet's control API answers with its status and code. */
+export class FleetError extends ApiError {}
 
 export interface FleetTillView {
   till: string;

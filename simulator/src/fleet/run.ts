@@ -1,5 +1,5 @@
 // What `tillwatch-simulator fleet` runs: inventory + scenario in, tills and the control API up.
-import { loadInventory, type Inventory } from '@tillwatch/ops';
+import { loadInventory, type Inventory } from '@tillwatch/inventory';
 import type { Logger } from 'pino';
 import { startFleetControl, type FleetControl } from './control-api.js';
 import { Fleet, tillSpecs } from './fleet.js';

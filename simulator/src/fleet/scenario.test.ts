@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seriesValue } from '@tillwatch/testkit';
 import { Fleet } from './fleet.js';
 import { loadScenario, parseScenarioText, ScenarioError } from './scenario.js';
 import { smallInventory } from './testing.js';
@@ -125,8 +126,7 @@ describe('scenario over time (injected clock)', () => {
     if (!t1 || !t2) throw new Error('tills missing');
     const metric = async (till: typeof t1, series: string) => {
       await till.collectNow();
-      const line = (await till.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
-      return line === undefined ? undefined : Number(line.split(' ')[1]);
+      return seriesValue(await till.metrics(), series);
     };
     const paper = 'till_fiscal_paper_present{device="fiscal"}';
 
@@ -201,7 +201,7 @@ describe('scenario over time (injected clock)', () => {
 
 describe('shipped scenarios', () => {
   it('simulator/scenarios/demo.yml is valid against the demo inventory', async () => {
-    const { loadInventory } = await import('@tillwatch/ops');
+    const { loadInventory } = await import('@tillwatch/inventory');
     const { tillSpecs } = await import('./fleet.js');
     const root = new URL('../../../', import.meta.url).pathname;
     const specs = tillSpecs(loadInventory(join(root, 'deploy/inventory/demo.yml')));

@@ -1,24 +1,6 @@
-// Test helpers: free loopback ports and small inventories for fleet tests.
-import net from 'node:net';
-import { validateInventory, type Inventory } from '@tillwatch/ops';
-
-/** Ports the OS says are free right now (listen on 0, note, close). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+// Test helpers: small inventories on free loopback ports for fleet tests.
+import { freePorts } from '@tillwatch/testkit';
+import { validateInventory, type Inventory } from '@tillwatch/inventory';
 
 /** `stores` stores of `tillsPerStore` tills on free ports; odd tills have no UTM. */
 export async function smallInventory(stores: number, tillsPerStore: number): Promise<Inventory> {

@@ -1,6 +1,6 @@
 // Test helpers: run a collector once and read values out of its result.
 import pino from 'pino';
-import type { CollectResult, Collector, Labels } from '@tillwatch/exporter/collector';
+import type { CollectResult, Collector, Labels } from '@tillwatch/exporter';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -46,15 +46,4 @@ export function dump(r: CollectResult): string[] {
   for (const d of r.devices ?? [])
     out.push(`till_device_up{device=${d.device},kind=${d.kind}} ${d.up ? 1 : 0}`);
   return out.sort();
-}
-
-/** Polls until `check` returns a truthy value or the deadline passes (no blind sleeps). */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }

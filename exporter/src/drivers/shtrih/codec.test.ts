@@ -1,6 +1,7 @@
 // Framing and reply layouts, plus a deterministic fuzz run: random and mutated frames must never
 // make the decoder or the reply parsers throw anything but a DriverError, or hang.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@tillwatch/testkit';
 import { DriverError } from '../errors.js';
 import { FrameParser, decodeFrame, encodeFrame, lrc } from './codec.js';
 import {
@@ -138,18 +139,6 @@ describe('reply layouts', () => {
   });
 });
 
-/** mulberry32: a seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PARSERS: Array<(d: Buffer) => unknown> = [
   (d) => parseShortStatus(d),
   (d) => parseFullStatus(d, 180),
@@ -165,7 +154,7 @@ const PARSERS: Array<(d: Buffer) => unknown> = [
 
 describe('fuzz', () => {
   it('survives 10,000 random and mutated frames without an escaping throw', () => {
-    const rnd = prng(0x5eed);
+    const rnd = seededRandom(0x5eed);
     const int = (n: number) => Math.floor(rnd() * n);
     const valid = [
       encodeFrame(Buffer.concat([Buffer.from([0x11, 0]), Buffer.alloc(46, 7)])),

@@ -1,0 +1,25 @@
+// @tillwatch/inventory: the fleet inventory model, its validation and loading, and the demo fleet.
+export {
+  DEVICE_KINDS,
+  InventoryError,
+  formatPath,
+  inventorySchema,
+  iterateStores,
+  iterateTills,
+  loadInventory,
+  parseInventory,
+  tillLabels,
+  validateInventory,
+} from './inventory.js';
+export type {
+  Chain,
+  Device,
+  Inventory,
+  InventoryInput,
+  Region,
+  Store,
+  Till,
+  TillEntry,
+} from './inventory.js';
+export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
+export type { DemoOptions } from './demo.js';
