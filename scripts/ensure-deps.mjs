@@ -77,12 +77,14 @@ export function ensureNpmPackages() {
 
 /** Builds when any package's sources are newer than its dist/. */
 export function ensureBuild() {
-  const stale = ['exporter', 'simulator', 'alert-bridge', 'ops', 'grafana-plugin'].some((p) => {
-    const dir = join(root, p);
-    if (!existsSync(join(dir, 'package.json'))) return false;
-    const dist = join(dir, 'dist');
-    return !existsSync(dist) || newestMtime(join(dir, 'src')) > newestMtime(dist, new Set());
-  });
+  const stale = ['packages/config', 'exporter', 'simulator', 'alert-bridge', 'ops', 'grafana-plugin'].some(
+    (p) => {
+      const dir = join(root, p);
+      if (!existsSync(join(dir, 'package.json'))) return false;
+      const dist = join(dir, 'dist');
+      return !existsSync(dist) || newestMtime(join(dir, 'src')) > newestMtime(dist, new Set());
+    },
+  );
   if (stale) run('npm', ['run', 'build']);
 }
 
