@@ -73,7 +73,7 @@ describe('duration schemas', () => {
       'x.yml: interval: invalid duration "soon": expected a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first)',
     );
     expect(problem({ interval: 15 })).toBe(
-      'x.yml: interval: 15 has no unit: write a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first), e.g. "15s" for seconds',
+      'x.yml: interval: 15 has no unit: write "15s" for seconds (durations are Prometheus durations such as "1h30m" or "500ms")',
     );
     expect(problem({ interval: '300y' })).toBe(
       'x.yml: interval: duration "300y" is out of range (at most about 292 years)',

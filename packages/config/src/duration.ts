@@ -34,7 +34,7 @@ export function durationProblem(input: unknown): string | undefined {
   if (typeof input === 'number') {
     if (input === 0) return undefined;
     // YAML reads `timeout: 15` as a number; say which unit was forgotten rather than "expected string".
-    return `${input} has no unit: write ${DURATION_SYNTAX}, e.g. "${input}s" for seconds`;
+    return `${input} has no unit: write "${input}s" for seconds (durations are Prometheus durations such as "1h30m" or "500ms")`;
   }
   if (typeof input !== 'string') return `expected ${DURATION_SYNTAX}`;
   if (DURATION_RE.test(input) && input !== '' && parseDuration(input) === undefined)
