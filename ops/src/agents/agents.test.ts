@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
+import { parseYaml } from '@tillwatch/config';
 import { loadInventory } from '../inventory.js';
 import { generateDemoInventory } from '../demo.js';
 import { main } from '../cli.js';
@@ -37,7 +37,7 @@ describe('per-store agent configs', () => {
         '-remoteWrite.tmpDataPath=/var/lib/tillwatch-agent/s1/vmagent',
       ]),
     );
-    const prom = load(s1!.prometheusAgentConfig) as {
+    const prom = parseYaml(s1!.prometheusAgentConfig, 'prometheus-agent.yml') as {
       global: { external_labels: Record<string, string> };
       scrape_configs: Array<{ job_name: string; static_configs: unknown[] }>;
       remote_write: Array<{ url: string }>;
@@ -57,7 +57,7 @@ describe('per-store agent configs', () => {
     });
     expect(prom.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:9095']));
     // vmagent reads the same till section and scrapes itself where its flags make it listen.
-    const vm = load(s1!.vmagentScrapeConfig) as typeof prom;
+    const vm = parseYaml(s1!.vmagentScrapeConfig, 'vmagent.yml') as typeof prom;
     expect(vm.scrape_configs[0]).toEqual(prom.scrape_configs[0]);
     expect(vm.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:8429']));
     expect(s1?.vmagentFlags).toContain('-httpListenAddr=127.0.0.1:8429');
