@@ -3,11 +3,11 @@
 // an expression reads is in the metric contract (docs/metrics.md) or is one of our recording rules.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDuration } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { readMetricContract } from '../test/lib/metrics-doc.js';
-import { parseDuration } from '../ops/src/backtest/duration.js';
 import { metricNames } from './lib/promql-names.js';
 import { READ_BUDGET_PER_TILL, readsPerTill } from './lib/read-cost.js';
 import {

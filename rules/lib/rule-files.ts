@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDuration } from '@tillwatch/config';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../../ops/src/backtest/duration.js';
 
 export const RULES_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const REPO_DIR = join(RULES_DIR, '..');

@@ -9,5 +9,5 @@ export {
   positiveDurationMs,
 } from './duration.js';
 export { BYTE_SIZE_SYNTAX, byteSize, byteSizeProblem, parseByteSize } from './byte-size.js';
-export { loadYamlFile, parseYaml, readConfigFile, toYaml } from './yaml.js';
+export { loadYamlFile, parseYaml, parseYamlDocument, readConfigFile, toYaml } from './yaml.js';
 export { PARSE_OPTIONS, parseWith, problemsOf } from './issues.js';

@@ -3,11 +3,14 @@
 // at file:line:column; later errors of the same parse are usually echoes of the first, so only the
 // first is reported.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, stringify } from 'yaml';
+import { LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { ConfigError } from './error.js';
 
-/** The parsed value of one YAML document (null for an empty file). `file` names it in errors. */
-export function parseYaml(text: string, file: string): unknown {
+/**
+ * One YAML document of `file`, for callers that edit a file and write it back with its comments
+ * (the stack's rendered configs); a syntax error or duplicate key throws at file:line:column.
+ */
+export function parseYamlDocument(text: string, file: string): Document {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   const first = doc.errors[0];
@@ -18,6 +21,12 @@ export function parseYaml(text: string, file: string): unknown {
       first.code === 'MULTIPLE_DOCS' ? 'the file holds more than one YAML document (---)' : first.message;
     throw new ConfigError(file, { message: `invalid YAML: ${message}`, line, column: col });
   }
+  return doc;
+}
+
+/** The parsed value of one YAML document (null for an empty file). `file` names it in errors. */
+export function parseYaml(text: string, file: string): unknown {
+  const doc = parseYamlDocument(text, file);
   try {
     return doc.toJS();
   } catch (err) {
