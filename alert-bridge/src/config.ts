@@ -5,7 +5,7 @@ import {
   durationMs,
   formatKeyPath,
   loadYamlFile,
-  parseDuration,
+  parseDuration as parsePrometheusDuration,
   parseWith,
 } from '@tillwatch/config';
 import { z } from 'zod';
@@ -19,17 +19,19 @@ const secret = z
   .min(1, 'must not be empty')
   .transform((s) => new Secret(s));
 
-/** Milliseconds of a default written as in the file, so the default reads like the documented value. */
-const ms = (text: string): number => parseDuration(text)!;
+const duration = durationMs;
+
+/** Milliseconds of a Prometheus duration written in code (the defaults below), so they read as documented. */
+export function parseDuration(s: string): number {
+  const ms = parsePrometheusDuration(s);
+  if (ms === undefined) throw new Error(`bad duration ${s}`);
+  return ms;
+}
 
 const priority = z.enum(['P1', 'P2', 'P3', 'P4']);
 export type Priority = z.infer<typeof priority>;
 
-const slaTimes = z.strictObject({
-  registration: durationMs,
-  reaction: durationMs,
-  resolution: durationMs,
-});
+const slaTimes = z.strictObject({ registration: duration, reaction: duration, resolution: duration });
 
 const telegramChannel = z.strictObject({ chat_id: z.union([z.string(), z.number()]).transform(String) });
 const emailChannel = z.strictObject({ to: z.array(z.string().email()).min(1) });
@@ -120,12 +122,12 @@ export const configSchema = z.strictObject({
     .default({ tokens: [] }),
   tickets: z
     .strictObject({
-      reopen_window: durationMs.default(ms('1h')),
-      flap_window: durationMs.default(ms('6h')),
+      reopen_window: duration.default(parseDuration('1h')),
+      flap_window: duration.default(parseDuration('6h')),
       flap_threshold: z.number().int().positive().default(3),
       // Incident classes whose ticket covers the whole store even when the alerts carry a till label.
       store_scope_classes: z.array(z.string()).default([]),
-      sweep_interval: durationMs.default(ms('15s')),
+      sweep_interval: duration.default(parseDuration('15s')),
     })
     .prefault({}),
   priority: z
@@ -171,9 +173,9 @@ export const configSchema = z.strictObject({
   notifications: z
     .strictObject({
       // Pending notifications to one chat/mailbox wait this long so a burst becomes one message.
-      batch_wait: durationMs.default(ms('2s')),
+      batch_wait: duration.default(parseDuration('2s')),
       // Minimum gap between two messages to one chat/mailbox.
-      min_interval: durationMs.default(ms('3s')),
+      min_interval: duration.default(parseDuration('3s')),
       // Tickets listed in one message; the rest are summarised as "and N more".
       max_items: z.number().int().positive().default(10),
     })
@@ -181,12 +183,12 @@ export const configSchema = z.strictObject({
   forwarding: z
     .strictObject({
       targets: z.array(z.discriminatedUnion('type', [webhookTarget, redmineTarget])).default([]),
-      retry_base: durationMs.default(ms('1s')),
-      retry_max: durationMs.default(ms('5m')),
-      timeout: durationMs.default(ms('10s')),
-      poll_interval: durationMs.default(ms('500ms')),
+      retry_base: duration.default(parseDuration('1s')),
+      retry_max: duration.default(parseDuration('5m')),
+      timeout: duration.default(parseDuration('10s')),
+      poll_interval: duration.default(parseDuration('500ms')),
       // Delivered outbox rows are kept this long (for inspection), then deleted by the sweeper.
-      retention: durationMs.default(ms('7d')),
+      retention: duration.default(parseDuration('7d')),
     })
     .prefault({}),
   enrichment: z
@@ -196,7 +198,7 @@ export const configSchema = z.strictObject({
       prometheus_public_url: z.url().optional(),
       grafana_url: z.url().optional(),
       dashboard_uid: z.string().default('tillwatch-till'),
-      timeout: durationMs.default(ms('3s')),
+      timeout: duration.default(parseDuration('3s')),
     })
     .optional(),
 });

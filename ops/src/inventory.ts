@@ -215,7 +215,7 @@ export function validateInventory(data: unknown, file = '<inventory>'): Inventor
 
 export function parseInventory(text: string, file = '<inventory>'): Inventory {
   // The config kit's reader (the `yaml` package), as for every TillWatch config. On inventories of
-  // tens of MB it is far slower and hungrier than js-yaml was: see "Scale" in ops/README.md.
+  // tens of MB it is slow and memory-hungry: see "Scale" in ops/README.md.
   return validateInventory(parseYaml(text, file), file);
 }
 
