@@ -3,7 +3,7 @@
 // are refused, not guessed: Prometheus and the `bytes` package read "MB" as 1024², SI as 1000², and
 // `bytes` reads "1M" as 1 byte (issue 23: a bridge whose max_body said 1M answered every alert 413).
 // Hand-written for that reason: the npm parsers accept the ambiguous forms.
-import { z } from 'zod';
+import { scalarSchema } from './scalar.js';
 
 const UNIT_BYTES = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 } as const;
 type Unit = keyof typeof UNIT_BYTES;
@@ -41,15 +41,4 @@ export function byteSizeProblem(input: unknown): string | undefined {
 }
 
 /** zod schema for a configured size; the parsed value is bytes. */
-export const byteSize = z
-  .union([z.string(), z.number()], {
-    error: (iss) => (iss.input === undefined ? 'required' : `expected ${BYTE_SIZE_SYNTAX}`),
-  })
-  .transform((v, ctx) => {
-    const problem = byteSizeProblem(v);
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: problem, input: v });
-      return z.NEVER;
-    }
-    return parseByteSize(v)!;
-  });
+export const byteSize = scalarSchema(BYTE_SIZE_SYNTAX, byteSizeProblem, (v) => parseByteSize(v)!);

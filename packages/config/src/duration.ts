@@ -4,7 +4,7 @@
 // "500ms", "2d", "1w"), or "0". No fractions, no spaces, no bare numbers.
 // Hand-written because the grammar is one regular expression and no npm package implements exactly
 // Prometheus' (ms, parse-duration and friends take fractions, spaces and any order).
-import { z } from 'zod';
+import { scalarSchema } from './scalar.js';
 
 const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const UNIT_MS = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1] as const;
@@ -45,19 +45,10 @@ export function durationProblem(input: unknown): string | undefined {
 }
 
 /** zod schema for a configured duration; the parsed value is milliseconds. Accepts 0. */
-export const durationMs = z
-  .union([z.string(), z.number()], {
-    error: (iss) => (iss.input === undefined ? 'required' : `expected ${DURATION_SYNTAX}`),
-  })
-  .transform((v, ctx) => {
-    const problem = durationProblem(v);
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: problem, input: v });
-      return z.NEVER;
-    }
-    if (typeof v === 'number') return 0;
-    return parseDuration(v)!;
-  });
+export const durationMs = scalarSchema(DURATION_SYNTAX, durationProblem, (v) =>
+  // The only number durationProblem lets through is 0.
+  typeof v === 'number' ? 0 : parseDuration(v)!,
+);
 
 /** A duration that must not be zero (an interval, a timeout). */
 export const positiveDurationMs = durationMs.refine((ms) => ms > 0, { error: 'must be longer than 0' });
