@@ -11,6 +11,7 @@ RUN apt-get update \
 WORKDIR /app
 # Manifests first, so a source change does not reinstall every package.
 COPY package.json package-lock.json ./
+COPY packages/config/package.json packages/config/
 COPY exporter/package.json exporter/
 COPY packages/inventory/package.json packages/inventory/
 COPY packages/dashboards/package.json packages/dashboards/
@@ -23,6 +24,6 @@ COPY grafana-plugin/package.json grafana-plugin/
 RUN npm ci --no-audit --no-fund
 
 COPY . .
-RUN npm run build -w exporter -w packages/inventory -w ops -w simulator -w alert-bridge
+RUN npm run build -w packages/config -w exporter -w packages/inventory -w ops -w simulator -w alert-bridge
 
 CMD ["node", "--import", "tsx", "scripts/stack/cli.ts", "prepare"]

@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 /** The internal packages whose builds other packages import, by package name → folder. */
 const PACKAGES: Record<string, string> = {
+  config: 'packages/config',
   exporter: 'exporter',
   inventory: 'packages/inventory',
   dashboards: 'packages/dashboards',
@@ -41,6 +42,7 @@ export default defineConfig({
   resolve: { alias: sourceAliases() },
   test: {
     projects: [
+      { extends: true, test: { name: 'config', root: './packages/config', include: ['src/**/*.test.ts'] } },
       { extends: true, test: { name: 'exporter', root: './exporter', include: ['src/**/*.test.ts'] } },
       {
         extends: true,

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseDuration } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { alerts, loadTestFile, records, ruleFiles, testFiles, TESTS_DIR } from './lib/rule-files.js';
 
@@ -20,12 +21,11 @@ async function promtool(...args: string[]): Promise<{ code: number; out: string 
   }
 }
 
-/** Milliseconds of a Prometheus duration such as 1d2h30m10s. */
+/** Milliseconds of a Prometheus duration such as 1d2h30m10s (an eval_time or a step). */
 function ms(d: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
-  let total = 0;
-  for (const m of d.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * (units[m[2] as string] ?? 0);
-  return total;
+  const v = parseDuration(d);
+  if (v === undefined) throw new Error(`not a Prometheus duration: ${JSON.stringify(d)}`);
+  return v;
 }
 
 describe('promtool', () => {

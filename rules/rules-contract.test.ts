@@ -4,11 +4,11 @@
 // (thresholds table, runbook sections) is checked by docs-drift.test.ts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDuration } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { headingAnchors, readMetricContract } from '@tillwatch/testkit';
-import { backtesting } from '@tillwatch/ops';
 import { metricNames } from './lib/promql-names.js';
 import { READ_BUDGET_PER_TILL, readsPerTill } from './lib/read-cost.js';
 import {
@@ -119,7 +119,7 @@ describe('alert conventions', () => {
   // Evaluation cadence (rules/README.md): trend groups run once a minute to save the centre's CPU at fleet
   // scale; what must page fast stays on the global interval.
   const intervals = groupIntervals();
-  const forMs = (a: { for?: string }) => backtesting.parseDuration(a.for ?? '0s')!;
+  const forMs = (a: { for?: string }) => parseDuration(a.for ?? '0s')!;
 
   it('keeps every `for` at least its group interval, so two evaluations agree before a page', () => {
     for (const a of alerts()) {

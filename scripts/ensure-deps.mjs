@@ -80,6 +80,7 @@ export function ensureNpmPackages() {
  * only run from its sources, by vitest and tsx.
  */
 export const BUILT_PACKAGES = [
+  'packages/config',
   'exporter',
   'packages/inventory',
   'packages/dashboards',

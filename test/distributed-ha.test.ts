@@ -4,11 +4,11 @@
 // (SIGKILL) while notifications are in flight, more alerts follow; every alert must end with exactly
 // one ticket: none lost, none duplicated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dump, load } from 'js-yaml';
+import { loadYamlFile, toYaml } from '@tillwatch/config';
 import { WEBHOOK_TOKEN, api, testConfigRaw, testStorage } from '../alert-bridge/src/testdata/helpers.js';
 import { freePort, startService, waitFor, type Service } from '@tillwatch/testkit';
 
@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** deploy/ha/alertmanager.yml with bridge-1/bridge-2 pointed at the test replicas. */
 function alertmanagerConfig(bridgeUrls: [string, string], tokenFile: string): string {
-  const cfg = load(readFileSync(join(root, 'deploy', 'ha', 'alertmanager.yml'), 'utf8')) as {
+  const cfg = loadYamlFile(join(root, 'deploy', 'ha', 'alertmanager.yml')) as {
     receivers: Array<{ webhook_configs: Array<{ url: string; http_config: unknown }> }>;
   };
   for (const r of cfg.receivers) {
@@ -27,7 +27,7 @@ function alertmanagerConfig(bridgeUrls: [string, string], tokenFile: string): st
       http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
     }));
   }
-  return dump(cfg, { noRefs: true });
+  return toYaml(cfg);
 }
 
 function paperOut(store: string) {

@@ -4,11 +4,11 @@
 // template functions differ from Prometheus', so promtool passing is not enough).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dump, load } from 'js-yaml';
+import { loadYamlFile, toYaml } from '@tillwatch/config';
 import { WEBHOOK_TOKEN, api, startBridge } from '../alert-bridge/src/testdata/helpers.js';
 import {
   freePort,
@@ -70,7 +70,7 @@ describe('vmalert loads the project rules', () => {
 
 /** deploy/alertmanager.yml with every bridge receiver pointed at the test bridge. */
 function alertmanagerConfig(bridgeUrl: string, tokenFile: string): string {
-  const cfg = load(readFileSync(join(root, 'deploy', 'alertmanager.yml'), 'utf8')) as {
+  const cfg = loadYamlFile(join(root, 'deploy', 'alertmanager.yml')) as {
     receivers: Array<{ webhook_configs?: Array<Record<string, unknown>> }>;
   };
   for (const r of cfg.receivers)
@@ -79,7 +79,7 @@ function alertmanagerConfig(bridgeUrl: string, tokenFile: string): string {
       url: `${bridgeUrl}/webhook/alertmanager`,
       http_config: { authorization: { type: 'Bearer', credentials_file: tokenFile } },
     }));
-  return dump(cfg, { noRefs: true });
+  return toYaml(cfg);
 }
 
 interface Centre {

@@ -1,9 +1,23 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { KnowledgeBase } from './knowledge-base.js';
+import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook } from './testdata/helpers.js';
+
+function problems(file: string): string {
+  try {
+    loadConfig(file, {});
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error(`${file} loaded without an error`);
+}
 
 function write(yaml: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'tw-cfg-')), 'bridge.yml');
@@ -43,40 +57,87 @@ describe('config', () => {
     [
       'no webhook auth',
       'listen: "127.0.0.1:1"\nwebhook: {}\n',
-      'webhook: needs bearer_token or basic_auth: an open webhook would let anyone create tickets',
+      ': webhook: needs bearer_token or basic_auth: an open webhook would let anyone create tickets',
     ],
-    ['an unknown key', 'webhook: { bearer_token: a }\nstorrage: {}\n', '(root): unknown key(s) storrage'],
+    ['an unknown key', 'webhook: { bearer_token: a }\nstorrage: {}\n', ': storrage: unknown key'],
     [
       'a bad duration',
       'webhook: { bearer_token: a }\ntickets: { reopen_window: soon }\n',
-      'tickets.reopen_window: must be a duration like 500ms, 30s, 15m, 4h or 2d',
+      ': tickets.reopen_window: invalid duration "soon": expected a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first)',
     ],
     [
       'a bad locale',
       'webhook: { bearer_token: a }\nlocale: de\n',
-      'locale: Invalid option: expected one of "ru"|"en"',
+      ': locale: Invalid option: expected one of "ru"|"en"',
     ],
     [
       'a bad storage driver',
       'webhook: { bearer_token: a }\nstorage: { driver: mysql }\n',
-      "storage.driver: Invalid discriminator value. Expected 'sqlite' | 'postgres'",
+      ": storage.driver: Invalid discriminator value. Expected 'sqlite' | 'postgres'",
     ],
     [
       'a missing env var',
       'webhook: { bearer_token: "${NOPE_NOT_SET}" }\n',
-      'webhook.bearer_token: environment variable NOPE_NOT_SET is not set',
+      ': webhook.bearer_token: environment variable NOPE_NOT_SET is not set',
     ],
     [
       'a Redmine API key Redmine would never accept',
       'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rm, type: redmine, url: "http://127.0.0.1:3000", api_key: my-key, project_id: tills }] }\n',
-      'forwarding.targets.0.api_key: a Redmine API key is letters and digits only (My account → API access key)',
+      ': forwarding.targets[0].api_key: a Redmine API key is letters and digits only (My account → API access key)',
     ],
-    ['bad YAML', 'webhook: [\n', 'invalid YAML'],
+    [
+      'bad YAML',
+      'webhook: [\n',
+      ':2:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+    [
+      'a duplicate key',
+      'webhook: { bearer_token: a }\nwebhook: { bearer_token: b }\n',
+      ':2:1: invalid YAML: Map keys must be unique',
+    ],
+    [
+      'a max_body Express would read as one byte',
+      'webhook: { bearer_token: a, max_body: 1M }\n',
+      ': webhook.max_body: size "1M" is ambiguous (1000000 or 1048576 bytes?): write "1MiB" or 1000000',
+    ],
+    [
+      'a max_body Express would read as 512 bytes',
+      'webhook: { bearer_token: a, max_body: 512k }\n',
+      ': webhook.max_body: size "512k" is ambiguous (512000 or 524288 bytes?): write "512KiB" or 512000',
+    ],
+    [
+      'a quoted max_body in exponent notation',
+      'webhook: { bearer_token: a, max_body: "1e6" }\n',
+      ': webhook.max_body: invalid size "1e6": expected a whole number of bytes (e.g. 1048576) or a whole number with B, KiB, MiB, GiB or TiB (e.g. "512KiB", "1MiB")',
+    ],
   ];
   it.each(cases)('rejects %s naming file and key', (_n, yaml, msg) => {
     const f = write(yaml);
-    expect(() => loadConfig(f, {})).toThrow(`${f}: `);
-    expect(() => loadConfig(f, {})).toThrow(msg);
+    expect(problems(f)).toBe(`${f}${msg}`);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const f = write(
+      'webhook: { bearer_token: a }\ntickets: { reopen_window: soon, flap_window: 6 }\nlocal: ru\n',
+    );
+    expect(problems(f).split('\n')).toEqual([
+      expect.stringMatching(`^${f}: tickets.reopen_window: invalid duration "soon": `),
+      expect.stringMatching(`^${f}: tickets.flap_window: 6 has no unit: `),
+      `${f}: local: unknown key`,
+    ]);
+  });
+
+  it('reads every duration in Prometheus grammar', () => {
+    const c = loadConfig(
+      write(
+        'webhook: { bearer_token: a }\ntickets: { reopen_window: 1h30m, flap_window: 1w }\nforwarding: { retention: 1y, poll_interval: 500ms }\n',
+      ),
+      {},
+    );
+    expect(c.tickets.reopen_window).toBe(90 * 60_000);
+    expect(c.tickets.flap_window).toBe(7 * 86_400_000);
+    expect(c.forwarding.retention).toBe(365 * 86_400_000);
+    expect(c.forwarding.poll_interval).toBe(500);
   });
 
   it('names the file when it cannot be read', () => {
@@ -91,4 +152,52 @@ describe('config', () => {
     expect(c.storage.driver).toBe('sqlite');
     expect(c.knowledge_base).toBe(new URL('../knowledge-base', import.meta.url).pathname);
   });
+});
+
+// Issue 23: Express's size parser read `max_body: 1M` (and 1MiB, 512k, 1e6) as 1 or 512 bytes, so every
+// alert got 413 and Alertmanager dropped it for good. Each accepted spelling must mean its bytes exactly.
+describe('webhook.max_body on a running bridge', () => {
+  it.each([
+    ['1MiB', 1_048_576],
+    ['1048576', 1_048_576],
+    ['1e6', 1_000_000],
+    ['512KiB', 524_288],
+  ])(
+    'max_body: %s takes a body of exactly %d bytes and answers 413 to one byte more',
+    async (literal, bytes) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tw-cfg-'));
+      const file = join(dir, 'bridge.yml');
+      writeFileSync(
+        file,
+        [
+          'listen: 127.0.0.1:0',
+          'log_level: silent',
+          `storage: { driver: sqlite, path: ${join(dir, 'bridge.db')} }`,
+          `webhook: { bearer_token: ${WEBHOOK_TOKEN}, max_body: ${literal} }`,
+        ].join('\n'),
+      );
+      const config = loadConfig(file, {});
+      expect(config.webhook.max_body).toBe(bytes);
+      const bridge = await createApp(config, {
+        logger: pino({ level: 'silent' }),
+        kb: KnowledgeBase.load(CARDS_DIR),
+        background: false,
+      });
+      try {
+        await bridge.start('127.0.0.1:0');
+        // An ordinary alert padded with JSON whitespace to the exact size: only the size differs.
+        const sized = (n: number) => {
+          const json = JSON.stringify(payload([paperOut('t1', 's1')]));
+          return json + ' '.repeat(n - Buffer.byteLength(json));
+        };
+        expect((await postWebhook(bridge.url, sized(bytes))).status).toBe(200);
+        const over = await postWebhook(bridge.url, sized(bytes + 1));
+        expect(over.status).toBe(413);
+        expect(over.body.error?.code).toBe('payload_too_large');
+      } finally {
+        await bridge.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

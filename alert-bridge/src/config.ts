@@ -1,30 +1,31 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import {
+  ConfigError,
+  byteSize,
+  durationMs,
+  formatKeyPath,
+  loadYamlFile,
+  parseDuration as parsePrometheusDuration,
+  parseWith,
+} from '@tillwatch/config';
 import { z } from 'zod';
 import { Secret } from './secret.js';
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 const secret = z
   .string()
   .min(1, 'must not be empty')
   .transform((s) => new Secret(s));
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 500ms, 30s, 15m, 4h or 2d')
-  .transform(parseDuration);
+const duration = durationMs;
 
+/** Milliseconds of a Prometheus duration written in code (the defaults below), so they read as documented. */
 export function parseDuration(s: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
-  if (!m) throw new Error(`bad duration ${s}`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
-  return n * unit;
+  const ms = parsePrometheusDuration(s);
+  if (ms === undefined) throw new Error(`bad duration ${s}`);
+  return ms;
 }
 
 const priority = z.enum(['P1', 'P2', 'P3', 'P4']);
@@ -130,7 +131,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       bearer_token: secret.optional(),
       basic_auth: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
-      max_body: z.string().default('1mb'),
+      // Bytes (1MiB): Express's own parser read "1M" or "512k" as 1 or 512 bytes (issue 23).
+      max_body: byteSize.default(1024 * 1024),
       max_label_length: z.number().int().positive().default(1024),
     })
     .refine((w) => w.bearer_token !== undefined || w.basic_auth !== undefined, {
@@ -238,19 +240,21 @@ export type WebhookTarget = z.infer<typeof webhookTarget>;
 export type RedmineTarget = z.infer<typeof redmineTarget>;
 
 // `${NAME}` in any string is replaced by the environment variable, so tokens stay out of the file.
-function expandEnv(v: unknown, path: string[], file: string, env: NodeJS.ProcessEnv): unknown {
+// Only the bridge's config holds secrets, so this lives here rather than in the config kit.
+function expandEnv(v: unknown, path: PropertyKey[], file: string, env: NodeJS.ProcessEnv): unknown {
   if (typeof v === 'string') {
     return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const val = env[name];
       if (val === undefined) {
-        throw new ConfigError(
-          `${file}: ${path.join('.') || '(root)'}: environment variable ${name} is not set`,
-        );
+        throw new ConfigError(file, {
+          key: formatKeyPath(path),
+          message: `environment variable ${name} is not set`,
+        });
       }
       return val;
     });
   }
-  if (Array.isArray(v)) return v.map((x, i) => expandEnv(x, [...path, String(i)], file, env));
+  if (Array.isArray(v)) return v.map((x, i) => expandEnv(x, [...path, i], file, env));
   if (v && typeof v === 'object') {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expandEnv(x, [...path, k], file, env)]));
   }
@@ -258,32 +262,11 @@ function expandEnv(v: unknown, path: string[], file: string, env: NodeJS.Process
 }
 
 export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
-  const expanded = expandEnv(raw ?? {}, [], file, env);
-  const r = configSchema.safeParse(expanded);
-  if (!r.success) {
-    const first = r.error.issues[0]!;
-    const key = first.path.map(String).join('.') || '(root)';
-    let msg = first.message;
-    if (first.code === 'unrecognized_keys') msg = `unknown key(s) ${first.keys.join(', ')}`;
-    throw new ConfigError(`${file}: ${key}: ${msg}`);
-  }
-  return r.data;
+  return parseWith(configSchema, expandEnv(raw ?? {}, [], file, env), file);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message}`);
-  }
-  const c = parseConfig(raw, file, env);
+  const c = parseConfig(loadYamlFile(file), file, env);
   // Cards ship beside the config, so a relative folder means relative to the config file.
   return { ...c, knowledge_base: resolve(dirname(file), c.knowledge_base) };
 }

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { loadYamlFile } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { KnowledgeBase } from './knowledge-base.js';
 import { CARDS_DIR } from './testdata/helpers.js';
@@ -18,7 +19,7 @@ function alertsOfRules(): { file: string; alert: string; incidentClass: string |
   if (!existsSync(rulesDir)) return [];
   const out = [];
   for (const f of readdirSync(rulesDir).filter((x) => /\.ya?ml$/.test(x) && !/test/.test(x))) {
-    const doc = parse(readFileSync(join(rulesDir, f), 'utf8')) as RuleFile | null;
+    const doc = loadYamlFile(join(rulesDir, f)) as RuleFile | null;
     for (const g of doc?.groups ?? []) {
       for (const r of g.rules ?? [])
         if (r.alert) out.push({ file: f, alert: r.alert, incidentClass: r.labels?.incident_class });
@@ -48,6 +49,16 @@ describe('knowledge base', () => {
   it('rejects a bad card naming the file and key', () => {
     const dir = fileURLToPath(new URL('./testdata/bad-cards', import.meta.url));
     expect(() => KnowledgeBase.load(dir)).toThrow(`${join(dir, 'bad.yml')}: priority: Invalid option`);
+  });
+
+  it('names a misspelt key of a card in a list, and a YAML error with its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-kb-'));
+    const card = (extra: string) =>
+      `- incident_class: a.b\n  team: t\n  priority: P3\n  expected_minutes: 5\n  en: { title: a, impact: b${extra} }\n  ru: { title: a, impact: b }\n`;
+    writeFileSync(join(dir, 'a.yml'), card('') + card(', frist_line: [x]').replace('a.b', 'a.c'));
+    expect(() => KnowledgeBase.load(dir)).toThrow(`${join(dir, 'a.yml')}: [1].en.frist_line: unknown key`);
+    writeFileSync(join(dir, 'a.yml'), 'incident_class: [a\n');
+    expect(() => KnowledgeBase.load(dir)).toThrow(`${join(dir, 'a.yml')}:2:1: invalid YAML: `);
   });
 
   it('the shipped knowledge base loads', () => {

@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { ConfigError, PARSE_OPTIONS, loadYamlFile, problemsOf } from '@tillwatch/config';
 import { z } from 'zod';
-import { ConfigError } from './config.js';
 
-const localized = z.object({
+const localized = z.strictObject({
   title: z.string().min(1),
   impact: z.string().min(1),
   first_line: z.array(z.string()).default([]),
@@ -12,7 +11,7 @@ const localized = z.object({
   parts: z.array(z.string()).default([]),
 });
 
-export const cardSchema = z.object({
+export const cardSchema = z.strictObject({
   incident_class: z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)*$/, 'must look like fiscal.paper_out'),
   team: z.string().min(1),
   priority: z.enum(['P1', 'P2', 'P3', 'P4']),
@@ -53,28 +52,24 @@ export class KnowledgeBase {
         .filter((f) => /\.ya?ml$/.test(f))
         .sort();
     } catch (e) {
-      throw new ConfigError(`${dir}: cannot read knowledge base folder: ${(e as Error).message}`);
+      throw new ConfigError(dir, {
+        message: `cannot read the knowledge base folder: ${(e as Error).message}`,
+      });
     }
     const cards = new Map<string, Card>();
     for (const f of files) {
       const path = join(dir, f);
-      let doc: unknown;
-      try {
-        doc = parseYaml(readFileSync(path, 'utf8'));
-      } catch (e) {
-        throw new ConfigError(`${path}: invalid YAML: ${(e as Error).message}`);
-      }
+      const doc = loadYamlFile(path);
       const list = Array.isArray(doc) ? doc : [doc];
       list.forEach((raw, i) => {
-        const r = cardSchema.safeParse(raw);
-        if (!r.success) {
-          const is = r.error.issues[0]!;
-          const key =
-            [...(Array.isArray(doc) ? [String(i)] : []), ...is.path.map(String)].join('.') || '(root)';
-          throw new ConfigError(`${path}: ${key}: ${is.message}`);
-        }
+        const r = cardSchema.safeParse(raw, PARSE_OPTIONS);
+        if (!r.success)
+          throw new ConfigError(path, problemsOf(r.error.issues, Array.isArray(doc) ? [i] : []));
         if (cards.has(r.data.incident_class)) {
-          throw new ConfigError(`${path}: incident_class: ${r.data.incident_class} is defined twice`);
+          throw new ConfigError(path, {
+            key: Array.isArray(doc) ? `[${i}].incident_class` : 'incident_class',
+            message: `${r.data.incident_class} is defined twice`,
+          });
         }
         cards.set(r.data.incident_class, r.data);
       });

@@ -15,11 +15,12 @@ const names = () =>
     .join(', ');
 const keys = () => ['identity', 'collectors', ...registeredCollectors().map((d) => d.configKey)].join(', ');
 
-// One fixture per rule, each mapped to the exact message a technician will read.
+// One fixture per rule, each mapped to the exact message a technician will read (after the file name,
+// which a YAML syntax error follows with :line:column).
 const cases: Record<string, string> = {
   'empty-file.yml': '(top level): the file is empty',
   'not-a-mapping.yml': '(top level): expected a mapping of keys',
-  'yaml-syntax.yml': 'YAML syntax error at line 1, column 19: Implicit keys need to be on a single line',
+  'yaml-syntax.yml': '1:19: invalid YAML: Implicit keys need to be on a single line',
   'unknown-top-level-key.yml': `metrics_port: unknown key (known keys: ${keys()})`,
   'identity-missing.yml': 'identity: required',
   'identity-till-missing.yml': 'identity.till: required',
@@ -27,7 +28,7 @@ const cases: Record<string, string> = {
   'identity-unknown-key.yml': 'identity.shop: unknown key',
   'collector-unknown.yml': `collectors.gpu: unknown collector (known: ${names()})`,
   'collector-bad-interval.yml':
-    'collectors.system.interval: invalid duration "fast" (use e.g. "500ms", "15s", "1m")',
+    'collectors.system.interval: invalid duration "fast": expected a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first)',
   'collector-timeout-over-interval.yml':
     'collectors.system.timeout: timeout must not be longer than interval',
   'collector-enabled-not-bool.yml': 'collectors.system.enabled: expected true or false',
@@ -64,7 +65,8 @@ describe('invalid config files', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).message).toBe(`${path}: ${message}`);
+      const where = /^\d+:\d+: /.test(message) ? ':' : ': ';
+      expect((err as ConfigError).message).toBe(`${path}${where}${message}`);
     });
   }
 
@@ -127,7 +129,7 @@ describe('collector switches', () => {
   });
 
   it('reads intervals and timeouts as durations', () => {
-    const cfg = parseConfig({ ...base, collectors: { system: { interval: '1m30s', timeout: 2.5 } } });
+    const cfg = parseConfig({ ...base, collectors: { system: { interval: '1m30s', timeout: '2500ms' } } });
     expect(resolveCollectors(cfg).get('system')).toMatchObject({ intervalMs: 90_000, timeoutMs: 2500 });
   });
 });

@@ -1,11 +1,20 @@
 // The exporter's configuration: one YAML file, validated once at start. Every error names the
 // file, the key path and the reason, because a store technician reads them on a till's console.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import {
+  ConfigError,
+  PARSE_OPTIONS,
+  TOP_LEVEL,
+  parseYaml,
+  positiveDurationMs,
+  problemsOf,
+  readConfigFile,
+  type ConfigProblem,
+} from '@tillwatch/config';
 import { z } from 'zod';
 import { registeredCollectors, type CollectorDefinition } from './collector.js';
-import { durationMs } from './lib/duration.js';
+
+export { ConfigError };
 
 const label = (what: string) =>
   z
@@ -23,8 +32,8 @@ const identitySchema = z.strictObject({
 const collectorSwitchSchema = z
   .strictObject({
     enabled: z.boolean({ error: 'expected true or false' }).optional(),
-    interval: durationMs.optional(),
-    timeout: durationMs.optional(),
+    interval: positiveDurationMs.optional(),
+    timeout: positiveDurationMs.optional(),
   })
   .refine((c) => c.interval === undefined || c.timeout === undefined || c.timeout <= c.interval, {
     error: 'timeout must not be longer than interval',
@@ -53,47 +62,6 @@ export interface ExporterConfig {
   sections: Record<string, unknown>;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(problems.map((p) => `${source}: ${p}`).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(top level)';
-}
-
-/** Turns zod issues into "key.path: reason" lines. */
-export function formatIssues(
-  issues: ReadonlyArray<z.core.$ZodIssue>,
-  prefix: ReadonlyArray<PropertyKey> = [],
-): string[] {
-  const out: string[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) out.push(`${formatPath([...prefix, ...issue.path, k])}: unknown key`);
-    } else {
-      out.push(`${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
-    }
-  }
-  return out;
-}
-
-/** "required" reads better than zod's "expected string, received undefined" for a missing key. */
-export const parseParams = {
-  error: (iss: z.core.$ZodRawIssue) =>
-    iss.input === undefined && iss.code === 'invalid_type' ? 'required' : undefined,
-};
-
 function collectorsByKey(defs: CollectorDefinition[]): Map<string, CollectorDefinition> {
   const byKey = new Map<string, CollectorDefinition>();
   for (const d of defs) byKey.set(d.configKey, d);
@@ -105,72 +73,60 @@ export function parseConfig(raw: unknown, source = '<inline>', dir = process.cwd
   const defs = registeredCollectors();
   const byKey = collectorsByKey(defs);
   const names = defs.map((d) => d.name).sort();
-  if (raw === null || raw === undefined) throw new ConfigError(source, ['(top level): the file is empty']);
+  if (raw === null || raw === undefined)
+    throw new ConfigError(source, { key: TOP_LEVEL, message: 'the file is empty' });
   if (typeof raw !== 'object' || Array.isArray(raw))
-    throw new ConfigError(source, ['(top level): expected a mapping of keys']);
+    throw new ConfigError(source, { key: TOP_LEVEL, message: 'expected a mapping of keys' });
   const doc = raw as Record<string, unknown>;
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
+  // Top-level sections come from the collectors registered at run time, so there is no one strict
+  // schema to let zod name unknown keys; listing the known ones helps with a typo.
   const known = ['identity', 'collectors', ...byKey.keys()];
   for (const key of Object.keys(doc)) {
-    if (!known.includes(key)) problems.push(`${key}: unknown key (known keys: ${known.join(', ')})`);
+    if (!known.includes(key))
+      problems.push({ key, message: `unknown key (known keys: ${known.join(', ')})` });
   }
 
-  const identity = identitySchema.safeParse(doc.identity, parseParams);
-  if (!identity.success) problems.push(...formatIssues(identity.error.issues, ['identity']));
+  const identity = identitySchema.safeParse(doc.identity, PARSE_OPTIONS);
+  if (!identity.success) problems.push(...problemsOf(identity.error.issues, ['identity']));
 
   const switches: ExporterConfig['switches'] = {};
   const rawSwitches = doc.collectors ?? {};
   if (typeof rawSwitches !== 'object' || rawSwitches === null || Array.isArray(rawSwitches)) {
-    problems.push('collectors: expected a mapping of collector names');
+    problems.push({ key: 'collectors', message: 'expected a mapping of collector names' });
   } else {
     for (const [name, value] of Object.entries(rawSwitches)) {
       if (!names.includes(name)) {
-        problems.push(`collectors.${name}: unknown collector (known: ${names.join(', ')})`);
+        problems.push({
+          key: `collectors.${name}`,
+          message: `unknown collector (known: ${names.join(', ')})`,
+        });
         continue;
       }
-      const parsed = collectorSwitchSchema.safeParse(value ?? {}, parseParams);
+      const parsed = collectorSwitchSchema.safeParse(value ?? {}, PARSE_OPTIONS);
       if (parsed.success) switches[name] = parsed.data;
-      else problems.push(...formatIssues(parsed.error.issues, ['collectors', name]));
+      else problems.push(...problemsOf(parsed.error.issues, ['collectors', name]));
     }
   }
 
   const sections: Record<string, unknown> = {};
   for (const [key, def] of byKey) {
-    const parsed = def.schema.safeParse(doc[key], parseParams);
+    const parsed = def.schema.safeParse(doc[key], PARSE_OPTIONS);
     if (parsed.success) sections[key] = parsed.data;
-    else problems.push(...formatIssues(parsed.error.issues, [key]));
+    else problems.push(...problemsOf(parsed.error.issues, [key]));
   }
 
   if (problems.length > 0 || !identity.success) throw new ConfigError(source, problems);
   return { source, dir, identity: identity.data, switches, sections };
 }
 
-export function yamlErrorMessage(e: {
-  message: string;
-  linePos?: [{ line: number; col: number }, ...unknown[]];
-}): string {
-  const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-  return `YAML syntax error${where}: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`;
-}
-
 /** Reads and validates a config file. Throws ConfigError naming the file, key and reason. */
 export function loadConfig(file: string): ExporterConfig {
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  return parseConfigText(text, file, dirname(path));
+  return parseConfigText(readConfigFile(file), file, dirname(resolve(file)));
 }
 
 export function parseConfigText(text: string, source: string, dir: string): ExporterConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  // Later YAML errors are usually echoes of the first; one precise line is what helps.
-  const first = doc.errors[0];
-  if (first) throw new ConfigError(source, [yamlErrorMessage(first)]);
-  return parseConfig(doc.toJS(), source, dir);
+  return parseConfig(parseYaml(text, source), source, dir);
 }
 
 /** Flags (--collector.x / --no-collector.x) win over the config, which wins over the collector's default. */

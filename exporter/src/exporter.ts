@@ -233,7 +233,7 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     try {
       collector = def.create(s.config, { ...env, logger: logger.child({ collector: def.name }) });
     } catch (err) {
-      throw new ConfigError(config.source, [`${def.configKey}: ${(err as Error).message}`]);
+      throw new ConfigError(config.source, { key: def.configKey, message: (err as Error).message });
     }
     runners.push(new Runner(def.name, collector, s.intervalMs, s.timeoutMs, logger, now, onChange));
   }

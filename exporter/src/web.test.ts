@@ -130,14 +130,19 @@ describe('web config validation', () => {
     const file = join(dir, 'web.yml');
     writeFileSync(file, 'basic_auth_users:\n  prometheus: plaintext\n');
     expect(() => loadWebConfig(file)).toThrow(
-      new ConfigError(file, ['basic_auth_users.prometheus: expected a bcrypt hash ($2y$...)']),
+      new ConfigError(file, {
+        key: 'basic_auth_users.prometheus',
+        message: 'expected a bcrypt hash ($2y$...)',
+      }),
     );
     writeFileSync(file, 'tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n');
     expect(() => loadWebConfig(file)).toThrow(
       /web.yml: tls_server_config.cert_file: cannot read missing.crt: ENOENT/,
     );
     writeFileSync(file, 'tls_config: {}\n');
-    expect(() => loadWebConfig(file)).toThrow(new ConfigError(file, ['tls_config: unknown key']));
+    expect(() => loadWebConfig(file)).toThrow(
+      new ConfigError(file, { key: 'tls_config', message: 'unknown key' }),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 

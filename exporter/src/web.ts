@@ -13,9 +13,8 @@ import {
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parseDocument } from 'yaml';
+import { ConfigError, loadYamlFile, parseWith } from '@tillwatch/config';
 import { z } from 'zod';
-import { ConfigError, formatIssues, parseParams, yamlErrorMessage } from './config.js';
 import type { Exporter } from './exporter.js';
 
 const webConfigSchema = z.strictObject({
@@ -63,24 +62,13 @@ export interface WebConfig {
 
 /** Reads an exporter-toolkit web config; paths inside it are relative to the file, as in exporter-toolkit. */
 export function loadWebConfig(file: string): WebConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  const first = doc.errors[0];
-  if (first) throw new ConfigError(file, [yamlErrorMessage(first)]);
-  const parsed = webConfigSchema.safeParse(doc.toJS() ?? {}, parseParams);
-  if (!parsed.success) throw new ConfigError(file, formatIssues(parsed.error.issues));
-  const c = parsed.data;
+  const c = parseWith(webConfigSchema, loadYamlFile(file) ?? {}, file);
   const dir = dirname(resolve(file));
   const read = (key: string, p: string) => {
     try {
       return readFileSync(resolve(dir, p));
     } catch (err) {
-      throw new ConfigError(file, [`${key}: cannot read ${p}: ${(err as Error).message}`]);
+      throw new ConfigError(file, { key, message: `cannot read ${p}: ${(err as Error).message}` });
     }
   };
   const out: WebConfig = { headers: c.http_server_config?.headers ?? {} };

@@ -4,7 +4,7 @@
 // the paper-out runbook said 10 s while the rule said 5 s.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { formatDuration, parseDuration } from '../../ops/src/backtest/duration.js';
+import { formatDuration, parseDuration } from '@tillwatch/config';
 import { alerts, groupIntervals, REPO_DIR, RULES_DIR, type Rule } from './rule-files.js';
 
 export type Alert = Rule & { alert: string };

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDuration } from '@tillwatch/config';
 import { parse as parseYaml } from 'yaml';
-import { backtesting } from '@tillwatch/ops';
 import { REPO_DIR } from '@tillwatch/testkit';
 
 export { REPO_DIR };
@@ -82,7 +82,7 @@ export function groupIntervals(dir = RULES_DIR): Map<string, number | undefined>
   const out = new Map<string, number | undefined>();
   for (const { file, doc } of ruleDocs(dir)) {
     for (const g of doc.groups) {
-      const ms = g.interval === undefined ? undefined : backtesting.parseDuration(g.interval);
+      const ms = g.interval === undefined ? undefined : parseDuration(g.interval);
       if (g.interval !== undefined && ms === undefined)
         throw new Error(`${file}: group ${g.name}: interval "${g.interval}" is not a duration`);
       out.set(g.name, ms);

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
+import { parseYamlDocument } from '@tillwatch/config';
+import { isMap, isScalar, isSeq, visit, type Document } from 'yaml';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -136,10 +137,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
   );
   const render = (source: string, edit?: (doc: Document) => void): string => {
     const file = join(root, 'deploy', source);
-    const doc = parseDocument(readFileSync(file, 'utf8'));
-    if (doc.errors.length > 0) {
-      throw new Error(`${file}: ${doc.errors[0]!.message}`);
-    }
+    const doc = parseYamlDocument(readFileSync(file, 'utf8'), file);
     const fixPath = (v: unknown) => {
       if (isScalar(v) && typeof v.value === 'string') {
         v.value = fromRuntime(resolve(dirname(file), v.value));

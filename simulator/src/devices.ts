@@ -1,7 +1,6 @@
 // Starts one emulator of each kind plus the control API: what `tillwatch-simulator devices` runs,
 // so exporter/examples/full.yml works against a development machine.
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { loadYamlFile, parseWith } from '@tillwatch/config';
 import { z } from 'zod';
 import { DeviceRegistry, startControlApi, type ControlApi } from './control-api.js';
 import { AtolEmulator } from './emulators/atol-emulator.js';
@@ -46,19 +45,7 @@ export const devicesConfigSchema = z.strictObject({
 export type DevicesConfig = z.infer<typeof devicesConfigSchema>;
 
 export function loadDevicesConfig(file: string): DevicesConfig {
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(file, 'utf8')) ?? {};
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
-  const r = devicesConfigSchema.safeParse(raw);
-  if (!r.success) {
-    throw new Error(
-      r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n'),
-    );
-  }
-  return r.data;
+  return parseWith(devicesConfigSchema, loadYamlFile(file) ?? {}, file);
 }
 
 export interface RunningDevices {

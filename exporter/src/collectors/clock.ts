@@ -5,7 +5,7 @@
 import { createSocket } from 'node:dgram';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily } from '../collector.js';
-import { durationMs } from '../lib/duration.js';
+import { positiveDurationMs } from '@tillwatch/config';
 
 const schema = z
   .strictObject({
@@ -14,7 +14,7 @@ const schema = z
       .array(z.string().regex(/^[^\s:]+(:\d{1,5})?$/, { error: 'expected host or host:port' }))
       .default([]),
     /** How long to wait for one server before trying the next. */
-    server_timeout: durationMs.default(2000),
+    server_timeout: positiveDurationMs.default(2000),
   })
   .default({ servers: [], server_timeout: 2000 });
 

@@ -83,7 +83,7 @@ describe('fiscal config', () => {
       ],
       [
         'fiscal: [{ driver: shtrih, address: "tcp://x", byte_timeout: soon }]',
-        'till.yml: fiscal[0].byte_timeout: invalid duration "soon" (use e.g. "500ms", "15s", "1m")',
+        'till.yml: fiscal[0].byte_timeout: invalid duration "soon": expected a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first)',
       ],
       [
         'fiscal: [{ driver: shtrih, address: "tcp://x", color: red }]',

@@ -8,10 +8,10 @@ import { FAILURE_REASONS, toDriverError, type FailureReason } from '../drivers/e
 import { FamilySet } from '../drivers/families.js';
 import { FN_WARNINGS, type FiscalDriver, type FiscalPoll } from '../drivers/fiscal.js';
 import { ShtrihDriver, type ShtrihAddress } from '../drivers/shtrih/driver.js';
-import { durationMs } from '../lib/duration.js';
+import { positiveDurationMs } from '@tillwatch/config';
 
 /** A duration option; the default is in milliseconds. */
-const ms = (defaultMs: number) => durationMs.default(defaultMs);
+const ms = (defaultMs: number) => positiveDurationMs.default(defaultMs);
 
 const deviceSchema = z
   .strictObject({

@@ -10,7 +10,7 @@ import {
 } from '../collector.js';
 import { FamilySet } from '../drivers/families.js';
 import { MARKING_STATUSES, readMarking } from '../drivers/marking/client.js';
-import { durationMs } from '../lib/duration.js';
+import { positiveDurationMs } from '@tillwatch/config';
 
 export const markingSchema = z
   .strictObject({
@@ -22,7 +22,7 @@ export const markingSchema = z
     username: z.string().default('admin'),
     password: z.string().default('admin'),
     device: z.string().min(1).default('marking'),
-    request_timeout: durationMs.default(5000),
+    request_timeout: positiveDurationMs.default(5000),
   })
   .optional();
 

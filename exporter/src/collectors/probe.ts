@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily, type Sample } from '../collector.js';
-import { durationMs } from '../lib/duration.js';
+import { positiveDurationMs } from '@tillwatch/config';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected letters, digits, "_", "." or "-"' });
 const hostPort = z.string().regex(/^(\[[^\]]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'expected host:port' });
@@ -16,7 +16,12 @@ const hostPort = z.string().regex(/^(\[[^\]]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 
 const probeSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ name, kind: z.literal('tcp'), target: hostPort, timeout: durationMs.optional() }),
+    z.strictObject({
+      name,
+      kind: z.literal('tcp'),
+      target: hostPort,
+      timeout: positiveDurationMs.optional(),
+    }),
     z.strictObject({
       name,
       kind: z.literal('dns'),
@@ -25,7 +30,7 @@ const probeSchema = z.discriminatedUnion(
       /** Resolver as ip or ip:port (default: the system resolver). */
       server: z.string().min(1).optional(),
       record_type: z.enum(['A', 'AAAA']).default('A'),
-      timeout: durationMs.optional(),
+      timeout: positiveDurationMs.optional(),
     }),
     z.strictObject({
       name,
@@ -37,7 +42,7 @@ const probeSchema = z.discriminatedUnion(
       /** PEM file of extra CAs for a self-signed store server. */
       ca_file: z.string().min(1).optional(),
       insecure_skip_verify: z.boolean().default(false),
-      timeout: durationMs.optional(),
+      timeout: positiveDurationMs.optional(),
     }),
   ],
   { error: 'expected kind tcp, dns or http' },

@@ -10,7 +10,7 @@ import {
 } from '../collector.js';
 import { FamilySet } from '../drivers/families.js';
 import { UTM_DEFAULTS, readUtm } from '../drivers/utm/client.js';
-import { durationMs } from '../lib/duration.js';
+import { positiveDurationMs } from '@tillwatch/config';
 
 export const utmSchema = z
   .strictObject({
@@ -20,7 +20,7 @@ export const utmSchema = z
         iss.input === undefined ? 'required' : 'expected an http:// URL such as http://127.0.0.1:8080',
     }),
     device: z.string().min(1).default('utm'),
-    request_timeout: durationMs.default(5000),
+    request_timeout: positiveDurationMs.default(5000),
     utc_offset_minutes: z.number().int().min(-720).max(840).optional(),
     no_unsent_text: z.string().min(1).default(UTM_DEFAULTS.noUnsentText),
     unsent_pattern: z

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { bytes, hexOf, loadFixture, withSeconds } from '../testdata/protocol-fixtures.js';
+import { bytes, hexOf, loadFixture, withSeconds } from '@tillwatch/testkit';
 import { AtolDriver } from './atol/client.js';
 import { DriverError } from './errors.js';
 import { readMarking } from './marking/client.js';

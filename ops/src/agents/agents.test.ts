@@ -4,9 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
-import { loadInventory } from '@tillwatch/inventory';
-import { generateDemoInventory } from '@tillwatch/inventory';
+import { parseYaml } from '@tillwatch/config';
+import { generateDemoInventory, loadInventory } from '@tillwatch/inventory';
 import { main } from '../cli.js';
 import { LEAN_DROP_METRICS, storeAgents, writeStoreAgents } from './agents.js';
 
@@ -37,7 +36,7 @@ describe('per-store agent configs', () => {
         '-remoteWrite.tmpDataPath=/var/lib/tillwatch-agent/s1/vmagent',
       ]),
     );
-    const prom = load(s1!.prometheusAgentConfig) as {
+    const prom = parseYaml(s1!.prometheusAgentConfig, 'prometheus-agent.yml') as {
       global: { external_labels: Record<string, string> };
       scrape_configs: Array<{ job_name: string; static_configs: unknown[] }>;
       remote_write: Array<{ url: string }>;
@@ -57,7 +56,7 @@ describe('per-store agent configs', () => {
     });
     expect(prom.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:9095']));
     // vmagent reads the same till section and scrapes itself where its flags make it listen.
-    const vm = load(s1!.vmagentScrapeConfig) as typeof prom;
+    const vm = parseYaml(s1!.vmagentScrapeConfig, 'vmagent.yml') as typeof prom;
     expect(vm.scrape_configs[0]).toEqual(prom.scrape_configs[0]);
     expect(vm.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:8429']));
     expect(s1?.vmagentFlags).toContain('-httpListenAddr=127.0.0.1:8429');

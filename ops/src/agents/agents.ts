@@ -6,8 +6,8 @@
 //   - Prometheus 2.42 in agent mode (`--enable-feature=agent`): the place as `external_labels`,
 //     buffered in its WAL.
 // Till-level labels (till and extra store/till labels) stay target labels, as in file_sd.
-import { dump } from 'js-yaml';
 import { join } from 'node:path';
+import { parseDuration, toYaml } from '@tillwatch/config';
 import type { Chain, Inventory, Region, Store } from '@tillwatch/inventory';
 import { iterateStores, tillLabels } from '@tillwatch/inventory';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -70,7 +70,8 @@ function validateOptions(opts: AgentOptions): void {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`--remote-write: expected an http(s) URL, got "${opts.remoteWriteUrl}"`);
-  if (opts.scrapeInterval !== undefined && !/^\d+(ms|s|m|h)$/.test(opts.scrapeInterval))
+  // Prometheus and vmagent both read scrape_interval in Prometheus' duration grammar.
+  if (opts.scrapeInterval !== undefined && !((parseDuration(opts.scrapeInterval) ?? 0) > 0))
     throw new Error(`--scrape-interval: expected a duration like 10s, got "${opts.scrapeInterval}"`);
   if (opts.dropMetrics !== undefined) {
     try {
@@ -120,10 +121,7 @@ export function storeAgent(chain: Chain, region: Region, store: Store, opts: Age
   const global = { scrape_interval: interval };
   const vmagentScrapeConfig =
     HEADER(store.id, 'vmagent -promscrape.config') +
-    dump(
-      { global, scrape_configs: scrapeConfigs(store, chain, region, opts, 'vmagent') },
-      { lineWidth: -1, noRefs: true },
-    );
+    toYaml({ global, scrape_configs: scrapeConfigs(store, chain, region, opts, 'vmagent') });
   const dataDir = join(opts.dataDir ?? '/var/lib/tillwatch-agent', store.id);
   const vmagentFlags = [
     '-promscrape.config=vmagent.yml',
@@ -136,20 +134,17 @@ export function storeAgent(chain: Chain, region: Region, store: Store, opts: Age
   ];
   const prometheusAgentConfig =
     HEADER(store.id, 'Prometheus agent mode (--enable-feature=agent)') +
-    dump(
-      {
-        global: { ...global, external_labels: externalLabels },
-        scrape_configs: scrapeConfigs(store, chain, region, opts, 'prometheus'),
-        remote_write: [
-          {
-            url: opts.remoteWriteUrl,
-            // After an outage the WAL holds hours of samples: larger batches drain it faster.
-            queue_config: { max_samples_per_send: 5000, batch_send_deadline: '5s' },
-          },
-        ],
-      },
-      { lineWidth: -1, noRefs: true },
-    );
+    toYaml({
+      global: { ...global, external_labels: externalLabels },
+      scrape_configs: scrapeConfigs(store, chain, region, opts, 'prometheus'),
+      remote_write: [
+        {
+          url: opts.remoteWriteUrl,
+          // After an outage the WAL holds hours of samples: larger batches drain it faster.
+          queue_config: { max_samples_per_send: 5000, batch_send_deadline: '5s' },
+        },
+      ],
+    });
   return { store: store.id, externalLabels, vmagentScrapeConfig, vmagentFlags, prometheusAgentConfig };
 }
 

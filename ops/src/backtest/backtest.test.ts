@@ -317,6 +317,8 @@ describe('backtest on backfilled history', () => {
         io,
       ),
     ).toBe(1);
-    expect(err.at(-1)).toContain('bad.yml: groups[0].rules[0].for: "soon" is not a duration');
+    expect(err.at(-1)).toContain(
+      'bad.yml: groups[0].rules[0].for: invalid duration "soon": expected a Prometheus',
+    );
   });
 });

@@ -1,9 +1,8 @@
 // Loads alerting rules for the backtest. Recording rules in the same files are inlined into alert
 // expressions, because a backfilled or older history has no recorded series for them.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
-import { parseDuration } from './duration.js';
+import { ConfigError, durationProblem, loadYamlFile, parseDuration } from '@tillwatch/config';
 
 export interface AlertRule {
   name: string;
@@ -18,7 +17,8 @@ export interface AlertRule {
   group: string;
 }
 
-export class RuleFileError extends Error {}
+/** A rule file that cannot be used: the config kit's error, naming the file and the rule's key path. */
+export { ConfigError as RuleFileError };
 
 /** Rule files from paths; a directory means every *.yml / *.yaml directly in it. */
 export function expandRulePaths(paths: string[]): string[] {
@@ -28,7 +28,7 @@ export function expandRulePaths(paths: string[]): string[] {
     try {
       st = statSync(p);
     } catch {
-      throw new RuleFileError(`${p}: no such file or directory`);
+      throw new ConfigError(p, { message: 'no such file or directory' });
     }
     if (st.isDirectory())
       files.push(
@@ -55,31 +55,27 @@ export function loadRules(paths: string[]): AlertRule[] {
   const records = new Map<string, string>();
   const alerts: AlertRule[] = [];
   for (const file of expandRulePaths(paths)) {
-    let doc: unknown;
-    try {
-      doc = yaml.load(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new RuleFileError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
+    const doc = loadYamlFile(file);
+    const fail = (key: string, message: string) => new ConfigError(file, { key, message });
     const groups = (doc as { groups?: unknown } | null)?.groups;
-    if (!Array.isArray(groups)) throw new RuleFileError(`${file}: groups: expected a list of rule groups`);
+    if (!Array.isArray(groups)) throw fail('groups', 'expected a list of rule groups');
     groups.forEach((g: { name?: unknown; rules?: unknown }, gi) => {
-      if (!Array.isArray(g.rules)) throw new RuleFileError(`${file}: groups[${gi}].rules: expected a list`);
+      if (!Array.isArray(g.rules)) throw fail(`groups[${gi}].rules`, 'expected a list');
       g.rules.forEach((r: RawRule, ri) => {
-        const at = `${file}: groups[${gi}].rules[${ri}]`;
+        const at = `groups[${gi}].rules[${ri}]`;
         if (typeof r.expr !== 'string' || r.expr.trim() === '')
-          throw new RuleFileError(`${at}.expr: expected a PromQL expression`);
+          throw fail(`${at}.expr`, 'expected a PromQL expression');
         if (typeof r.record === 'string') {
           records.set(r.record, r.expr.trim());
           return;
         }
-        if (typeof r.alert !== 'string') throw new RuleFileError(`${at}: expected "alert" or "record"`);
+        if (typeof r.alert !== 'string') throw fail(at, 'expected "alert" or "record"');
         const dur = (key: 'for' | 'keep_firing_for'): number => {
           const v = r[key];
           if (v === undefined) return 0;
-          const ms = parseDuration(String(v));
-          if (ms === undefined) throw new RuleFileError(`${at}.${key}: "${String(v)}" is not a duration`);
-          return ms;
+          const problem = durationProblem(v);
+          if (problem !== undefined) throw fail(`${at}.${key}`, problem);
+          return typeof v === 'string' ? parseDuration(v)! : 0;
         };
         const labels: Record<string, string> = {};
         for (const [k, v] of Object.entries((r.labels as Record<string, unknown> | undefined) ?? {}))

@@ -1,9 +1,9 @@
 // `tillwatch forecast`: what planners need for the next weeks: FN replacements and UTM certificate
 // renewals due per week and region (from the expiry timestamps in Prometheus), and failure rates per
 // incident class and device model with the incidents and engineer hours to expect next month.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
+import { loadYamlFile } from '@tillwatch/config';
 import { queryRange } from '../backtest/prometheus.js';
 import { simulateSeries } from '../backtest/simulate.js';
 import type { Incident } from '../backtest/incidents.js';
@@ -116,7 +116,7 @@ export function loadExpectedMinutes(dir: string): Map<string, number> {
     throw new Error(`${dir}: knowledge base directory not found`);
   }
   for (const f of files) {
-    const card = yaml.load(readFileSync(join(dir, f), 'utf8')) as {
+    const card = loadYamlFile(join(dir, f)) as {
       incident_class?: unknown;
       expected_minutes?: unknown;
     } | null;

@@ -34,9 +34,11 @@ const INVALID: Record<string, string[]> = {
     'chains[0].regions[0].stores[0].labels.store: chain, region, store and till labels come from the hierarchy',
   ],
   'no-tills.yml': ['chains[0].regions[0].stores[0].tills: expected at least one till'],
-  'empty.yml': ['(root): expected a map with a chains key'],
-  'yaml-syntax.yml': ['line 4, column 1: YAML syntax: unexpected end of the stream within a flow collection'],
-  'duplicate-yaml-key.yml': ['line 3, column 5: YAML syntax: duplicated mapping key'],
+  'empty.yml': ['(top level): expected a map with a chains key'],
+  'yaml-syntax.yml': [
+    '4:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+  ],
+  'duplicate-yaml-key.yml': ['3:5: invalid YAML: Map keys must be unique'],
 };
 
 describe('inventory validation', () => {
@@ -53,11 +55,15 @@ describe('inventory validation', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(InventoryError);
-    expect((caught as Error).message).toBe(problems.map((p) => `${file}: ${p}`).join('\n'));
+    // A YAML error follows the file name with :line:column, a key error with ": ".
+    const at = (p: string) => `${file}${/^\d+:\d+: /.test(p) ? ':' : ': '}${p}`;
+    expect((caught as Error).message).toBe(problems.map(at).join('\n'));
   });
 
   it('names a file it cannot read', () => {
-    expect(() => loadInventory('/nonexistent/inv.yml')).toThrow('/nonexistent/inv.yml: cannot read: ENOENT');
+    expect(() => loadInventory('/nonexistent/inv.yml')).toThrow(
+      '/nonexistent/inv.yml: cannot read the file: ENOENT',
+    );
   });
 
   it('loads a minimal inventory with defaults', () => {

@@ -1,8 +1,15 @@
 // The fleet inventory: chain → region → store → till → devices, in one YAML file.
 // It is the single source for Prometheus file_sd targets (so every series carries chain, region,
 // store and till labels) and, later, for per-store agent configs with external labels.
-import { readFileSync } from 'node:fs';
-import { YAMLException, load } from 'js-yaml';
+import {
+  ConfigError,
+  PARSE_OPTIONS,
+  formatKeyPath,
+  parseYaml,
+  problemsOf,
+  readConfigFile,
+  type ConfigProblem,
+} from '@tillwatch/config';
 import { z } from 'zod';
 
 /** Device kinds, the same vocabulary as the `kind` label in docs/metrics.md. */
@@ -47,7 +54,7 @@ const labelValues = z.record(
       error: 'chain, region, store and till labels come from the hierarchy',
     }),
   z.string({ error: 'expected a string' }),
-  // Only the type error is ours; key errors keep the key schema's own message (see issueText).
+  // Only the type error is ours; key errors keep the key schema's own message (see problemsOf).
   { error: (iss) => (iss.code === 'invalid_type' ? 'expected a map of label names to strings' : undefined) },
 );
 
@@ -136,45 +143,15 @@ export type Store = Region['stores'][number];
 export type Till = Store['tills'][number];
 export type Device = Till['devices'][number];
 
-/** Bad inventory: every problem found, each as `file: key.path: reason`. */
-export class InventoryError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'InventoryError';
-  }
-}
+/** Bad inventory: the config kit's error (every problem, each as `file: key.path: reason`). */
+export { ConfigError as InventoryError };
 
 /** `chains[0].regions[1].tills[0].address`, the way a reader finds the key in the YAML. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-function issueText(issue: z.core.$ZodIssue): string {
-  // zod reports unknown keys on the parent object; naming the key itself is what helps a reader.
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown key`).join('\n');
-  }
-  if (issue.code === 'invalid_key') {
-    return issue.issues.map((i) => `${formatPath(issue.path)}: ${i.message}`).join('\n');
-  }
-  // A missing key is reported as a type error on `undefined`; "required" says what to do. An empty
-  // file is undefined at the root, where the schema's own message ("expected a map...") is clearer.
-  if (issue.code === 'invalid_type' && issue.input === undefined && issue.path.length > 0)
-    return `${formatPath(issue.path)}: required`;
-  return `${formatPath(issue.path)}: ${issue.message}`;
-}
+export const formatPath = formatKeyPath;
 
 /** Cross-entry rules zod cannot express per object: ids and scrape targets must be unique. */
-function uniquenessProblems(inv: Inventory): string[] {
-  const problems: string[] = [];
+function uniquenessProblems(inv: Inventory): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const seen = {
     chain: new Map<string, string>(),
     store: new Map<string, string>(),
@@ -183,7 +160,8 @@ function uniquenessProblems(inv: Inventory): string[] {
   };
   const check = (kind: keyof typeof seen, key: string, path: string, what: string): void => {
     const first = seen[kind].get(key);
-    if (first !== undefined) problems.push(`${path}: duplicate ${what} "${key}" (first at ${first})`);
+    if (first !== undefined)
+      problems.push({ key: path, message: `duplicate ${what} "${key}" (first at ${first})` });
     else seen[kind].set(key, path);
   };
   inv.chains.forEach((chain, c) => {
@@ -193,7 +171,7 @@ function uniquenessProblems(inv: Inventory): string[] {
       const path = `chains[${c}].regions[${r}].id`;
       const first = regions.get(region.id);
       if (first !== undefined)
-        problems.push(`${path}: duplicate region id "${region.id}" (first at ${first})`);
+        problems.push({ key: path, message: `duplicate region id "${region.id}" (first at ${first})` });
       else regions.set(region.id, path);
       region.stores.forEach((store, s) => {
         const sp = `chains[${c}].regions[${r}].stores[${s}]`;
@@ -212,9 +190,10 @@ function uniquenessProblems(inv: Inventory): string[] {
           till.devices.forEach((d, i) => {
             const prev = devices.get(d.name);
             if (prev !== undefined)
-              problems.push(
-                `${tp}.devices[${i}].name: duplicate device name "${d.name}" (first at devices[${prev}])`,
-              );
+              problems.push({
+                key: `${tp}.devices[${i}].name`,
+                message: `duplicate device name "${d.name}" (first at devices[${prev}])`,
+              });
             else devices.set(d.name, i);
           });
         });
@@ -227,40 +206,37 @@ function uniquenessProblems(inv: Inventory): string[] {
 /** Validates an already-parsed document. `file` only names the source in errors. */
 export function validateInventory(data: unknown, file = '<inventory>'): Inventory {
   // reportInput tells a missing key (input undefined) from a wrong value.
-  const parsed = inventorySchema.safeParse(data, { reportInput: true });
-  if (!parsed.success)
-    throw new InventoryError(
-      file,
-      parsed.error.issues.flatMap((i) => issueText(i).split('\n')),
-    );
+  const parsed = inventorySchema.safeParse(data, PARSE_OPTIONS);
+  if (!parsed.success) throw new ConfigError(file, problemsOf(parsed.error.issues));
   const problems = uniquenessProblems(parsed.data);
-  if (problems.length > 0) throw new InventoryError(file, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
   return parsed.data;
 }
 
-export function parseInventory(text: string, file = '<inventory>'): Inventory {
-  let data: unknown;
+function parseJson(text: string, file: string): unknown {
   try {
-    // js-yaml rather than the `yaml` package here: it parses much faster (docs/benchmarks.md, "Figures
-    // behind code choices"), which matters for an inventory of 100,000 tills (tens of MB). It rejects duplicate keys and YAML 1.1 surprises
-    // such as sexagesimal numbers are gone in its default (YAML 1.2 core) schema.
-    data = load(text, { filename: file });
-  } catch (err) {
-    if (!(err instanceof YAMLException)) throw err;
-    const where = `line ${err.mark.line + 1}, column ${err.mark.column + 1}`;
-    throw new InventoryError(file, [`${where}: YAML syntax: ${err.reason}`]);
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    // V8 names the offset ("... in JSON at position 1234"); turn it into line and column.
+    const at = /position (\d+)/.exec((e as Error).message);
+    const before = at ? text.slice(0, Number(at[1])) : '';
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    throw new ConfigError(file, [
+      { message: `invalid JSON: ${(e as Error).message}`, ...(at ? { line, column } : {}) },
+    ]);
   }
-  return validateInventory(data, file);
+}
+
+export function parseInventory(text: string, file = '<inventory>'): Inventory {
+  // The config kit's YAML reader, as for every TillWatch config. The `yaml` package is slow and
+  // memory-hungry on documents of tens of MB, so a fleet that large is better kept as JSON (a subset
+  // of YAML), which is read natively: see "Scale" in this package's README.
+  return validateInventory(file.endsWith('.json') ? parseJson(text, file) : parseYaml(text, file), file);
 }
 
 export function loadInventory(file: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InventoryError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
-  return parseInventory(text, file);
+  return parseInventory(readConfigFile(file), file);
 }
 
 /** One till with where it is: what a file_sd group, an agent config or a simulator needs. */

@@ -43,3 +43,15 @@ export { seededRandom } from './random.js';
 export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';
 export { anchor, headingAnchors } from './markdown.js';
+export {
+  loadFixture,
+  bytes,
+  hexOf,
+  localSeconds,
+  withSeconds,
+  shtrihFixtureSchema,
+  atolFixtureSchema,
+  utmFixtureSchema,
+  markingFixtureSchema,
+  type ProtocolName,
+} from './protocol-fixtures.js';

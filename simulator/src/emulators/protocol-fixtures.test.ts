@@ -4,7 +4,7 @@
 // (exporter/src/drivers/protocol-fixtures.test.ts).
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bytes, hexOf, loadFixture, localSeconds } from '@tillwatch/exporter/testdata/protocol-fixtures';
+import { bytes, hexOf, loadFixture, localSeconds } from '@tillwatch/testkit';
 import { AtolEmulator } from './atol-emulator.js';
 import type { Fault } from './faults.js';
 import { defaultFiscalState, type FiscalState } from './fiscal-state.js';

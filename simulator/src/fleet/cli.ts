@@ -2,7 +2,7 @@
 // script waits for, and stops everything on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration } from '@tillwatch/exporter/lib/duration';
+import { parseDuration } from '@tillwatch/config';
 import { runFleet } from './run.js';
 
 export const FLEET_USAGE = `usage: tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen HOST:PORT]

@@ -8,7 +8,6 @@ export {
   parseScenario,
   parseScenarioText,
   scenarioSchema,
-  ScenarioError,
   type Scenario,
   type ScenarioEvent,
 } from './scenario.js';

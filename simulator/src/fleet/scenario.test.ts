@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seriesValue } from '@tillwatch/testkit';
 import { Fleet } from './fleet.js';
-import { loadScenario, parseScenarioText, ScenarioError } from './scenario.js';
+import { ConfigError } from '@tillwatch/config';
+import { loadScenario, parseScenarioText } from './scenario.js';
 import { smallInventory } from './testing.js';
 
 const known = { tills: new Set(['s1-t1', 's1-t2']), stores: new Set(['s1']) };
@@ -15,7 +16,7 @@ function problems(text: string): string[] {
   try {
     parseScenarioText(text, 'bad.yml', known);
   } catch (err) {
-    if (err instanceof ScenarioError) return err.message.split('\n');
+    if (err instanceof ConfigError) return err.message.split('\n');
     throw err;
   }
   return [];
@@ -37,7 +38,7 @@ describe('scenario validation', () => {
     ],
     [
       'events:\n  - { at: soon, till: s1-t1, fault: paper_out }',
-      'bad.yml: events[0].at: invalid duration "soon" (use e.g. "30s", "2m", "20d")',
+      'bad.yml: events[0].at: invalid duration "soon": expected a Prometheus duration such as "1h30m", "15s" or "500ms" (whole numbers; units y, w, d, h, m, s, ms, largest first)',
     ],
     ['events:\n  - { till: s1-t1, fault: paper_out }', 'bad.yml: events[0].at: required'],
     [
@@ -61,7 +62,7 @@ describe('scenario validation', () => {
     ['evnts: []', 'bad.yml: evnts: unknown key'],
     [
       'events: [\n',
-      'bad.yml: YAML syntax error at line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      'bad.yml:2:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ],
   ])('%s', (text, message) => {
     expect(problems(text)).toEqual([message]);

@@ -1,10 +1,14 @@
 // Scenario files: timed fault events plus slow-burn initial conditions, validated with zod. Every
 // problem names the file and the key path (`demo.yml: events[2].fault: ...`), like the exporter config.
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import {
+  ConfigError,
+  durationMs,
+  parseWith,
+  parseYaml,
+  readConfigFile,
+  type ConfigProblem,
+} from '@tillwatch/config';
 import { z } from 'zod';
-import { yamlErrorMessage } from '@tillwatch/exporter/config';
-import { parseSeconds } from './duration.js';
 import {
   FAULT_NEEDS,
   STORE_FAULTS,
@@ -15,23 +19,8 @@ import {
   type TillFault,
 } from './faults.js';
 
-const seconds = (what: string) =>
-  z
-    .union([z.number(), z.string()], {
-      error: (iss) =>
-        iss.input === undefined ? 'required' : `expected ${what} such as "30s", "2m" or "20d"`,
-    })
-    .transform((v, ctx) => {
-      const s = parseSeconds(v);
-      if (s === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `invalid duration ${JSON.stringify(v)} (use e.g. "30s", "2m", "20d")`,
-        });
-        return z.NEVER;
-      }
-      return s;
-    });
+/** A Prometheus duration ("30s", "1h30m", "20d"), in seconds: the unit of the fleet's clocks. */
+const seconds = durationMs.transform((ms) => ms / 1000);
 
 const percent = z
   .number({ error: 'expected a percentage (a number from 0 to 100)' })
@@ -41,12 +30,12 @@ const percent = z
 const eventSchema = z
   .strictObject({
     /** Wall-clock time after the fleet is ready. */
-    at: seconds('a time'),
+    at: seconds,
     till: z.string().min(1).optional(),
     store: z.string().min(1).optional(),
     fault: z.string({ error: 'required' }),
     /** Cleared after this long (wall clock); stays on when absent. */
-    duration: seconds('a duration').optional(),
+    duration: seconds.optional(),
   })
   .superRefine((e, ctx) => {
     if ((e.till === undefined) === (e.store === undefined))
@@ -70,17 +59,17 @@ const conditionSchema = z
   .strictObject({
     till: z.string({ error: 'required' }).min(1),
     /** The FN expires this far ahead. */
-    fn_expires_in: seconds('a duration').optional(),
+    fn_expires_in: seconds.optional(),
     /** The FN can still sign this many documents. */
     fn_documents_remaining: z.number().int().min(0).optional(),
     /** The registrar's OFD link has been down this long: the backlog is that old and growing. */
-    ofd_down_since: seconds('a duration').optional(),
+    ofd_down_since: seconds.optional(),
     /** Registrar clock drift per simulated day, e.g. "90s". */
-    clock_drift_per_day: seconds('a duration').optional(),
+    clock_drift_per_day: seconds.optional(),
     /** The UTM's GOST certificate expires this far ahead. */
-    utm_cert_expires_in: seconds('a duration').optional(),
+    utm_cert_expires_in: seconds.optional(),
     /** The marking module last synchronised this long ago and is stuck (does not sync again). */
-    marking_sync_stuck_since: seconds('a duration').optional(),
+    marking_sync_stuck_since: seconds.optional(),
     /** Free share of the till's disk, and how fast it fills (per simulated day). */
     disk_free_percent: percent.optional(),
     disk_fill_percent_per_day: percent.optional(),
@@ -115,56 +104,39 @@ export interface Scenario {
   conditions: Condition[];
 }
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(problems.map((p) => `${source}: ${p}`).join('\n'));
-    this.name = 'ScenarioError';
-  }
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || '(top level)';
-}
-
-function issueLines(issues: ReadonlyArray<z.core.$ZodIssue>): string[] {
-  return issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => `${formatPath([...i.path, k])}: unknown key`)
-      : [
-          `${formatPath(i.path)}: ${i.code === 'invalid_type' && i.input === undefined ? 'required' : i.message}`,
-        ],
-  );
-}
-
-/** Validates a parsed scenario. `known` (the inventory's till and store ids) catches typos in ids. */
+/**
+ * Validates a parsed scenario. `known` (the inventory's till and store ids) catches typos in ids.
+ * Throws the config kit's ConfigError, every problem as `file: key.path: reason`.
+ */
 export function parseScenario(
   raw: unknown,
   source = '<inline>',
   known?: { tills: ReadonlySet<string>; stores: ReadonlySet<string> },
 ): Scenario {
-  if (raw === null || raw === undefined) raw = {};
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new ScenarioError(source, issueLines(parsed.error.issues));
-  const d = parsed.data;
-  const problems: string[] = [];
+  const d = parseWith(scenarioSchema, raw ?? {}, source);
+  const problems: ConfigProblem[] = [];
   if (known) {
     d.events.forEach((e, i) => {
       if (e.till !== undefined && !known.tills.has(e.till))
-        problems.push(`events[${i}].till: unknown till "${e.till}" (not in the inventory)`);
+        problems.push({
+          key: `events[${i}].till`,
+          message: `unknown till "${e.till}" (not in the inventory)`,
+        });
       if (e.store !== undefined && !known.stores.has(e.store))
-        problems.push(`events[${i}].store: unknown store "${e.store}" (not in the inventory)`);
+        problems.push({
+          key: `events[${i}].store`,
+          message: `unknown store "${e.store}" (not in the inventory)`,
+        });
     });
     d.conditions.forEach((c, i) => {
       if (!known.tills.has(c.till))
-        problems.push(`conditions[${i}].till: unknown till "${c.till}" (not in the inventory)`);
+        problems.push({
+          key: `conditions[${i}].till`,
+          message: `unknown till "${c.till}" (not in the inventory)`,
+        });
     });
   }
-  if (problems.length > 0) throw new ScenarioError(source, problems);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     source,
     ...(d.speed !== undefined && { speed: d.speed }),
@@ -185,23 +157,14 @@ export function parseScenarioText(
   source: string,
   known?: { tills: ReadonlySet<string>; stores: ReadonlySet<string> },
 ): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) throw new ScenarioError(source, [yamlErrorMessage(first)]);
-  return parseScenario(doc.toJS(), source, known);
+  return parseScenario(parseYaml(text, source), source, known);
 }
 
 export function loadScenario(
   file: string,
   known?: { tills: ReadonlySet<string>; stores: ReadonlySet<string> },
 ): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ScenarioError(file, [`cannot read the file: ${(err as Error).message}`]);
-  }
-  return parseScenarioText(text, file, known);
+  return parseScenarioText(readConfigFile(file), file, known);
 }
 
 /** Events and conditions that act on a device the till does not have are errors, not silent no-ops. */
@@ -209,20 +172,29 @@ export function checkScenarioDevices(
   scenario: Scenario,
   tills: ReadonlyMap<string, { utm: boolean; marking: boolean; scanner: boolean }>,
 ): void {
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   const lacks = (till: string, device: 'utm' | 'marking' | 'scanner') => tills.get(till)?.[device] === false;
   const name = { utm: 'EGAIS UTM', marking: 'marking module', scanner: 'scanner' };
   scenario.events.forEach((e, i) => {
     if (!('till' in e)) return;
     const need = FAULT_NEEDS[e.fault];
     if (need && lacks(e.till, need))
-      problems.push(`events[${i}].fault: ${e.fault}: till ${e.till} has no ${name[need]}`);
+      problems.push({
+        key: `events[${i}].fault`,
+        message: `${e.fault}: till ${e.till} has no ${name[need]}`,
+      });
   });
   scenario.conditions.forEach((c, i) => {
     if (c.utm_cert_expires_in !== undefined && lacks(c.till, 'utm'))
-      problems.push(`conditions[${i}].utm_cert_expires_in: till ${c.till} has no ${name.utm}`);
+      problems.push({
+        key: `conditions[${i}].utm_cert_expires_in`,
+        message: `till ${c.till} has no ${name.utm}`,
+      });
     if (c.marking_sync_stuck_since !== undefined && lacks(c.till, 'marking'))
-      problems.push(`conditions[${i}].marking_sync_stuck_since: till ${c.till} has no ${name.marking}`);
+      problems.push({
+        key: `conditions[${i}].marking_sync_stuck_since`,
+        message: `till ${c.till} has no ${name.marking}`,
+      });
   });
-  if (problems.length > 0) throw new ScenarioError(scenario.source, problems);
+  if (problems.length > 0) throw new ConfigError(scenario.source, problems);
 }

@@ -14,7 +14,9 @@ const FIXTURES = fileURLToPath(new URL('../../../docs/protocols/fixtures/', impo
 const hex = z.string().regex(/^(?:[0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2})*)?$/, {
   error: 'hex bytes like "02 01 FC FD"',
 });
-const doc = z.string().regex(/^[a-z-]+\.md#[\p{L}\p{N}_-]+$/u, { error: 'a citation like "shtrih-m.md#frame"' });
+const doc = z
+  .string()
+  .regex(/^[a-z-]+\.md#[\p{L}\p{N}_-]+$/u, { error: 'a citation like "shtrih-m.md#frame"' });
 const clock = { zone_minutes: z.number().int(), now: z.iso.datetime() };
 const expected = z.record(z.string(), z.unknown());
 const json = z.unknown();
@@ -131,7 +133,10 @@ export function bytes(text: string): Buffer {
 }
 
 export function hexOf(buf: Uint8Array): string {
-  return Buffer.from(buf).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(buf)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** `YYYY-MM-DD HH:MM:SS`, a device's local time in a zone `zoneMinutes` east of UTC, as Unix seconds. */
