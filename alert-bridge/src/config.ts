@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { apiSchema, authSchema, checkAuth } from './auth/config.js';
 import { Secret } from './secret.js';
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
@@ -123,13 +124,8 @@ export const configSchema = z.strictObject({
     .refine((w) => w.bearer_token !== undefined || w.basic_auth !== undefined, {
       message: 'needs bearer_token or basic_auth: an open webhook would let anyone create tickets',
     }),
-  api: z
-    .strictObject({
-      tokens: z
-        .array(z.strictObject({ name: z.string().min(1), token: secret, scope: z.enum(['read', 'write']) }))
-        .default([]),
-    })
-    .default({ tokens: [] }),
+  api: apiSchema,
+  auth: authSchema,
   tickets: z
     .strictObject({
       reopen_window: duration.default(parseDuration('1h')),
@@ -240,7 +236,7 @@ function expandEnv(v: unknown, path: string[], file: string, env: NodeJS.Process
 
 export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
   const expanded = expandEnv(raw ?? {}, [], file, env);
-  const r = configSchema.safeParse(expanded);
+  const r = configSchema.superRefine(checkAuth).safeParse(expanded);
   if (!r.success) {
     const first = r.error.issues[0]!;
     const key = first.path.map(String).join('.') || '(root)';

@@ -11,7 +11,13 @@ describe('times shown to people', () => {
     ['another day shows the date', 'Asia/Yekaterinburg', 'ru', later, '3 мар., 12:04 (Екатеринбург, UTC+5)'],
     // Intl would call this zone "Красноярск" (its metazone): the store's own city is named instead.
     ['Novosibirsk is named as itself', 'Asia/Novosibirsk', 'ru', sameDay, '14:04 (Новосибирск, UTC+7)'],
-    ['English names the city from the zone id', 'Asia/Novosibirsk', 'en', later, '3 Mar, 14:04 (Novosibirsk, UTC+7)'],
+    [
+      'English names the city from the zone id',
+      'Asia/Novosibirsk',
+      'en',
+      later,
+      '3 Mar, 14:04 (Novosibirsk, UTC+7)',
+    ],
     ['half-hour offsets', 'Asia/Kolkata', 'en', sameDay, '12:34 (Kolkata, UTC+5:30)'],
     ['UTC is just UTC', 'UTC', 'en', sameDay, '07:04 (UTC)'],
   ] as const)('%s', (_name, zone, locale, now, want) => {

@@ -57,12 +57,21 @@ const ICON: Record<string, string> = {
   'ticket.updated': 'ℹ️',
 };
 
+/**
+ * The ticket's link in a message: the signed, expiring, read-only link when the bridge has a link
+ * key (auth.links), so recipients need neither a login nor a token; else the plain page link.
+ */
+export type TicketLink = (id: number) => string;
+const linkOf = (e: OutgoingEvent, ticketLink?: TicketLink) =>
+  ticketLink ? ticketLink(e.ticket.id) : (e.ticket.links.ticket ?? '');
+
 /** Telegram HTML (parse_mode HTML accepts only a few tags, so everything else is escaped). */
 export function telegramText(
   events: OutgoingEvent[],
   more: number,
   locale: Locale,
   publicUrl: string,
+  ticketLink?: TicketLink,
 ): string {
   const L = TEXT[locale];
   const blocks = events.map((e) => {
@@ -79,7 +88,7 @@ export function telegramText(
     if (e.type !== 'ticket.resolved' && steps.length) {
       lines.push(`${L.steps}:`, ...steps.map((s, i) => `${i + 1}. ${escapeHtml(s)}`));
     }
-    lines.push(`<a href="${escapeHtml(t.links.ticket ?? '')}">#${t.id}</a>`);
+    lines.push(`<a href="${escapeHtml(linkOf(e, ticketLink))}">#${t.id}</a>`);
     return lines.join('\n');
   });
   if (more > 0) {
@@ -90,7 +99,13 @@ export function telegramText(
   return text.length > 4000 ? text.slice(0, 3990) + '\n…' : text;
 }
 
-export function emailMessage(events: OutgoingEvent[], more: number, locale: Locale, publicUrl: string) {
+export function emailMessage(
+  events: OutgoingEvent[],
+  more: number,
+  locale: Locale,
+  publicUrl: string,
+  ticketLink?: TicketLink,
+) {
   const L = TEXT[locale];
   const first = events[0]!;
   const subject =
@@ -106,7 +121,7 @@ export function emailMessage(events: OutgoingEvent[], more: number, locale: Loca
         where(e),
         `${L.since} ${sinceOf(e)}`,
         ...(steps.length ? [`${L.steps}:`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
-        t.links.ticket ?? '',
+        linkOf(e, ticketLink),
       ].join('\n');
     })
     .concat(more > 0 ? [`… ${L.more(more)}: ${publicUrl.replace(/\/$/, '')}/ui`] : [])
