@@ -180,12 +180,13 @@ export function uiRoutes(deps: UiDeps): Router {
       if (!(err instanceof ConflictError)) throw err;
       // Show the refusal on the ticket page; a resolve refused while alerts fire offers the forced one.
       const t = await tickets.get(ticketId(req));
-      const firing = t.alerts.some((a) => a.status === 'firing');
+      const firing = [...new Set(t.alerts.filter((a) => a.status === 'firing').map((a) => a.alertname))];
       const live = t.status === 'open' || t.status === 'acknowledged';
+      const offerForce = name === 'resolve' && !input.force && firing.length > 0 && live;
       return showTicket(req, res, 409, {
         problem: {
-          message: err.message,
-          offerForce: name === 'resolve' && !input.force && firing && live,
+          message: offerForce ? L.errors.firing(firing.join(', ')) : err.message,
+          offerForce,
           ...(typeof input.note === 'string' ? { note: input.note } : {}),
         },
       });
