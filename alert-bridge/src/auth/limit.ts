@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { HttpError } from '../errors.js';
 import type { AuthConfig } from './config.js';
 
@@ -17,30 +17,39 @@ export function clientAddress(req: Request): string {
 /**
  * Failed logins, unknown tokens and forged links per client address: after `limit` of them within
  * `window`, every request from that address is answered 429 with Retry-After until the window passes.
- * Counting only failures (express-rate-limit's skipSuccessfulRequests with our own notion of success)
- * leaves busy but honest clients alone.
+ * rate-limiter-flexible lets us look before and count only after a request failed; a limiter that
+ * counts every request while it is in flight (express-rate-limit's skipSuccessfulRequests) refused
+ * honest bursts, such as Alertmanager's 40 concurrent notifications.
  */
 export function failureLimiter(
   cfg: AuthConfig['failures'],
   page: (retryAfter: string) => string,
 ): RequestHandler {
-  return rateLimit({
-    windowMs: cfg.window,
-    limit: cfg.limit,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.locals.authFailed !== true,
-    keyGenerator: (req) => ipKeyGenerator(clientAddress(req)),
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    handler: (req, res, next) => {
-      const after = String(res.getHeader('retry-after') ?? Math.ceil(cfg.window / 1000));
-      if (req.path.startsWith('/ui') && req.accepts(['json', 'html']) === 'html') {
-        res.status(429).type('html').send(page(after));
-        return;
-      }
-      next(
-        new HttpError('too_many_requests', `too many failed attempts from this address; retry in ${after} s`),
-      );
-    },
-  });
+  const failures = new RateLimiterMemory({ points: cfg.limit, duration: Math.ceil(cfg.window / 1000) });
+  return (req, res, next) => {
+    const key = clientAddress(req);
+    failures.get(key).then(
+      (seen) => {
+        if (seen && seen.consumedPoints >= cfg.limit) {
+          const after = String(Math.max(1, Math.ceil(seen.msBeforeNext / 1000)));
+          res.set('retry-after', after);
+          if (req.path.startsWith('/ui') && req.accepts(['json', 'html']) === 'html') {
+            res.status(429).type('html').send(page(after));
+            return;
+          }
+          return next(
+            new HttpError(
+              'too_many_requests',
+              `too many failed attempts from this address; retry in ${after} s`,
+            ),
+          );
+        }
+        res.on('finish', () => {
+          if (res.locals.authFailed === true) void failures.penalty(key, 1);
+        });
+        next();
+      },
+      (e: unknown) => next(e),
+    );
+  };
 }
