@@ -97,7 +97,7 @@ describe.each(ENGINES)('REST API and web page on %s', (engine) => {
     // A quiet till: an empty list that says so, not a 404.
     const none = await open('store=s9&till=t9');
     expect(none.status).toBe(200);
-    expect(await none.text()).toContain('No live ticket for store s9, till t9');
+    expect(await none.text()).toContain('Нет живых заявок: store s9, till t9');
     expect((await open('stor=s1')).status).toBe(400);
     expect((await open('store=s1&store=s2')).status).toBe(400);
   });
@@ -159,6 +159,6 @@ describe.each(ENGINES)('REST API and web page on %s', (engine) => {
     expect(list).not.toContain(`/ui/tickets/${paper}"`); // resolved: no longer open
     const one = await (await fetch(`${ctx.bridge.url}/ui/tickets/${paper}`, { headers: auth })).text();
     expect(one).toContain('Попросить кассира заправить новую ленту');
-    expect(one).toContain('commented');
+    expect(one).toContain('alice прокомментировал(а):');
   });
 });

@@ -1,7 +1,15 @@
-import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import cookieParser from 'cookie-parser';
 import express from 'express';
+import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
+import { createCsrf } from './auth/csrf.js';
+import { failureLimiter } from './auth/limit.js';
+import { createLinkSigner, type LinkSigner } from './auth/links.js';
+import { Directory } from './auth/principal.js';
+import { createSessions, deriveKey } from './auth/session.js';
 import type { Config } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { Dispatcher } from './delivery/outbox.js';
@@ -11,7 +19,7 @@ import { HttpError } from './errors.js';
 import { redmineSender } from './forward/redmine.js';
 import { webhookSender } from './forward/webhook.js';
 import { apiRoutes } from './http/api.js';
-import { apiAuth } from './http/auth.js';
+import { principalSession, type AuthDeps } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { uiRoutes } from './http/ui.js';
 import { webhookRoutes } from './http/webhook.js';
@@ -20,6 +28,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { emailSender } from './notify/email.js';
 import { telegramSender } from './notify/telegram.js';
 import { TicketService } from './tickets/index.js';
+import { messagePage } from './ui/layout.js';
+import { uiText } from './ui/text.js';
 
 export interface AppDeps {
   logger?: Logger;
@@ -35,6 +45,8 @@ export interface Bridge {
   config: Config;
   store: Store;
   tickets: TicketService;
+  /** Signs read-only ticket links for messages (when auth.links is configured). */
+  links: LinkSigner | undefined;
   dispatcher: Dispatcher;
   metrics: Metrics;
   logger: Logger;
@@ -53,13 +65,13 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
-function buildSenders(config: Config, store: Store) {
+function buildSenders(config: Config, store: Store, ticketLink: ((id: number) => string) | undefined) {
   const senders = new Senders();
   const timeout = config.forwarding.timeout;
   if (config.telegram)
-    senders.channel(telegramSender(config.telegram, config.locale, config.public_url, timeout));
+    senders.channel(telegramSender(config.telegram, config.locale, config.public_url, timeout, ticketLink));
   const email = config.email
-    ? emailSender(config.email, config.locale, config.public_url, timeout)
+    ? emailSender(config.email, config.locale, config.public_url, timeout, ticketLink)
     : undefined;
   if (email) senders.channel(email);
   for (const t of config.forwarding.targets) {
@@ -77,7 +89,12 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   const store = await openStore(config.storage);
   const now = deps.now ?? Date.now;
   const tickets = new TicketService({ store, config, kb, metrics, now });
-  const { senders, close: closeSenders } = buildSenders(config, store);
+  const links = config.auth.links ? createLinkSigner(config.auth.links, config.public_url) : undefined;
+  const { senders, close: closeSenders } = buildSenders(
+    config,
+    store,
+    links && ((id) => links.signedTicketLink(id, now())),
+  );
   const dispatcher = new Dispatcher({
     store,
     config,
@@ -138,7 +155,39 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  const auth = apiAuth(config);
+  // Pages and API: no inline script or style, no framing, no MIME sniffing, no referrer (a signed
+  // link in the address bar must not travel to a runbook's site).
+  const https = config.public_url.startsWith('https:');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      strictTransportSecurity: https,
+    }),
+  );
+  const directory = new Directory(config.auth, config.api);
+  const sessionKey = config.auth.session.key?.reveal();
+  const sessions = sessionKey ? createSessions(config.auth.session, https) : undefined;
+  // Without a session key nobody logs in; CSRF tokens of the Basic-auth pages then use a key of this
+  // process (a restart only makes an open form ask for a reload).
+  const csrfKey = sessionKey ? deriveKey(sessionKey, 'csrf') : randomBytes(32).toString('base64url');
+  app.use(cookieParser(sessionKey ? deriveKey(sessionKey, 'session') : undefined));
+  app.use(
+    failureLimiter(config.auth.failures, (after) =>
+      messagePage({ L: uiText(config.locale) }, 'TillWatch', uiText(config.locale).errors.tooMany(after)),
+    ),
+  );
+  const auth: AuthDeps = { directory, sessions, proxy: config.auth.proxy, now };
   app.use(
     webhookRoutes({
       config,
@@ -151,8 +200,24 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       },
     }),
   );
-  app.use('/api/v1', apiRoutes({ tickets, auth, changed: () => dispatcher.kick() }));
-  app.use(uiRoutes({ tickets, auth }));
+  app.use('/api/v1', apiRoutes({ tickets, auth, directory, changed: () => dispatcher.kick() }));
+  app.use(
+    uiRoutes({
+      tickets,
+      auth,
+      directory,
+      sessions,
+      csrf: createCsrf({
+        key: csrfKey,
+        secure: https,
+        sessionOf: (req) => principalSession(req) ?? 'anonymous',
+      }),
+      signer: links,
+      locale: config.locale,
+      now,
+      changed: () => dispatcher.kick(),
+    }),
+  );
   app.use((_req, _res, next) => next(new HttpError('not_found', 'no such endpoint')));
   app.use(errorHandler(config, metrics, logger));
 
@@ -163,6 +228,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     config,
     store,
     tickets,
+    links,
     dispatcher,
     metrics,
     logger,

@@ -1,11 +1,27 @@
 #!/usr/bin/env node
+import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
+import bcrypt from 'bcryptjs';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
-const USAGE = 'usage: tillwatch-bridge --config FILE [--listen HOST:PORT]';
+const USAGE =
+  'usage: tillwatch-bridge --config FILE [--listen HOST:PORT]\n' +
+  '       tillwatch-bridge hash-password < password   (prints a bcrypt hash for auth.users[].password_hash)';
+
+/** Reads a password from stdin (never from argv, which other users of the machine can see). */
+async function hashPassword(): Promise<number> {
+  const pw = (await text(process.stdin)).replace(/\r?\n$/, '');
+  if (pw.length < 8) {
+    console.error('hash-password: the password must be at least 8 characters');
+    return 2;
+  }
+  console.log(await bcrypt.hash(pw, 12));
+  return 0;
+}
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'hash-password') return hashPassword();
   let args;
   try {
     args = parseArgs({

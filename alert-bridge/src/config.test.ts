@@ -42,13 +42,13 @@ describe('config', () => {
       ),
       {
         HOOK: 'h-123',
-        API: 'a-456',
+        API: 'a-456-0123456789abcdef',
       },
     );
     expect(c.webhook.bearer_token?.reveal()).toBe('h-123');
     const printed = JSON.stringify(c) + inspect(c, { depth: 10 });
     expect(printed).not.toContain('h-123');
-    expect(printed).not.toContain('a-456');
+    expect(printed).not.toContain('a-456-0123456789abcdef');
     expect(printed).toContain('<secret>');
   });
 
@@ -147,7 +147,7 @@ describe('config', () => {
   it('the shipped example config is valid', () => {
     const c = loadConfig(new URL('../examples/config.yml', import.meta.url).pathname, {
       TILLWATCH_WEBHOOK_TOKEN: 'w',
-      TILLWATCH_API_TOKEN: 'a',
+      TILLWATCH_API_TOKEN: 'a-token-of-16-chars-or-more',
     });
     expect(c.storage.driver).toBe('sqlite');
     expect(c.knowledge_base).toBe(new URL('../knowledge-base', import.meta.url).pathname);

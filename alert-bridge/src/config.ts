@@ -9,6 +9,7 @@ import {
   parseWith,
 } from '@tillwatch/config';
 import { z } from 'zod';
+import { apiSchema, authSchema, checkAuth } from './auth/config.js';
 import { Secret } from './secret.js';
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
@@ -138,13 +139,8 @@ export const configSchema = z.strictObject({
     .refine((w) => w.bearer_token !== undefined || w.basic_auth !== undefined, {
       message: 'needs bearer_token or basic_auth: an open webhook would let anyone create tickets',
     }),
-  api: z
-    .strictObject({
-      tokens: z
-        .array(z.strictObject({ name: z.string().min(1), token: secret, scope: z.enum(['read', 'write']) }))
-        .default([]),
-    })
-    .default({ tokens: [] }),
+  api: apiSchema,
+  auth: authSchema,
   tickets: z
     .strictObject({
       reopen_window: duration.default(parseDuration('1h')),
@@ -262,7 +258,7 @@ function expandEnv(v: unknown, path: PropertyKey[], file: string, env: NodeJS.Pr
 }
 
 export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
-  return parseWith(configSchema, expandEnv(raw ?? {}, [], file, env), file);
+  return parseWith(configSchema.superRefine(checkAuth), expandEnv(raw ?? {}, [], file, env), file);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   invalid_json: 400,
   invalid_body: 400,
   invalid_payload: 400,

@@ -2,7 +2,16 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTelegramEmulator } from './testdata/telegram-emulator.js';
-import { ENGINES, alert, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
+import {
+  ENGINES,
+  WRITE_TOKEN,
+  alert,
+  paperOut,
+  payload,
+  postWebhook,
+  startBridge,
+  waitFor,
+} from './testdata/helpers.js';
 
 interface Mail {
   from: string;
@@ -176,6 +185,61 @@ describe('notification rate limit', () => {
     } finally {
       await ctx.close();
       await tg.close();
+    }
+  });
+});
+
+describe('the link in a message', () => {
+  it('is signed, read-only and expiring: it opens the ticket without login until links.ttl has passed', async () => {
+    const tg = await startTelegramEmulator('7:L');
+    const smtp = await startSmtp();
+    // The dispatcher's batching runs on the same clock, so it keeps ticking; the test jumps it ahead.
+    let skew = 0;
+    const ctx = await startBridge(
+      'sqlite',
+      {
+        public_url: 'http://bridge.example',
+        auth: { links: { key: 'link-key-for-tests-0123456789abcdef', ttl: '2h' } },
+        telegram: { bot_token: '7:L', base_url: tg.url },
+        email: {
+          from: 'tillwatch@example.com',
+          smtp: { host: '127.0.0.1', port: smtp.port, ignore_tls: true },
+        },
+        teams: { hardware: { telegram: [{ chat_id: 5 }], email: [{ to: ['hw@example.com'] }] } },
+        notifications: { batch_wait: '100ms', min_interval: '100ms' },
+        forwarding: { poll_interval: '50ms' },
+      },
+      { now: () => Date.now() + skew },
+    );
+    try {
+      await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'lk')]));
+      const msg = await waitFor(
+        () => tg.messages.find((m) => m.text.includes('lk / t1')),
+        'telegram message',
+      );
+      const link = /<a href="(http:\/\/bridge\.example\/ui\/link\/\d+\?exp=\d+&amp;sig=[0-9a-f]{64})">/.exec(
+        msg.text,
+      );
+      expect(link, msg.text).not.toBeNull();
+      const mail = decodeMime(
+        (await waitFor(() => smtp.mails.find((m) => m.data.includes('lk')), 'e-mail')).data,
+      );
+      expect(mail).toMatch(/http:\/\/bridge\.example\/ui\/link\/\d+\?exp=\d+&sig=[0-9a-f]{64}/);
+      // No API token travels in a message.
+      for (const text of [msg.text, mail]) expect(text).not.toContain(WRITE_TOKEN);
+      const url = new URL(link![1]!.replace(/&amp;/g, '&'));
+      const open = () => fetch(`${ctx.bridge.url}${url.pathname}${url.search}`, { redirect: 'manual' });
+      const page = await open();
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Receipt paper out');
+      skew += 2 * 3_600_000 + 1000;
+      const late = await open();
+      expect(late.status).toBe(410);
+      expect(await late.text()).toContain('This link has expired');
+    } finally {
+      await ctx.close();
+      await tg.close();
+      await smtp.close();
     }
   });
 });

@@ -4,7 +4,7 @@
 // .tmp/stack (the docker-compose `prepare` service).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { planStack } from './plan.js';
+import { DEMO_ADMIN, planStack } from './plan.js';
 import { prepareStack, StackError, startStack } from './supervisor.js';
 
 export async function runStack(): Promise<number> {
@@ -40,7 +40,7 @@ export async function runStack(): Promise<number> {
 TillWatch is running${tills ? ` (${tills})` : ''}:
   Prometheus              ${u.prometheus}
   Alertmanager            ${u.alertmanager}
-  Tickets (bridge)        ${u.tickets}   (user: any, password: the API token ${plan.apiToken})
+  Tickets (bridge)        ${u.tickets}   (log in as ${DEMO_ADMIN.name}, password ${DEMO_ADMIN.password}; API token ${plan.apiToken})
   Panel wall              ${u.wall}
   Telegram emulator       ${u.telegram}
   Mail catcher            ${u.mail}

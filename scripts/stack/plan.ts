@@ -27,6 +27,10 @@ export type StackPorts = { -readonly [K in keyof typeof DEFAULT_PORTS]: number }
 /** The demo tokens. The webhook token is the one deploy/alertmanager.yml sends (deploy/secrets/webhook-token). */
 export const DEMO_API_TOKEN = 'tillwatch-demo-api-token';
 export const DEMO_BOT_TOKEN = '123456:tillwatch-demo-bot';
+/** The demo bridge's admin (deploy/bridge.yml) and the keys that sign its sessions and message links. */
+export const DEMO_ADMIN = { name: 'admin', password: 'tillwatch-demo-admin' } as const;
+export const DEMO_SESSION_KEY = 'tillwatch-demo-session-key-change-me-0123456789';
+export const DEMO_LINK_KEY = 'tillwatch-demo-link-key-change-me-0123456789';
 
 export interface StackOptions {
   /** Repository root (the working directory of every command). */
@@ -220,6 +224,9 @@ export function planStack(opts: StackOptions = {}): StackPlan {
         TILLWATCH_WEBHOOK_TOKEN: webhookToken,
         TILLWATCH_API_TOKEN: apiToken,
         TILLWATCH_TELEGRAM_BOT_TOKEN: botToken,
+        TILLWATCH_ADMIN_PASSWORD: DEMO_ADMIN.password,
+        TILLWATCH_SESSION_KEY: DEMO_SESSION_KEY,
+        TILLWATCH_LINK_KEY: DEMO_LINK_KEY,
       },
       listens: [{ port: ports.bridge, what: 'alert bridge' }],
       readyUrl: url(ports.bridge, '/readyz'),

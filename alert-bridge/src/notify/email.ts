@@ -2,13 +2,14 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import { DeliveryError, type Sender } from '../delivery/sender.js';
 import type { Locale } from '../knowledge-base.js';
-import { emailMessage } from './render.js';
+import { emailMessage, type TicketLink } from './render.js';
 
 export function emailSender(
   cfg: NonNullable<Config['email']>,
   locale: Locale,
   publicUrl: string,
   timeoutMs: number,
+  ticketLink?: TicketLink,
 ): Sender<{ kind: 'email'; to: readonly string[] }> & { close(): void } {
   const transport = nodemailer.createTransport({
     host: cfg.smtp.host,
@@ -27,7 +28,7 @@ export function emailSender(
     batch: true,
     async deliver(target, events, more) {
       const to = [...target.to];
-      const { subject, text } = emailMessage(events, more, locale, publicUrl);
+      const { subject, text } = emailMessage(events, more, locale, publicUrl, ticketLink);
       try {
         await transport.sendMail({ from: cfg.from, to, subject, text });
       } catch (e) {

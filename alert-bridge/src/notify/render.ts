@@ -57,6 +57,14 @@ const ICON: Record<string, string> = {
   'ticket.updated': 'ℹ️',
 };
 
+/**
+ * The ticket's link in a message: the signed, expiring, read-only link when the bridge has a link
+ * key (auth.links), so recipients need neither a login nor a token; else the plain page link.
+ */
+export type TicketLink = (id: number) => string;
+const linkOf = (e: OutgoingEvent, ticketLink?: TicketLink) =>
+  ticketLink ? ticketLink(e.ticket.id) : (e.ticket.links.ticket ?? '');
+
 // Telegram refuses a message over 4,096 characters (counted after entity parsing); stay under it with
 // the tags and entities still in, so a message is never cut inside a tag or an entity.
 const TELEGRAM_MAX = 4_000;
@@ -75,6 +83,7 @@ export function telegramText(
   more: number,
   locale: Locale,
   publicUrl: string,
+  ticketLink?: TicketLink,
 ): string {
   const L = TEXT[locale];
   const blocks = events.map((e) => {
@@ -91,7 +100,7 @@ export function telegramText(
     if (e.type !== 'ticket.resolved' && steps.length) {
       lines.push(`${L.steps}:`, ...steps.map((s, i) => `${i + 1}. ${esc(s)}`));
     }
-    lines.push(`<a href="${escapeHtml(t.links.ticket ?? '')}">#${t.id}</a>`);
+    lines.push(`<a href="${escapeHtml(linkOf(e, ticketLink))}">#${t.id}</a>`);
     return lines.join('\n');
   });
   const tail = (n: number) =>
@@ -112,7 +121,13 @@ export function telegramText(
   return kept.join('\n\n');
 }
 
-export function emailMessage(events: OutgoingEvent[], more: number, locale: Locale, publicUrl: string) {
+export function emailMessage(
+  events: OutgoingEvent[],
+  more: number,
+  locale: Locale,
+  publicUrl: string,
+  ticketLink?: TicketLink,
+) {
   const L = TEXT[locale];
   const first = events[0]!;
   const subject =
@@ -128,7 +143,7 @@ export function emailMessage(events: OutgoingEvent[], more: number, locale: Loca
         where(e),
         `${L.since} ${sinceOf(e)}`,
         ...(steps.length ? [`${L.steps}:`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
-        t.links.ticket ?? '',
+        linkOf(e, ticketLink),
       ].join('\n');
     })
     .concat(more > 0 ? [`… ${L.more(more)}: ${publicUrl.replace(/\/$/, '')}/ui`] : [])

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery/sender.js';
 import type { Locale } from '../knowledge-base.js';
-import { telegramText } from './render.js';
+import { telegramText, type TicketLink } from './render.js';
 
 /** Telegram Bot API sendMessage (https://core.telegram.org/bots/api#sendmessage). */
 export function telegramSender(
@@ -9,6 +9,7 @@ export function telegramSender(
   locale: Locale,
   publicUrl: string,
   timeoutMs: number,
+  ticketLink?: TicketLink,
 ): Sender<{ kind: 'telegram'; chatId: string }> {
   const base = cfg.base_url.replace(/\/$/, '');
   return {
@@ -21,7 +22,7 @@ export function telegramSender(
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           chat_id: chatId,
-          text: telegramText(events, more, locale, publicUrl),
+          text: telegramText(events, more, locale, publicUrl, ticketLink),
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
         }),

@@ -13,8 +13,8 @@ import { KnowledgeBase } from '../knowledge-base.js';
 export const CARDS_DIR = fileURLToPath(new URL('./cards', import.meta.url));
 export const PG_URL = process.env.TILLWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const WEBHOOK_TOKEN = 'hook-secret';
-export const READ_TOKEN = 'reader-secret';
-export const WRITE_TOKEN = 'writer-secret';
+export const READ_TOKEN = 'reader-secret-0123456789';
+export const WRITE_TOKEN = 'writer-secret-0123456789';
 export const ENGINES = ['sqlite', 'postgres'] as const;
 export type Engine = (typeof ENGINES)[number];
 
