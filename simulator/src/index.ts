@@ -1,6 +1,7 @@
 // Public API of the simulator: device emulators, their control API, and the devices runner.
 export { Emulator, type EmulatorKind } from './emulators/emulator.js';
-export { FAULT_TYPES, faultSchema, FaultSet, type Fault, type FaultType } from './emulators/faults.js';
+export { FAULT_TYPES, faultSchema, FaultSet, prng, type Fault, type FaultType } from './emulators/faults.js';
+export { listen, closeServer } from './serve.js';
 export { defaultFiscalState, fiscalStateSchema, type FiscalState } from './emulators/fiscal-state.js';
 export { ShtrihEmulator, type ShtrihEmulatorOptions } from './emulators/shtrih-emulator.js';
 export {

@@ -1,7 +1,7 @@
 // What the simulator's two control APIs (devices and fleet) share: listening, stopping, and the JSON
 // error answer.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { ErrorRequestHandler } from 'express';
 
 export interface Served {
@@ -11,14 +11,26 @@ export interface Served {
   close(): Promise<void>;
 }
 
+/** Starts `server` listening on host:port (port 0: the OS picks) and resolves with the bound port. */
+export function listen(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Closes `server` once its connections are gone (the caller ends them first). */
+export function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
 /** Serves `handler` on host:port (port 0: the OS picks); a port in use rejects with EADDRINUSE. */
 export async function serve(handler: http.RequestListener, port: number, host: string): Promise<Served> {
   const server = http.createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const bound = (server.address() as AddressInfo).port;
+  const bound = await listen(server, port, host);
   return {
     port: bound,
     url: `http://${host}:${bound}`,

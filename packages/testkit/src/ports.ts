@@ -1,7 +1,8 @@
 // Loopback ports for tests. Every address a test uses is 127.0.0.1: nothing here binds or connects
 // anywhere else.
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
+import { listen as listenOn } from '@tillwatch/simulator';
 import getPort from 'get-port';
 
 export const LOOPBACK = '127.0.0.1';
@@ -27,13 +28,7 @@ export const closedPort = freePort;
 
 /** Starts `server` listening on 127.0.0.1 (port 0: the OS picks) and resolves with the port. */
 export function listen(server: NetServer | HttpServer, port = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, LOOPBACK, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+  return listenOn(server, port, LOOPBACK);
 }
 
 /** Closes `server`; an HTTP server also drops its idle keep-alive connections so close() returns. */

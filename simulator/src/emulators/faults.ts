@@ -15,6 +15,8 @@ export const FAULT_TYPES = [
   'malformed_json',
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
+/** Faults of HTTP devices only; a serial/TCP registrar has every other one. */
+export const HTTP_ONLY_FAULTS: readonly FaultType[] = ['http_500', 'malformed_json'];
 
 export const faultSchema = z.strictObject({
   type: z.enum(FAULT_TYPES),
@@ -76,7 +78,11 @@ export class FaultSet {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so garbage replies are reproducible. */
+/**
+ * mulberry32: a tiny seeded generator of numbers in [0, 1), so garbage replies, a synthetic fleet or a
+ * fuzz corpus are the same on every run and a failing case can be replayed from its seed. Kept
+ * bit-for-bit: the prediction-quality figures in docs/benchmarks.md were measured on its output.
+ */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

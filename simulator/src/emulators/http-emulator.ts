@@ -1,5 +1,6 @@
 // Shared HTTP plumbing of the ATOL web server, UTM and marking module emulators: listening on
 // 127.0.0.1, closing every socket on stop, and the HTTP faults.
+import { closeServer, listen } from '../serve.js';
 import http from 'node:http';
 import type net from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -81,12 +82,8 @@ export abstract class HttpEmulator<S extends object> extends Emulator<S> {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
-    });
+    this.boundPort = await listen(server, this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.server = server;
-    this.boundPort = (server.address() as net.AddressInfo).port;
   }
 
   async stop(): Promise<void> {
@@ -94,7 +91,7 @@ export abstract class HttpEmulator<S extends object> extends Emulator<S> {
     this.server = null;
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   private applyFault(req: Request, res: Response, next: NextFunction): void {

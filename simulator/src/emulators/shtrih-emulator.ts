@@ -2,10 +2,11 @@
 // byte stream such as one end of a pseudo-terminal pair. Frames, exchange and reply layouts follow
 // docs/protocols/shtrih-m.md, including the vendor driver's 48-byte 0x11 reply; the wire format is the
 // emulator's own (shtrih-wire.ts), never the exporter's codec.
+import { closeServer, listen } from '../serve.js';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Emulator } from './emulator.js';
-import { FaultSet, prng } from './faults.js';
+import { FAULT_TYPES, FaultSet, HTTP_ONLY_FAULTS, prng } from './faults.js';
 import {
   ACK,
   ENQ,
@@ -44,16 +45,7 @@ const ERR_BAD_PASSWORD = 0x4f;
 export class ShtrihEmulator extends Emulator<FiscalState> {
   readonly kind = 'shtrih' as const;
   protected readonly stateSchema = fiscalStateSchema;
-  protected readonly faults = new FaultSet([
-    'no_answer',
-    'nak_storm',
-    'corrupt_lrc',
-    'truncated',
-    'error_byte',
-    'garbage',
-    'slow',
-    'drop',
-  ]);
+  protected readonly faults = new FaultSet(FAULT_TYPES.filter((t) => !HTTP_ONLY_FAULTS.includes(t)));
   private server: net.Server | null = null;
   private readonly streams = new Set<Duplex>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -87,12 +79,8 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
       sock.setNoDelay(true);
       this.attach(sock);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
-    });
+    this.boundPort = await listen(server, this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.server = server;
-    this.boundPort = (server.address() as net.AddressInfo).port;
   }
 
   async stop(): Promise<void> {
@@ -102,7 +90,7 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
     this.streams.clear();
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeServer(server);
   }
 
   /** Serves the protocol on any byte stream (a TCP socket, a serial port on one end of a pty pair). */

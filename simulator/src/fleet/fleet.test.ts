@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriesValue } from '@tillwatch/testkit';
 import { runFleet, type RunningFleet } from './run.js';
-import { smallInventory } from './testing.js';
+import { smallInventory } from './testdata/inventory.js';
 
 let running: RunningFleet;
 let api: string;

@@ -8,7 +8,7 @@ import { seriesValue } from '@tillwatch/testkit';
 import { Fleet } from './fleet.js';
 import { ConfigError } from '@tillwatch/config';
 import { loadScenario, parseScenarioText } from './scenario.js';
-import { smallInventory } from './testing.js';
+import { smallInventory } from './testdata/inventory.js';
 
 const known = { tills: new Set(['s1-t1', 's1-t2']), stores: new Set(['s1']) };
 
