@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadYamlFile, toYaml } from '@tillwatch/config';
-import { WEBHOOK_TOKEN, api, testConfigRaw, testStorage } from '../alert-bridge/src/testdata/helpers.js';
+import { WEBHOOK_TOKEN, api, testConfigRaw, testStorage } from '@tillwatch/testkit/bridge';
 import { freePort, startService, waitFor, type Service } from '@tillwatch/testkit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadYamlFile, toYaml } from '@tillwatch/config';
-import { WEBHOOK_TOKEN, api, startBridge } from '../alert-bridge/src/testdata/helpers.js';
+import { WEBHOOK_TOKEN, api, startBridge } from '@tillwatch/testkit/bridge';
 import {
   freePort,
   instantQuery,

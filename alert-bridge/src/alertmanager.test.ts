@@ -4,7 +4,7 @@ import { createApp, type Bridge } from './app.js';
 import { parseConfig } from './config.js';
 import { KnowledgeBase } from './knowledge-base.js';
 import type { TicketJson } from './tickets/index.js';
-import { freePort, postAlerts, startAlertmanager, type RunningAm } from './testdata/alertmanager.js';
+import { freePort, postAlerts, startAlertmanager, type RunningAm } from '@tillwatch/testkit/bridge';
 import {
   CARDS_DIR,
   ENGINES,
@@ -13,7 +13,7 @@ import {
   testConfigRaw,
   testStorage,
   waitFor,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 const labels = (store: string, till = 't1') => ({
   alertname: 'TillPaperOut',

@@ -9,7 +9,7 @@ import {
   payload,
   postWebhook,
   startBridge,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 type T = TicketJson & { events: { type: string; actor: string; data: Record<string, unknown> }[] };
 

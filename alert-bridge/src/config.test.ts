@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { KnowledgeBase } from './knowledge-base.js';
-import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook } from './testdata/helpers.js';
+import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook } from '@tillwatch/testkit/bridge';
 
 function problems(file: string): string {
   try {

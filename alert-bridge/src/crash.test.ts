@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startReceiver } from './testdata/receivers.js';
-import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook, waitFor } from './testdata/helpers.js';
+import { startReceiver } from '@tillwatch/testkit/bridge';
+import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook, waitFor } from '@tillwatch/testkit/bridge';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 

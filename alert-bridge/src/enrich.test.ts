@@ -9,8 +9,8 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from './enrich.js';
 import type { TicketJson } from './tickets/index.js';
-import { freePort } from './testdata/alertmanager.js';
-import { api, paperOut, payload, postWebhook, startBridge, waitFor } from './testdata/helpers.js';
+import { freePort } from '@tillwatch/testkit/bridge';
+import { api, paperOut, payload, postWebhook, startBridge, waitFor } from '@tillwatch/testkit/bridge';
 
 describe('enrichment from a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-prom-'));

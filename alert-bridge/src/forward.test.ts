@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplate } from './forward/template.js';
-import { startReceiver } from './testdata/receivers.js';
-import { api, paperOut, payload, postWebhook, startBridge, waitFor, ENGINES } from './testdata/helpers.js';
+import { startReceiver } from '@tillwatch/testkit/bridge';
+import {
+  api,
+  paperOut,
+  payload,
+  postWebhook,
+  startBridge,
+  waitFor,
+  ENGINES,
+} from '@tillwatch/testkit/bridge';
 
 describe.each(ENGINES)('forwarding to service desks on %s', (engine) => {
   let rx: Awaited<ReturnType<typeof startReceiver>>;

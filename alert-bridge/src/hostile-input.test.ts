@@ -11,7 +11,7 @@ import {
   postWebhook,
   startBridge,
   WEBHOOK_TOKEN,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 import type { TicketJson } from './tickets/index.js';
 
 // Each of these got a 503 on every retry before, which blocks the whole Alertmanager group (the valid

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadYamlFile } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { KnowledgeBase } from './knowledge-base.js';
-import { CARDS_DIR } from './testdata/helpers.js';
+import { CARDS_DIR } from '@tillwatch/testkit/bridge';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const rulesDir = join(repo, 'rules');

@@ -11,7 +11,7 @@ import {
   postWebhook,
   startBridge,
   waitFor,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 interface Mail {
   from: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
 import { parseConfig } from './config.js';
 import { KnowledgeBase } from './knowledge-base.js';
-import { startReceiver } from './testdata/receivers.js';
+import { startReceiver } from '@tillwatch/testkit/bridge';
 import {
   CARDS_DIR,
   ENGINES,
@@ -15,7 +15,7 @@ import {
   testConfigRaw,
   testStorage,
   waitFor,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 /** A service desk that accepts connections and never answers: every request runs into the timeout. */
 async function startBlackHole() {

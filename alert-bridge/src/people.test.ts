@@ -9,9 +9,9 @@ import {
   payload,
   postWebhook,
   startBridge,
-} from './testdata/helpers.js';
-import { C2_SERVICE, OLGA_TOKEN, PEOPLE, ROOT_TOKEN, START } from './testdata/people.js';
-import { WebClient } from './testdata/web-client.js';
+} from '@tillwatch/testkit/bridge';
+import { C2_SERVICE, OLGA_TOKEN, PEOPLE, ROOT_TOKEN, START } from '@tillwatch/testkit/bridge';
+import { WebClient } from '@tillwatch/testkit/bridge';
 
 // People, roles, chain scopes, signed links and the hardening of the pages (issues 17 and 23).
 

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, paperOut, payload, postWebhook, startBridge, waitFor, ENGINES } from './testdata/helpers.js';
-import { startRedmine, type RunningRedmine } from './testdata/redmine.js';
+import {
+  api,
+  paperOut,
+  payload,
+  postWebhook,
+  startBridge,
+  waitFor,
+  ENGINES,
+} from '@tillwatch/testkit/bridge';
+import { startRedmine, type RunningRedmine } from '@tillwatch/testkit/bridge';
 
 // The Redmine adapter against a real Redmine 5.0 (Debian's package) over its REST API: what a service
 // desk on Redmine would see of a ticket's life, on both storage engines.

@@ -11,7 +11,7 @@ import {
   postWebhook,
   testConfigRaw,
   testStorage,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 describe('two bridge replicas on one PostgreSQL', () => {
   const storage = testStorage('postgres');

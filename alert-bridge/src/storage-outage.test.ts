@@ -14,7 +14,7 @@ import {
   testConfigRaw,
   testStorage,
   waitFor,
-} from './testdata/helpers.js';
+} from '@tillwatch/testkit/bridge';
 
 /**
  * A TCP relay to PostgreSQL that the test can cut and restore (a network blip or a failover), or

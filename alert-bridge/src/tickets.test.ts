@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketJson } from './tickets/index.js';
-import { alert, api, ENGINES, paperOut, payload, postWebhook, startBridge } from './testdata/helpers.js';
+import { alert, api, ENGINES, paperOut, payload, postWebhook, startBridge } from '@tillwatch/testkit/bridge';
 
 type T = TicketJson & { events: { type: string }[] };
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, paperOut, payload, postWebhook, startBridge, api } from './testdata/helpers.js';
+import { ENGINES, paperOut, payload, postWebhook, startBridge, api } from '@tillwatch/testkit/bridge';
 
 describe.each(ENGINES)('POST /webhook/alertmanager on %s', (engine) => {
   let ctx: Awaited<ReturnType<typeof startBridge>>;

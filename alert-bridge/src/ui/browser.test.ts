@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PEOPLE } from '../testdata/people.js';
-import { alert, paperOut, payload, postWebhook, startBridge } from '../testdata/helpers.js';
+import { PEOPLE } from '@tillwatch/testkit/bridge';
+import { alert, paperOut, payload, postWebhook, startBridge } from '@tillwatch/testkit/bridge';
 
 // The ticket page as people use it, in Chromium: Russian, a store in Ekaterinburg (UTC+5).
 const SHOTS = fileURLToPath(new URL('../../../.tmp/screenshots/', import.meta.url));

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './alertmanager.js';
+import { freePort } from '../ports.js';
 import { waitFor } from './helpers.js';
 
 /**
@@ -57,7 +57,8 @@ export function redmineInstalled(): boolean {
 
 export async function startRedmine(apiKey: string, project = 'tills'): Promise<RunningRedmine> {
   // Redmine looks up only alphanumeric API keys; any other key is anonymous without a word.
-  if (!/^[a-z0-9]+$/i.test(apiKey)) throw new Error(`a Redmine API key is letters and digits only: ${apiKey}`);
+  if (!/^[a-z0-9]+$/i.test(apiKey))
+    throw new Error(`a Redmine API key is letters and digits only: ${apiKey}`);
   if (!redmineInstalled()) {
     throw new Error(
       `Redmine is not installed (${REDMINE_ROOT}, ${REDMINE_DB}): apt-get install redmine redmine-sqlite thin`,
@@ -107,7 +108,8 @@ export async function startRedmine(apiKey: string, project = 'tills'): Promise<R
   };
   try {
     await waitFor(
-      async () => child.exitCode === null && (await fetch(`${url}/issues.json`).catch(() => null))?.ok === true,
+      async () =>
+        child.exitCode === null && (await fetch(`${url}/issues.json`).catch(() => null))?.ok === true,
       `redmine on ${url} (${out.slice(-500)})`,
       60_000,
     );
@@ -121,7 +123,8 @@ export async function startRedmine(apiKey: string, project = 'tills'): Promise<R
     project,
     ...ids,
     issues: async () =>
-      ((await get(`/issues.json?project_id=${project}&status_id=*&sort=id:desc`)).issues as RedmineIssue[]) ?? [],
+      ((await get(`/issues.json?project_id=${project}&status_id=*&sort=id:desc`)).issues as RedmineIssue[]) ??
+      [],
     issue: async (id) => (await get(`/issues/${id}.json?include=journals`)).issue as RedmineIssue,
     stop,
   };

@@ -32,7 +32,11 @@ export async function startReceiver(secret: string, port = 0) {
       state.failNext--;
       return res.status(503).end();
     }
-    got.push({ id: req.get('x-tillwatch-event-id') ?? '', type: req.get('x-tillwatch-event') ?? '', body: JSON.parse(raw.toString('utf8')) as Record<string, unknown> });
+    got.push({
+      id: req.get('x-tillwatch-event-id') ?? '',
+      type: req.get('x-tillwatch-event') ?? '',
+      body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>,
+    });
     res.status(204).end();
   });
   const server = await new Promise<Server>((resolve) => {

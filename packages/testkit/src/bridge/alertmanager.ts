@@ -1,4 +1,5 @@
-import { freePort, startAlertmanager as startKitAlertmanager, type RunningAlertmanager } from '@tillwatch/testkit';
+import { startAlertmanager as startKitAlertmanager, type RunningAlertmanager } from '../alertmanager.js';
+import { freePort } from '../ports.js';
 import { WEBHOOK_TOKEN } from './helpers.js';
 
 export { freePort };
@@ -31,11 +32,16 @@ export function startAlertmanager(
   return startKitAlertmanager({ config, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
 }
 
-export async function postAlerts(am: string, alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[]) {
+export async function postAlerts(
+  am: string,
+  alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
+) {
   const res = await fetch(`${am}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(alerts.map((a) => ({ startsAt: new Date(Date.now() - 60_000).toISOString(), ...a }))),
+    body: JSON.stringify(
+      alerts.map((a) => ({ startsAt: new Date(Date.now() - 60_000).toISOString(), ...a })),
+    ),
   });
   if (!res.ok) throw new Error(`alertmanager refused alerts: ${res.status} ${await res.text()}`);
 }

@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
-import { waitFor as kitWaitFor } from '@tillwatch/testkit';
-import { createApp, type AppDeps, type Bridge } from '../app.js';
-import { parseConfig, type Config } from '../config.js';
-import { KnowledgeBase } from '../knowledge-base.js';
+import {
+  createApp,
+  KnowledgeBase,
+  parseConfig,
+  type AppDeps,
+  type Bridge,
+  type Config,
+} from '@tillwatch/alert-bridge';
+import { waitFor as kitWaitFor } from '../wait.js';
 
 export const CARDS_DIR = fileURLToPath(new URL('./cards', import.meta.url));
 export const PG_URL = process.env.TILLWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -29,7 +34,11 @@ export function testStorage(engine: Engine, shared?: string): TestStorage {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'tw-bridge-'));
     const raw = { driver: 'sqlite', path: join(dir, 'bridge.db') };
-    return { storage: parseConfig({ ...minimal(), storage: raw }).storage, raw, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      storage: parseConfig({ ...minimal(), storage: raw }).storage,
+      raw,
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const schema = shared ?? `tw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const raw = { driver: 'postgres', url: PG_URL, schema, pool_size: 5 };
@@ -49,7 +58,10 @@ function minimal() {
   return { webhook: { bearer_token: WEBHOOK_TOKEN } };
 }
 
-export function testConfigRaw(storageRaw: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function testConfigRaw(
+  storageRaw: unknown,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     listen: '127.0.0.1:0',
     locale: 'en',
@@ -74,7 +86,11 @@ export async function startBridge(
 ): Promise<{ bridge: Bridge; storage: TestStorage; close(): Promise<void> }> {
   const storage = testStorage(engine);
   const config = parseConfig(testConfigRaw(storage.raw, extra));
-  const bridge = await createApp(config, { logger: pino({ level: 'silent' }), kb: KnowledgeBase.load(CARDS_DIR), ...deps });
+  const bridge = await createApp(config, {
+    logger: pino({ level: 'silent' }),
+    kb: KnowledgeBase.load(CARDS_DIR),
+    ...deps,
+  });
   await bridge.start('127.0.0.1:0');
   return {
     bridge,
@@ -133,7 +149,17 @@ export function payload(alerts: TestAlert[], extra: Record<string, unknown> = {}
 }
 
 export const paperOut = (till = 't1', store = 's1', opts: AlertOpts = {}) =>
-  alert({ alertname: 'TillPaperOut', incident_class: 'fiscal.paper_out', store, till, device: 'kkt', team: 'hardware' }, opts);
+  alert(
+    {
+      alertname: 'TillPaperOut',
+      incident_class: 'fiscal.paper_out',
+      store,
+      till,
+      device: 'kkt',
+      team: 'hardware',
+    },
+    opts,
+  );
 
 export async function postWebhook(url: string, body: unknown, auth = `Bearer ${WEBHOOK_TOKEN}`) {
   const res = await fetch(`${url}/webhook/alertmanager`, {
@@ -141,10 +167,17 @@ export async function postWebhook(url: string, body: unknown, auth = `Bearer ${W
     headers: { 'content-type': 'application/json', authorization: auth },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } },
+  };
 }
 
-export async function api<T = Record<string, unknown>>(url: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+export async function api<T = Record<string, unknown>>(
+  url: string,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+) {
   const res = await fetch(`${url}/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: { authorization: `Bearer ${init.token ?? WRITE_TOKEN}`, 'content-type': 'application/json' },
@@ -154,6 +187,10 @@ export async function api<T = Record<string, unknown>>(url: string, path: string
 }
 
 /** The kit's waitFor with this suite's argument order and truthiness (0 and '' mean "not yet"). */
-export function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+export function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   return kitWaitFor(what, async () => (await fn()) || undefined, { timeoutMs, intervalMs: 50 });
 }
