@@ -74,8 +74,8 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
 }
 
 /**
- * Kysely's SQLite driver prepares every statement on every call, and preparing dominated the
- * webhook's CPU profile; the bridge runs the same few statements over and over, so keep them.
+ * Kysely's SQLite driver prepares every statement on every call, while the bridge runs the same few
+ * statements over and over: keep the prepared ones (docs/benchmarks.md, "Figures behind code choices").
  */
 function cachingPrepare(file: SqliteDatabase.Database): SqliteDatabase.Database {
   const cache = new Map<string, SqliteDatabase.Statement>();
