@@ -7,22 +7,29 @@ export type Place = Record<(typeof PLACE_LABELS)[number], string | null>;
 export interface Identity {
   key: string;
   incidentClass: string;
+  /** The family the class belongs to (knowledge base); the key is built from it. */
+  family: string;
   storeScope: boolean;
   place: Place;
 }
 
 /**
- * The ticket key is the incident class plus the labels that locate the problem, in a fixed order,
+ * The ticket key is the incident class's family (the class itself unless the knowledge base puts it in
+ * one) plus the labels that locate the problem, in a fixed order,
  * so repeats, HA duplicates and partial groups of the same problem always land on one ticket
  * (jiralert derives its key from sorted group labels the same way). Labels such as instance, job
  * or severity are left out on purpose: they change between scrapes/rules without changing the problem.
  */
-export function identify(labels: Record<string, string>, tickets: Config['tickets']): Identity {
-  const incidentClass =
-    labels.incident_class?.trim() || `unclassified.${snake(labels.alertname ?? 'unknown')}`;
+export function identify(
+  labels: Record<string, string>,
+  tickets: Config['tickets'],
+  familyOf: (incidentClass: string) => string = (c) => c,
+): Identity {
+  const incidentClass = incidentClassOf(labels);
   const storeScope = tickets.store_scope_classes.includes(incidentClass) || (!labels.till && !!labels.store);
   const place: Place = { chain: null, region: null, store: null, till: null, device: null };
-  const parts = [escapeKeyPart(incidentClass)];
+  const family = familyOf(incidentClass);
+  const parts = [escapeKeyPart(family)];
   for (const l of PLACE_LABELS) {
     const v = labels[l];
     if (v === undefined || v === '') continue;
@@ -30,7 +37,7 @@ export function identify(labels: Record<string, string>, tickets: Config['ticket
     place[l] = v;
     parts.push(`${l}=${escapeKeyPart(v)}`);
   }
-  return { key: parts.join('|'), incidentClass, storeScope, place };
+  return { key: parts.join('|'), incidentClass, family, storeScope, place };
 }
 
 /**
@@ -39,6 +46,11 @@ export function identify(labels: Record<string, string>, tickets: Config['ticket
  */
 function escapeKeyPart(v: string): string {
   return /[%|=]/.test(v) ? v.replace(/%/g, '%25').replace(/\|/g, '%7C').replace(/=/g, '%3D') : v;
+}
+
+/** The alert's incident class: its `incident_class` label, else one derived from its name. */
+export function incidentClassOf(labels: Record<string, string>): string {
+  return labels.incident_class?.trim() || `unclassified.${snake(labels.alertname ?? 'unknown')}`;
 }
 
 function snake(s: string): string {

@@ -146,6 +146,29 @@ migrations['0003_outbox_per_target'] = {
   },
 };
 
+migrations['0005_families'] = {
+  async up(db: Kysely<unknown>) {
+    // Related incident classes on one place share a ticket (knowledge-base families); a ticket may belong
+    // to a mass incident (one problem on many places), whose own ticket is marked `mass`.
+    await db.schema
+      .alterTable('tickets')
+      .addColumn('family', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await sql`update tickets set family = incident_class`.execute(db);
+    await db.schema.alterTable('tickets').addColumn('parent_id', 'bigint').execute();
+    await db.schema
+      .alterTable('tickets')
+      .addColumn('mass', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createIndex('tickets_family_place')
+      .on('tickets')
+      .columns(['family', 'chain', 'store', 'status'])
+      .execute();
+    await db.schema.createIndex('tickets_parent').on('tickets').columns(['parent_id']).execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

@@ -41,6 +41,12 @@ export interface TicketsTable {
   version: number;
   assignee: string | null;
   forced_resolve: number;
+  /** The family of incident classes the ticket gathers (its key starts with it). */
+  family: string;
+  /** The mass incident this ticket belongs to; its own messages are then left to the parent. */
+  parent_id: number | null;
+  /** 1 for a mass incident: the parent of the same problem on many places. */
+  mass: number;
 }
 
 export interface TicketAlertsTable {

@@ -51,6 +51,7 @@ export class TicketService {
       zoneOf: () => config.timezone,
     });
     this.writes = new TicketStore({
+      familyOf: (c) => kb.familyOf(c),
       store: deps.store,
       config,
       policy,

@@ -1,7 +1,7 @@
 import type { AmAlert } from '../alertmanager.js';
 import { fingerprintOf } from '../identity.js';
 import { type AlertWrite, type EventSpec, type NewTicket, type Ticket, type TicketAlert } from './model.js';
-import { rank, worstSeverity, type Policy } from './policy.js';
+import { rank, worstSeverity, type AlertFacts, type Policy } from './policy.js';
 
 /**
  * The ticket lifecycle as pure functions: given what is stored and what arrived, decide what changes
@@ -49,6 +49,17 @@ export interface Decision {
 export type OpenTicket = (key: string, alerts: AmAlert[], externalURL: string, now: number) => NewTicket;
 
 const isFiring = (a: { status: string }) => a.status === 'firing';
+
+/** A stored (or just merged) alert row as the policy weighs it. */
+export function factsOf(a: AlertWrite): AlertFacts {
+  return {
+    alertname: a.alertname,
+    status: a.status,
+    labels: JSON.parse(a.labels) as Record<string, string>,
+    annotations: JSON.parse(a.annotations) as Record<string, string>,
+    starts_at: a.starts_at,
+  };
+}
 
 /** Parses Alertmanager's endsAt; the zero time (0001-01-01...) means "not ended" and a bad date is null. */
 export function endsAtOf(a: AmAlert): number | null {
@@ -152,12 +163,31 @@ export function decide(
   out.alerts = writes;
   const firing = all.filter(isFiring);
 
-  // Severity and priority follow the worst alert still firing: a warning that turns critical raises it.
-  const severity = firing.length
-    ? worstSeverity(firing.map((a) => (JSON.parse(a.labels) as Record<string, string>).severity))
-    : t.severity;
-  const priority = policy.priorityOf(t.incident_class, severity);
+  // Severity and priority follow the worst alert still firing: a warning that turns critical raises it,
+  // and in a family the most urgent class heads the ticket (an expired ФН over its warning).
+  const facts = firing.map(factsOf);
+  const severity = firing.length ? worstSeverity(facts.map((a) => a.labels.severity)) : t.severity;
   const set: Partial<Ticket> = {};
+  let classFor = t.incident_class;
+  let labelsFor = JSON.parse(t.labels) as Record<string, string>;
+  if (facts.length) {
+    const h = policy.headline(facts);
+    const head = policy.describe(h, facts, {
+      chain: t.chain,
+      region: t.region,
+      store: t.store,
+      till: t.till,
+      device: t.device,
+    });
+    const annotations = JSON.parse(head.annotations) as Record<string, string>;
+    const amUrl = (JSON.parse(t.annotations) as Record<string, string>).alertmanager_url;
+    if (amUrl !== undefined) head.annotations = JSON.stringify({ ...annotations, alertmanager_url: amUrl });
+    for (const k of Object.keys(head) as (keyof typeof head)[])
+      if (head[k] !== t[k]) Object.assign(set, { [k]: head[k] });
+    classFor = head.incident_class;
+    labelsFor = h.labels;
+  }
+  const priority = policy.priorityOf(classFor, labelsFor, severity);
   if (severity !== t.severity) set.severity = severity;
   if (rank(priority) < rank(t.priority)) {
     set.priority = priority;
@@ -189,12 +219,15 @@ export function decide(
     const self = t.acknowledged_at === null ? 1 : 0;
     Object.assign(set, { status: 'resolved', resolved_at: now, self_resolved: self });
     event = { kind: 'resolved', actor: 'alertmanager', data: { self_resolved: self === 1 } };
-  } else if (joined.length > 0 || Object.keys(set).length > 0) {
-    event = { kind: 'alert_joined', actor: 'alertmanager', data: { alerts: joined, ...set } };
+  } else if (joined.length > 0 || 'priority' in set || 'severity' in set) {
+    const shown = ['severity', 'priority', 'incident_class', 'title', 'team'] as const;
+    const changed = Object.fromEntries(shown.filter((k) => k in set).map((k) => [k, set[k]]));
+    event = { kind: 'alert_joined', actor: 'alertmanager', data: { alerts: joined, ...changed } };
   }
-  if (!event) return out;
+  // Only the heading alert changed (one alert of several resolved): the ticket follows it quietly.
+  if (!event && Object.keys(set).length === 0) return out;
   const change = bump(t, set, now);
-  out.updated = { id: t.id, set: change, events: [event] };
+  out.updated = { id: t.id, set: change, events: event ? [event] : [] };
   out.after = { ...t, ...change };
   return out;
 }

@@ -12,7 +12,15 @@ export type AlertWrite = Omit<TicketAlert, 'ticket_id'>;
 export type TicketStatus = Ticket['status'];
 
 export type EventKind =
-  'created' | 'alert_joined' | 'acknowledged' | 'assigned' | 'commented' | 'resolved' | 'reopened' | 'closed';
+  | 'created'
+  | 'alert_joined'
+  | 'acknowledged'
+  | 'assigned'
+  | 'commented'
+  | 'resolved'
+  | 'reopened'
+  | 'merged'
+  | 'closed';
 
 export type OutgoingType = 'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened';
 export const OUTGOING_TYPES: readonly OutgoingType[] = [
@@ -31,6 +39,8 @@ export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
   commented: 'ticket.updated',
   resolved: 'ticket.resolved',
   reopened: 'ticket.reopened',
+  // A till's ticket taken into its store's ticket: for service desks it is done (`data.into` names where).
+  merged: 'ticket.resolved',
   // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
   closed: null,
 };

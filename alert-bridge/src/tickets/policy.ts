@@ -1,13 +1,35 @@
+import type { CardContext } from '../card-templates.js';
 import type { Config, Priority } from '../config.js';
-import { identify } from '../identity.js';
+import { identify, incidentClassOf as classOf, type Place } from '../identity.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import { routeTeam } from '../routing.js';
 import type { OpenTicket } from './lifecycle.js';
+import type { Ticket } from './model.js';
 
-/** The ticket rules that come from configuration and cards: priority, SLA clocks, reopening. */
+/** An alert as the policy weighs it (an incoming one or a stored row, parsed). */
+export interface AlertFacts {
+  alertname: string;
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  starts_at: number;
+}
+
+/** What the alert heading a ticket says about it: the fields of the ticket row that follow it. */
+export type Headline = Pick<
+  Ticket,
+  'incident_class' | 'title' | 'team' | 'needs_card' | 'labels' | 'annotations'
+>;
+
+/** The ticket rules that come from configuration and cards: priority, SLA clocks, reopening, headlines. */
 export interface Policy {
-  priorityOf(incidentClass: string, severity: string): Priority;
+  /** Priority of one alert: config override by class, else its card (variant), else by severity. */
+  priorityOf(incidentClass: string, labels: Record<string, string>, severity: string): Priority;
   slaDue(p: Priority, from: number): SlaDue;
+  /** The alert that speaks for a ticket: the most urgent by its card, then severity, then the newest. */
+  headline(alerts: readonly AlertFacts[]): AlertFacts;
+  /** The ticket fields the headline alert sets, its card rendered with the ticket's firing alerts. */
+  describe(h: AlertFacts, firing: readonly AlertFacts[], place: Place): Headline;
   reopenWindow: number;
   flapWindow: number;
   flapThreshold: number;
@@ -24,6 +46,7 @@ const SEVERITY_RANK = new Map([
   ['warning', 1],
   ['info', 2],
 ]);
+const severityRank = (s: string | undefined) => SEVERITY_RANK.get(s ?? '') ?? 1;
 
 export function rank(p: Priority | string): number {
   return Number(p.slice(1));
@@ -39,26 +62,65 @@ export function worstSeverity(severities: (string | undefined)[]): string {
   return best;
 }
 
+/** The card context of one alert: its labels, annotations and numeric value, and the ticket's alerts. */
+export function cardContext(h: AlertFacts, firing: readonly AlertFacts[], place: Place): CardContext {
+  const v = Number(h.annotations.value);
+  return {
+    labels: h.labels,
+    annotations: h.annotations,
+    value: h.annotations.value !== undefined && Number.isFinite(v) ? v : null,
+    alerts: firing.map((a) => ({ alertname: a.alertname, labels: a.labels })),
+    place,
+  };
+}
+
 export function createPolicy(config: Config, kb: KnowledgeBase): Policy {
   const { priority, sla, tickets } = config;
   // Maps, not plain objects: label values such as "constructor" or "__proto__" must not hit prototypes.
   const byClass = new Map(Object.entries(priority.by_class));
   const bySeverity = new Map<string, Priority>(Object.entries(priority.by_severity));
+  const priorityOf = (incidentClass: string, labels: Record<string, string>, severity: string): Priority => {
+    const bySev = bySeverity.get(severity) ?? priority.by_severity.warning;
+    let p: Priority = byClass.get(incidentClass) ?? kb.priorityFor(incidentClass, labels) ?? bySev;
+    // "critical" means act now: it never ranks below the configured critical priority.
+    if (severity === 'critical' && rank(priority.by_severity.critical) < rank(p))
+      p = priority.by_severity.critical;
+    return p;
+  };
+  const weight = (a: AlertFacts) =>
+    rank(priorityOf(classOf(a.labels), a.labels, a.labels.severity ?? 'warning'));
   return {
-    priorityOf(incidentClass, severity) {
-      const bySev = bySeverity.get(severity) ?? priority.by_severity.warning;
-      let p: Priority = byClass.get(incidentClass) ?? kb.get(incidentClass)?.priority ?? bySev;
-      // "critical" means act now: it never ranks below the configured critical priority.
-      if (severity === 'critical' && rank(priority.by_severity.critical) < rank(p))
-        p = priority.by_severity.critical;
-      return p;
-    },
+    priorityOf,
     slaDue(p, from) {
       const s = sla[p];
       return {
         registration_due_at: from + s.registration,
         reaction_due_at: from + s.reaction,
         resolution_due_at: from + s.resolution,
+      };
+    },
+    headline(alerts) {
+      let best = alerts[0]!;
+      for (const a of alerts.slice(1)) {
+        const d =
+          weight(a) - weight(best) ||
+          severityRank(a.labels.severity) - severityRank(best.labels.severity) ||
+          best.starts_at - a.starts_at;
+        if (d < 0) best = a;
+      }
+      return best;
+    },
+    describe(h, firing, place) {
+      const incidentClass = classOf(h.labels);
+      const card = kb.get(incidentClass);
+      const rec = kb.recommend(incidentClass, config.locale, cardContext(h, firing, place));
+      return {
+        incident_class: incidentClass,
+        title: rec?.title ?? h.annotations.summary ?? h.labels.alertname ?? incidentClass,
+        team: routeTeam(h.labels, config.routing, card),
+        needs_card: card ? 0 : 1,
+        labels: JSON.stringify(h.labels),
+        annotations: JSON.stringify(h.annotations),
       };
     },
     reopenWindow: tickets.reopen_window,
@@ -68,9 +130,9 @@ export function createPolicy(config: Config, kb: KnowledgeBase): Policy {
 }
 
 /**
- * How a problem's first alerts become a ticket: the card gives title, team and priority; the worst
- * severity may raise the priority; SLA clocks start now. With nowhere to register a ticket (no chat,
- * mailbox or service desk for its team), the bridge counts as having registered it itself.
+ * How a problem's first alerts become a ticket: the headline alert's card gives title, team and
+ * priority; the worst severity may raise the priority; SLA clocks start now. With nowhere to register a
+ * ticket (no chat, mailbox or service desk for its team), the bridge counts as having registered it.
  */
 export function openTicket(
   config: Config,
@@ -79,24 +141,32 @@ export function openTicket(
   hasTargets: (team: string) => boolean,
 ): OpenTicket {
   return (key, alerts, externalURL, now) => {
-    const first = alerts[0]!;
-    const id = identify(first.labels, config.tickets);
-    const card = kb.get(id.incidentClass);
+    const facts: AlertFacts[] = alerts.map((a) => ({
+      alertname: a.labels.alertname ?? '',
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      starts_at: Date.parse(a.startsAt),
+    }));
+    const firing = facts.filter((a) => a.status === 'firing');
+    const h = policy.headline(firing.length ? firing : facts);
+    const id = identify(h.labels, config.tickets, (c) => kb.familyOf(c));
     const severity = worstSeverity(alerts.map((a) => a.labels.severity));
-    const priority = policy.priorityOf(id.incidentClass, severity);
-    const team = routeTeam(first.labels, config.routing, card);
-    const rec = kb.recommend(id.incidentClass, config.locale);
+    const head = policy.describe(h, firing, id.place);
+    const priority = policy.priorityOf(head.incident_class, h.labels, severity);
     return {
       key,
       open_key: key,
       status: 'open',
       priority,
       severity,
-      incident_class: id.incidentClass,
-      team,
+      family: id.family,
       ...id.place,
-      title: rec?.title ?? first.annotations.summary ?? first.labels.alertname ?? id.incidentClass,
-      needs_card: card ? 0 : 1,
+      ...head,
+      annotations: JSON.stringify({
+        ...h.annotations,
+        ...(externalURL ? { alertmanager_url: externalURL } : {}),
+      }),
       self_resolved: 0,
       flapping: 0,
       reopen_count: 0,
@@ -106,19 +176,16 @@ export function openTicket(
       closed_at: null,
       updated_at: now,
       ...policy.slaDue(priority, now),
-      registered_at: hasTargets(team) ? null : now,
+      registered_at: hasTargets(head.team) ? null : now,
       registration_breached: 0,
       reaction_breached: 0,
       resolution_breached: 0,
-      labels: JSON.stringify(first.labels),
-      annotations: JSON.stringify({
-        ...first.annotations,
-        ...(externalURL ? { alertmanager_url: externalURL } : {}),
-      }),
       snapshot: null,
       version: 0,
       assignee: null,
       forced_resolve: 0,
+      parent_id: null,
+      mass: 0,
     };
   };
 }

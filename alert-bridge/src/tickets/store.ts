@@ -8,6 +8,7 @@ import { targetId } from '../delivery/target.js';
 import { isTransient } from '../db/errors.js';
 import { identify } from '../identity.js';
 import type { Metrics } from '../metrics.js';
+import { StoreAbsorption } from './absorb.js';
 import type { Fanout } from './fanout.js';
 import { GroupCommit, type Work } from './group-commit.js';
 import {
@@ -52,6 +53,8 @@ interface Notification extends Work {
 }
 
 export interface TicketStoreDeps {
+  /** The knowledge base's family of an incident class (the ticket key is built from it). */
+  familyOf: (incidentClass: string) => string;
   store: Store;
   config: Config;
   policy: Policy;
@@ -77,11 +80,13 @@ const chunks = <T>(xs: readonly T[]): T[][] => {
 export class TicketStore {
   private readonly db: Kysely<Database>;
   private readonly pg: boolean;
+  private readonly absorb: StoreAbsorption;
   private readonly group = new GroupCommit<Notification, IngestResult>((rounds) => this.commitRounds(rounds));
 
   constructor(private readonly deps: TicketStoreDeps) {
     this.db = deps.store.db;
     this.pg = deps.store.engine === 'postgres';
+    this.absorb = new StoreAbsorption(deps.config, deps.familyOf);
   }
 
   /**
@@ -92,7 +97,7 @@ export class TicketStore {
   ingest(payload: WebhookPayload): Promise<IngestResult> {
     const groups = new Map<string, Incoming>();
     for (const a of payload.alerts) {
-      const { key } = identify(a.labels, this.deps.config.tickets);
+      const { key } = identify(a.labels, this.deps.config.tickets, this.deps.familyOf);
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { key, alerts: [], externalURL: payload.externalURL }));
       g.alerts.push(a);
@@ -216,7 +221,9 @@ export class TicketStore {
     transitions: EventKind[],
   ): Promise<Map<string, KeyResult>> {
     const groups = new Map<string, Incoming>();
-    for (const p of round) for (const [k, g] of p.groups) groups.set(k, g);
+    for (const p of round) for (const [k, g] of p.groups) groups.set(k, { ...g, alerts: [...g.alerts] });
+    const alias = new Map<string, string>();
+    await this.absorb.route(trx, groups, alias);
     const keys = [...groups.keys()].sort();
     const now = this.deps.now();
     const { policy, open } = this.deps;
@@ -265,6 +272,11 @@ export class TicketStore {
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
         this.record(t, d.created.events, now, sink);
+                // Till tickets of this very round may still have their alert rows in the sink: write them first.
+        if (t.till === null && t.store !== null) await this.flush(trx, sink);
+        const merged = await this.absorb.mergeTills(trx, t, now);
+        for (const c of merged.closed) this.record(c.ticket, c.events, now, sink);
+        if (merged.joined) this.record(t, [merged.joined], now, sink);
         out.set(key, { id, created: true });
         continue;
       }
@@ -280,6 +292,10 @@ export class TicketStore {
       out.set(key, { id: live.id, created: false });
     }
     await this.flush(trx, sink);
+    for (const [from, to] of alias) {
+      const r = out.get(to);
+      if (r) out.set(from, { id: r.id, created: false });
+    }
     return out;
   }
 

@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely';
 import type { OutgoingEvent } from '../delivery/sender.js';
 import type { Database } from '../db/schema.js';
 import type { KnowledgeBase, Locale, Recommendation } from '../knowledge-base.js';
+import { factsOf } from './lifecycle.js';
 import { NotFoundError, type OutgoingType, type Ticket, type TicketAlert } from './model.js';
+import { cardContext, type AlertFacts } from './policy.js';
 
 /** Alerts an outgoing event carries at most (firing first); the counts say how many there are. */
 export const OUTGOING_ALERTS = 100;
@@ -15,6 +17,8 @@ export interface TicketJson {
   priority: string;
   severity: string;
   incident_class: string;
+  /** The family of classes the ticket gathers (the class itself when its card names none). */
+  family: string;
   team: string;
   chain: string | null;
   region: string | null;
@@ -27,7 +31,13 @@ export interface TicketJson {
   /** IANA zone of the ticket's store: every time shown to a person is rendered in it. */
   timezone: string;
   title: string;
+  /** A few words for lists and walls, in the configured language ("Нет бумаги"). */
+  short: string;
   needs_card: boolean;
+  /** The mass incident this ticket belongs to, if any. */
+  parent_id: number | null;
+  /** Whether this is a mass incident (one problem on many places). */
+  mass: boolean;
   recommendation: Recommendation | null;
   alerts: AlertJson[];
   /** How many alerts the ticket has; `alerts` may list fewer in outgoing events (firing first). */
@@ -95,6 +105,21 @@ export interface PlaceQuery {
 }
 
 const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
+
+interface SnapshotJson {
+  links?: object;
+  samples?: { metric: Record<string, string>; value: number }[];
+}
+
+/** The snapshot's samples by metric name (the first of each), for the card's templates. */
+function factsFrom(s: SnapshotJson | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of s?.samples ?? []) {
+    const name = x.metric.__name__;
+    if (name && !Object.hasOwn(out, name)) out[name] = x.value;
+  }
+  return out;
+}
 const LEVELS = ['chain', 'region', 'store', 'till', 'device'] as const;
 
 export interface ViewDeps {
@@ -112,7 +137,22 @@ export function createView(deps: ViewDeps) {
     const parsed = alerts.map((a) => ({ a, labels: JSON.parse(a.labels) as Record<string, string> }));
     const tills = [...new Set(parsed.map((p) => p.labels.till).filter((x): x is string => !!x))].sort();
     const annotations = JSON.parse(t.annotations) as Record<string, string>;
-    const snapshot = t.snapshot ? (JSON.parse(t.snapshot) as { links?: object }) : null;
+    const snapshot = t.snapshot ? (JSON.parse(t.snapshot) as SnapshotJson) : null;
+    const headline: AlertFacts = {
+      alertname: '',
+      status: 'firing',
+      labels: JSON.parse(t.labels) as Record<string, string>,
+      annotations: JSON.parse(t.annotations) as Record<string, string>,
+      starts_at: t.opened_at,
+    };
+    const place = { chain: t.chain, region: t.region, store: t.store, till: t.till, device: t.device };
+    const firing = parsed
+      .filter((p) => p.a.status === 'firing')
+      .map((p) => ({ ...factsOf(p.a), labels: p.labels }));
+    const recommendation = deps.kb.recommend(t.incident_class, deps.locale, {
+      ...cardContext(headline, firing, place),
+      facts: factsFrom(snapshot),
+    });
     return {
       id: t.id,
       key: t.key,
@@ -120,6 +160,7 @@ export function createView(deps: ViewDeps) {
       priority: t.priority,
       severity: t.severity,
       incident_class: t.incident_class,
+      family: t.family || t.incident_class,
       team: t.team,
       chain: t.chain,
       region: t.region,
@@ -130,8 +171,11 @@ export function createView(deps: ViewDeps) {
       assignee: t.assignee,
       timezone: deps.zoneOf(t),
       title: t.title,
+      short: recommendation?.short ?? t.title,
       needs_card: t.needs_card === 1,
-      recommendation: deps.kb.recommend(t.incident_class, deps.locale),
+      parent_id: t.parent_id,
+      mass: t.mass === 1,
+      recommendation,
       alert_counts: { firing: alerts.filter((a) => a.status === 'firing').length, total: alerts.length },
       alerts: parsed.map(({ a, labels }) => ({
         fingerprint: a.fingerprint,
