@@ -1,12 +1,15 @@
 // Basic auth for the exporter's HTTP endpoint, built to survive a password-guessing flood (issue 23).
-// bcrypt is slow on purpose, so every check an attacker can trigger costs the till CPU; the defences:
+// bcrypt is slow on purpose, so every check an attacker can trigger costs the till CPU; and even a
+// cheap 401 costs the event loop that also serves the scrape, so a flood answered at full speed keeps
+// Prometheus waiting in line behind it (80 connections: scrapes of 50 ms to 850 ms). The defences:
 // - credentials that passed are remembered (keyed by an HMAC under a per-process key, never stored in
-//   clear), so Prometheus' scrapes skip bcrypt, and only correct credentials can enter that cache,
-//   so an attacker cannot evict Prometheus from it;
-// - bcrypt runs on libuv's thread pool (@node-rs/bcrypt), never on the event loop that serves scrapes;
-// - one check runs at a time with a short queue, and the exporter as a whole does at most a few per
-//   second; each source address (an IPv6 /64) gets a small budget of failed checks;
-// - past any of these limits the answer is an immediate 401 without a check, so a flood costs little;
+//   clear), so Prometheus' scrapes skip bcrypt and every limit below; only correct credentials can
+//   enter that cache, so an attacker cannot evict Prometheus from it;
+// - bcrypt runs on libuv's thread pool (@node-rs/bcrypt), never on the event loop;
+// - one check runs at a time with a short queue, and the exporter as a whole does a few per second;
+// - each source address (an IPv6 /64) has a small budget of refused requests; past it, or past the
+//   exporter's check budget, a request is refused without a check and its 401 is held back a second,
+//   so each attacking connection costs about one cheap request per second;
 // - an unknown user is checked against a dummy hash of the same cost as the real ones, so timing does
 //   not tell which user names exist.
 import { createHmac, randomBytes } from 'node:crypto';
@@ -20,9 +23,11 @@ export interface AuthLimits {
   /** Checks per second over the whole exporter, with this burst. */
   checksPerSecond: number;
   checkBurst: number;
-  /** Failed checks one source may make at once, then one per `sourceFailureIntervalMs`. */
+  /** Refused requests one source may have at once, then one per `sourceFailureIntervalMs`. */
   sourceFailureBurst: number;
   sourceFailureIntervalMs: number;
+  /** How long the 401 of a request refused by a limit is held back. */
+  limitedDelayMs: number;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
@@ -36,6 +41,8 @@ export const DEFAULT_AUTH_LIMITS: AuthLimits = {
   // A person mistyping a password gets several tries; a guesser gets 10 per minute per address.
   sourceFailureBurst: 10,
   sourceFailureIntervalMs: 6000,
+  // Long enough that a flood's connections idle, short enough that a person at curl barely notices.
+  limitedDelayMs: 1000,
 };
 
 export type Verify = (password: string, hash: string) => Promise<boolean>;
@@ -69,10 +76,6 @@ class TokenBucket {
     if (!this.has(now)) return false;
     this.tokens -= 1;
     return true;
-  }
-  full(now: number): boolean {
-    this.refill(now);
-    return this.tokens >= this.burst;
   }
 }
 
@@ -168,24 +171,23 @@ export class BasicAuth {
     const m = /^basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header ?? '');
     const decoded = m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    if (colon < 0) return this.reject('no_credentials');
-    const key = createHmac('sha256', this.hmacKey).update(decoded).digest('base64');
-    if (this.verified.has(key)) {
+    const key = colon < 0 ? '' : createHmac('sha256', this.hmacKey).update(decoded).digest('base64');
+    if (key && this.verified.has(key)) {
       this.verified.delete(key);
       this.verified.set(key, true);
       return true;
     }
 
-    const now = this.now();
     const src = sourceKey(source);
     const bucket = this.sources.get(src);
-    if (bucket && !bucket.has(now)) return this.reject('rate_limited');
-    if (!this.global.take(now)) return this.reject('rate_limited');
+    if (bucket && !bucket.has(this.now())) return this.refuse(src, 'rate_limited');
+    if (!key) return this.refuse(src, 'no_credentials');
+    if (!this.global.take(this.now())) return this.refuse(src, 'rate_limited');
     if (this.running < this.limits.concurrentChecks) this.running += 1;
     else if (this.waiting.length < this.limits.queuedChecks) {
       // The finishing check hands its slot straight to the first in line.
       await new Promise<void>((r) => this.waiting.push(r));
-    } else return this.reject('rate_limited');
+    } else return this.refuse(src, 'rate_limited');
     let ok: boolean;
     try {
       const hash = this.users.get(decoded.slice(0, colon));
@@ -201,32 +203,29 @@ export class BasicAuth {
         this.verified.delete(this.verified.keys().next().value as string);
       return true;
     }
-    this.failedFrom(src, this.now());
-    return this.reject('wrong_credentials');
+    return this.refuse(src, 'wrong_credentials');
   }
 
-  private failedFrom(src: string, now: number): void {
+  /** Counts a refusal against the source; one refused by a limit is answered late. */
+  private async refuse(src: string, reason: Rejection): Promise<false> {
+    this.spend(src, this.now());
+    this.rejected[reason] += 1;
+    this.onReject();
+    if (reason === 'rate_limited') await new Promise((r) => setTimeout(r, this.limits.limitedDelayMs));
+    return false;
+  }
+
+  private spend(src: string, now: number): void {
     let bucket = this.sources.get(src);
     if (!bucket) {
       bucket = new TokenBucket(this.limits.sourceFailureBurst, 1 / this.limits.sourceFailureIntervalMs, now);
-      if (this.sources.size >= MAX_SOURCES) this.forgetSources(now);
+      // The least recently refused source goes: its budget has most likely refilled anyway.
+      if (this.sources.size >= MAX_SOURCES) this.sources.delete(this.sources.keys().next().value as string);
     } else {
       this.sources.delete(src);
     }
-    // Re-inserted, so the map's order is least recently failed first.
+    // Re-inserted, so the map's order is least recently refused first.
     this.sources.set(src, bucket);
     bucket.take(now);
-  }
-
-  /** Drops sources whose budget has refilled (they are as good as new); else the oldest. */
-  private forgetSources(now: number): void {
-    for (const [k, b] of this.sources) if (b.full(now)) this.sources.delete(k);
-    if (this.sources.size >= MAX_SOURCES) this.sources.delete(this.sources.keys().next().value as string);
-  }
-
-  private reject(reason: Rejection): false {
-    this.rejected[reason] += 1;
-    this.onReject();
-    return false;
   }
 }

@@ -197,7 +197,7 @@ describe('basic auth under a password-guessing flood (issue 23)', () => {
       {
         logger: quiet,
         verify: w.verify,
-        authLimits: { checkBurst: 5, checksPerSecond: 0.001, queuedChecks: 4 },
+        authLimits: { checkBurst: 5, checksPerSecond: 0.001, queuedChecks: 4, limitedDelayMs: 20 },
       },
     );
     const url = web.url('/metrics');
@@ -235,6 +235,7 @@ describe('basic auth under a password-guessing flood (issue 23)', () => {
           checkBurst: 1000,
           checksPerSecond: 1000,
           sourceFailureBurst: 3,
+          limitedDelayMs: 20,
           sourceFailureIntervalMs: 3_600_000,
         },
       },

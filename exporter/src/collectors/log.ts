@@ -99,19 +99,19 @@ export class LogTail {
     return this.partial.length;
   }
 
-  /** Calls onLine for each complete line appended since the last call. */
-  async read(onLine: (line: string) => void): Promise<void> {
+  /** Calls onLine for each complete line appended since the last call; stops early once `signal` aborts. */
+  async read(onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     try {
-      await this.follow(onLine);
+      await this.follow(onLine, signal);
     } catch (err) {
       this.problem = (err as Error).message;
     }
   }
 
-  private async follow(onLine: (line: string) => void): Promise<void> {
+  private async follow(onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     let budget = MAX_READ_PER_POLL;
     if (this.handle) {
-      budget -= await this.drain(onLine, budget);
+      budget -= await this.drain(onLine, budget, signal);
       // Not through the open file yet: finish it before looking for a rotated successor.
       if (!this.caughtUp) return;
     }
@@ -138,11 +138,11 @@ export class LogTail {
       this.offset = this.first ? st.size : 0;
       this.restart();
       this.first = false;
-      await this.drain(onLine, budget);
+      await this.drain(onLine, budget, signal);
     } else if (st.size < this.offset) {
       this.offset = 0;
       this.restart();
-      await this.drain(onLine, budget);
+      await this.drain(onLine, budget, signal);
     }
     this.problem = null;
   }
@@ -154,14 +154,15 @@ export class LogTail {
   }
 
   /** Reads up to `budget` bytes from the open file, a piece at a time; returns the bytes read. */
-  private async drain(onLine: (line: string) => void, budget: number): Promise<number> {
+  private async drain(onLine: (line: string) => void, budget: number, signal?: AbortSignal): Promise<number> {
     const handle = this.handle;
     if (!handle) return 0;
     const { size } = await handle.stat();
     if (size < this.offset) return 0;
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     let read = 0;
-    while (read < budget && this.offset < size) {
+    // A run past its timeout stops between pieces, where the position is consistent.
+    while (read < budget && this.offset < size && !signal?.aborted) {
       const length = Math.min(size - this.offset, budget - read, CHUNK_BYTES);
       const { bytesRead } = await handle.read(buf, 0, length, this.offset);
       if (bytesRead === 0) break;
@@ -241,7 +242,7 @@ registerCollector({
         for (const t of tails) {
           await t.tail.read((line) => {
             for (const p of t.patterns) if (p.re.test(line)) p.count += 1;
-          });
+          }, ctx.signal);
           const problem = t.tail.problem;
           if (problem !== t.reported) {
             const fields = { log: t.name, path: t.tail.path };
