@@ -60,12 +60,16 @@ export interface SoakOptions {
   /** The log collector's interval (the shipped default is 15 s). */
   logInterval: string;
   scrapeIntervalMs: number;
+  /** Also run an untouched exporter and scrape it right after the target (the bench's control). */
+  baseline?: boolean;
   /** Called with progress lines (the bench prints them). */
   progress?: (line: string) => void;
 }
 
 export interface SoakResult {
   scrapes: Array<{ atMs: number; ms: number; status: number }>;
+  /** The untouched exporter's scrapes, each right after one of the target's (empty without `baseline`). */
+  baselineScrapes: Array<{ atMs: number; ms: number; status: number }>;
   attack: { requests: number; byStatus: Record<string, number>; errors: number };
   /** VmRSS every second, and the peak (VmHWM) over the whole run including start-up. */
   rssSamples: number[];
@@ -108,7 +112,17 @@ function scrape(agent: Agent, port: number): Promise<{ ms: number; status: numbe
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+interface Running {
+  port: number;
+  child: ChildProcess;
+  pid: number;
+  dir: string;
+  log: string;
+  stderr: () => string;
+}
+
+/** Starts one exporter with basic auth and a tailed log in a fresh directory; resolves once it serves. */
+async function startExporter(o: SoakOptions, agent: Agent): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tillwatch-soak-'));
   const log = join(dir, 'pos.log');
   const port = await closedPort();
@@ -126,7 +140,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   // Cost 10, as exporter-toolkit's documentation generates it (htpasswd -nBC 10).
   await writeFile(join(dir, 'web.yml'), `basic_auth_users:\n  prometheus: '${hashSync(PASSWORD, 10)}'\n`);
   let stderr = '';
-  const exporter = spawn(
+  const child = spawn(
     process.execPath,
     [
       ...o.nodeFlags,
@@ -139,22 +153,40 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  exporter.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
-  let flood: ChildProcess | undefined;
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
+  const running = { port, child, pid: child.pid as number, dir, log, stderr: () => stderr };
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) break;
+    if ((await scrape(agent, port)).status === 200) return running;
+    await sleep(100);
+  }
+  stopExporter(running);
+  throw new Error(`the exporter did not come up on 127.0.0.1:${port}: ${stderr}`);
+}
+
+function stopExporter(r: Running): void {
+  r.child.kill('SIGTERM');
+  rmSync(r.dir, { recursive: true, force: true });
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const baselineAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const started: Running[] = [];
+  let flood: ChildProcess | undefined;
   try {
-    const pid = exporter.pid as number;
-    let up = false;
-    for (let i = 0; i < 300 && !up; i++) {
-      if (exporter.exitCode !== null) break;
-      up = (await scrape(agent, port)).status === 200;
-      if (!up) await sleep(100);
-    }
-    if (!up) throw new Error(`the exporter did not come up on 127.0.0.1:${port}: ${stderr}`);
+    const target = await startExporter(o, agent);
+    started.push(target);
+    // The same exporter with nothing done to it, scraped right after the target: whatever the
+    // machine's load does to latency shows in both, what the attack does only in the target.
+    const baseline = o.baseline ? await startExporter(o, baselineAgent) : null;
+    if (baseline) started.push(baseline);
+    const { port, pid, log } = target;
 
     const t0 = Date.now();
     const result: SoakResult = {
       scrapes: [],
+      baselineScrapes: [],
       attack: { requests: 0, byStatus: {}, errors: 0 },
       rssSamples: [],
       peakRss: 0,
@@ -198,6 +230,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (elapsed >= o.minDurationMs && result.longLineReadAtMs !== null) break;
       const s = await scrape(agent, port);
       result.scrapes.push({ atMs: elapsed, ms: s.ms, status: s.status });
+      if (baseline) {
+        const b = await scrape(baselineAgent, baseline.port);
+        result.baselineScrapes.push({ atMs: elapsed, ms: b.ms, status: b.status });
+      }
       if (s.status === 200) {
         result.metrics = s.body;
         if (
@@ -206,7 +242,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         )
           result.longLineReadAtMs = elapsed;
       }
-      if (exporter.exitCode !== null) throw new Error(`the exporter exited with ${exporter.exitCode}: ${stderr}`);
+      if (target.child.exitCode !== null)
+        throw new Error(`the exporter exited with ${target.child.exitCode}: ${target.stderr()}`);
       const rss = memoryOf(pid).rss;
       result.rssSamples.push(rss);
       if (o.progress && elapsed - lastProgress >= 30_000) {
@@ -227,8 +264,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return result;
   } finally {
     agent.destroy();
+    baselineAgent.destroy();
     if (flood && flood.exitCode === null) flood.kill('SIGTERM');
-    exporter.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    for (const r of started) stopExporter(r);
   }
 }
