@@ -8,7 +8,7 @@
 // Targets: peak RSS under the unit's MemoryMax; scrapes under 50 ms. Prints a markdown report;
 // docs/benchmarks.md records a run.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   REPO_ROOT,
@@ -49,6 +49,10 @@ async function main(): Promise<void> {
     baseline: true,
     progress: (line) => console.error(line),
   });
+  // Every scrape with its time, for looking into the slow ones.
+  mkdirSync(join(REPO_ROOT, '.tmp', 'bench'), { recursive: true });
+  const raw = join(REPO_ROOT, '.tmp', 'bench', 'exporter-soak.json');
+  writeFileSync(raw, JSON.stringify({ scrapes: r.scrapes, baseline: r.baselineScrapes, rss: r.rssSamples }));
   const cap = unitMemoryMaxBytes();
   const sorted = (list: SoakResult['scrapes']) => list.map((x) => x.ms).sort((a, b) => a - b);
   const ms = sorted(r.scrapes);
@@ -93,7 +97,7 @@ async function main(): Promise<void> {
     `\nGuesses: ${r.attack.requests} answered (${(r.attack.requests / sec).toFixed(0)}/s), by status ${JSON.stringify(r.attack.byStatus)}, ${r.attack.errors} connection errors;`,
   );
   console.log(
-    `${checks} bcrypt checks (${(checks / sec).toFixed(2)}/s), ${limited} refused without one. Long line read through after ${r.longLineReadAtMs === null ? 'never' : `${(r.longLineReadAtMs / 1000).toFixed(0)} s`}, ${m('till_log_lines_truncated_total{log="pos"}')} line truncated.`,
+    `Every scrape: ${raw}. ${checks} bcrypt checks (${(checks / sec).toFixed(2)}/s), ${limited} refused without one. Long line read through after ${r.longLineReadAtMs === null ? 'never' : `${(r.longLineReadAtMs / 1000).toFixed(0)} s`}, ${m('till_log_lines_truncated_total{log="pos"}')} line truncated.`,
   );
   const checksTable = [
     ['peak RSS < MemoryMax', r.peakRss < cap],

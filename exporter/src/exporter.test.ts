@@ -9,6 +9,7 @@ import { createExporter, type Exporter } from './exporter.js';
 import './collectors/index.js';
 import {
   appendLog,
+  seriesValue as value,
   FIXTURE_PROCESSES,
   OWN_COLLECTORS,
   startFixture,
@@ -18,14 +19,6 @@ import {
 } from './testdata/fixture-env.js';
 
 const GOLDEN = join(TESTDATA, 'golden', 'fixture-run.prom');
-
-/** Value of one series in exposition text, or undefined when absent. */
-function value(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
 
 let fx: Fixture | undefined;
 let ex: Exporter | undefined;

@@ -14,7 +14,8 @@ import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
-import { closedPort, fixtureSystemInfo } from './testdata/fixture-env.js';
+import { closedPort, fixtureSystemInfo, seriesValue } from './testdata/fixture-env.js';
+import type { AuthLimits } from './web-auth.js';
 
 const config = parseConfig({ identity: { chain: 'demo', region: '77', store: '0001', till: '01' } });
 const quiet = pino({ level: 'silent' });
@@ -55,6 +56,30 @@ function get(
   });
 }
 
+/** A self-signed certificate and its key as DIR/NAME.crt and DIR/NAME.key. */
+function selfSigned(dir: string, name: string, subject: string, extra: string[] = []): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      subject,
+      ...extra,
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
+}
+
 describe('web config: TLS and basic auth', () => {
   let dir: string;
   let ex: Exporter;
@@ -64,27 +89,7 @@ describe('web config: TLS and basic auth', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-web-'));
     // A fresh self-signed certificate, as an installer would generate for a till.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        join(dir, 'till.key'),
-        '-out',
-        join(dir, 'till.crt'),
-        '-subj',
-        '/CN=till-0001-01',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(dir, 'till', '/CN=till-0001-01', ['-addext', 'subjectAltName=IP:127.0.0.1']);
     ca = readFileSync(join(dir, 'till.crt'));
     // exporter-toolkit files carry $2y$ hashes (htpasswd -B); bcrypt libraries write $2b$, the same algorithm.
     const hash = hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
@@ -142,12 +147,6 @@ describe('web config: TLS and basic auth', () => {
   });
 });
 
-/** The value of one series in exposition text (undefined when absent). */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
 /** The real bcrypt check, watched: how many ran, how many at once at most, and on which hashes. */
 function watchedVerify() {
   const w = {
@@ -186,21 +185,26 @@ describe('basic auth under a password-guessing flood (issue 23)', () => {
     web = undefined;
   });
   afterAll(() => ex.stop());
-
-  it('answers a flood of wrong passwords with 401s, running at most the burst of bcrypt checks, one at a time, while the scraper is served', async () => {
+  /** Serves `users` with these limits, bcrypt watched; returns the watch and the /metrics URL. */
+  async function serve(authLimits: Partial<AuthLimits> = {}) {
     const w = watchedVerify();
-    // A global budget that does not refill during the test, so the count is exact.
     web = await startWebServer(
       ex,
       '127.0.0.1:0',
       { headers: {}, users },
-      {
-        logger: quiet,
-        verify: w.verify,
-        authLimits: { checkBurst: 5, checksPerSecond: 0.001, queuedChecks: 4, limitedDelayMs: 20 },
-      },
+      { logger: quiet, verify: w.verify, authLimits },
     );
-    const url = web.url('/metrics');
+    return { w, url: web.url('/metrics') };
+  }
+
+  it('answers a flood of wrong passwords with 401s, running at most the burst of bcrypt checks, one at a time, while the scraper is served', async () => {
+    // A global budget that does not refill during the test, so the count is exact.
+    const { w, url } = await serve({
+      checkBurst: 5,
+      checksPerSecond: 0.001,
+      queuedChecks: 4,
+      limitedDelayMs: 20,
+    });
     expect((await get(url, { auth: 'prometheus:right' })).status).toBe(200);
     const checksForScraper = w.calls;
 
@@ -216,31 +220,20 @@ describe('basic auth under a password-guessing flood (issue 23)', () => {
     expect(w.maxRunning).toBe(1);
     await ex.collectNow();
     const text = (await get(url, { auth: 'prometheus:right' })).body.toString();
-    const wrong = sample(text, 'till_exporter_http_auth_failures_total{reason="wrong_credentials"}');
-    const limited = sample(text, 'till_exporter_http_auth_failures_total{reason="rate_limited"}');
+    const wrong = seriesValue(text, 'till_exporter_http_auth_failures_total{reason="wrong_credentials"}');
+    const limited = seriesValue(text, 'till_exporter_http_auth_failures_total{reason="rate_limited"}');
     expect(wrong).toBe(w.calls - checksForScraper);
     expect((wrong ?? 0) + (limited ?? 0)).toBe(100);
   });
 
   it('gives each source a budget of failed checks; past it, only credentials already verified get in', async () => {
-    const w = watchedVerify();
-    web = await startWebServer(
-      ex,
-      '127.0.0.1:0',
-      { headers: {}, users },
-      {
-        logger: quiet,
-        verify: w.verify,
-        authLimits: {
-          checkBurst: 1000,
-          checksPerSecond: 1000,
-          sourceFailureBurst: 3,
-          limitedDelayMs: 20,
-          sourceFailureIntervalMs: 3_600_000,
-        },
-      },
-    );
-    const url = web.url('/metrics');
+    const { w, url } = await serve({
+      checkBurst: 1000,
+      checksPerSecond: 1000,
+      sourceFailureBurst: 3,
+      limitedDelayMs: 20,
+      sourceFailureIntervalMs: 3_600_000,
+    });
     expect((await get(url, { auth: 'prometheus:right' })).status).toBe(200);
     for (let i = 0; i < 10; i++) expect((await get(url, { auth: `root:guess-${i}` })).status).toBe(401);
     // 1 for the scraper, then 3 failures: the rest of the guesses cost no bcrypt at all.
@@ -253,15 +246,9 @@ describe('basic auth under a password-guessing flood (issue 23)', () => {
   });
 
   it('checks an unknown user against a hash of the same cost as the real ones, so timing does not reveal user names', async () => {
-    const w = watchedVerify();
-    web = await startWebServer(
-      ex,
-      '127.0.0.1:0',
-      { headers: {}, users },
-      { logger: quiet, verify: w.verify },
-    );
-    expect((await get(web.url('/metrics'), { auth: 'prometheus:wrong' })).status).toBe(401);
-    expect((await get(web.url('/metrics'), { auth: 'nobody:wrong' })).status).toBe(401);
+    const { w, url } = await serve();
+    expect((await get(url, { auth: 'prometheus:wrong' })).status).toBe(401);
+    expect((await get(url, { auth: 'nobody:wrong' })).status).toBe(401);
     expect(w.calls).toBe(2);
     const [known, unknown] = w.hashes as [string, string];
     expect(known).toBe(users.get('prometheus'));
@@ -279,26 +266,9 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-mtls-'));
-    const selfSigned = (name: string, cn: string, ext: string[]) =>
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.crt`,
-        '-subj',
-        `/CN=${cn}`,
-        ...ext,
-      );
-    selfSigned('server', 'till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
-    selfSigned('ca', 'store CA', []);
-    selfSigned('rogue', 'prometheus', []);
+    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    selfSigned(dir, 'ca', '/CN=store CA');
+    selfSigned(dir, 'rogue', '/CN=prometheus');
     openssl(
       'req',
       '-newkey',
@@ -430,7 +400,7 @@ describe('connection limits', () => {
     for (const h of held) h.socket.destroy();
     await Promise.all(held.map((h) => h.closed));
     const text = await (await fetch(web.url('/metrics'))).text();
-    expect(sample(text, 'till_exporter_http_connections_dropped_total')).toBe(1);
+    expect(seriesValue(text, 'till_exporter_http_connections_dropped_total')).toBe(1);
   });
 });
 

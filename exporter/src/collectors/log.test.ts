@@ -43,6 +43,16 @@ async function drain(tail: LogTail): Promise<string[]> {
   throw new Error('the tail never caught up');
 }
 
+/** A tail of a new, empty pos.log in a fresh directory, already past its first read. */
+async function emptyTail(): Promise<{ file: string; tail: LogTail }> {
+  dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
+  const file = join(dir, 'pos.log');
+  writeFileSync(file, '');
+  const tail = new LogTail(file, 'utf-8');
+  await lines(tail);
+  return { file, tail };
+}
+
 describe('LogTail', () => {
   it('starts at the end on first start, then follows appends, partial lines and rotation', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
@@ -81,11 +91,7 @@ describe('LogTail', () => {
 
   // Issue 23: 160 MB without a newline took the exporter from 55 MB to 1.6 GB of RSS.
   it('matches only the head of an over-long line and skips the rest, keeping what follows', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
-    const file = join(dir, 'pos.log');
-    writeFileSync(file, '');
-    const tail = new LogTail(file, 'utf-8');
-    await lines(tail);
+    const { file, tail } = await emptyTail();
     appendFileSync(file, 'ERROR head of a runaway line ');
     // 20 MiB without a newline, written in pieces as a misbehaving program would.
     const piece = 'x'.repeat(1024 * 1024);
@@ -102,11 +108,7 @@ describe('LogTail', () => {
   });
 
   it('holds at most one line worth of text while a line without a newline grows', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
-    const file = join(dir, 'pos.log');
-    writeFileSync(file, '');
-    const tail = new LogTail(file, 'utf-8');
-    await lines(tail);
+    const { file, tail } = await emptyTail();
     const piece = 'y'.repeat(1024 * 1024);
     for (let i = 0; i < 12; i++) {
       appendFileSync(file, piece);
@@ -117,11 +119,7 @@ describe('LogTail', () => {
   });
 
   it('ends lines at a bare CR as well as at LF and CRLF, also when a CRLF is split between reads', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
-    const file = join(dir, 'pos.log');
-    writeFileSync(file, '');
-    const tail = new LogTail(file, 'utf-8');
-    await lines(tail);
+    const { file, tail } = await emptyTail();
     appendFileSync(file, 'ERROR one\rERROR two\r');
     expect(await lines(tail)).toEqual(['ERROR one', 'ERROR two']);
     appendFileSync(file, 'three\r');
@@ -133,11 +131,7 @@ describe('LogTail', () => {
   });
 
   it('treats a NUL-filled region (what a crash leaves in a log) as a line break, not as one long line', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
-    const file = join(dir, 'pos.log');
-    writeFileSync(file, '');
-    const tail = new LogTail(file, 'utf-8');
-    await lines(tail);
+    const { file, tail } = await emptyTail();
     appendFileSync(file, 'ERROR before the crash\n');
     // A sparse 30 MiB hole reads as NUL bytes, exactly like the zero-filled blocks a file system
     // leaves after a power cut; the program then goes on appending.
@@ -166,6 +160,24 @@ describe('LogTail', () => {
   });
 });
 
+/** An exporter with only the log collector, tailing pos.log in `dir` for "ERROR". */
+async function logExporter(logger: pino.Logger): Promise<Exporter> {
+  const config = parseConfig(
+    {
+      identity: { chain: 'c', region: 'r', store: 's', till: 't' },
+      logs: [{ name: 'pos', path: 'pos.log', patterns: { error: 'ERROR' } }],
+    },
+    join(dir, 'tillwatch.yml'),
+    dir,
+  );
+  const exporter = createExporter(config, {
+    logger,
+    collectors: registeredCollectors().filter((d) => d.name === 'log'),
+  });
+  await exporter.start();
+  return exporter;
+}
+
 describe('the log collector', () => {
   it('reports a missing log file with till_log_file_readable 0 and one warning, and recovers', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
@@ -179,19 +191,7 @@ describe('the log collector', () => {
         },
       }),
     );
-    const config = parseConfig(
-      {
-        identity: { chain: 'c', region: 'r', store: 's', till: 't' },
-        logs: [{ name: 'pos', path: 'pos.log', patterns: { error: 'ERROR' } }],
-      },
-      join(dir, 'tillwatch.yml'),
-      dir,
-    );
-    ex = createExporter(config, {
-      logger,
-      collectors: registeredCollectors().filter((d) => d.name === 'log'),
-    });
-    await ex.start();
+    ex = await logExporter(logger);
     await ex.collectNow();
     let text = await ex.metrics();
     expect(text).toContain('till_log_file_readable{log="pos"} 0');
@@ -214,19 +214,7 @@ describe('the log collector', () => {
   it('counts lines cut at the line length limit', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
     writeFileSync(join(dir, 'pos.log'), '');
-    const config = parseConfig(
-      {
-        identity: { chain: 'c', region: 'r', store: 's', till: 't' },
-        logs: [{ name: 'pos', path: 'pos.log', patterns: { error: 'ERROR' } }],
-      },
-      join(dir, 'tillwatch.yml'),
-      dir,
-    );
-    ex = createExporter(config, {
-      logger: pino({ level: 'silent' }),
-      collectors: registeredCollectors().filter((d) => d.name === 'log'),
-    });
-    await ex.start();
+    ex = await logExporter(pino({ level: 'silent' }));
     appendFileSync(join(dir, 'pos.log'), `ERROR ${'z'.repeat(MAX_LINE_LENGTH * 3)}\nERROR short\n`);
     await ex.collectNow();
     const text = await ex.metrics();

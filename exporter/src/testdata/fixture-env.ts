@@ -27,6 +27,12 @@ function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<nu
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
 
+/** The value of one series in exposition text (undefined when absent). */
+export function seriesValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** A port nothing listens on: bound, then released. */
 export async function closedPort(): Promise<number> {
   const s = createTcpServer();

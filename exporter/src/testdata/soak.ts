@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashSync } from '@node-rs/bcrypt';
-import { closedPort } from './fixture-env.js';
+import { closedPort, seriesValue } from './fixture-env.js';
+
+export { seriesValue };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const UNIT = join(REPO_ROOT, 'deploy', 'systemd', 'tillwatch-exporter.service');
@@ -83,12 +85,6 @@ export interface SoakResult {
 }
 
 const PASSWORD = 'the-right-one';
-
-/** The value of one series in exposition text (undefined when absent). */
-export function seriesValue(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 function scrape(agent: Agent, port: number): Promise<{ ms: number; status: number; body: string }> {
   return new Promise((resolve) => {
