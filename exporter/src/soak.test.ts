@@ -43,5 +43,6 @@ describe('exporter soak (short)', () => {
     expect(
       seriesValue(r.metrics, 'till_exporter_http_auth_failures_total{reason="rate_limited"}'),
     ).toBeGreaterThan(r.attack.requests / 2);
-  });
+    // Longer than the soak's own 90 s bound, so the harness always ends and cleans up first.
+  }, 150_000);
 });
