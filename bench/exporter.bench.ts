@@ -4,25 +4,22 @@
 // CPU comes from /proc/<pid>/stat utime+stime deltas; RSS from /proc/<pid>/status VmRSS.
 // Prints a markdown report; docs/benchmarks.md records a run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '@tillwatch/testkit';
+import {
+  cpuSecondsOf as cpuSeconds,
+  freePort,
+  memoryOf,
+  REPO_ROOT as root,
+  unitNodeFlags,
+} from '@tillwatch/testkit';
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
-const root = fileURLToPath(new URL('..', import.meta.url));
 const exporterDir = join(root, 'exporter');
-// The node flags of the shipped systemd unit, read from it, so the bench measures what ships.
+// The node flags of the shipped systemd unit, so the bench measures what ships.
 // BENCH_NODE_FLAGS overrides them for experiments.
-function unitFlags(): string {
-  const unit = readFileSync(join(root, 'deploy', 'systemd', 'tillwatch-exporter.service'), 'utf8');
-  const m = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
-  if (!m) throw new Error('cannot find the node flags in deploy/systemd/tillwatch-exporter.service');
-  return (m[1] ?? '').trim();
-}
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? unitFlags()).split(' ').filter(Boolean);
-const CLK_TCK = 100;
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? unitNodeFlags();
 
 function scrape(port: number): Promise<{ ms: number; bytes: number; status: number }> {
   return new Promise((resolve, reject) => {
@@ -40,16 +37,7 @@ function scrape(port: number): Promise<{ ms: number; bytes: number; status: numb
   });
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
-}
-
-function rssMiB(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return kb / 1024;
-}
+const rssMiB = (pid: number) => memoryOf(pid).rss / 2 ** 20;
 
 async function waitUp(port: number, child: ChildProcess, name: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

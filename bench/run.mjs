@@ -1,5 +1,6 @@
 // `npm run bench`: runs every bench/*.bench.ts in turn (each prints a markdown report) and
-// collects the reports into .tmp/bench/report.md. Pass names to run only some: `npm run bench -- exporter`.
+// collects the reports into .tmp/bench/report.md. Pass names to run only some: `npm run bench -- exporter`
+// (a name that is a whole bench runs just that one; otherwise every bench starting with it runs).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -12,10 +13,9 @@ ensureAll();
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const only = process.argv.slice(2);
-const benches = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
-  .sort();
+const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts'));
+const picks = (o) => (all.includes(`${o}.bench.ts`) ? (f) => f === `${o}.bench.ts` : (f) => f.startsWith(o));
+const benches = all.filter((f) => only.length === 0 || only.some((o) => picks(o)(f))).sort();
 const outDir = join(root, '.tmp', 'bench');
 mkdirSync(outDir, { recursive: true });
 let report = `# TillWatch benchmarks (${new Date().toISOString()})\n\n`;

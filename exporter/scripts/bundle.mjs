@@ -16,8 +16,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // Native addon and a large, lazily used library stay in node_modules.
-  external: ['serialport', 'systeminformation'],
+  // Native addons and a large, lazily used library stay in node_modules.
+  external: ['serialport', 'systeminformation', '@node-rs/bcrypt'],
   // Bundled CommonJS dependencies (prom-client, pino) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __twRequire } from 'node:module'; const require = __twRequire(import.meta.url);",

@@ -98,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         ? values['web.listen-address']
         : DEFAULT_LISTEN_ADDRESS,
       webConfig,
-      logger,
+      { logger },
     );
   } catch (err) {
     if (err instanceof ConfigError)
@@ -108,6 +108,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   logger.info({ address: web.url('/'), version: VERSION, collectors: exporter.collectors }, 'listening');
+  if (typeof values['web.config.file'] !== 'string') {
+    logger.warn('no --web.config.file: serving plain HTTP without authentication');
+  }
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -66,6 +66,11 @@ export interface Exporter {
   readonly collectors: string[];
   /** Runs every collector once now and waits for the result (tests, simulator ticks). */
   collectNow(): Promise<void>;
+  /**
+   * Adds metric families from outside the collectors (the web layer's own counters), rendered into
+   * every snapshot; call `changed()` when they moved so the next scrape renders them.
+   */
+  addSource(families: () => MetricFamily[]): { changed(): void; remove(): void };
   readonly contentType: string;
 }
 
@@ -222,6 +227,7 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
   let dirty = true;
 
   const runners: Runner[] = [];
+  const sources = new Set<() => MetricFamily[]>();
   const onChange = () => {
     generation += 1;
     dirty = true;
@@ -274,16 +280,28 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
       'kind',
     ]);
     const families = new Map<string, MetricFamily>();
+    const add = (list: MetricFamily[]) => {
+      for (const f of list) {
+        const seen = families.get(f.name);
+        if (seen) seen.samples = [...seen.samples, ...f.samples];
+        else families.set(f.name, { ...f });
+      }
+    };
     for (const r of runners) {
       const st = r.state;
       success.set({ collector: r.name }, st.success ? 1 : 0);
       duration.set({ collector: r.name }, st.durationSeconds);
       last.set({ collector: r.name }, st.lastSuccessSeconds);
       for (const d of st.devices) up.set({ device: d.device, kind: d.kind }, d.up ? 1 : 0);
-      for (const f of st.families) {
-        const seen = families.get(f.name);
-        if (seen) seen.samples = [...seen.samples, ...f.samples];
-        else families.set(f.name, { ...f });
+      add(st.families);
+    }
+    for (const source of sources) {
+      try {
+        const list = source();
+        validate('web', list);
+        add(list);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'cannot expose metrics of an extra source');
       }
     }
     for (const f of [...families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -336,6 +354,17 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     },
     async collectNow() {
       await Promise.all(runners.map((r) => r.run()));
+    },
+    addSource(families) {
+      sources.add(families);
+      onChange();
+      return {
+        changed: onChange,
+        remove() {
+          sources.delete(families);
+          onChange();
+        },
+      };
     },
     async metrics() {
       return (await snapshot()).text;

@@ -10,7 +10,17 @@ export {
   ConfigError,
   type ExporterConfig,
 } from './config.js';
-export { startWebServer, loadWebConfig, parseListenAddress, type WebConfig, type WebServer } from './web.js';
+export {
+  startWebServer,
+  loadWebConfig,
+  parseListenAddress,
+  DEFAULT_WEB_LIMITS,
+  type WebConfig,
+  type WebLimits,
+  type WebServer,
+  type WebServerOptions,
+} from './web.js';
+export { DEFAULT_AUTH_LIMITS, type AuthLimits } from './web-auth.js';
 export { registerCollector, registeredCollectors } from './collector.js';
 export type * from './collector.js';
 export type * from './host.js';

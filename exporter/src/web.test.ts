@@ -1,32 +1,44 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import bcrypt from 'bcryptjs';
+import { hashSync, verify } from '@node-rs/bcrypt';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
-import { closedPort } from '@tillwatch/testkit';
+import { closedPort, seriesValue } from '@tillwatch/testkit';
 import { fixtureSystemInfo } from './testdata/fixture-env.js';
+import type { AuthLimits } from './web-auth.js';
 
 const config = parseConfig({ identity: { chain: 'demo', region: '77', store: '0001', till: '01' } });
 const quiet = pino({ level: 'silent' });
 
 function get(
   url: string,
-  opts: { ca?: Buffer; auth?: string; headers?: Record<string, string> } = {},
+  opts: {
+    ca?: Buffer;
+    auth?: string;
+    headers?: Record<string, string>;
+    cert?: Buffer;
+    key?: Buffer;
+  } = {},
 ): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
       url,
       {
+        agent: false,
         ...(opts.ca && { ca: opts.ca }),
+        ...(opts.cert && { cert: opts.cert }),
+        ...(opts.key && { key: opts.key }),
         headers: {
           ...(opts.auth && { Authorization: `Basic ${Buffer.from(opts.auth).toString('base64')}` }),
           ...opts.headers,
@@ -45,6 +57,30 @@ function get(
   });
 }
 
+/** A self-signed certificate and its key as DIR/NAME.crt and DIR/NAME.key. */
+function selfSigned(dir: string, name: string, subject: string, extra: string[] = []): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-subj',
+      subject,
+      ...extra,
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
+}
+
 describe('web config: TLS and basic auth', () => {
   let dir: string;
   let ex: Exporter;
@@ -54,37 +90,17 @@ describe('web config: TLS and basic auth', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-web-'));
     // A fresh self-signed certificate, as an installer would generate for a till.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        join(dir, 'till.key'),
-        '-out',
-        join(dir, 'till.crt'),
-        '-subj',
-        '/CN=till-0001-01',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(dir, 'till', '/CN=till-0001-01', ['-addext', 'subjectAltName=IP:127.0.0.1']);
     ca = readFileSync(join(dir, 'till.crt'));
-    // exporter-toolkit files carry $2y$ hashes (htpasswd -B); bcryptjs writes $2b$, the same algorithm.
-    const hash = bcrypt.hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
+    // exporter-toolkit files carry $2y$ hashes (htpasswd -B); bcrypt libraries write $2b$, the same algorithm.
+    const hash = hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
     writeFileSync(
       join(dir, 'web.yml'),
       `tls_server_config:\n  cert_file: till.crt\n  key_file: till.key\nbasic_auth_users:\n  prometheus: '${hash}'\n`,
     );
     ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
     await ex.start();
-    web = await startWebServer(ex, '127.0.0.1:0', loadWebConfig(join(dir, 'web.yml')), quiet);
+    web = await startWebServer(ex, '127.0.0.1:0', loadWebConfig(join(dir, 'web.yml')), { logger: quiet });
   });
   afterAll(async () => {
     await web?.close();
@@ -108,6 +124,14 @@ describe('web config: TLS and basic auth', () => {
     }
   });
 
+  it('takes the Basic scheme name in any case (RFC 7617)', async () => {
+    const token = Buffer.from('prometheus:s3cret').toString('base64');
+    for (const scheme of ['basic', 'BASIC', 'bAsIc']) {
+      const res = await get(web.url('/metrics'), { ca, headers: { Authorization: `${scheme} ${token}` } });
+      expect(res.status, scheme).toBe(200);
+    }
+  });
+
   it('rejects a client that does not trust the certificate', async () => {
     await expect(get(web.url('/metrics'), { auth: 'prometheus:s3cret' })).rejects.toThrow(/self.signed/i);
   });
@@ -121,6 +145,263 @@ describe('web config: TLS and basic auth', () => {
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(gz.body).toString()).toContain('till_memory_total_bytes 4294967296');
     expect((await get(web.url('/nope'), { ca, auth })).status).toBe(404);
+  });
+});
+
+/** The real bcrypt check, watched: how many ran, how many at once at most, and on which hashes. */
+function watchedVerify() {
+  const w = {
+    calls: 0,
+    running: 0,
+    maxRunning: 0,
+    hashes: [] as string[],
+    verify: async (password: string, hash: string) => {
+      w.calls += 1;
+      w.hashes.push(hash);
+      w.running += 1;
+      w.maxRunning = Math.max(w.maxRunning, w.running);
+      try {
+        return await verify(password, hash);
+      } finally {
+        w.running -= 1;
+      }
+    },
+  };
+  return w;
+}
+
+describe('basic auth under a password-guessing flood (issue 23)', () => {
+  const users = new Map([
+    ['prometheus', hashSync('right', 6)],
+    ['grafana', hashSync('other', 6)],
+  ]);
+  let ex: Exporter;
+  let web: WebServer | undefined;
+  beforeAll(async () => {
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+  });
+  afterEach(async () => {
+    await web?.close();
+    web = undefined;
+  });
+  afterAll(() => ex.stop());
+  /** Serves `users` with these limits, bcrypt watched; returns the watch and the /metrics URL. */
+  async function serve(authLimits: Partial<AuthLimits> = {}) {
+    const w = watchedVerify();
+    web = await startWebServer(
+      ex,
+      '127.0.0.1:0',
+      { headers: {}, users },
+      { logger: quiet, verify: w.verify, authLimits },
+    );
+    return { w, url: web.url('/metrics') };
+  }
+
+  it('answers a flood of wrong passwords with 401s, running at most the burst of bcrypt checks, one at a time, while the scraper is served', async () => {
+    // A global budget that does not refill during the test, so the count is exact.
+    const { w, url } = await serve({
+      checkBurst: 5,
+      checksPerSecond: 0.001,
+      queuedChecks: 4,
+      limitedDelayMs: 20,
+    });
+    expect((await get(url, { auth: 'prometheus:right' })).status).toBe(200);
+    const checksForScraper = w.calls;
+
+    const flood = Array.from({ length: 100 }, (_, i) => get(url, { auth: `prometheus:guess-${i}` }));
+    const scrapes = Array.from({ length: 10 }, () => get(url, { auth: 'prometheus:right' }));
+    const [attacks, good] = await Promise.all([Promise.all(flood), Promise.all(scrapes)]);
+
+    expect(attacks.map((r) => r.status)).toEqual(attacks.map(() => 401));
+    expect(good.map((r) => r.status)).toEqual(good.map(() => 200));
+    // The scraper's credentials were verified once and then remembered.
+    expect(checksForScraper).toBe(1);
+    expect(w.calls - checksForScraper).toBeLessThanOrEqual(5);
+    expect(w.maxRunning).toBe(1);
+    await ex.collectNow();
+    const text = (await get(url, { auth: 'prometheus:right' })).body.toString();
+    const wrong = seriesValue(text, 'till_exporter_http_auth_failures_total{reason="wrong_credentials"}');
+    const limited = seriesValue(text, 'till_exporter_http_auth_failures_total{reason="rate_limited"}');
+    expect(wrong).toBe(w.calls - checksForScraper);
+    expect((wrong ?? 0) + (limited ?? 0)).toBe(100);
+  });
+
+  it('gives each source a budget of failed checks; past it, only credentials already verified get in', async () => {
+    const { w, url } = await serve({
+      checkBurst: 1000,
+      checksPerSecond: 1000,
+      sourceFailureBurst: 3,
+      limitedDelayMs: 20,
+      sourceFailureIntervalMs: 3_600_000,
+    });
+    expect((await get(url, { auth: 'prometheus:right' })).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await get(url, { auth: `root:guess-${i}` })).status).toBe(401);
+    // 1 for the scraper, then 3 failures: the rest of the guesses cost no bcrypt at all.
+    expect(w.calls).toBe(4);
+    expect((await get(url, { auth: 'prometheus:right' })).status).toBe(200);
+    // A right password not seen before is refused from that address too, unchecked: telling it
+    // apart would take the very bcrypt check the budget protects (see docs/security.md).
+    expect((await get(url, { auth: 'grafana:other' })).status).toBe(401);
+    expect(w.calls).toBe(4);
+  });
+
+  it('checks an unknown user against a hash of the same cost as the real ones, so timing does not reveal user names', async () => {
+    const { w, url } = await serve();
+    expect((await get(url, { auth: 'prometheus:wrong' })).status).toBe(401);
+    expect((await get(url, { auth: 'nobody:wrong' })).status).toBe(401);
+    expect(w.calls).toBe(2);
+    const [known, unknown] = w.hashes as [string, string];
+    expect(known).toBe(users.get('prometheus'));
+    expect(unknown).not.toBe(known);
+    expect(unknown.slice(0, 7)).toBe(known.slice(0, 7).replace('$2y$', '$2b$'));
+  });
+});
+
+describe('TLS client certificates follow exporter-toolkit (Go) semantics', () => {
+  let dir: string;
+  let ex: Exporter;
+  const files: Record<string, Buffer> = {};
+  const servers: WebServer[] = [];
+
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-mtls-'));
+    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    selfSigned(dir, 'ca', '/CN=store CA');
+    selfSigned(dir, 'rogue', '/CN=prometheus');
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=prometheus',
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      'client.crt',
+    );
+    for (const f of ['server.crt', 'ca.crt', 'client.crt', 'client.key', 'rogue.crt', 'rogue.key'])
+      files[f] = readFileSync(join(dir, f));
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await ex?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function serve(clientAuth: string): Promise<WebServer> {
+    const file = join(dir, `${clientAuth}.yml`);
+    writeFileSync(
+      file,
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: ${clientAuth}\n  client_ca_file: ca.crt\n`,
+    );
+    const s = await startWebServer(ex, '127.0.0.1:0', loadWebConfig(file), { logger: quiet });
+    servers.push(s);
+    return s;
+  }
+  const as = (who: 'none' | 'client' | 'rogue') =>
+    who === 'none'
+      ? { ca: files['server.crt'] }
+      : { ca: files['server.crt'], cert: files[`${who}.crt`], key: files[`${who}.key`] };
+  const outcome = (url: string, who: 'none' | 'client' | 'rogue') =>
+    get(url, as(who)).then(
+      (r) => r.status,
+      () => 'refused' as const,
+    );
+
+  it('VerifyClientCertIfGiven: no certificate passes, a CA-signed one passes, an unverifiable one is refused', async () => {
+    const url = (await serve('VerifyClientCertIfGiven')).url('/healthz');
+    expect(await outcome(url, 'none')).toBe(200);
+    expect(await outcome(url, 'client')).toBe(200);
+    expect(await outcome(url, 'rogue')).toBe('refused');
+  });
+
+  it('RequireAnyClientCert: some certificate is required, verified or not', async () => {
+    const url = (await serve('RequireAnyClientCert')).url('/healthz');
+    expect(await outcome(url, 'none')).toBe('refused');
+    expect(await outcome(url, 'rogue')).toBe(200);
+  });
+
+  it('RequireAndVerifyClientCert: only a CA-signed certificate passes', async () => {
+    const url = (await serve('RequireAndVerifyClientCert')).url('/healthz');
+    expect(await outcome(url, 'none')).toBe('refused');
+    expect(await outcome(url, 'rogue')).toBe('refused');
+    expect(await outcome(url, 'client')).toBe(200);
+  });
+});
+
+describe('connection limits', () => {
+  let ex: Exporter;
+  let web: WebServer;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+    web = await startWebServer(ex, '127.0.0.1:0', undefined, {
+      logger: quiet,
+      limits: { maxConnections: 3, headersTimeoutMs: 300, requestTimeoutMs: 300, idleTimeoutMs: 300 },
+    });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await web.close();
+    await ex.stop();
+  });
+
+  /** Opens a raw connection; resolves once connected, with a promise of its close. */
+  async function open(): Promise<{ socket: Socket; closed: Promise<string> }> {
+    const socket = connect(web.address().port, '127.0.0.1');
+    sockets.push(socket);
+    let received = '';
+    socket.on('data', (b: Buffer) => (received += b.toString()));
+    socket.on('error', () => {});
+    const closed = new Promise<string>((r) => socket.on('close', () => r(received)));
+    await new Promise((r) => socket.once('connect', r));
+    return { socket, closed };
+  }
+
+  it('closes a client that never finishes its request headers (slowloris), and one that sends nothing', async () => {
+    const slow = await open();
+    slow.socket.write('GET /metrics HTTP/1.1\r\nHost: till\r\nX-Slow: ');
+    // A byte now and then keeps the connection from ever being idle; only the headers deadline ends it.
+    const trickle = setInterval(() => slow.socket.write('a'), 50);
+    const silent = await open();
+    try {
+      expect(await slow.closed).toMatch(/^HTTP\/1.1 408/);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(await silent.closed).toBe('');
+  });
+
+  it('closes connections beyond the maximum at once and counts them', async () => {
+    const held = [await open(), await open(), await open()];
+    for (const h of held) h.socket.write('GET /healthz HTTP/1.1\r\nHost: till\r\n\r\n');
+    const extra = await open();
+    expect(await extra.closed).toBe('');
+    for (const h of held) h.socket.destroy();
+    await Promise.all(held.map((h) => h.closed));
+    const text = await (await fetch(web.url('/metrics'))).text();
+    expect(seriesValue(text, 'till_exporter_http_connections_dropped_total')).toBe(1);
   });
 });
 
@@ -143,6 +424,34 @@ describe('web config validation', () => {
     expect(() => loadWebConfig(file)).toThrow(
       new ConfigError(file, { key: 'tls_config', message: 'unknown key' }),
     );
+    writeFileSync(
+      file,
+      'tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  client_auth_type: VerifyClientCertIfGiven\n',
+    );
+    expect(() => loadWebConfig(file)).toThrow(
+      new ConfigError(file, {
+        key: 'tls_server_config.client_ca_file',
+        message: 'client_ca_file is required when client_auth_type verifies client certificates',
+      }),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a web config that protects nothing: empty, comments only, or no users and no TLS', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-webcfg-'));
+    const file = join(dir, 'web.yml');
+    for (const text of [
+      '',
+      '# TLS and users go here\n',
+      '{}\n',
+      'basic_auth_users: {}\n',
+      'http_server_config:\n  headers:\n    X-Frame-Options: deny\n',
+    ]) {
+      writeFileSync(file, text);
+      expect(() => loadWebConfig(file), JSON.stringify(text)).toThrow(
+        `${file}: (top level): sets neither tls_server_config nor basic_auth_users`,
+      );
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 

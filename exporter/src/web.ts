@@ -1,8 +1,9 @@
 // HTTP(S) front of the exporter: /metrics, /healthz and a landing page, with TLS and basic auth from
 // a Prometheus exporter-toolkit web config file. Plain node:http rather than express: three fixed
 // routes, and on a weak till the RSS express costs is a large share of the memory budget
-// (docs/benchmarks.md, "Exporter").
-import { createHash } from 'node:crypto';
+// (docs/benchmarks.md, "Exporter"). Anyone on the store network can reach this port, so the server
+// bounds what a client can hold: connections, time to send a request, and (web-auth.ts) the bcrypt work
+// a wrong password costs.
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -11,11 +12,16 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadYamlFile, parseWith } from '@tillwatch/config';
+import { ConfigError, TOP_LEVEL, loadYamlFile, parseWith } from '@tillwatch/config';
 import { z } from 'zod';
 import type { Exporter } from './exporter.js';
+import { BasicAuth, type AuthLimits, type Verify } from './web-auth.js';
+
+type ClientAuthType =
+  'NoClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
 
 const webConfigSchema = z.strictObject({
   tls_server_config: z
@@ -33,10 +39,15 @@ const webConfigSchema = z.strictObject({
       client_ca_file: z.string().min(1).optional(),
       min_version: z.enum(['TLS12', 'TLS13']).default('TLS12'),
     })
-    .refine((t) => t.client_auth_type === 'NoClientCert' || t.client_ca_file !== undefined, {
-      error: 'client_ca_file is required when client_auth_type verifies client certificates',
-      path: ['client_ca_file'],
-    })
+    .refine(
+      (t) =>
+        !['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'].includes(t.client_auth_type) ||
+        t.client_ca_file !== undefined,
+      {
+        error: 'client_ca_file is required when client_auth_type verifies client certificates',
+        path: ['client_ca_file'],
+      },
+    )
     .optional(),
   http_server_config: z.strictObject({ headers: z.record(z.string(), z.string()).default({}) }).optional(),
   basic_auth_users: z
@@ -52,8 +63,7 @@ export interface WebConfig {
     cert: Buffer;
     key: Buffer;
     ca?: Buffer;
-    requestCert: boolean;
-    rejectUnauthorized: boolean;
+    clientAuth: ClientAuthType;
     minVersion: 'TLSv1.2' | 'TLSv1.3';
   };
   headers: Record<string, string>;
@@ -63,6 +73,15 @@ export interface WebConfig {
 /** Reads an exporter-toolkit web config; paths inside it are relative to the file, as in exporter-toolkit. */
 export function loadWebConfig(file: string): WebConfig {
   const c = parseWith(webConfigSchema, loadYamlFile(file) ?? {}, file);
+  // exporter-toolkit serves plain HTTP to anyone for an empty file; a till exporter given a web
+  // config meant to protect itself, so a file that protects nothing is a mistake (a failed template).
+  if (!c.tls_server_config && Object.keys(c.basic_auth_users ?? {}).length === 0) {
+    throw new ConfigError(file, {
+      key: TOP_LEVEL,
+      message:
+        'sets neither tls_server_config nor basic_auth_users, so anyone could read the exporter over plain HTTP; configure one of them, or drop --web.config.file',
+    });
+  }
   const dir = dirname(resolve(file));
   const read = (key: string, p: string) => {
     try {
@@ -78,12 +97,12 @@ export function loadWebConfig(file: string): WebConfig {
       cert: read('tls_server_config.cert_file', t.cert_file),
       key: read('tls_server_config.key_file', t.key_file),
       ...(t.client_ca_file && { ca: read('tls_server_config.client_ca_file', t.client_ca_file) }),
-      requestCert: t.client_auth_type !== 'NoClientCert',
-      rejectUnauthorized: t.client_auth_type === 'RequireAndVerifyClientCert',
+      clientAuth: t.client_auth_type,
       minVersion: t.min_version === 'TLS13' ? 'TLSv1.3' : 'TLSv1.2',
     };
   }
-  if (c.basic_auth_users) out.users = new Map(Object.entries(c.basic_auth_users));
+  if (c.basic_auth_users && Object.keys(c.basic_auth_users).length > 0)
+    out.users = new Map(Object.entries(c.basic_auth_users));
   return out;
 }
 
@@ -100,45 +119,34 @@ export function parseListenAddress(addr: string): { host: string | undefined; po
   return { host: host ? host : undefined, port };
 }
 
-// bcrypt is deliberately slow (tens of milliseconds in JS at cost 10); like exporter-toolkit, remember the
-// credentials that passed so Prometheus' scrape every 15 s does not pay it each time.
-type Bcrypt = {
-  compare(s: string, hash: string): Promise<boolean>;
-  hashSync(s: string, rounds: number): string;
+/** Bounds on what clients can hold; the defaults suit a till scraped by one or two Prometheus servers. */
+export interface WebLimits {
+  /** Open connections at most; more are closed at once (till_exporter_http_connections_dropped_total). */
+  maxConnections: number;
+  /** Time a client has to finish its TLS handshake, and to send a request's headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (Prometheus scrapes every 15 s or so). */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (a client that stopped reading). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_WEB_LIMITS: WebLimits = {
+  maxConnections: 128,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
 };
 
-// bcryptjs and node:https are loaded only when the web config asks for them (RSS budget).
-class BasicAuth {
-  private readonly passed = new Set<string>();
-  private constructor(
-    private readonly users: Map<string, string>,
-    private readonly bcrypt: Bcrypt,
-    private readonly dummy: string,
-  ) {}
-
-  static async create(users: Map<string, string>): Promise<BasicAuth> {
-    const bcrypt = (await import('bcryptjs')).default;
-    return new BasicAuth(users, bcrypt, bcrypt.hashSync('not-a-password', 4));
-  }
-
-  async check(header: string | undefined): Promise<boolean> {
-    if (!header?.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    if (i < 0) return false;
-    const user = decoded.slice(0, i);
-    const key = createHash('sha256').update(decoded).digest('hex');
-    if (this.passed.has(key)) return true;
-    const hash = this.users.get(user);
-    // Compare against a dummy hash for unknown users so timing does not reveal which users exist.
-    const ok = await this.bcrypt.compare(decoded.slice(i + 1), hash ?? this.dummy);
-    if (ok && hash) {
-      if (this.passed.size > 100) this.passed.clear();
-      this.passed.add(key);
-      return true;
-    }
-    return false;
-  }
+export interface WebServerOptions {
+  logger?: Logger;
+  limits?: Partial<WebLimits>;
+  authLimits?: Partial<AuthLimits>;
+  /** bcrypt verification (tests wrap the real one to watch it). */
+  verify?: Verify;
 }
 
 const LANDING = `<!doctype html>
@@ -161,14 +169,32 @@ export async function startWebServer(
   exporter: Exporter,
   listenAddress: string,
   web: WebConfig = { headers: {} },
-  logger?: Logger,
+  options: WebServerOptions = {},
 ): Promise<WebServer> {
+  const logger = options.logger;
+  const limits = { ...DEFAULT_WEB_LIMITS, ...options.limits };
   const { host, port } = parseListenAddress(listenAddress);
-  const auth = web.users ? await BasicAuth.create(web.users) : null;
+  const auth = web.users
+    ? await BasicAuth.create(web.users, {
+        ...(options.authLimits && { limits: options.authLimits }),
+        ...(options.verify && { verify: options.verify }),
+      })
+    : null;
+  let dropped = 0;
+  const metrics = exporter.addSource(() => [
+    {
+      name: 'till_exporter_http_connections_dropped_total',
+      help: 'Connections closed on arrival because the exporter already had its maximum open.',
+      type: 'counter',
+      samples: [{ labels: {}, value: dropped }],
+    },
+    ...(auth?.families() ?? []),
+  ]);
+  if (auth) auth.onReject = metrics.changed;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [k, v] of Object.entries(web.headers)) res.setHeader(k, v);
-    if (auth && !(await auth.check(req.headers.authorization))) {
+    if (auth && !(await auth.check(req.headers.authorization, req.socket.remoteAddress))) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tillwatch"', 'Content-Type': 'text/plain' });
       res.end('Unauthorized\n');
       return;
@@ -208,20 +234,53 @@ export async function startWebServer(
     });
   };
 
-  const server: Server = web.tls
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often the two timeouts above are enforced (Node's default is every 30 s).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs / 2),
+  };
+  const tls = web.tls;
+  const server: Server = tls
     ? (await import('node:https')).createServer(
         {
-          cert: web.tls.cert,
-          key: web.tls.key,
-          ...(web.tls.ca && { ca: web.tls.ca }),
-          requestCert: web.tls.requestCert,
-          rejectUnauthorized: web.tls.rejectUnauthorized,
-          minVersion: web.tls.minVersion,
+          ...httpOptions,
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca && { ca: tls.ca }),
+          requestCert: tls.clientAuth !== 'NoClientCert',
+          // Only this mode fails the handshake itself; the two below are enforced once it is done.
+          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+          minVersion: tls.minVersion,
+          handshakeTimeout: limits.headersTimeoutMs,
         },
         listener,
       )
-    : createHttpServer(listener);
-  server.keepAliveTimeout = 30_000;
+    : createHttpServer(httpOptions, listener);
+  if (tls && (tls.clientAuth === 'RequireAnyClientCert' || tls.clientAuth === 'VerifyClientCertIfGiven')) {
+    // Go's semantics, which exporter-toolkit's names stand for: RequireAnyClientCert needs some
+    // certificate (unverified); VerifyClientCertIfGiven lets a client without one in, but a
+    // certificate that is given must verify against client_ca_file.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const given = Object.keys(socket.getPeerCertificate()).length > 0;
+      const refuse = tls.clientAuth === 'RequireAnyClientCert' ? !given : given && !socket.authorized;
+      if (refuse) {
+        logger?.warn(
+          { remote: socket.remoteAddress, reason: given ? socket.authorizationError : 'no certificate' },
+          'client certificate refused',
+        );
+        socket.destroy();
+      }
+    });
+  }
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => {
+    dropped += 1;
+    metrics.changed();
+  });
+  // A socket with no traffic for this long is destroyed (no 'timeout' listener keeps it).
+  server.timeout = limits.idleTimeoutMs;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -240,6 +299,7 @@ export async function startWebServer(
     },
     close: () =>
       new Promise<void>((r) => {
+        metrics.remove();
         server.close(() => r());
         server.closeAllConnections();
       }),

@@ -272,7 +272,7 @@ export class TicketStore {
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
         this.record(t, d.created.events, now, sink);
-                // Till tickets of this very round may still have their alert rows in the sink: write them first.
+        // Till tickets of this very round may still have their alert rows in the sink: write them first.
         if (t.till === null && t.store !== null) await this.flush(trx, sink);
         const merged = await this.absorb.mergeTills(trx, t, now);
         for (const c of merged.closed) this.record(c.ticket, c.events, now, sink);

@@ -10,6 +10,13 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Largest reply read from a device. The biggest real one, the UTM's home page, is tens of kilobytes; a
+ * device streaming an endless body would otherwise be buffered until the reply timeout, which on
+ * loopback or a LAN is enough to push the exporter past its unit's MemoryMax.
+ */
+export const MAX_REPLY_BYTES = 2 * 1024 * 1024;
+
 export async function httpText(url: string, req: HttpRequest): Promise<{ status: number; text: string }> {
   const signals = [AbortSignal.timeout(req.timeoutMs)];
   if (req.signal) signals.push(req.signal);
@@ -21,7 +28,7 @@ export async function httpText(url: string, req: HttpRequest): Promise<{ status:
       signal: AbortSignal.any(signals),
       redirect: 'manual',
     });
-    const text = await res.text();
+    const text = await boundedText(res, url);
     if (res.status < 200 || res.status >= 300) {
       throw new DriverError('http', `${req.method ?? 'GET'} ${url} answered HTTP ${res.status}`);
     }
@@ -29,6 +36,29 @@ export async function httpText(url: string, req: HttpRequest): Promise<{ status:
   } catch (err) {
     throw toDriverError(err, 'connection');
   }
+}
+
+/** The body as text, refused (and the connection dropped) past MAX_REPLY_BYTES. */
+async function boundedText(res: Response, url: string): Promise<string> {
+  const tooLarge = () => new DriverError('parse', `${url}: reply larger than ${MAX_REPLY_BYTES} bytes`);
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_REPLY_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > MAX_REPLY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(r.value);
+  }
+  // As Response.text() decodes: UTF-8, a leading BOM dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 export async function httpJson(url: string, req: HttpRequest): Promise<unknown> {

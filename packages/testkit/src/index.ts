@@ -55,3 +55,13 @@ export {
   markingFixtureSchema,
   type ProtocolName,
 } from './protocol-fixtures.js';
+export {
+  runSoak,
+  unitNodeFlags,
+  unitMemoryMaxBytes,
+  memoryOf,
+  cpuSecondsOf,
+  REPO_ROOT,
+  type SoakOptions,
+  type SoakResult,
+} from './soak.js';
