@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_DIR } from '@tillwatch/testkit';
 import { PEOPLE } from '@tillwatch/testkit/bridge';
 import { alert, paperOut, payload, postWebhook, startBridge } from '@tillwatch/testkit/bridge';
 
 // The ticket page as people use it, in Chromium: Russian, a store in Ekaterinburg (UTC+5).
-const SHOTS = fileURLToPath(new URL('../../../.tmp/screenshots/', import.meta.url));
+const SHOTS = join(REPO_DIR, '.tmp', 'screenshots');
 const NOW = Date.parse('2026-03-03T07:30:00Z');
 
 describe('the ticket page in a browser', () => {
