@@ -20,6 +20,17 @@ const localized = z.strictObject({
   parts: z.array(z.string()).default([]),
 });
 
+/** What a variant replaces of the card's texts (no defaults: what it leaves out stays the card's). */
+const override = z.strictObject({
+  title: z.string().min(1).optional(),
+  short: z.string().min(1).optional(),
+  summary: z.string().min(1).optional(),
+  impact: z.string().min(1).optional(),
+  first_line: z.array(z.string()).optional(),
+  field: z.array(z.string()).optional(),
+  parts: z.array(z.string()).optional(),
+});
+
 /** A label matcher: the exact value, or `/regex/` matched against the whole value. */
 const matcher = z.string().refine(
   (m) => {
@@ -40,8 +51,8 @@ const variant = z.strictObject({
   priority: PRIORITY.optional(),
   team: z.string().min(1).optional(),
   expected_minutes: z.number().int().positive().optional(),
-  ru: localized.partial().optional(),
-  en: localized.partial().optional(),
+    ru: override.optional(),
+  en: override.optional(),
 });
 
 export const cardSchema = z.strictObject({
