@@ -24,6 +24,7 @@ import { errorHandler } from './http/errors.js';
 import { uiRoutes } from './http/ui.js';
 import { webhookRoutes } from './http/webhook.js';
 import { KnowledgeBase } from './knowledge-base.js';
+import { Places } from './places.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { emailSender } from './notify/email.js';
 import { telegramSender } from './notify/telegram.js';
@@ -88,7 +89,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   const metrics = createMetrics();
   const store = await openStore(config.storage);
   const now = deps.now ?? Date.now;
-  const tickets = new TicketService({ store, config, kb, metrics, now });
+  const places = Places.load(config.inventory, config.timezone);
+  const tickets = new TicketService({ store, config, kb, metrics, places, now });
   const links = config.auth.links ? createLinkSigner(config.auth.links, config.public_url) : undefined;
   const { senders, close: closeSenders } = buildSenders(
     config,

@@ -127,6 +127,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   knowledge_base: z.string().default('knowledge-base'),
+  // The fleet inventory (tillwatch inventory format): store names, their tills and time zones.
+  inventory: z.string().min(1).optional(),
   storage: storageSchema.default({ driver: 'sqlite', path: 'tillwatch-bridge.db', synchronous: 'full' }),
   webhook: z
     .strictObject({
@@ -263,6 +265,10 @@ export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.Process
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const c = parseConfig(loadYamlFile(file), file, env);
-  // Cards ship beside the config, so a relative folder means relative to the config file.
-  return { ...c, knowledge_base: resolve(dirname(file), c.knowledge_base) };
+  // Cards and the inventory ship beside the config, so a relative path means relative to the config file.
+  return {
+    ...c,
+    knowledge_base: resolve(dirname(file), c.knowledge_base),
+    ...(c.inventory !== undefined ? { inventory: resolve(dirname(file), c.inventory) } : {}),
+  };
 }

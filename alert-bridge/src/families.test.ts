@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnowledgeBase } from './knowledge-base.js';
@@ -132,5 +135,63 @@ describe.each(ENGINES)('problem families on %s', (engine) => {
     const t = await get(x!);
     expect(t.title).toBe('Предупреждение ФН');
     expect(t.alerts[0]!.labels.warning).toContain('{% for');
+  });
+});
+
+describe('places from the inventory', () => {
+  it('a store ticket lists every till of the store and carries its name and time zone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-inv-'));
+    const file = join(dir, 'inventory.yml');
+    writeFileSync(
+      file,
+      `chains:
+  - id: c1
+    regions:
+      - id: ekb
+        timezone: Asia/Yekaterinburg
+        stores:
+          - id: ekb-001
+            name: Продукты у дома №7
+            tills:
+              - { id: ekb-001-t1, address: 127.0.0.1:19001 }
+              - { id: ekb-001-t2, address: 127.0.0.1:19002 }
+              - { id: ekb-001-t3, address: 127.0.0.1:19003 }
+`,
+    );
+    const ctx = await startBridge(
+      'sqlite',
+      { inventory: file, timezone: 'Europe/Moscow' },
+      { kb: KnowledgeBase.load(KB), background: false },
+    );
+    try {
+      const r = await postWebhook(
+        ctx.bridge.url,
+        payload([
+          alert({
+            alertname: 'TillStoreUnreachable',
+            incident_class: 'network.store_unreachable',
+            team: 'network',
+            severity: 'critical',
+            store: 'ekb-001',
+          }),
+        ]),
+      );
+      const t = (await api<TicketJson>(ctx.bridge.url, `/tickets/${(r.body.tickets as number[])[0]}`)).body;
+      expect(t).toMatchObject({
+        tills: ['ekb-001-t1', 'ekb-001-t2', 'ekb-001-t3'],
+        timezone: 'Asia/Yekaterinburg',
+        store_name: 'Продукты у дома №7',
+      });
+      // A store the inventory does not list: the configured zone, the tills its alerts name.
+      const r2 = await postWebhook(
+        ctx.bridge.url,
+        payload([fn('elsewhere', 'TillFiscalFnExpired', {}, -DAY)]),
+      );
+      const u = (await api<TicketJson>(ctx.bridge.url, `/tickets/${(r2.body.tickets as number[])[0]}`)).body;
+      expect(u).toMatchObject({ tills: ['t1'], timezone: 'Europe/Moscow', store_name: null });
+    } finally {
+      await ctx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -51,7 +51,7 @@ const variant = z.strictObject({
   priority: PRIORITY.optional(),
   team: z.string().min(1).optional(),
   expected_minutes: z.number().int().positive().optional(),
-    ru: override.optional(),
+  ru: override.optional(),
   en: override.optional(),
 });
 

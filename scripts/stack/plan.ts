@@ -103,7 +103,8 @@ const PATH_KEYS = new Set([
   'ca_file',
   'cert_file',
   'key_file',
-  'knowledge_base',
+    'knowledge_base',
+  'inventory',
   'templates',
 ]);
 

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import type { Metrics } from '../metrics.js';
+import { Places } from '../places.js';
 import { createFanout, type Fanout } from './fanout.js';
 import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
@@ -28,6 +29,7 @@ export interface TicketServiceDeps {
   config: Config;
   kb: KnowledgeBase;
   metrics: Metrics;
+  places?: Places;
   now?: () => number;
 }
 
@@ -48,7 +50,7 @@ export class TicketService {
       kb,
       locale: config.locale,
       publicUrl: config.public_url,
-      zoneOf: () => config.timezone,
+      places: deps.places ?? Places.none(config.timezone),
     });
     this.writes = new TicketStore({
       familyOf: (c) => kb.familyOf(c),

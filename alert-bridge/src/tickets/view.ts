@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { OutgoingEvent } from '../delivery/sender.js';
 import type { Database } from '../db/schema.js';
 import type { KnowledgeBase, Locale, Recommendation } from '../knowledge-base.js';
+import type { Places } from '../places.js';
 import { factsOf } from './lifecycle.js';
 import { NotFoundError, type OutgoingType, type Ticket, type TicketAlert } from './model.js';
 import { cardContext, type AlertFacts } from './policy.js';
@@ -30,6 +31,8 @@ export interface TicketJson {
   assignee: string | null;
   /** IANA zone of the ticket's store: every time shown to a person is rendered in it. */
   timezone: string;
+  /** The store's name from the inventory, when it lists the store. */
+  store_name: string | null;
   title: string;
   /** A few words for lists and walls, in the configured language ("Нет бумаги"). */
   short: string;
@@ -126,8 +129,8 @@ export interface ViewDeps {
   kb: KnowledgeBase;
   locale: Locale;
   publicUrl: string;
-  /** The store's time zone (from the inventory), else the configured default. */
-  zoneOf: (t: Pick<Ticket, 'chain' | 'region' | 'store'>) => string;
+  /** Store names, tills and time zones from the inventory. */
+  places: Places;
 }
 
 /** Renders stored rows as TicketJson. */
@@ -135,7 +138,13 @@ export function createView(deps: ViewDeps) {
   const base = deps.publicUrl.replace(/\/$/, '');
   return function toJson(t: Ticket, alerts: readonly TicketAlert[]): TicketJson {
     const parsed = alerts.map((a) => ({ a, labels: JSON.parse(a.labels) as Record<string, string> }));
-    const tills = [...new Set(parsed.map((p) => p.labels.till).filter((x): x is string => !!x))].sort();
+    const storeFacts = deps.places.store(t.store);
+    // A store-wide ticket concerns every till of the store the inventory lists; otherwise the tills its
+    // alerts name.
+    const named = parsed.map((p) => p.labels.till).filter((x): x is string => !!x);
+    const tills = [
+      ...new Set(t.till === null && storeFacts ? [...storeFacts.tills, ...named] : named),
+    ].sort();
     const annotations = JSON.parse(t.annotations) as Record<string, string>;
     const snapshot = t.snapshot ? (JSON.parse(t.snapshot) as SnapshotJson) : null;
     const headline: AlertFacts = {
@@ -169,7 +178,8 @@ export function createView(deps: ViewDeps) {
       device: t.device,
       tills,
       assignee: t.assignee,
-      timezone: deps.zoneOf(t),
+      timezone: deps.places.zoneOf(t),
+      store_name: storeFacts?.name ?? null,
       title: t.title,
       short: recommendation?.short ?? t.title,
       needs_card: t.needs_card === 1,

@@ -35,6 +35,15 @@ const REGION_NAMES: Record<string, string> = {
   ekb: 'Екатеринбург',
 };
 
+/** Where people see the stores' times: the regions span three zones (UTC+3, +5, +7). */
+const REGION_ZONES: Record<string, string> = {
+  msk: 'Europe/Moscow',
+  spb: 'Europe/Moscow',
+  kzn: 'Europe/Moscow',
+  nsk: 'Asia/Novosibirsk',
+  ekb: 'Asia/Yekaterinburg',
+};
+
 function devices(fiscal: 'shtrih' | 'atol', storeIndex: number, tillIndex: number): Device[] {
   const out: Device[] = [
     fiscal === 'shtrih'
@@ -69,7 +78,12 @@ export function generateDemoInventory(opts: Partial<DemoOptions> = {}): Inventor
   const chains: InventoryInput['chains'] = CHAINS.map((c) => ({
     id: c.id,
     name: c.name,
-    regions: c.regions.map((r) => ({ id: r, name: REGION_NAMES[r], stores: [] as Store[] })),
+    regions: c.regions.map((r) => ({
+      id: r,
+      name: REGION_NAMES[r],
+      timezone: REGION_ZONES[r],
+      stores: [] as Store[],
+    })),
   }));
   const counters = new Map<string, number>();
   for (let i = 0; i < o.stores; i++) {

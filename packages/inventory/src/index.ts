@@ -5,6 +5,7 @@ export {
   formatPath,
   inventorySchema,
   iterateStores,
+  storeFacts,
   iterateTills,
   loadInventory,
   parseInventory,
@@ -19,6 +20,7 @@ export type {
   Region,
   Store,
   Till,
+  StoreFacts,
   TillEntry,
 } from './inventory.js';
 export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';

@@ -91,10 +91,25 @@ const tillSchema = z.strictObject(
   { error: 'expected a till map' },
 );
 
+/** An IANA time zone (Europe/Moscow, Asia/Yekaterinburg): the one people see a store's times in. */
+const timezone = z.string({ error: 'expected a time zone name' }).refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an IANA time zone such as Europe/Moscow or Asia/Novosibirsk' },
+);
+
 const storeSchema = z.strictObject(
   {
     id,
     name: z.string().optional(),
+    /** The store's time zone; by default its region's, then its chain's. */
+    timezone: timezone.optional(),
     /** Extra target labels for every till of the store (e.g. a city or a format). */
     labels: labelValues.optional(),
     tills: z
@@ -108,6 +123,7 @@ const regionSchema = z.strictObject(
   {
     id,
     name: z.string().optional(),
+    timezone: timezone.optional(),
     stores: z
       .array(storeSchema, { error: 'expected a list of stores' })
       .min(1, { error: 'expected at least one store' }),
@@ -119,6 +135,7 @@ const chainSchema = z.strictObject(
   {
     id,
     name: z.string().optional(),
+    timezone: timezone.optional(),
     regions: z
       .array(regionSchema, { error: 'expected a list of regions' })
       .min(1, { error: 'expected at least one region' }),
@@ -275,4 +292,34 @@ export function* iterateTills(inv: Inventory): Generator<TillEntry> {
 export function* iterateStores(inv: Inventory): Generator<{ chain: Chain; region: Region; store: Store }> {
   for (const chain of inv.chains)
     for (const region of chain.regions) for (const store of region.stores) yield { chain, region, store };
+}
+
+/** A store as people know it: its names, its tills and the time zone its times are shown in. */
+export interface StoreFacts {
+  chain: string;
+  region: string;
+  store: string;
+  name: string | null;
+  chainName: string | null;
+  regionName: string | null;
+  timezone: string | null;
+  tills: string[];
+}
+
+/** Every store by id (ids are unique across the inventory), its time zone inherited from region and chain. */
+export function storeFacts(inv: Inventory): Map<string, StoreFacts> {
+  const out = new Map<string, StoreFacts>();
+  for (const { chain, region, store } of iterateStores(inv)) {
+    out.set(store.id, {
+      chain: chain.id,
+      region: region.id,
+      store: store.id,
+      name: store.name ?? null,
+      chainName: chain.name ?? null,
+      regionName: region.name ?? null,
+      timezone: store.timezone ?? region.timezone ?? chain.timezone ?? null,
+      tills: store.tills.map((t) => t.id),
+    });
+  }
+  return out;
 }
