@@ -26,7 +26,7 @@ import { webhookRoutes } from './http/webhook.js';
 import { KnowledgeBase } from './knowledge-base.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { emailSender } from './notify/email.js';
-import { telegramSender } from './notify/telegram.js';
+import { createTelegram, type TelegramBot } from './telegram/index.js';
 import { TicketService } from './tickets/index.js';
 import { messagePage } from './ui/layout.js';
 import { uiText } from './ui/text.js';
@@ -65,11 +65,15 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
-function buildSenders(config: Config, store: Store, ticketLink: ((id: number) => string) | undefined) {
+function buildSenders(
+  config: Config,
+  store: Store,
+  ticketLink: ((id: number) => string) | undefined,
+  telegram: TelegramBot | undefined,
+) {
   const senders = new Senders();
   const timeout = config.forwarding.timeout;
-  if (config.telegram)
-    senders.channel(telegramSender(config.telegram, config.locale, config.public_url, timeout, ticketLink));
+  if (telegram) senders.channel(telegram.sender);
   const email = config.email
     ? emailSender(config.email, config.locale, config.public_url, timeout, ticketLink)
     : undefined;
@@ -90,11 +94,18 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   const now = deps.now ?? Date.now;
   const tickets = new TicketService({ store, config, kb, metrics, now });
   const links = config.auth.links ? createLinkSigner(config.auth.links, config.public_url) : undefined;
-  const { senders, close: closeSenders } = buildSenders(
+  const ticketLink = links && ((id: number) => links.signedTicketLink(id, now()));
+  const telegram = createTelegram({
     config,
     store,
-    links && ((id) => links.signedTicketLink(id, now())),
-  );
+    tickets,
+    metrics,
+    logger,
+    ticketLink,
+    changed: () => dispatcher.kick(),
+    now,
+  });
+  const { senders, close: closeSenders } = buildSenders(config, store, ticketLink, telegram);
   const dispatcher = new Dispatcher({
     store,
     config,
@@ -200,6 +211,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       },
     }),
   );
+  if (telegram?.routes) app.use(telegram.routes);
   app.use('/api/v1', apiRoutes({ tickets, auth, directory, changed: () => dispatcher.kick() }));
   app.use(
     uiRoutes({
@@ -267,6 +279,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       bridge.url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
       if (deps.background !== false) {
         dispatcher.start();
+        telegram?.start();
         const sweep = () =>
           tickets.sweep().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'sweep failed'));
         void sweep();
@@ -277,6 +290,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     },
     async stop() {
       clearInterval(sweepTimer);
+      await telegram?.stop();
       await dispatcher.stop();
       if (server) {
         const s = server;

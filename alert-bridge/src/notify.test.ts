@@ -91,7 +91,7 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
     await smtp?.close();
   });
 
-  it('sends a concise HTML message to the team chat and an e-mail, and again on resolve', async () => {
+  it('sends a concise HTML message to the team chat and an e-mail; the resolve edits the message and mails again', async () => {
     await postWebhook(ctx.bridge.url, payload([paperOut('t7', 'n1')]));
     const msg = await waitFor(
       () => tg.messages().find((m) => m.chat_id === '-100200' && m.text.includes('t7')),
@@ -114,6 +114,10 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
       'resolved message',
     );
     expect(done.text).toContain('self-resolved');
+    // The resolve edits the ticket's message in place instead of sending another one.
+    expect(done.message_id).toBe(msg.message_id);
+    expect(done.edits).toBe(1);
+    expect(tg.messages().filter((m) => m.text.includes('n1 / t7'))).toHaveLength(1);
   });
 
   it('batches a chain-wide outage into a few messages instead of flooding the chat', async () => {
