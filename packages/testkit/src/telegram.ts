@@ -66,7 +66,8 @@ export async function startTelegramEmulator(token: string, opts: { port?: number
   const edited = new Map<number, { at: string; count: number }>();
   const webhooks = new Map<string, { url: string; secret?: string }>();
   const relayed: { status: number; update: Update }[] = [];
-  const polls = { active: 0, conflicts: 0, calls: 0 };
+  const polls = { conflicts: 0, calls: 0 };
+  let holder: { end(): void } | undefined;
   const state = {
     /** The next N sends or edits answer 429 with retry_after 1, like Telegram's flood control. */
     tooMany: 0,
@@ -233,33 +234,52 @@ export async function startTelegramEmulator(token: string, opts: { port?: number
       case 'getUpdates': {
         polls.calls++;
         // Telegram's rules that the library does not keep: no polling while a webhook is set, and a
-        // second getUpdates of one bot ends the first with 409.
+        // second getUpdates of one bot ends the one still waiting with 409.
         if (webhooks.has(token))
           return fail(res, 409, "Conflict: can't use getUpdates method while webhook is active");
-        if (polls.active > 0) {
+        if (holder) {
           polls.conflicts++;
-          return fail(res, 409, 'Conflict: terminated by other getUpdates request');
+          holder.end();
         }
-        polls.active++;
+        let ended = false;
+        let wake = () => {};
+        const me = {
+          end: () => {
+            ended = true;
+            wake();
+          },
+        };
+        holder = me;
+        // A poller that went away (aborted, stopped) is no longer waiting: its successor is no conflict.
+        res.on('close', () => {
+          if (holder === me) holder = undefined;
+          me.end();
+        });
         try {
           // Long polling (the library answers at once): hold an empty answer until an update arrives.
           const until = Date.now() + Math.min(Number(b.timeout ?? 0), 50) * 1000;
           for (;;) {
+            // Checked before asking the library, which marks what it returns as read.
+            if (ended || res.destroyed)
+              return res.destroyed
+                ? undefined
+                : fail(res, 409, 'Conflict: terminated by other getUpdates request');
             const r = await forward(path, b);
             const got = (r.body.result as unknown[] | undefined) ?? [];
-            if (got.length > 0 || Date.now() >= until || res.destroyed)
-              return res.status(r.status).json(r.body);
-            const left = until - Date.now();
+            if (got.length > 0 || Date.now() >= until) return res.status(r.status).json(r.body);
             const ac = new AbortController();
             await Promise.race([
               once(lib, 'AddedUserMessage', { signal: ac.signal }),
               once(lib, 'AddedUserCallbackQuery', { signal: ac.signal }),
-              new Promise((r2) => setTimeout(r2, Math.min(left, 200))),
+              new Promise<void>((r2) => {
+                wake = r2;
+                setTimeout(r2, Math.min(until - Date.now(), 200));
+              }),
             ]).catch(() => undefined);
             ac.abort();
           }
         } finally {
-          polls.active--;
+          if (holder === me) holder = undefined;
         }
       }
       default: {
@@ -284,9 +304,11 @@ export async function startTelegramEmulator(token: string, opts: { port?: number
     url: `http://${addr.address}:${addr.port}`,
     state,
     answers,
+    /** The webhook the bot set (setWebhook), if any: where updates go and the secret they carry. */
+    webhook: () => webhooks.get(token),
     /** What the library posted to the bot's webhook, with the bot's HTTP status. */
     relayed,
-    /** getUpdates calls, and how many met another one of the same bot still open (409 to the newcomer). */
+    /** getUpdates calls, and how many met another one of the same bot still waiting (which got 409). */
     polls,
     messages,
     /** The person presses a button of a bot message. */
