@@ -137,6 +137,12 @@ export async function startTelegramEmulator(token: string, opts: { port?: number
     res.json({ emulator: 'Telegram Bot API emulator (telegram-test-api)', messages: messages(), answers });
   });
   app.get('/', (_req, res) => res.redirect('/messages'));
+  // The library's client API (what a person's Telegram app would send: a press, a message), for a test
+  // or a person driving the stack's emulator from outside; see `press` and `reply` below for the shapes.
+  app.post(['/sendCallback', '/sendMessage'], async (req, res) => {
+    const r = await forward(req.path, { ...(req.body as object), botToken: token });
+    res.status(r.status).json(r.body);
+  });
 
   // The library posts updates for a webhook without Telegram's secret_token header: it posts here,
   // and this relay adds the header the bot asked for in setWebhook.
