@@ -160,10 +160,7 @@ describe('the native stack, fault to notification', () => {
     await api.pressTelegram(message, 'Взять в работу', DEMO_ADMIN_TELEGRAM_ID);
     const taken = await waitFor(
       'the ticket taken by admin from Telegram',
-      async () => {
-        const t = (await api.tickets({ incident_class: 'fiscal.paper_out' })).find((k) => k.id === ticket.id);
-        return t?.status === 'acknowledged' ? t : undefined;
-      },
+      () => ticketFor('fiscal.paper_out', (k) => k.id === ticket.id && k.status === 'acknowledged'),
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(taken.assignee).toBe(DEMO_ADMIN.name);
@@ -172,10 +169,7 @@ describe('the native stack, fault to notification', () => {
     await api.clearTillFault(place.till, 'paper_out');
     const resolved = await waitFor(
       'the paper-out ticket to resolve once paper is back',
-      async () => {
-        const t = (await api.tickets({ incident_class: 'fiscal.paper_out' })).find((k) => k.id === ticket.id);
-        return t?.status === 'resolved' ? t : undefined;
-      },
+      () => ticketFor('fiscal.paper_out', (k) => k.id === ticket.id && k.status === 'resolved'),
       { timeoutMs: 90_000, intervalMs: 250 },
     );
     expect(resolved.resolved_at).not.toBeNull();

@@ -150,7 +150,10 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
         .execute();
       return pending.length === 0;
     }, 'outbox drained');
-    const sent = tg.messages().filter((m) => m.chat_id === '-100300').slice(before);
+    const sent = tg
+      .messages()
+      .filter((m) => m.chat_id === '-100300')
+      .slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text.match(/New ticket/g)).toHaveLength(5);
     expect(sent[0]!.text).toContain('and 35 more tickets');
