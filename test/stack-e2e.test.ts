@@ -3,14 +3,21 @@
 // Prometheus 2.42 and Alertmanager 0.25 with the shipped rules and configs, the bridge on SQLite with the
 // Telegram Bot API emulator and the SMTP catcher, and the panel wall in Debian's Chromium.
 // A fault injected through the simulator's control API must become a ticket with the right class, till
-// and card, a Telegram message, an e-mail and a red cell on the wall; clearing it must resolve the ticket.
+// and card, a Telegram message, an e-mail and a red cell on the wall; the demo admin takes it with the
+// message's button; clearing the fault must resolve the ticket and edit that same message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { iterateTills, loadInventory } from '@tillwatch/inventory';
-import { startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
+import {
+  DEMO_ADMIN,
+  DEMO_ADMIN_TELEGRAM_ID,
+  startStack,
+  type RunningStack,
+  type StackPlan,
+} from '../scripts/stack/index.js';
 import { instantQuery, waitFor } from '@tillwatch/testkit';
 import { planTestStack, stackClient, type Ticket } from './support/stack.js';
 
@@ -112,7 +119,7 @@ describe('the native stack, fault to notification', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('paper out: a ticket with its card, a Telegram message, an e-mail, a red till on the wall; clearing resolves it', async () => {
+  it('paper out: a ticket with its card, a Telegram message, an e-mail, a red till on the wall; taken from Telegram; clearing resolves it', async () => {
     const ticket = await waitFor(
       'a fiscal.paper_out ticket for the till',
       () => ticketFor('fiscal.paper_out', (t) => t.till === place.till && t.status === 'open'),
@@ -149,16 +156,38 @@ describe('the native stack, fault to notification', () => {
     expect(await wallStates(place, true)).toEqual({ [place.till]: 'critical', [neighbour]: 'ok' });
     await page.screenshot({ path: join(dir, 'wall-paper-out.png') });
 
+    // The demo admin (telegram_id in deploy/bridge.yml) takes the ticket with the message's button.
+    await api.pressTelegram(message, 'Взять в работу', DEMO_ADMIN_TELEGRAM_ID);
+    const taken = await waitFor(
+      'the ticket taken by admin from Telegram',
+      () => ticketFor('fiscal.paper_out', (k) => k.id === ticket.id && k.status === 'acknowledged'),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(taken.assignee).toBe(DEMO_ADMIN.name);
+    expect((await api.telegramAnswers()).at(-1)?.text).toBe(`Заявка #${ticket.id} взята в работу: она ваша.`);
+
     await api.clearTillFault(place.till, 'paper_out');
     const resolved = await waitFor(
       'the paper-out ticket to resolve once paper is back',
-      async () => {
-        const t = (await api.tickets({ incident_class: 'fiscal.paper_out' })).find((k) => k.id === ticket.id);
-        return t?.status === 'resolved' ? t : undefined;
-      },
+      () => ticketFor('fiscal.paper_out', (k) => k.id === ticket.id && k.status === 'resolved'),
       { timeoutMs: 90_000, intervalMs: 250 },
     );
     expect(resolved.resolved_at).not.toBeNull();
+    // The same message now says so, without buttons: one message for the problem's whole life.
+    const edited = await waitFor(
+      'the Telegram message edited to show the ticket resolved',
+      async () => {
+        const m = (await api.telegram()).find((x) => x.message_id === message.message_id);
+        return m && m.text.includes('Заявка решена') && !m.reply_markup?.inline_keyboard.length
+          ? m
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(edited.edits).toBeGreaterThanOrEqual(2);
+    expect(
+      (await api.telegram()).filter((m) => m.chat_id === HARDWARE.chat && m.text.includes(place.till)),
+    ).toHaveLength(1);
   }, 240_000);
 
   it(

@@ -27,7 +27,7 @@ import { KnowledgeBase } from './knowledge-base.js';
 import { Places } from './places.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { emailSender } from './notify/email.js';
-import { telegramSender } from './notify/telegram.js';
+import { createTelegram, type TelegramBot } from './telegram/index.js';
 import { TicketService } from './tickets/index.js';
 import { messagePage } from './ui/layout.js';
 import { uiText } from './ui/text.js';
@@ -66,11 +66,15 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
-function buildSenders(config: Config, store: Store, ticketLink: ((id: number) => string) | undefined) {
+function buildSenders(
+  config: Config,
+  store: Store,
+  ticketLink: ((id: number) => string) | undefined,
+  telegram: TelegramBot | undefined,
+) {
   const senders = new Senders();
   const timeout = config.forwarding.timeout;
-  if (config.telegram)
-    senders.channel(telegramSender(config.telegram, config.locale, config.public_url, timeout, ticketLink));
+  if (telegram) senders.channel(telegram.sender);
   const email = config.email
     ? emailSender(config.email, config.locale, config.public_url, timeout, ticketLink)
     : undefined;
@@ -92,11 +96,18 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   const places = Places.load(config.inventory, config.timezone);
   const tickets = new TicketService({ store, config, kb, metrics, places, now });
   const links = config.auth.links ? createLinkSigner(config.auth.links, config.public_url) : undefined;
-  const { senders, close: closeSenders } = buildSenders(
+  const ticketLink = links && ((id: number) => links.signedTicketLink(id, now()));
+  const telegram = createTelegram({
     config,
     store,
-    links && ((id) => links.signedTicketLink(id, now())),
-  );
+    tickets,
+    metrics,
+    logger,
+    ticketLink,
+    changed: () => dispatcher.kick(),
+    now,
+  });
+  const { senders, close: closeSenders } = buildSenders(config, store, ticketLink, telegram);
   const dispatcher = new Dispatcher({
     store,
     config,
@@ -202,6 +213,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       },
     }),
   );
+  if (telegram?.routes) app.use(telegram.routes);
   app.use('/api/v1', apiRoutes({ tickets, auth, directory, changed: () => dispatcher.kick() }));
   app.use(
     uiRoutes({
@@ -269,6 +281,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       bridge.url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
       if (deps.background !== false) {
         dispatcher.start();
+        telegram?.start();
         const sweep = () =>
           tickets.sweep().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'sweep failed'));
         void sweep();
@@ -279,6 +292,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     },
     async stop() {
       clearInterval(sweepTimer);
+      await telegram?.stop();
       await dispatcher.stop();
       if (server) {
         const s = server;

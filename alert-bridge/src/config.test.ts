@@ -110,6 +110,41 @@ describe('config', () => {
       'webhook: { bearer_token: a, max_body: "1e6" }\n',
       ': webhook.max_body: invalid size "1e6": expected a whole number of bytes (e.g. 1048576) or a whole number with B, KiB, MiB, GiB or TiB (e.g. "512KiB", "1MiB")',
     ],
+    [
+      'Telegram buttons without a key to sign them',
+      'webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", updates: poll }\n',
+      ": telegram.callback_key: required when telegram.updates is poll (it signs the buttons' callback data)",
+    ],
+    [
+      'a short callback key',
+      'webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", updates: poll, callback_key: short }\n',
+      ': telegram.callback_key: must be at least 32 characters (e.g. openssl rand -hex 16)',
+    ],
+    [
+      'a Telegram webhook without its secret',
+      `webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", updates: webhook, callback_key: ${'k'.repeat(32)} }\n`,
+      ': telegram.webhook_secret: required when telegram.updates is webhook (Telegram sends it with every update)',
+    ],
+    [
+      'a webhook secret Telegram would refuse',
+      'webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", webhook_secret: "not allowed!0123456789" }\n',
+      `: telegram.webhook_secret: must be 16-256 letters, digits, "_" or "-" (Telegram's secret_token)`,
+    ],
+    [
+      'an unknown way of getting updates',
+      'webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", updates: push }\n',
+      ': telegram.updates: Invalid option: expected one of "off"|"poll"|"webhook"',
+    ],
+    [
+      'a long-poll timeout Telegram does not allow',
+      'webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", poll_timeout: 2m }\n',
+      ': telegram.poll_timeout: must be between 0s and 50s',
+    ],
+    [
+      'one Telegram account for two users',
+      'webhook: { bearer_token: a }\nauth: { users: [{ name: a, role: operator, telegram_id: 5 }, { name: b, role: viewer, telegram_id: 5 }] }\n',
+      ": auth.users[1].telegram_id: 5 is already a's: a Telegram account acts as one user",
+    ],
   ];
   it.each(cases)('rejects %s naming file and key', (_n, yaml, msg) => {
     const f = write(yaml);

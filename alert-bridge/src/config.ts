@@ -9,7 +9,7 @@ import {
   parseWith,
 } from '@tillwatch/config';
 import { z } from 'zod';
-import { apiSchema, authSchema, checkAuth } from './auth/config.js';
+import { MIN_KEY_LENGTH, apiSchema, authSchema, checkAuth } from './auth/config.js';
 import { Secret } from './secret.js';
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
@@ -180,6 +180,33 @@ export const configSchema = z.strictObject({
     .strictObject({
       bot_token: secret,
       base_url: z.url().default('https://api.telegram.org'),
+      // How the bot hears button presses and replies: long-polling getUpdates (no public URL needed),
+      // Telegram calling `webhook_url`, or not at all (messages then carry no buttons).
+      updates: z.enum(['off', 'poll', 'webhook']).default('off'),
+      // Signs the buttons' callback data, so a press names only an action and a ticket the bridge offered.
+      callback_key: z
+        .string()
+        .min(MIN_KEY_LENGTH, `must be at least ${MIN_KEY_LENGTH} characters (e.g. openssl rand -hex 16)`)
+        .transform((s) => new Secret(s))
+        .optional(),
+      // getUpdates holds the request this long when there is nothing new (Telegram allows up to 50s).
+      poll_timeout: duration
+        .refine((ms) => ms >= 0 && ms <= 50_000, 'must be between 0s and 50s')
+        .default(parseDuration('25s')),
+      // Where Telegram posts updates (updates: webhook); default <public_url>/telegram/webhook.
+      webhook_url: z.url().optional(),
+      // Telegram sends it in X-Telegram-Bot-Api-Secret-Token; its own rules: 1-256 of A-Z a-z 0-9 _ -.
+      webhook_secret: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_-]{16,256}$/,
+          'must be 16-256 letters, digits, "_" or "-" (Telegram\'s secret_token)',
+        )
+        .transform((s) => new Secret(s))
+        .optional(),
+      // A later event of a ticket edits its message in the chat while the message is this young; an
+      // older one is far up the chat where nobody would see the change, so a new message is sent.
+      edit_window: duration.default(parseDuration('48h')),
     })
     .optional(),
   email: z
@@ -259,8 +286,41 @@ function expandEnv(v: unknown, path: PropertyKey[], file: string, env: NodeJS.Pr
   return v;
 }
 
+/** Cross-checks of the `telegram` keys and the users' Telegram ids, run on the whole config. */
+function checkTelegram(c: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
+  const tg = c.telegram;
+  if (tg && tg.updates !== 'off' && !tg.callback_key)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['telegram', 'callback_key'],
+      message: `required when telegram.updates is ${tg.updates} (it signs the buttons' callback data)`,
+    });
+  if (tg?.updates === 'webhook' && !tg.webhook_secret)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['telegram', 'webhook_secret'],
+      message: 'required when telegram.updates is webhook (Telegram sends it with every update)',
+    });
+  const seen = new Map<number, string>();
+  for (const [i, u] of c.auth.users.entries()) {
+    if (u.telegram_id === undefined) continue;
+    const other = seen.get(u.telegram_id);
+    if (other !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'users', i, 'telegram_id'],
+        message: `${u.telegram_id} is already ${other}'s: a Telegram account acts as one user`,
+      });
+    else seen.set(u.telegram_id, u.name);
+  }
+}
+
 export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
-  return parseWith(configSchema.superRefine(checkAuth), expandEnv(raw ?? {}, [], file, env), file);
+  return parseWith(
+    configSchema.superRefine(checkAuth).superRefine(checkTelegram),
+    expandEnv(raw ?? {}, [], file, env),
+    file,
+  );
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,7 +1,7 @@
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelegramEmulator } from './testdata/telegram-emulator.js';
+import { startTelegramEmulator } from '@tillwatch/testkit/telegram';
 import {
   ENGINES,
   WRITE_TOKEN,
@@ -91,10 +91,10 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
     await smtp?.close();
   });
 
-  it('sends a concise HTML message to the team chat and an e-mail, and again on resolve', async () => {
+  it('sends a concise HTML message to the team chat and an e-mail; the resolve edits the message and mails again', async () => {
     await postWebhook(ctx.bridge.url, payload([paperOut('t7', 'n1')]));
     const msg = await waitFor(
-      () => tg.messages.find((m) => m.chat_id === '-100200' && m.text.includes('t7')),
+      () => tg.messages().find((m) => m.chat_id === '-100200' && m.text.includes('t7')),
       'telegram message',
     );
     expect(msg.parse_mode).toBe('HTML');
@@ -110,14 +110,18 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
 
     await postWebhook(ctx.bridge.url, payload([paperOut('t7', 'n1', { status: 'resolved' })]));
     const done = await waitFor(
-      () => tg.messages.find((m) => m.text.includes('Ticket resolved') && m.text.includes('t7')),
+      () => tg.messages().find((m) => m.text.includes('Ticket resolved') && m.text.includes('t7')),
       'resolved message',
     );
     expect(done.text).toContain('self-resolved');
+    // The resolve edits the ticket's message in place instead of sending another one.
+    expect(done.message_id).toBe(msg.message_id);
+    expect(done.edits).toBe(1);
+    expect(tg.messages().filter((m) => m.text.includes('n1 / t7'))).toHaveLength(1);
   });
 
   it('batches a chain-wide outage into a few messages instead of flooding the chat', async () => {
-    const before = tg.messages.filter((m) => m.chat_id === '-100300').length;
+    const before = tg.messages().filter((m) => m.chat_id === '-100300').length;
     const stores = Array.from({ length: 40 }, (_, i) => `chain-${i}`);
     // Alertmanager sends one notification per store group at about the same time; holding the
     // dispatcher while they arrive makes "all pending at once" deterministic on a loaded machine.
@@ -146,7 +150,10 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
         .execute();
       return pending.length === 0;
     }, 'outbox drained');
-    const sent = tg.messages.filter((m) => m.chat_id === '-100300').slice(before);
+    const sent = tg
+      .messages()
+      .filter((m) => m.chat_id === '-100300')
+      .slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.text.match(/New ticket/g)).toHaveLength(5);
     expect(sent[0]!.text).toContain('and 35 more tickets');
@@ -155,7 +162,7 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
   it('honours Telegram flood control (429 retry_after) and still delivers', async () => {
     tg.state.tooMany = 1;
     await postWebhook(ctx.bridge.url, payload([paperOut('t8', 'n2')]));
-    await waitFor(() => tg.messages.find((m) => m.text.includes('n2 / t8')), 'message after 429');
+    await waitFor(() => tg.messages().find((m) => m.text.includes('n2 / t8')), 'message after 429');
     const text = await (await fetch(`${ctx.bridge.url}/metrics`)).text();
     // Metrics name the team's chat, never the chat id or the mailbox (/metrics needs no login).
     expect(text).toMatch(
@@ -176,12 +183,12 @@ describe('notification rate limit', () => {
     });
     try {
       await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'rl')]));
-      await waitFor(() => tg.messages.length === 1, 'first message');
+      await waitFor(() => tg.messages().length === 1, 'first message');
       await postWebhook(ctx.bridge.url, payload([paperOut('t2', 'rl')]));
       await postWebhook(ctx.bridge.url, payload([paperOut('t3', 'rl')]));
-      await waitFor(() => tg.messages.length === 2, 'second message');
-      expect(tg.messages[1]!.text).toContain('rl / t2');
-      expect(tg.messages[1]!.text).toContain('rl / t3');
+      await waitFor(() => tg.messages().length === 2, 'second message');
+      expect(tg.messages()[1]!.text).toContain('rl / t2');
+      expect(tg.messages()[1]!.text).toContain('rl / t3');
     } finally {
       await ctx.close();
       await tg.close();
@@ -214,7 +221,7 @@ describe('the link in a message', () => {
     try {
       await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'lk')]));
       const msg = await waitFor(
-        () => tg.messages.find((m) => m.text.includes('lk / t1')),
+        () => tg.messages().find((m) => m.text.includes('lk / t1')),
         'telegram message',
       );
       const link = /<a href="(http:\/\/bridge\.example\/ui\/link\/\d+\?exp=\d+&amp;sig=[0-9a-f]{64})">/.exec(

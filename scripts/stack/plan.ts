@@ -31,6 +31,9 @@ export const DEMO_BOT_TOKEN = '123456:tillwatch-demo-bot';
 export const DEMO_ADMIN = { name: 'admin', password: 'tillwatch-demo-admin' } as const;
 export const DEMO_SESSION_KEY = 'tillwatch-demo-session-key-change-me-0123456789';
 export const DEMO_LINK_KEY = 'tillwatch-demo-link-key-change-me-0123456789';
+/** Signs the demo bot's buttons; the demo admin presses them as this Telegram user (deploy/bridge.yml). */
+export const DEMO_CALLBACK_KEY = 'tillwatch-demo-callback-key-change-me-0123456789';
+export const DEMO_ADMIN_TELEGRAM_ID = 100001;
 
 export interface StackOptions {
   /** Repository root (the working directory of every command). */
@@ -228,6 +231,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
         TILLWATCH_ADMIN_PASSWORD: DEMO_ADMIN.password,
         TILLWATCH_SESSION_KEY: DEMO_SESSION_KEY,
         TILLWATCH_LINK_KEY: DEMO_LINK_KEY,
+        TILLWATCH_TELEGRAM_CALLBACK_KEY: DEMO_CALLBACK_KEY,
       },
       listens: [{ port: ports.bridge, what: 'alert bridge' }],
       readyUrl: url(ports.bridge, '/readyz'),

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateDemoInventory, renderInventory } from '@tillwatch/inventory';
 import { freePort } from '@tillwatch/testkit';
+import { buttons, type BotMessage, type CallbackAnswer } from '@tillwatch/testkit/telegram';
 import {
   DEFAULT_PORTS,
   planStack,
@@ -72,16 +73,13 @@ export interface Ticket {
   severity: string;
   title: string;
   needs_card: boolean;
+  assignee: string | null;
   recommendation: { first_line: string[] } | null;
   opened_at: string;
   resolved_at: string | null;
 }
 
-export interface TelegramMessage {
-  chat_id: string;
-  text: string;
-  received_at: string;
-}
+export type { BotMessage as TelegramMessage } from '@tillwatch/testkit/telegram';
 
 export interface Mail {
   to: string[];
@@ -121,7 +119,23 @@ export function stackClient(plan: StackPlan) {
       });
       return Array.isArray(body) ? body : body.tickets;
     },
-    telegram: async () => (await json<{ messages: TelegramMessage[] }>(plan.urls.telegram)).messages,
+    telegram: async () => (await json<{ messages: BotMessage[] }>(plan.urls.telegram)).messages,
+    telegramAnswers: async () => (await json<{ answers: CallbackAnswer[] }>(plan.urls.telegram)).answers,
+    /** A person (Telegram user `userId`) presses the button labelled `label` under the message. */
+    pressTelegram: async (m: BotMessage, label: string, userId: number) => {
+      const b = buttons(m).find((x) => x.text === label);
+      if (!b?.callback_data) throw new Error(`no button "${label}" under message ${m.message_id}`);
+      await json<unknown>(`${new URL(plan.urls.telegram).origin}/sendCallback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          date: Math.floor(Date.now() / 1000),
+          from: { id: userId, is_bot: false, first_name: 'demo' },
+          message: { message_id: m.message_id, chat: { id: Number(m.chat_id) } },
+          data: b.callback_data,
+        }),
+      });
+    },
     mails: async () => (await json<{ messages: Mail[] }>(plan.urls.mail)).messages,
     alerts: async () =>
       (

@@ -11,7 +11,7 @@ export interface Principal {
   /** null: every chain. */
   chains: readonly string[] | null;
   /** How they proved it; `session` also carries the session id CSRF tokens are bound to. */
-  via: 'token' | 'session' | 'proxy' | 'basic';
+  via: 'token' | 'session' | 'proxy' | 'basic' | 'telegram';
   session?: string;
 }
 

@@ -146,6 +146,56 @@ migrations['0003_outbox_per_target'] = {
   },
 };
 
+migrations['0004_telegram'] = {
+  async up(db: Kysely<unknown>) {
+    // Which bot message carries which tickets, so a later event edits it and a press or a reply on it
+    // finds its tickets. `chat_id` is the configured target (the sender looks up by it); `tg_chat_id` is
+    // the chat's id as Telegram reports it in updates (the same, unless the config names a @channel).
+    // `event_id`/`event_type` are what the message shows for the ticket, and `more` the message's
+    // "and N more", so an edit re-renders the whole message as it was composed.
+    await db.schema
+      .createTable('telegram_messages')
+      .addColumn('chat_id', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'bigint', (c) => c.notNull())
+      .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+      .addColumn('tg_chat_id', 'text', (c) => c.notNull())
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('event_type', 'text', (c) => c.notNull())
+      .addColumn('more', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('sent_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('telegram_messages_pk', ['chat_id', 'message_id', 'ticket_id'])
+      .execute();
+    await db.schema
+      .createIndex('telegram_messages_ticket')
+      .on('telegram_messages')
+      .columns(['chat_id', 'ticket_id', 'sent_at'])
+      .execute();
+    await db.schema
+      .createIndex('telegram_messages_tg')
+      .on('telegram_messages')
+      .columns(['tg_chat_id', 'message_id'])
+      .execute();
+    // A press or a reply acted on once: Telegram may deliver an update again (a webhook retry, a poll
+    // whose offset was not saved), and a comment must not be recorded twice.
+    await db.schema
+      .createTable('telegram_handled')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('telegram_handled_at').on('telegram_handled').column('at').execute();
+    // One replica at a time polls a bot (Telegram ends one of two concurrent getUpdates with 409): a
+    // lease per bot, and the offset of the next update so a replica taking over goes on from there.
+    await db.schema
+      .createTable('telegram_poll')
+      .addColumn('bot', 'text', (c) => c.primaryKey())
+      .addColumn('owner', 'text')
+      .addColumn('lease_until', 'bigint', (c) => c.notNull())
+      .addColumn('next_offset', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 migrations['0005_families'] = {
   async up(db: Kysely<unknown>) {
     // Related incident classes on one place share a ticket (knowledge-base families); a ticket may belong

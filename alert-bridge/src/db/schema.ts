@@ -95,10 +95,37 @@ export interface ExternalRefsTable {
   external_id: string;
 }
 
+export interface TelegramMessagesTable {
+  chat_id: string;
+  message_id: number;
+  ticket_id: number;
+  tg_chat_id: string;
+  position: number;
+  event_id: string;
+  event_type: string;
+  more: number;
+  sent_at: number;
+}
+
+export interface TelegramHandledTable {
+  key: string;
+  at: number;
+}
+
+export interface TelegramPollTable {
+  bot: string;
+  owner: string | null;
+  lease_until: number;
+  next_offset: number;
+}
+
 export interface Database {
   tickets: TicketsTable;
   ticket_alerts: TicketAlertsTable;
   events: EventsTable;
   outbox: OutboxTable;
   external_refs: ExternalRefsTable;
+  telegram_messages: TelegramMessagesTable;
+  telegram_handled: TelegramHandledTable;
+  telegram_poll: TelegramPollTable;
 }
