@@ -106,7 +106,7 @@ const PATH_KEYS = new Set([
   'ca_file',
   'cert_file',
   'key_file',
-    'knowledge_base',
+  'knowledge_base',
   'inventory',
   'templates',
 ]);
