@@ -99,7 +99,10 @@ describe.each(ENGINES)('notifications on %s', (engine) => {
     );
     expect(msg.parse_mode).toBe('HTML');
     expect(msg.text).toContain('<b>New ticket: [P2] Receipt paper out</b>');
-    expect(msg.text).toContain('c1 / r1 / n1 / t7 / kkt');
+    expect(msg.text).toContain('📍 n1 / t7 / kkt');
+    // The store's local time with its zone named, never UTC with milliseconds.
+    expect(msg.text).toMatch(/⏱ since \d\d:\d\d \(Moscow, UTC\+3\)/);
+    expect(msg.text.startsWith('🟠')).toBe(true); // a P2 is orange, not red
     expect(msg.text).toContain('1. Ask the cashier to load a new roll');
     expect(msg.text).toMatch(/<a href="http:\/\/bridge\.example\/ui\/tickets\/\d+">#\d+<\/a>/);
     const mail = await waitFor(() => smtp.mails.find((m) => m.data.includes('t7')), 'e-mail');

@@ -1,4 +1,6 @@
 import type { OutgoingEvent } from '../delivery/sender.js';
+import { keyFacts } from '../i18n/facts.js';
+import { formatTime } from '../i18n/time.js';
 import type { Locale } from '../knowledge-base.js';
 
 const TEXT = {
@@ -14,6 +16,10 @@ const TEXT = {
     self: 'устранилось само',
     flapping: 'мигает',
     batch: (n: number) => `${n} заявок`,
+    merged: (id: number) => `объединена с заявкой #${id}`,
+    forced: 'решена вручную при активном алерте',
+    by: (who: string) => `решил(а) ${who}`,
+    store: 'магазин',
   },
   en: {
     'ticket.created': 'New ticket',
@@ -27,6 +33,10 @@ const TEXT = {
     self: 'self-resolved',
     flapping: 'flapping',
     batch: (n: number) => `${n} tickets`,
+    merged: (id: number) => `merged into ticket #${id}`,
+    forced: 'resolved by hand while the alert fired',
+    by: (who: string) => `resolved by ${who}`,
+    store: 'store',
   },
 } as const;
 
@@ -34,28 +44,54 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** Where the problem is, as people name it: the store's name and id, then the till or the tills, the device. */
 export function where(e: OutgoingEvent): string {
   const t = e.ticket;
-  const parts = [
-    t.chain,
-    t.region,
-    t.store,
-    t.till ?? (t.tills.length ? `${t.tills.join(', ')}` : null),
-    t.device,
-  ];
+  const store = t.store && t.store_name ? `${t.store_name} (${t.store})` : t.store;
+  const tills =
+    t.till ??
+    (t.tills.length > 3
+      ? `${t.tills.slice(0, 3).join(', ')}… (${t.tills.length})`
+      : t.tills.join(', ') || null);
+  const parts = [store ? null : t.chain, store ? null : t.region, store, tills, t.device];
   return parts.filter((p): p is string => !!p).join(' / ');
 }
 
-function sinceOf(e: OutgoingEvent): string {
-  return e.ticket.opened_at.replace('T', ' ').slice(0, 16) + ' UTC';
+/** When the problem began, in the store's time zone with the zone named, next to the event it is about. */
+function sinceOf(e: OutgoingEvent, locale: Locale): string {
+  return formatTime(e.ticket.opened_at, e.ticket.timezone, locale, { now: Date.parse(e.occurred_at) });
 }
 
+/** A new ticket's mark says how urgent it is; the others say what happened. */
+function iconOf(e: OutgoingEvent): string {
+  if (e.event === 'merged') return '↪️';
+  if (e.type === 'ticket.created') return PRIORITY_ICON[e.ticket.priority] ?? '🔴';
+  return ICON[e.type] ?? '';
+}
+
+const PRIORITY_ICON: Record<string, string> = { P1: '🔴', P2: '🟠', P3: '🟡', P4: '🔵' };
 const ICON: Record<string, string> = {
-  'ticket.created': '🔴',
-  'ticket.reopened': '🟠',
+  'ticket.reopened': '🔁',
   'ticket.resolved': '✅',
   'ticket.updated': 'ℹ️',
 };
+
+/** What the event adds to the ticket's line: merged where, resolved by whom and how. */
+function noteOf(e: OutgoingEvent, L: (typeof TEXT)[Locale]): string | null {
+  const d = e.data as { into?: unknown; by?: unknown; forced?: unknown };
+  if (e.event === 'merged' && typeof d.into === 'number') return L.merged(d.into);
+  if (e.event === 'resolved' && d.by === 'human')
+    return d.forced ? `${L.by(e.actor)}, ${L.forced}` : L.by(e.actor);
+  return null;
+}
+
+/** Up to three facts of the snapshot that matter for the class (the ФН's date, paper present, ...). */
+function factsOf(e: OutgoingEvent, locale: Locale): string[] {
+  const t = e.ticket;
+  return keyFacts(t.incident_class, t.snapshot, t.timezone, locale, Date.parse(e.occurred_at))
+    .slice(0, 3)
+    .map((f) => `${f.label}${f.where ? ` (${f.where})` : ''}: ${f.text}`);
+}
 
 /**
  * The ticket's link in a message: the signed, expiring, read-only link when the bridge has a link
@@ -91,10 +127,13 @@ export function telegramText(
     const flags = [t.self_resolved ? L.self : null, t.flapping ? L.flapping : null]
       .filter(Boolean)
       .join(', ');
+    const note = noteOf(e, L);
     const lines = [
-      `${ICON[e.type] ?? ''} <b>${escapeHtml(L[e.type])}: [${esc(t.priority, 4)}] ${esc(t.title)}</b>${flags ? ` (${flags})` : ''}`,
+      `${iconOf(e)} <b>${escapeHtml(L[e.type])}: [${esc(t.priority, 4)}] ${esc(t.title)}</b>${flags ? ` (${flags})` : ''}`,
+      ...(note ? [`<i>${esc(note)}</i>`] : []),
       `📍 ${esc(where(e))}`,
-      `⏱ ${L.since} ${sinceOf(e)}`,
+      `⏱ ${L.since} ${escapeHtml(sinceOf(e, locale))}`,
+      ...factsOf(e, locale).map((f) => `• ${esc(f)}`),
     ];
     const steps = t.recommendation?.first_line.slice(0, 3) ?? [];
     if (e.type !== 'ticket.resolved' && steps.length) {
@@ -138,10 +177,13 @@ export function emailMessage(
     .map((e) => {
       const t = e.ticket;
       const steps = e.type === 'ticket.resolved' ? [] : (t.recommendation?.first_line ?? []);
+      const note = noteOf(e, L);
       return [
         `${L[e.type]}: [${t.priority}] ${t.title}${t.self_resolved ? ` (${L.self})` : ''}`,
+        ...(note ? [note] : []),
         where(e),
-        `${L.since} ${sinceOf(e)}`,
+        `${L.since} ${sinceOf(e, locale)}`,
+        ...factsOf(e, locale).map((f) => `  • ${f}`),
         ...(steps.length ? [`${L.steps}:`, ...steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
         linkOf(e, ticketLink),
       ].join('\n');
