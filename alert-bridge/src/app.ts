@@ -133,6 +133,13 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
           metrics.enrichment.inc({ result: 'failure' });
           logger.warn({ ticket: id, err: (e as Error).message }, 'snapshot failed');
         }
+        // The first messages waited for this: send them now, with or without the facts.
+        await tickets.writes
+          .release(id)
+          .catch((e: unknown) =>
+            logger.warn({ ticket: id, err: (e as Error).message }, 'releasing held messages failed'),
+          );
+        dispatcher.kick();
       })();
       pendingEnrichment.add(p);
       void p.finally(() => pendingEnrichment.delete(p));

@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from './enrich.js';
 import type { TicketJson } from './tickets/index.js';
 import { freePort } from '@tillwatch/testkit/bridge';
-import { api, paperOut, payload, postWebhook, startBridge, waitFor } from '@tillwatch/testkit/bridge';
+import {
+  api,
+  paperOut,
+  payload,
+  postWebhook,
+  startBridge,
+  startReceiver,
+  waitFor,
+} from '@tillwatch/testkit/bridge';
+import { startTelegramEmulator } from '@tillwatch/testkit/telegram';
 
 describe('enrichment from a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tw-prom-'));
@@ -95,6 +104,46 @@ describe('enrichment from a real Prometheus', () => {
       );
     } finally {
       await ctx.close();
+    }
+  });
+
+  it('holds the first message until the snapshot is in, so the chat and the desk see its facts', async () => {
+    const tg = await startTelegramEmulator('7:FACTS');
+    const desk = await startReceiver('k');
+    // Prometheus answering in a second, as a loaded one does: without the hold, the message would leave
+    // before the snapshot and carry no facts.
+    const slow = express();
+    slow.get('/api/v1/query', async (req, res) => {
+      await new Promise((r) => setTimeout(r, 1000));
+      const q = new URLSearchParams(req.query as Record<string, string>).toString();
+      res.type('application/json').send(await (await fetch(`${promUrl}/api/v1/query?${q}`)).text());
+    });
+    const proxy = await new Promise<Server>((r) => {
+      const s = slow.listen(0, '127.0.0.1', () => r(s));
+    });
+    const ctx = await startBridge('sqlite', {
+      enrichment: { prometheus_url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+      telegram: { bot_token: '7:FACTS', base_url: tg.url },
+      teams: { hardware: { telegram: [{ chat_id: 5 }] } },
+      notifications: { batch_wait: '0s', min_interval: '0s' },
+      forwarding: {
+        poll_interval: '50ms',
+        targets: [{ name: 'desk', type: 'webhook', url: desk.url, secret: 'k' }],
+      },
+    });
+    try {
+      await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'en-1')]));
+      const msg = await waitFor(() => tg.messages().find((m) => m.chat_id === '5'), 'the first message');
+      // The facts that matter for paper out, read from the till's series at the fault.
+      expect(msg.text).toContain('• Paper present (kkt, t1): no');
+      const first = await waitFor(() => desk.got[0], 'the desk event');
+      expect(first.type).toBe('ticket.created');
+      expect((first.body.ticket as TicketJson).snapshot).not.toBeNull();
+    } finally {
+      await ctx.close();
+      await tg.close();
+      await desk.close();
+      await new Promise((r) => proxy.close(r));
     }
   });
 });

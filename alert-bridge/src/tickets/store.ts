@@ -53,6 +53,11 @@ interface Notification extends Work {
 }
 
 export interface TicketStoreDeps {
+  /**
+   * How long a new ticket's first messages wait for its snapshot (0: they do not): enrichment releases
+   * them as soon as the snapshot is stored or has failed, so the facts are in the first message.
+   */
+  holdNewFor: number;
   /** The knowledge base's family of an incident class (the ticket key is built from it). */
   familyOf: (incidentClass: string) => string;
   store: Store;
@@ -333,7 +338,7 @@ export class TicketStore {
         event_type: type,
         status: 'pending',
         attempts: 0,
-        next_attempt_at: now,
+        next_attempt_at: e.kind === 'created' ? now + this.deps.holdNewFor : now,
         created_at: now,
       });
     }
@@ -411,6 +416,18 @@ export class TicketStore {
       .set({ registered_at: now })
       .where('id', 'in', ticketIds)
       .where('registered_at', 'is', null)
+      .execute();
+  }
+
+  /** Lets a new ticket's held messages go now (its snapshot is stored, or will not come). */
+  async release(id: number): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set({ next_attempt_at: this.deps.now() })
+      .where('ticket_id', '=', id)
+      .where('status', '=', 'pending')
+      .where('event_type', '=', 'ticket.created')
+      .where('next_attempt_at', '>', this.deps.now())
       .execute();
   }
 
