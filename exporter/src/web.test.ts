@@ -1,18 +1,20 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { X509Certificate } from 'node:crypto';
 import { hashSync, verify } from '@node-rs/bcrypt';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
-import { loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
+import { certificateSans, loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
 import { closedPort, seriesValue } from '@tillwatch/testkit';
 import { fixtureSystemInfo } from './testdata/fixture-env.js';
@@ -346,6 +348,252 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
     expect(await outcome(url, 'none')).toBe('refused');
     expect(await outcome(url, 'rogue')).toBe('refused');
     expect(await outcome(url, 'client')).toBe(200);
+  });
+});
+
+/** The certificate a TLS handshake with `port` presents, by SHA-256 fingerprint; or the handshake error. */
+function handshake(
+  port: number,
+  opts: {
+    ca?: Buffer;
+    ciphers?: string;
+    maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+    cert?: Buffer;
+    key?: Buffer;
+  } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fp);
+    });
+    socket.on('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
+const fingerprint = (pem: Buffer) => new X509Certificate(pem).fingerprint256;
+
+describe('web config applied without a restart (certificate rotation)', () => {
+  let dir: string;
+  let ex: Exporter;
+  let web: WebServer;
+  const file = () => join(dir, 'web.yml');
+  const hash = (pw: string) => hashSync(pw, 4);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-rotate-'));
+    for (const n of ['old', 'new'])
+      selfSigned(dir, n, `/CN=till-${n}`, ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    copyFileSync(join(dir, 'old.crt'), join(dir, 'till.crt'));
+    copyFileSync(join(dir, 'old.key'), join(dir, 'till.key'));
+    writeFileSync(
+      file(),
+      `tls_server_config:\n  cert_file: till.crt\n  key_file: till.key\nbasic_auth_users:\n  prometheus: '${hash('first')}'\n`,
+    );
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+    web = await startWebServer(ex, '127.0.0.1:0', loadWebConfig(file()), {
+      logger: quiet,
+      reloadCheckIntervalMs: 0,
+    });
+  });
+  afterAll(async () => {
+    await web?.close();
+    await ex?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reloadGauge = async (auth: string) => {
+    await ex.collectNow();
+    const text = (
+      await get(web.url('/metrics'), { ca: readFileSync(join(dir, 'till.crt')), auth })
+    ).body.toString();
+    return seriesValue(text, 'till_exporter_web_config_last_reload_successful');
+  };
+
+  it('serves a certificate replaced on disk to the next connection, the way a renewal job swaps it in', async () => {
+    const port = web.address().port;
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'old.crt'))));
+    // Renewal tools write new files and rename them over the old ones.
+    copyFileSync(join(dir, 'new.key'), join(dir, 'till.key.tmp'));
+    copyFileSync(join(dir, 'new.crt'), join(dir, 'till.crt.tmp'));
+    renameSync(join(dir, 'till.key.tmp'), join(dir, 'till.key'));
+    renameSync(join(dir, 'till.crt.tmp'), join(dir, 'till.crt'));
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'new.crt'))));
+    // And a scrape that trusts only the new certificate works.
+    const res = await get(web.url('/metrics'), {
+      ca: readFileSync(join(dir, 'new.crt')),
+      auth: 'prometheus:first',
+    });
+    expect(res.status).toBe(200);
+    expect(await reloadGauge('prometheus:first')).toBe(1);
+  });
+
+  it('keeps serving the last good certificate when the new files do not load, and says so in a metric', async () => {
+    const port = web.address().port;
+    const serving = await handshake(port);
+    writeFileSync(join(dir, 'till.crt'), 'not a certificate\n');
+    expect(await handshake(port)).toBe(serving);
+    expect(await reloadGauge('prometheus:first').catch(() => undefined)).toBeUndefined();
+    // The CA the client trusts is the file just broken; check the gauge with the served certificate.
+    await ex.collectNow();
+    const text = (
+      await get(web.url('/metrics'), { ca: readFileSync(join(dir, 'new.crt')), auth: 'prometheus:first' })
+    ).body.toString();
+    expect(seriesValue(text, 'till_exporter_web_config_last_reload_successful')).toBe(0);
+    copyFileSync(join(dir, 'new.crt'), join(dir, 'till.crt'));
+    expect(await web.reload()).toBe(true);
+  });
+
+  it('applies changed users at once: a replaced password stops working, the new one works', async () => {
+    const ca = readFileSync(join(dir, 'new.crt'));
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:first' })).status).toBe(200);
+    writeFileSync(
+      file(),
+      `tls_server_config:\n  cert_file: till.crt\n  key_file: till.key\nbasic_auth_users:\n  prometheus: '${hash('second')}'\n`,
+    );
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:first' })).status).toBe(401);
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:second' })).status).toBe(200);
+  });
+
+  it('refuses to switch from TLS to plain HTTP on the fly, and keeps TLS', async () => {
+    const port = web.address().port;
+    writeFileSync(file(), `basic_auth_users:\n  prometheus: '${hash('second')}'\n`);
+    expect(await web.reload()).toBe(false);
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'new.crt'))));
+  });
+});
+
+describe('web config: the rest of the schema at work', () => {
+  let dir: string;
+  let ex: Exporter;
+  const servers: WebServer[] = [];
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  /** A client certificate signed by ca.crt with these SANs, as DIR/NAME.crt and NAME.key. */
+  const clientCert = (name: string, san: string) => {
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+    );
+    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      `${name}.ext`,
+    );
+  };
+  const read = (f: string) => readFileSync(join(dir, f));
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-schema-'));
+    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    selfSigned(dir, 'ca', '/CN=monitoring CA');
+    selfSigned(dir, 'rogue', '/CN=rogue');
+    clientCert('prometheus', 'DNS:prometheus.monitoring,IP:::1');
+    clientCert('grafana', 'DNS:grafana.monitoring,URI:spiffe://tw/grafana');
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await ex?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  async function serve(yaml: string, listen: string | string[] = '127.0.0.1:0', telemetryPath?: string) {
+    const file = join(dir, `web-${servers.length}.yml`);
+    writeFileSync(file, yaml);
+    const s = await startWebServer(ex, listen, loadWebConfig(file), {
+      logger: quiet,
+      ...(telemetryPath && { telemetryPath }),
+    });
+    servers.push(s);
+    return s;
+  }
+  const tls = 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n';
+  const as = (who: string) => ({ ca: read('server.crt'), cert: read(`${who}.crt`), key: read(`${who}.key`) });
+
+  it('client_allowed_sans: only a client certificate carrying one of the listed SANs gets in', async () => {
+    const s = await serve(
+      `${tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: ['::1', spiffe://tw/grafana]\n`,
+    );
+    expect((await get(s.url('/healthz'), as('prometheus'))).status).toBe(200);
+    expect((await get(s.url('/healthz'), as('grafana'))).status).toBe(200);
+    writeFileSync(join(dir, 'other.ext'), '');
+    clientCert('other', 'DNS:other.monitoring');
+    await expect(get(s.url('/healthz'), as('other'))).rejects.toThrow();
+    expect(
+      certificateSans('DNS:a, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://tw/p, DNS:"b, c"'),
+    ).toEqual(['a', '::1', 'x@y', 'spiffe://tw/p', 'b, c']);
+  });
+
+  it('RequestClientCert asks for a certificate and lets any client in, with one or without', async () => {
+    const s = await serve(`${tls}  client_auth_type: RequestClientCert\n`);
+    expect((await get(s.url('/healthz'), { ca: read('server.crt') })).status).toBe(200);
+    expect((await get(s.url('/healthz'), as('rogue'))).status).toBe(200);
+  });
+
+  it('cipher_suites and max_version limit what a client can negotiate', async () => {
+    const s = await serve(
+      `${tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n`,
+    );
+    const port = s.address().port;
+    expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toBe(
+      fingerprint(read('server.crt')),
+    );
+    expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' })).toMatch(
+      /^error: .*(handshake failure|no shared cipher)/i,
+    );
+    // TLS 1.3 is above max_version.
+    expect(await handshake(port, { minVersion: 'TLSv1.3' })).toMatch(/^error: /);
+  });
+
+  it('rate_limit answers 429 past its burst, before any password check; headers go on every answer', async () => {
+    const s = await serve(
+      `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\nrate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`,
+    );
+    const a = await get(s.url('/healthz'), { auth: 'prometheus:pw' });
+    expect(a.status).toBe(200);
+    expect(a.headers['x-frame-options']).toBe('deny');
+    expect(a.headers['x-content-type-options']).toBe('nosniff');
+    expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(200);
+    expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(429);
+    expect((await get(s.url('/metrics'))).status).toBe(429);
+  });
+
+  it('listens on several addresses, and serves the metrics at --web.telemetry-path', async () => {
+    const s = await serve(
+      `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\n`,
+      ['127.0.0.1:0', '[::1]:0'],
+      '/till/metrics',
+    );
+    const [v4, v6] = s.servers.map((x) => x.address() as { address: string; port: number });
+    for (const url of [`http://127.0.0.1:${v4?.port}`, `http://[::1]:${v6?.port}`]) {
+      const res = await get(`${url}/till/metrics`, { auth: 'prometheus:pw' });
+      expect(res.status, url).toBe(200);
+      expect(res.body.toString()).toContain('till_memory_total_bytes');
+      expect((await get(`${url}/metrics`, { auth: 'prometheus:pw' })).status).toBe(404);
+      expect((await get(`${url}/`, { auth: 'prometheus:pw' })).body.toString()).toContain(
+        'href="till/metrics"',
+      );
+    }
   });
 });
 
