@@ -114,7 +114,7 @@ describe('web config: TLS and basic auth', () => {
     const res = await get(web.url('/metrics'), { ca, auth: 'prometheus:s3cret' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
-    expect(res.body.toString()).toContain('till_info{chain="demo"');
+    expect(res.body.toString()).toContain('till_info{identity_chain="demo"');
   });
 
   it('answers 401 with a Basic challenge to a wrong password, an unknown user or no credentials', async () => {
@@ -357,6 +357,7 @@ function handshake(
   opts: {
     ca?: Buffer;
     ciphers?: string;
+    minVersion?: 'TLSv1.2' | 'TLSv1.3';
     maxVersion?: 'TLSv1.2' | 'TLSv1.3';
     cert?: Buffer;
     key?: Buffer;
@@ -761,18 +762,81 @@ describe('the CLI', () => {
     expect(r.stderr).toContain(`${bad}: identity.till: required`);
   });
 
-  it('rejects an unknown flag with usage', () => {
+  /** Runs the CLI from its sources; its exit status, stdout and stderr. */
+  function run(args: string[]): { status: number; stdout: string; stderr: string } {
     try {
-      execFileSync(process.execPath, ['--import', 'tsx', cli, '--config', minimal, '--collector.gpu'], {
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+        encoding: 'utf8',
         stdio: 'pipe',
       });
-      expect.unreachable();
+      return { status: 0, stdout, stderr: '' };
     } catch (e) {
-      const err = e as { status: number; stderr: Buffer };
-      expect(err.status).toBe(2);
-      expect(err.stderr.toString()).toMatch(
-        /Unknown option '--collector.gpu'[\s\S]*Usage: tillwatch-exporter/,
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { status: err.status, stdout: err.stdout, stderr: err.stderr };
+    }
+  }
+
+  it('names a mistyped flag with the one that was meant, and exits 2', () => {
+    for (const [typo, meant] of [
+      ['--web.listen-adress=:1', '--web.listen-address'],
+      ['--colector.system', '--collector.system'],
+      ['--log.formt=json', '--log.format'],
+      ['--web.telemetry_path=/m', '--web.telemetry-path'],
+    ] as const) {
+      const r = run(['--config', minimal, typo]);
+      expect(r.status, typo).toBe(2);
+      expect(r.stderr).toBe(
+        `tillwatch-exporter: unknown flag ${typo.split('=')[0]} (did you mean ${meant}?)\nSee tillwatch-exporter --help.\n`,
       );
     }
+    // Nothing close: no guess.
+    expect(run(['--config', minimal, '--collector.gpu']).stderr).toMatch(
+      /^tillwatch-exporter: unknown flag --collector.gpu\n/,
+    );
+  });
+
+  it('answers --help and --version on stdout and exits 0', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    for (const flag of ['--web.listen-address', '--web.telemetry-path', '--log.format', '--web.config.file'])
+      expect(help.stdout).toContain(flag);
+    const version = run(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(
+      /^tillwatch-exporter, version \d+\.\d+\.\d+ \(revision: \S+\)\n {2}node version: v\d+/,
+    );
+  });
+
+  it('logs logfmt by default and JSON with --log.format=json; refuses another format', async () => {
+    const start = async (format?: string) => {
+      const port = await closedPort();
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          cli,
+          '--config',
+          minimal,
+          `--web.listen-address=127.0.0.1:${port}`,
+          ...(format ? [`--log.format=${format}`] : []),
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      for (let i = 0; i < 150 && !/listening/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      return stderr.split('\n').find((l) => l.includes('listening')) ?? stderr;
+    };
+    expect(await start()).toMatch(
+      /^time=\S+ level=info msg=listening app=tillwatch-exporter addresses=127\.0\.0\.1:\d+ /,
+    );
+    const json = JSON.parse(await start('json')) as Record<string, unknown>;
+    expect(json).toMatchObject({ level: 'info', msg: 'listening' });
+    expect(run(['--config', minimal, '--log.format=xml']).stderr).toContain(
+      '--log.format: expected logfmt or json, got "xml"',
+    );
   });
 });
