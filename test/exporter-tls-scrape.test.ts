@@ -135,7 +135,10 @@ describe('the shipped scrapers reach an exporter with TLS and basic auth', () =>
     writeFileSync(join(dir, 'targets', 'tls', 'tills.json'), renderFileSd(inventory()));
     job!.file_sd_configs = [{ files: [join(dir, 'targets', 'tls', '*.json')], refresh_interval: '1s' }];
     const prom: RunningPrometheus = await startPrometheus(
-      toYaml({ global: { ...shipped.global, scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: [job] }),
+      toYaml({
+        global: { ...shipped.global, scrape_interval: '1s', scrape_timeout: '1s' },
+        scrape_configs: [job],
+      }),
     );
     stopped.push(prom);
 
