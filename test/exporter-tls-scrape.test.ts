@@ -3,7 +3,6 @@
 // generates (vmagent and Prometheus in agent mode, pushing to VictoriaMetrics), each scrape a real
 // exporter serving HTTPS with basic auth on loopback. Also what Prometheus stores of till_info: the
 // inventory's place as target labels, the till's own claim as identity_*, nothing as exported_*.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,8 @@ import {
   freePort,
   instantQuery,
   repoPath,
+  selfSignedCert,
+  signedCert,
   startPrometheus,
   startService,
   startVictoriaMetrics,
@@ -45,53 +46,9 @@ describe('the shipped scrapers reach an exporter with TLS and basic auth', () =>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-tls-scrape-'));
-    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
     // A fleet CA, and the till's certificate for the address the scrapers dial.
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-subj',
-      '/CN=tills CA',
-    );
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'till.key',
-      '-out',
-      'till.csr',
-      '-subj',
-      '/CN=t1',
-    );
-    writeFileSync(join(dir, 'till.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'till.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      'till.crt',
-      '-extfile',
-      'till.ext',
-    );
+    selfSignedCert(dir, 'ca', '/CN=tills CA');
+    signedCert(dir, 'till', '/CN=t1', { ca: 'ca', san: 'IP:127.0.0.1' });
     writeFileSync(join(dir, 'exporter-password'), `${PASSWORD}\n`);
     writeFileSync(
       join(dir, 'web.yml'),

@@ -16,7 +16,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { certificateSans, loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
-import { closedPort, seriesValue } from '@tillwatch/testkit';
+import { closedPort, selfSignedCert, seriesValue, signedCert } from '@tillwatch/testkit';
 import { fixtureSystemInfo } from './testdata/fixture-env.js';
 import type { AuthLimits } from './web-auth.js';
 
@@ -59,30 +59,6 @@ function get(
   });
 }
 
-/** A self-signed certificate and its key as DIR/NAME.crt and DIR/NAME.key. */
-function selfSigned(dir: string, name: string, subject: string, extra: string[] = []): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-subj',
-      subject,
-      ...extra,
-    ],
-    { cwd: dir, stdio: 'ignore' },
-  );
-}
-
 describe('web config: TLS and basic auth', () => {
   let dir: string;
   let ex: Exporter;
@@ -92,7 +68,7 @@ describe('web config: TLS and basic auth', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-web-'));
     // A fresh self-signed certificate, as an installer would generate for a till.
-    selfSigned(dir, 'till', '/CN=till-0001-01', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    selfSignedCert(dir, 'till', '/CN=till-0001-01', 'IP:127.0.0.1');
     ca = readFileSync(join(dir, 'till.crt'));
     // exporter-toolkit files carry $2y$ hashes (htpasswd -B); bcrypt libraries write $2b$, the same algorithm.
     const hash = hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
@@ -266,39 +242,17 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
   const files: Record<string, Buffer> = {};
   const servers: WebServer[] = [];
 
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-mtls-'));
-    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
-    selfSigned(dir, 'ca', '/CN=store CA');
-    selfSigned(dir, 'rogue', '/CN=prometheus');
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'client.key',
-      '-out',
-      'client.csr',
-      '-subj',
-      '/CN=prometheus',
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'client.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      'client.crt',
-    );
+    selfSignedCert(dir, 'server', '/CN=till', 'IP:127.0.0.1');
+    selfSignedCert(dir, 'ca', '/CN=store CA');
+    selfSignedCert(dir, 'rogue', '/CN=prometheus');
+    signedCert(dir, 'client', '/CN=prometheus', { ca: 'ca' });
+    signedCert(dir, 'prometheus', '/CN=prometheus', { ca: 'ca', san: 'DNS:prometheus.monitoring,IP:::1' });
+    signedCert(dir, 'grafana', '/CN=grafana', {
+      ca: 'ca',
+      san: 'DNS:grafana.monitoring,URI:spiffe://tw/grafana',
+    });
     for (const f of ['server.crt', 'ca.crt', 'client.crt', 'client.key', 'rogue.crt', 'rogue.key'])
       files[f] = readFileSync(join(dir, f));
     ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
@@ -349,6 +303,97 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
     expect(await outcome(url, 'rogue')).toBe('refused');
     expect(await outcome(url, 'client')).toBe(200);
   });
+
+  describe('and the rest of the web config schema at work', () => {
+    /** A client certificate signed by ca.crt with these SANs, as DIR/NAME.crt and NAME.key. */
+    const clientCert = (name: string, san: string) => signedCert(dir, name, `/CN=${name}`, { ca: 'ca', san });
+    const read = (f: string) => readFileSync(join(dir, f));
+    async function serveYaml(
+      yaml: string,
+      listen: string | string[] = '127.0.0.1:0',
+      telemetryPath?: string,
+    ) {
+      const file = join(dir, `schema-${servers.length}.yml`);
+      writeFileSync(file, yaml);
+      const s = await startWebServer(ex, listen, loadWebConfig(file), {
+        logger: quiet,
+        ...(telemetryPath && { telemetryPath }),
+      });
+      servers.push(s);
+      return s;
+    }
+    const tls = 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n';
+    const asClient = (who: string) => ({
+      ca: read('server.crt'),
+      cert: read(`${who}.crt`),
+      key: read(`${who}.key`),
+    });
+
+    it('client_allowed_sans: only a client certificate carrying one of the listed SANs gets in', async () => {
+      const s = await serveYaml(
+        `${tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: ['::1', spiffe://tw/grafana]\n`,
+      );
+      expect((await get(s.url('/healthz'), asClient('prometheus'))).status).toBe(200);
+      expect((await get(s.url('/healthz'), asClient('grafana'))).status).toBe(200);
+      clientCert('other', 'DNS:other.monitoring');
+      await expect(get(s.url('/healthz'), asClient('other'))).rejects.toThrow();
+      expect(
+        certificateSans('DNS:a, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://tw/p, DNS:"b, c"'),
+      ).toEqual(['a', '::1', 'x@y', 'spiffe://tw/p', 'b, c']);
+    });
+
+    it('RequestClientCert asks for a certificate and lets any client in, with one or without', async () => {
+      const s = await serveYaml(`${tls}  client_auth_type: RequestClientCert\n`);
+      expect((await get(s.url('/healthz'), { ca: read('server.crt') })).status).toBe(200);
+      expect((await get(s.url('/healthz'), asClient('rogue'))).status).toBe(200);
+    });
+
+    it('cipher_suites and max_version limit what a client can negotiate', async () => {
+      const s = await serveYaml(
+        `${tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n`,
+      );
+      const port = s.address().port;
+      expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toBe(
+        fingerprint(read('server.crt')),
+      );
+      expect(
+        await handshake(port, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' }),
+      ).toMatch(/^error: .*(handshake failure|no shared cipher)/i);
+      // TLS 1.3 is above max_version.
+      expect(await handshake(port, { minVersion: 'TLSv1.3' })).toMatch(/^error: /);
+    });
+
+    it('rate_limit answers 429 past its burst, before any password check; headers go on every answer', async () => {
+      const s = await serveYaml(
+        `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\nrate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`,
+      );
+      const a = await get(s.url('/healthz'), { auth: 'prometheus:pw' });
+      expect(a.status).toBe(200);
+      expect(a.headers['x-frame-options']).toBe('deny');
+      expect(a.headers['x-content-type-options']).toBe('nosniff');
+      expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(200);
+      expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(429);
+      expect((await get(s.url('/metrics'))).status).toBe(429);
+    });
+
+    it('listens on several addresses, and serves the metrics at --web.telemetry-path', async () => {
+      const s = await serveYaml(
+        `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\n`,
+        ['127.0.0.1:0', '[::1]:0'],
+        '/till/metrics',
+      );
+      const [v4, v6] = s.servers.map((x) => x.address() as { address: string; port: number });
+      for (const url of [`http://127.0.0.1:${v4?.port}`, `http://[::1]:${v6?.port}`]) {
+        const res = await get(`${url}/till/metrics`, { auth: 'prometheus:pw' });
+        expect(res.status, url).toBe(200);
+        expect(res.body.toString()).toContain('till_memory_total_bytes');
+        expect((await get(`${url}/metrics`, { auth: 'prometheus:pw' })).status).toBe(404);
+        expect((await get(`${url}/`, { auth: 'prometheus:pw' })).body.toString()).toContain(
+          'href="till/metrics"',
+        );
+      }
+    });
+  });
 });
 
 /** The certificate a TLS handshake with `port` presents, by SHA-256 fingerprint; or the handshake error. */
@@ -383,8 +428,7 @@ describe('web config applied without a restart (certificate rotation)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-rotate-'));
-    for (const n of ['old', 'new'])
-      selfSigned(dir, n, `/CN=till-${n}`, ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    for (const n of ['old', 'new']) selfSignedCert(dir, n, `/CN=till-${n}`, 'IP:127.0.0.1');
     copyFileSync(join(dir, 'old.crt'), join(dir, 'till.crt'));
     copyFileSync(join(dir, 'old.key'), join(dir, 'till.key'));
     writeFileSync(
@@ -461,140 +505,6 @@ describe('web config applied without a restart (certificate rotation)', () => {
     writeFileSync(file(), `basic_auth_users:\n  prometheus: '${hash('second')}'\n`);
     expect(await web.reload()).toBe(false);
     expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'new.crt'))));
-  });
-});
-
-describe('web config: the rest of the schema at work', () => {
-  let dir: string;
-  let ex: Exporter;
-  const servers: WebServer[] = [];
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  /** A client certificate signed by ca.crt with these SANs, as DIR/NAME.crt and NAME.key. */
-  const clientCert = (name: string, san: string) => {
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    );
-    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\n`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      `${name}.crt`,
-      '-extfile',
-      `${name}.ext`,
-    );
-  };
-  const read = (f: string) => readFileSync(join(dir, f));
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-schema-'));
-    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
-    selfSigned(dir, 'ca', '/CN=monitoring CA');
-    selfSigned(dir, 'rogue', '/CN=rogue');
-    clientCert('prometheus', 'DNS:prometheus.monitoring,IP:::1');
-    clientCert('grafana', 'DNS:grafana.monitoring,URI:spiffe://tw/grafana');
-    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
-    await ex.start();
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-    await ex?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  async function serve(yaml: string, listen: string | string[] = '127.0.0.1:0', telemetryPath?: string) {
-    const file = join(dir, `web-${servers.length}.yml`);
-    writeFileSync(file, yaml);
-    const s = await startWebServer(ex, listen, loadWebConfig(file), {
-      logger: quiet,
-      ...(telemetryPath && { telemetryPath }),
-    });
-    servers.push(s);
-    return s;
-  }
-  const tls = 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n';
-  const as = (who: string) => ({ ca: read('server.crt'), cert: read(`${who}.crt`), key: read(`${who}.key`) });
-
-  it('client_allowed_sans: only a client certificate carrying one of the listed SANs gets in', async () => {
-    const s = await serve(
-      `${tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: ['::1', spiffe://tw/grafana]\n`,
-    );
-    expect((await get(s.url('/healthz'), as('prometheus'))).status).toBe(200);
-    expect((await get(s.url('/healthz'), as('grafana'))).status).toBe(200);
-    writeFileSync(join(dir, 'other.ext'), '');
-    clientCert('other', 'DNS:other.monitoring');
-    await expect(get(s.url('/healthz'), as('other'))).rejects.toThrow();
-    expect(
-      certificateSans('DNS:a, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://tw/p, DNS:"b, c"'),
-    ).toEqual(['a', '::1', 'x@y', 'spiffe://tw/p', 'b, c']);
-  });
-
-  it('RequestClientCert asks for a certificate and lets any client in, with one or without', async () => {
-    const s = await serve(`${tls}  client_auth_type: RequestClientCert\n`);
-    expect((await get(s.url('/healthz'), { ca: read('server.crt') })).status).toBe(200);
-    expect((await get(s.url('/healthz'), as('rogue'))).status).toBe(200);
-  });
-
-  it('cipher_suites and max_version limit what a client can negotiate', async () => {
-    const s = await serve(
-      `${tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n`,
-    );
-    const port = s.address().port;
-    expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toBe(
-      fingerprint(read('server.crt')),
-    );
-    expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' })).toMatch(
-      /^error: .*(handshake failure|no shared cipher)/i,
-    );
-    // TLS 1.3 is above max_version.
-    expect(await handshake(port, { minVersion: 'TLSv1.3' })).toMatch(/^error: /);
-  });
-
-  it('rate_limit answers 429 past its burst, before any password check; headers go on every answer', async () => {
-    const s = await serve(
-      `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\nrate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`,
-    );
-    const a = await get(s.url('/healthz'), { auth: 'prometheus:pw' });
-    expect(a.status).toBe(200);
-    expect(a.headers['x-frame-options']).toBe('deny');
-    expect(a.headers['x-content-type-options']).toBe('nosniff');
-    expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(200);
-    expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(429);
-    expect((await get(s.url('/metrics'))).status).toBe(429);
-  });
-
-  it('listens on several addresses, and serves the metrics at --web.telemetry-path', async () => {
-    const s = await serve(
-      `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\n`,
-      ['127.0.0.1:0', '[::1]:0'],
-      '/till/metrics',
-    );
-    const [v4, v6] = s.servers.map((x) => x.address() as { address: string; port: number });
-    for (const url of [`http://127.0.0.1:${v4?.port}`, `http://[::1]:${v6?.port}`]) {
-      const res = await get(`${url}/till/metrics`, { auth: 'prometheus:pw' });
-      expect(res.status, url).toBe(200);
-      expect(res.body.toString()).toContain('till_memory_total_bytes');
-      expect((await get(`${url}/metrics`, { auth: 'prometheus:pw' })).status).toBe(404);
-      expect((await get(`${url}/`, { auth: 'prometheus:pw' })).body.toString()).toContain(
-        'href="till/metrics"',
-      );
-    }
   });
 });
 
@@ -743,25 +653,6 @@ describe('the CLI', () => {
     }
   });
 
-  it('exits 1 with file, key and reason for a bad config', () => {
-    const bad = fileURLToPath(
-      new URL('./testdata/config-invalid/identity-till-missing.yml', import.meta.url),
-    );
-    const r = (() => {
-      try {
-        execFileSync(process.execPath, ['--import', 'tsx', cli, '--config', bad], {
-          encoding: 'utf8',
-          stdio: 'pipe',
-        });
-        return { status: 0, stderr: '' };
-      } catch (e) {
-        return e as { status: number; stderr: string };
-      }
-    })();
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${bad}: identity.till: required`);
-  });
-
   /** Runs the CLI from its sources; its exit status, stdout and stderr. */
   function run(args: string[]): { status: number; stdout: string; stderr: string } {
     try {
@@ -775,6 +666,15 @@ describe('the CLI', () => {
       return { status: err.status, stdout: err.stdout, stderr: err.stderr };
     }
   }
+
+  it('exits 1 with file, key and reason for a bad config', () => {
+    const bad = fileURLToPath(
+      new URL('./testdata/config-invalid/identity-till-missing.yml', import.meta.url),
+    );
+    const r = run(['--config', bad]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}: identity.till: required`);
+  });
 
   it('names a mistyped flag with the one that was meant, and exits 2', () => {
     for (const [typo, meant] of [

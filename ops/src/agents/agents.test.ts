@@ -93,34 +93,12 @@ describe('per-store agent configs', () => {
     const [plain] = [...storeAgents(loadInventory(full), { remoteWriteUrl: URL_ })];
     expect(plain!.vmagentScrapeConfig).not.toMatch(/scheme|basic_auth|tls_config/);
     const out = mkdtempSync(join(tmpdir(), 'tw-agents-auth-'));
-    const bad = await run([
-      'inventory',
-      'agents',
-      '--inventory',
-      full,
-      '--out',
-      out,
-      '--remote-write',
-      URL_,
-      '--exporter-username',
-      'prometheus',
-    ]);
+    const agents = (...extra: string[]) =>
+      run(['inventory', 'agents', '--inventory', full, '--out', out, '--remote-write', URL_, ...extra]);
+    const bad = await agents('--exporter-username', 'prometheus');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--exporter-username needs --exporter-ca-file (basic auth goes only over TLS)');
-    const half = await run([
-      'inventory',
-      'agents',
-      '--inventory',
-      full,
-      '--out',
-      out,
-      '--remote-write',
-      URL_,
-      '--exporter-ca-file',
-      auth.caFile,
-      '--exporter-username',
-      'prometheus',
-    ]);
+    const half = await agents('--exporter-ca-file', auth.caFile, '--exporter-username', 'prometheus');
     expect(half.code).toBe(1);
   });
 
