@@ -30,7 +30,8 @@ const buildInfo = JSON.parse(
   readFileSync(fileURLToPath(new URL('../dist/build-info.json', import.meta.url)), 'utf8'),
 ) as { version: string; revision: string };
 
-describe('the tillwatch-exporter .deb', { timeout: 600_000 }, () => {
+// The maintainer scripts chown files to the new group, which takes root (as on a till, and in CI).
+describe.skipIf(process.getuid?.() !== 0)('the tillwatch-exporter .deb', { timeout: 600_000 }, () => {
   let out: string;
   let root: string;
   let deb: string;

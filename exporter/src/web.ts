@@ -214,14 +214,17 @@ export async function startWebServer(
     if (next.tls) for (const s of servers) (s as HttpsServer).setSecureContext(next.tls.context);
     if (JSON.stringify(next.rateLimit) !== JSON.stringify(config.rateLimit)) limiter = bucket(next);
     const users = next.users;
-    applying = applying.then(async () => {
-      if (users && auth) await auth.setUsers(users);
-      else if (users) {
-        auth = await BasicAuth.create(users, authOptions);
-        auth.onReject = metrics.changed;
-      }
-      authOn = !!users;
-    });
+    applying = applying
+      .then(async () => {
+        if (users && auth) await auth.setUsers(users);
+        else if (users) {
+          auth = await BasicAuth.create(users, authOptions);
+          auth.onReject = metrics.changed;
+        }
+        authOn = !!users;
+      })
+      // Users that cannot be applied leave the previous ones in force, never an exporter that answers 500.
+      .catch((err: unknown) => void refuse(`basic_auth_users: ${(err as Error).message}`));
     config = next;
     reloadOk = 1;
     metrics.changed();
