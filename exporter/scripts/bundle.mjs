@@ -4,6 +4,7 @@
 // (dist/index.js) stays unbundled for the simulator and other importers.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +26,7 @@ function revision() {
 }
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 writeFileSync(
-  new URL('../dist/build-info.json', import.meta.url),
+  join(root, 'dist', 'build-info.json'),
   `${JSON.stringify({ version, revision: revision() })}\n`,
 );
 await build({

@@ -26,8 +26,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('../scripts/package-deb.mjs', import.meta.url));
 const tlsDir = fileURLToPath(new URL('./testdata/tls/', import.meta.url));
+// What `npm run build` wrote (scripts/bundle.mjs): the package must report the same.
 const buildInfo = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../dist/build-info.json', import.meta.url)), 'utf8'),
+  readFileSync(join(fileURLToPath(new URL('..', import.meta.url)), 'dist', 'build-info.json'), 'utf8'),
 ) as { version: string; revision: string };
 
 // The maintainer scripts chown files to the new group, which takes root (as on a till, and in CI).
