@@ -17,7 +17,7 @@ import {
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
 const exporterDir = join(root, 'exporter');
-// The node flags of the shipped systemd unit, so the bench measures what ships.
+// The node flags the shipped package runs the exporter with, so the bench measures what ships.
 // BENCH_NODE_FLAGS overrides them for experiments.
 const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? unitNodeFlags();
 

@@ -64,6 +64,16 @@ describe('deploy/prometheus.yml', () => {
     expect(cfg.global.evaluation_interval).toBe('5s');
     const exporter = cfg.scrape_configs.find((s) => s.job_name === 'tillwatch-exporter');
     expect(exporter?.file_sd_configs?.[0]?.files).toEqual(['targets/*.json']);
+    // Tills with a web config: HTTPS and basic auth, under the same job name for the rules.
+    const tls = cfg.scrape_configs.find((s) => s.job_name === 'tillwatch-exporter-tls') as
+      (Cfg['scrape_configs'][number] & Record<string, unknown>) | undefined;
+    expect(tls).toMatchObject({
+      scheme: 'https',
+      tls_config: { ca_file: 'secrets/tills-ca.crt' },
+      basic_auth: { username: 'prometheus', password_file: 'secrets/exporter-password' },
+      file_sd_configs: [{ files: ['targets/tls/*.json'] }],
+      relabel_configs: [{ target_label: 'job', replacement: 'tillwatch-exporter' }],
+    });
     const bridge = cfg.scrape_configs.find((s) => s.job_name === 'tillwatch-bridge');
     expect(bridge?.static_configs?.[0]?.targets).toEqual(['127.0.0.1:9836']);
     expect(cfg.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['127.0.0.1:9093']);

@@ -363,7 +363,7 @@ function tillExposition(faulty: boolean): string {
     `# TYPE ${name} ${type}\n${samples.map(([l, v]) => `${name}${l ? `{${l}}` : ''} ${v}`).join('\n')}\n`;
   const dev = (d: string, k: string) => `device="${d}",kind="${k}"`;
   return [
-    g('till_exporter_build_info', [['version="0.1.0",nodejs="20.19.0"', 1]]),
+    g('till_exporter_build_info', [['version="0.1.0",revision="0000000",nodejs="20.19.0"', 1]]),
     g('till_info', [['os="linux"', 1]]),
     g('till_collector_success', [
       ['collector="system"', 1],

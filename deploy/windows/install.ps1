@@ -27,6 +27,39 @@ if (-not (Get-NetFirewallRule -Name 'TillWatchExporter' -ErrorAction SilentlyCon
 
 & "$base\tillwatch-exporter.exe" install
 & "$base\tillwatch-exporter.exe" start
-Start-Sleep -Seconds 5
-# Listening is the check: every path needs the TLS and credentials of web.yml, which this script does not hold.
-(Test-NetConnection -ComputerName 127.0.0.1 -Port 9835).TcpTestSucceeded
+
+# The check: /healthz answers in the scheme web.yml sets up. Only the scrape password's hash is on the
+# till, so with basic auth a 401 is the right answer: it shows TLS works and every path asks for
+# credentials. The certificate names the till's address, not 127.0.0.1, and only liveness is checked
+# here, so it is not verified; Windows PowerShell 5.1 offers TLS 1.0 unless told, and the exporter
+# refuses anything below TLS 1.2.
+$scheme = if (Select-String -Path "$data\web.yml" -Pattern '^tls_server_config:' -Quiet) { 'https' } else { 'http' }
+$url = "${scheme}://127.0.0.1:9835/healthz"
+[Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
+[Net.ServicePointManager]::ServerCertificateValidationCallback = { $true }
+function Get-HealthStatus {
+  $request = [Net.HttpWebRequest]::Create($url)
+  $request.Timeout = 5000
+  try {
+    $response = $request.GetResponse()
+    $code = [int]$response.StatusCode
+    $response.Close()
+    return $code
+  } catch {
+    # PowerShell wraps the WebException; a 401 or 500 still carries its response.
+    $e = $_.Exception
+    while ($e -and -not ($e -is [Net.WebException])) { $e = $e.InnerException }
+    if ($e -and $e.Response) { return [int]$e.Response.StatusCode }
+    return 0
+  }
+}
+$status = 0
+for ($i = 0; $i -lt 15 -and $status -eq 0; $i++) {
+  Start-Sleep -Seconds 2
+  $status = Get-HealthStatus
+}
+if ($status -eq 200 -or $status -eq 401) {
+  "tillwatch-exporter answers on $url (HTTP $status)"
+} else {
+  throw "tillwatch-exporter does not answer on $url (status $status); see C:\ProgramData\TillWatch\logs"
+}

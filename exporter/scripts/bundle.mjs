@@ -2,10 +2,33 @@
 // point. Why: Node keeps every loaded ES module in memory, and zod alone is ~80 modules; one
 // minified file takes less RSS on a till and starts faster on a Celeron (docs/benchmarks.md, "Exporter"). The library entry
 // (dist/index.js) stays unbundled for the simulator and other importers.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// What till_exporter_build_info and --version report (src/version.ts reads it): the package version
+// and the commit built, from TILLWATCH_REVISION when the build has no git checkout (a source tarball).
+function revision() {
+  if (process.env.TILLWATCH_REVISION) return process.env.TILLWATCH_REVISION;
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+writeFileSync(
+  join(root, 'dist', 'build-info.json'),
+  `${JSON.stringify({ version, revision: revision() })}\n`,
+);
 await build({
   absWorkingDir: root,
   entryPoints: ['src/cli.ts'],

@@ -1,18 +1,24 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --no-opt --no-maglev
-// tillwatch-exporter --config FILE [--web.listen-address=:9835] [--web.config.file=FILE]
-//                    [--collector.<name>|--no-collector.<name>] [--log.level=info]
+// tillwatch-exporter --config FILE [--web.listen-address=:9835 ...] [--web.config.file=FILE]
+//                    [--web.telemetry-path=/metrics] [--collector.<name>|--no-collector.<name>]
+//                    [--log.level=info] [--log.format=logfmt]
+// Flags are named as node_exporter's, so an operator's habits and tooling carry over.
 import { parseArgs } from 'node:util';
+import { closest, distance } from 'fastest-levenshtein';
 import pino from 'pino';
 import {
   ConfigError,
   createExporter,
   DEFAULT_LISTEN_ADDRESS,
+  DEFAULT_TELEMETRY_PATH,
   loadConfig,
   loadWebConfig,
   registeredCollectors,
+  REVISION,
   startWebServer,
   VERSION,
 } from './index.js';
+import { logfmtStream } from './logfmt.js';
 
 function usage(): string {
   const names = registeredCollectors()
@@ -20,25 +26,58 @@ function usage(): string {
     .sort();
   return `Usage: tillwatch-exporter --config FILE [options]
 
+Prometheus exporter for a retail till: fiscal registrar, peripherals, network, software and system.
+
   --config FILE                 exporter config (YAML), required
-  --web.listen-address ADDR     address to listen on (default ${DEFAULT_LISTEN_ADDRESS})
-  --web.config.file FILE        exporter-toolkit web config: TLS and basic auth
+  --web.listen-address ADDR     [host]:port to listen on; repeat for several (default ${DEFAULT_LISTEN_ADDRESS})
+  --web.config.file FILE        exporter-toolkit web config: TLS, basic auth, headers, rate limit
+  --web.telemetry-path PATH     path of the metrics (default ${DEFAULT_TELEMETRY_PATH})
   --collector.NAME              enable a collector
   --no-collector.NAME           disable a collector
   --log.level LEVEL             debug, info, warn, error (default info)
-  --version, --help
+  --log.format FORMAT           logfmt or json (default logfmt), on stderr
+  --version                     print the version and exit
+  --help                        print this help and exit
 
 Collectors: ${names.join(', ')}
+Signals: SIGHUP re-reads the web config (the exporter config needs a restart).
 `;
+}
+
+function versionText(): string {
+  return `tillwatch-exporter, version ${VERSION} (revision: ${REVISION})\n  node version: ${process.version}\n  platform: ${process.platform}/${process.arch}\n`;
+}
+
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+/**
+ * An unknown flag, named with the closest known one when it is a likely typo (node:util's parseArgs
+ * only says "Unknown option").
+ */
+function unknownFlag(argv: readonly string[], options: Options): string | undefined {
+  for (const arg of argv) {
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-')) continue;
+    const name = arg.replace(/^--?/, '').split('=')[0] ?? '';
+    if (name in options) continue;
+    const known = Object.keys(options);
+    const guess = closest(name, known);
+    // Two edits cover a dropped, doubled or swapped letter; further off, a guess misleads more than it helps.
+    const near = distance(name, guess) <= 2;
+    return `unknown flag ${arg.split('=')[0]}${near ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  return undefined;
 }
 
 async function main(argv: string[]): Promise<number> {
   const defs = registeredCollectors();
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
+  const options: Options = {
     config: { type: 'string' },
-    'web.listen-address': { type: 'string' },
+    'web.listen-address': { type: 'string', multiple: true },
     'web.config.file': { type: 'string' },
+    'web.telemetry-path': { type: 'string' },
     'log.level': { type: 'string' },
+    'log.format': { type: 'string' },
     version: { type: 'boolean' },
     help: { type: 'boolean' },
   };
@@ -46,60 +85,70 @@ async function main(argv: string[]): Promise<number> {
     options[`collector.${d.name}`] = { type: 'boolean' };
     options[`no-collector.${d.name}`] = { type: 'boolean' };
   }
-  let values: Record<string, string | boolean | undefined>;
+  const fail = (message: string) => {
+    process.stderr.write(`tillwatch-exporter: ${message}\nSee tillwatch-exporter --help.\n`);
+    return 2;
+  };
+  const unknown = unknownFlag(argv, options);
+  if (unknown) return fail(unknown);
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
   } catch (err) {
-    process.stderr.write(`tillwatch-exporter: ${(err as Error).message}\n\n${usage()}`);
-    return 2;
+    return fail((err as Error).message);
   }
   if (values.help) {
     process.stdout.write(usage());
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`tillwatch-exporter ${VERSION} (node ${process.version})\n`);
+    process.stdout.write(versionText());
     return 0;
   }
-  if (typeof values.config !== 'string') {
-    process.stderr.write(`tillwatch-exporter: --config is required\n\n${usage()}`);
-    return 2;
-  }
+  if (typeof values.config !== 'string') return fail('--config is required');
   const flags: Record<string, boolean> = {};
   for (const d of defs) {
-    if (values[`collector.${d.name}`] && values[`no-collector.${d.name}`]) {
-      process.stderr.write(
-        `tillwatch-exporter: both --collector.${d.name} and --no-collector.${d.name} given\n`,
-      );
-      return 2;
-    }
+    if (values[`collector.${d.name}`] && values[`no-collector.${d.name}`])
+      return fail(`both --collector.${d.name} and --no-collector.${d.name} given`);
     if (values[`collector.${d.name}`]) flags[d.name] = true;
     if (values[`no-collector.${d.name}`]) flags[d.name] = false;
   }
   const level = typeof values['log.level'] === 'string' ? values['log.level'] : 'info';
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
-    process.stderr.write(`tillwatch-exporter: --log.level: expected debug, info, warn or error\n`);
-    return 2;
-  }
-  // Logs go to stderr like node_exporter's, so stdout stays free for --help/--version.
-  const logger = pino({ level, base: { app: 'tillwatch-exporter' } }, pino.destination(2));
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    return fail(`--log.level: expected debug, info, warn or error, got ${JSON.stringify(level)}`);
+  const format = typeof values['log.format'] === 'string' ? values['log.format'] : 'logfmt';
+  if (format !== 'logfmt' && format !== 'json')
+    return fail(`--log.format: expected logfmt or json, got ${JSON.stringify(format)}`);
+  const telemetryPath =
+    typeof values['web.telemetry-path'] === 'string' ? values['web.telemetry-path'] : DEFAULT_TELEMETRY_PATH;
+  if (!/^\/[^?#\s]*$/.test(telemetryPath) || telemetryPath === '/' || telemetryPath === '/healthz')
+    return fail(
+      `--web.telemetry-path: expected a path such as /metrics, got ${JSON.stringify(telemetryPath)}`,
+    );
+  const listen = Array.isArray(values['web.listen-address'])
+    ? values['web.listen-address'].map(String)
+    : [DEFAULT_LISTEN_ADDRESS];
+
+  // Logs go to stderr like node_exporter's, in its default format, so stdout stays free for --help/--version.
+  const logger = pino(
+    {
+      level,
+      base: { app: 'tillwatch-exporter' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    format === 'json' ? pino.destination(2) : logfmtStream(process.stderr),
+  );
 
   let exporter;
   let web;
+  const webConfigFile = typeof values['web.config.file'] === 'string' ? values['web.config.file'] : undefined;
   try {
     const config = loadConfig(values.config);
-    const webConfig =
-      typeof values['web.config.file'] === 'string' ? loadWebConfig(values['web.config.file']) : undefined;
+    const webConfig = webConfigFile ? loadWebConfig(webConfigFile) : undefined;
     exporter = createExporter(config, { logger, collectorFlags: flags });
     await exporter.start();
-    web = await startWebServer(
-      exporter,
-      typeof values['web.listen-address'] === 'string'
-        ? values['web.listen-address']
-        : DEFAULT_LISTEN_ADDRESS,
-      webConfig,
-      { logger },
-    );
+    web = await startWebServer(exporter, listen, webConfig, { logger, telemetryPath });
   } catch (err) {
     if (err instanceof ConfigError)
       process.stderr.write(`tillwatch-exporter: invalid configuration\n${err.message}\n`);
@@ -107,10 +156,21 @@ async function main(argv: string[]): Promise<number> {
     await exporter?.stop();
     return 1;
   }
-  logger.info({ address: web.url('/'), version: VERSION, collectors: exporter.collectors }, 'listening');
-  if (typeof values['web.config.file'] !== 'string') {
-    logger.warn('no --web.config.file: serving plain HTTP without authentication');
-  }
+  const served = web.servers
+    .map((s) => s.address())
+    .map((a) =>
+      a && typeof a === 'object'
+        ? a.family === 'IPv6'
+          ? `[${a.address}]:${a.port}`
+          : `${a.address}:${a.port}`
+        : String(a),
+    )
+    .join(',');
+  logger.info(
+    { addresses: served, version: VERSION, revision: REVISION, collectors: exporter.collectors.join(',') },
+    'listening',
+  );
+  if (!webConfigFile) logger.warn('no --web.config.file: serving plain HTTP without authentication');
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
@@ -120,6 +180,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  // systemd's ExecReload: re-read the web config (certificates, users) now rather than on the next check.
+  process.on('SIGHUP', () => void web.reload());
   return -1;
 }
 

@@ -61,8 +61,8 @@ describe('fixture run', () => {
     await ex.collectNow();
     const t = await ex.metrics();
     const expected: Record<string, number> = {
-      [`till_exporter_build_info{version="0.0.0-fixture",nodejs="${process.version}"}`]: 1,
-      'till_info{chain="demo",region="77",store="0001",till="01",os="linux"}': 1,
+      [`till_exporter_build_info{version="0.0.0-fixture",revision="0000000",nodejs="${process.version}"}`]: 1,
+      'till_info{identity_chain="demo",identity_region="77",identity_store="0001",identity_till="01",os="linux"}': 1,
       ...Object.fromEntries(OWN_COLLECTORS.map((c) => [`till_collector_success{collector="${c}"}`, 1])),
       'till_collector_duration_seconds{collector="probe"}': 0,
       'till_collector_last_success_timestamp_seconds{collector="log"}': 1_790_000_000,

@@ -18,7 +18,7 @@ import {
 } from './collector.js';
 import { ConfigError, resolveCollectors, type ExporterConfig } from './config.js';
 import type { PowerShellRunner, SerialPortLister, SystemInfoSource } from './host.js';
-import { VERSION } from './version.js';
+import { REVISION, VERSION } from './version.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -46,6 +46,8 @@ export interface ExporterOptions {
   /** Collector definitions to use instead of the registered ones (tests, simulator). */
   collectors?: CollectorDefinition[];
   version?: string;
+  /** The git commit on till_exporter_build_info (default: the build's). */
+  revision?: string;
 }
 
 export interface Snapshot {
@@ -244,8 +246,21 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     runners.push(new Runner(def.name, collector, s.intervalMs, s.timeoutMs, logger, now, onChange));
   }
 
-  const buildInfo = { version: options.version ?? VERSION, nodejs: process.version };
-  const info = { ...config.identity, os: osLabel(platform) };
+  const buildInfo = {
+    version: options.version ?? VERSION,
+    revision: options.revision ?? REVISION,
+    nodejs: process.version,
+  };
+  // Not chain/region/store/till: those are target labels Prometheus attaches from the inventory, and an
+  // exporter's own label of the same name would be stored as exported_chain... (Prometheus' "writing
+  // exporters" guide). Under identity_* they say what the till's config claims, beside the inventory's.
+  const info = {
+    identity_chain: config.identity.chain,
+    identity_region: config.identity.region,
+    identity_store: config.identity.store,
+    identity_till: config.identity.till,
+    os: osLabel(platform),
+  };
 
   function gauge(name: string, help: string, labelNames: string[]): Gauge {
     return new Gauge({ name, help, labelNames, registers: [registry] });
@@ -255,13 +270,14 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     registry.clear();
     gauge('till_exporter_build_info', 'Build of the TillWatch exporter; constant 1.', [
       'version',
+      'revision',
       'nodejs',
     ]).set(buildInfo, 1);
-    gauge('till_info', "The till's identity from the exporter config; constant 1.", [
-      'chain',
-      'region',
-      'store',
-      'till',
+    gauge('till_info', "The till's identity from the exporter config, and its OS; constant 1.", [
+      'identity_chain',
+      'identity_region',
+      'identity_store',
+      'identity_till',
       'os',
     ]).set(info, 1);
     const success = gauge('till_collector_success', "1 when the collector's last run succeeded.", [

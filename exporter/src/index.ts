@@ -14,6 +14,7 @@ export {
   startWebServer,
   loadWebConfig,
   parseListenAddress,
+  DEFAULT_TELEMETRY_PATH,
   DEFAULT_WEB_LIMITS,
   type WebConfig,
   type WebLimits,
@@ -24,5 +25,5 @@ export { DEFAULT_AUTH_LIMITS, type AuthLimits } from './web-auth.js';
 export { registerCollector, registeredCollectors } from './collector.js';
 export type * from './collector.js';
 export type * from './host.js';
-export { VERSION } from './version.js';
+export { REVISION, VERSION } from './version.js';
 export const DEFAULT_LISTEN_ADDRESS = ':9835';

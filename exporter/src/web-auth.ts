@@ -53,7 +53,8 @@ const MAX_SOURCES = 4096;
 /** Verified credentials remembered: a few users, each with the password it currently uses. */
 const MAX_VERIFIED = 64;
 
-class TokenBucket {
+/** A token bucket: `burst` tokens, refilled at `perMs` per millisecond. */
+export class TokenBucket {
   private tokens: number;
   private last: number;
   constructor(
@@ -106,6 +107,15 @@ function bcryptCost(hash: string): number {
   return Number(/^\$2[aby]\$(\d\d)\$/.exec(hash)?.[1] ?? 10);
 }
 
+/**
+ * A real hash of a random password at the users' highest cost, so checking an unknown user costs what
+ * checking a known one does (exporter-toolkit's fixed cost-10 dummy leaks users hashed at another cost).
+ */
+async function dummyHash(users: Map<string, string>): Promise<string> {
+  const bcrypt = await import('@node-rs/bcrypt');
+  return bcrypt.hash(randomBytes(16).toString('hex'), Math.max(...[...users.values()].map(bcryptCost)));
+}
+
 export class BasicAuth {
   private readonly verified = new Map<string, true>();
   private readonly sources = new Map<string, TokenBucket>();
@@ -122,9 +132,9 @@ export class BasicAuth {
   onReject: () => void = () => {};
 
   private constructor(
-    private readonly users: Map<string, string>,
+    private users: Map<string, string>,
     private readonly verify: Verify,
-    private readonly dummy: string,
+    private dummy: string,
     private readonly limits: AuthLimits,
     private readonly now: () => number,
   ) {
@@ -137,17 +147,24 @@ export class BasicAuth {
   ): Promise<BasicAuth> {
     // Loaded only when a web config asks for basic auth (RSS budget on the till).
     const bcrypt = await import('@node-rs/bcrypt');
-    const cost = Math.max(...[...users.values()].map(bcryptCost));
-    // A real hash of a random password, so checking an unknown user costs what checking a known one
-    // does (exporter-toolkit's fixed cost-10 dummy leaks users hashed at another cost).
-    const dummy = await bcrypt.hash(randomBytes(16).toString('hex'), cost);
     return new BasicAuth(
       users,
       options.verify ?? bcrypt.verify,
-      dummy,
+      await dummyHash(users),
       { ...DEFAULT_AUTH_LIMITS, ...options.limits },
       options.now ?? Date.now,
     );
+  }
+
+  /**
+   * Replaces the users (a reloaded web config). Credentials verified before are forgotten, so a
+   * removed user or a changed password stops working at once; budgets and counters stay.
+   */
+  async setUsers(users: Map<string, string>): Promise<void> {
+    const dummy = await dummyHash(users);
+    this.users = users;
+    this.dummy = dummy;
+    this.verified.clear();
   }
 
   /** Rejections so far by reason, as the exporter exposes them. */

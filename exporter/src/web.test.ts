@@ -1,20 +1,22 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { X509Certificate } from 'node:crypto';
 import { hashSync, verify } from '@node-rs/bcrypt';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
 import { createExporter, type Exporter } from './exporter.js';
-import { loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
+import { certificateSans, loadWebConfig, parseListenAddress, startWebServer, type WebServer } from './web.js';
 import './collectors/index.js';
-import { closedPort, seriesValue } from '@tillwatch/testkit';
+import { closedPort, selfSignedCert, seriesValue, signedCert } from '@tillwatch/testkit';
 import { fixtureSystemInfo } from './testdata/fixture-env.js';
 import type { AuthLimits } from './web-auth.js';
 
@@ -57,30 +59,6 @@ function get(
   });
 }
 
-/** A self-signed certificate and its key as DIR/NAME.crt and DIR/NAME.key. */
-function selfSigned(dir: string, name: string, subject: string, extra: string[] = []): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-subj',
-      subject,
-      ...extra,
-    ],
-    { cwd: dir, stdio: 'ignore' },
-  );
-}
-
 describe('web config: TLS and basic auth', () => {
   let dir: string;
   let ex: Exporter;
@@ -90,7 +68,7 @@ describe('web config: TLS and basic auth', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-web-'));
     // A fresh self-signed certificate, as an installer would generate for a till.
-    selfSigned(dir, 'till', '/CN=till-0001-01', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+    selfSignedCert(dir, 'till', '/CN=till-0001-01', 'IP:127.0.0.1');
     ca = readFileSync(join(dir, 'till.crt'));
     // exporter-toolkit files carry $2y$ hashes (htpasswd -B); bcrypt libraries write $2b$, the same algorithm.
     const hash = hashSync('s3cret', 4).replace(/^\$2b\$/, '$2y$');
@@ -112,7 +90,7 @@ describe('web config: TLS and basic auth', () => {
     const res = await get(web.url('/metrics'), { ca, auth: 'prometheus:s3cret' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
-    expect(res.body.toString()).toContain('till_info{chain="demo"');
+    expect(res.body.toString()).toContain('till_info{identity_chain="demo"');
   });
 
   it('answers 401 with a Basic challenge to a wrong password, an unknown user or no credentials', async () => {
@@ -264,39 +242,17 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
   const files: Record<string, Buffer> = {};
   const servers: WebServer[] = [];
 
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-mtls-'));
-    selfSigned(dir, 'server', '/CN=till', ['-addext', 'subjectAltName=IP:127.0.0.1']);
-    selfSigned(dir, 'ca', '/CN=store CA');
-    selfSigned(dir, 'rogue', '/CN=prometheus');
-    openssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'client.key',
-      '-out',
-      'client.csr',
-      '-subj',
-      '/CN=prometheus',
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      'client.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      'client.crt',
-    );
+    selfSignedCert(dir, 'server', '/CN=till', 'IP:127.0.0.1');
+    selfSignedCert(dir, 'ca', '/CN=store CA');
+    selfSignedCert(dir, 'rogue', '/CN=prometheus');
+    signedCert(dir, 'client', '/CN=prometheus', { ca: 'ca' });
+    signedCert(dir, 'prometheus', '/CN=prometheus', { ca: 'ca', san: 'DNS:prometheus.monitoring,IP:::1' });
+    signedCert(dir, 'grafana', '/CN=grafana', {
+      ca: 'ca',
+      san: 'DNS:grafana.monitoring,URI:spiffe://tw/grafana',
+    });
     for (const f of ['server.crt', 'ca.crt', 'client.crt', 'client.key', 'rogue.crt', 'rogue.key'])
       files[f] = readFileSync(join(dir, f));
     ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
@@ -346,6 +302,209 @@ describe('TLS client certificates follow exporter-toolkit (Go) semantics', () =>
     expect(await outcome(url, 'none')).toBe('refused');
     expect(await outcome(url, 'rogue')).toBe('refused');
     expect(await outcome(url, 'client')).toBe(200);
+  });
+
+  describe('and the rest of the web config schema at work', () => {
+    /** A client certificate signed by ca.crt with these SANs, as DIR/NAME.crt and NAME.key. */
+    const clientCert = (name: string, san: string) => signedCert(dir, name, `/CN=${name}`, { ca: 'ca', san });
+    const read = (f: string) => readFileSync(join(dir, f));
+    async function serveYaml(
+      yaml: string,
+      listen: string | string[] = '127.0.0.1:0',
+      telemetryPath?: string,
+    ) {
+      const file = join(dir, `schema-${servers.length}.yml`);
+      writeFileSync(file, yaml);
+      const s = await startWebServer(ex, listen, loadWebConfig(file), {
+        logger: quiet,
+        ...(telemetryPath && { telemetryPath }),
+      });
+      servers.push(s);
+      return s;
+    }
+    const tls = 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n';
+    const asClient = (who: string) => ({
+      ca: read('server.crt'),
+      cert: read(`${who}.crt`),
+      key: read(`${who}.key`),
+    });
+
+    it('client_allowed_sans: only a client certificate carrying one of the listed SANs gets in', async () => {
+      const s = await serveYaml(
+        `${tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: ['::1', spiffe://tw/grafana]\n`,
+      );
+      expect((await get(s.url('/healthz'), asClient('prometheus'))).status).toBe(200);
+      expect((await get(s.url('/healthz'), asClient('grafana'))).status).toBe(200);
+      clientCert('other', 'DNS:other.monitoring');
+      await expect(get(s.url('/healthz'), asClient('other'))).rejects.toThrow();
+      expect(
+        certificateSans('DNS:a, IP Address:0:0:0:0:0:0:0:1, email:x@y, URI:spiffe://tw/p, DNS:"b, c"'),
+      ).toEqual(['a', '::1', 'x@y', 'spiffe://tw/p', 'b, c']);
+    });
+
+    it('RequestClientCert asks for a certificate and lets any client in, with one or without', async () => {
+      const s = await serveYaml(`${tls}  client_auth_type: RequestClientCert\n`);
+      expect((await get(s.url('/healthz'), { ca: read('server.crt') })).status).toBe(200);
+      expect((await get(s.url('/healthz'), asClient('rogue'))).status).toBe(200);
+    });
+
+    it('cipher_suites and max_version limit what a client can negotiate', async () => {
+      const s = await serveYaml(
+        `${tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n`,
+      );
+      const port = s.address().port;
+      expect(await handshake(port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toBe(
+        fingerprint(read('server.crt')),
+      );
+      expect(
+        await handshake(port, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2' }),
+      ).toMatch(/^error: .*(handshake failure|no shared cipher)/i);
+      // TLS 1.3 is above max_version.
+      expect(await handshake(port, { minVersion: 'TLSv1.3' })).toMatch(/^error: /);
+    });
+
+    it('rate_limit answers 429 past its burst, before any password check; headers go on every answer', async () => {
+      const s = await serveYaml(
+        `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\nrate_limit:\n  interval: 1h\n  burst: 2\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`,
+      );
+      const a = await get(s.url('/healthz'), { auth: 'prometheus:pw' });
+      expect(a.status).toBe(200);
+      expect(a.headers['x-frame-options']).toBe('deny');
+      expect(a.headers['x-content-type-options']).toBe('nosniff');
+      expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(200);
+      expect((await get(s.url('/metrics'), { auth: 'prometheus:pw' })).status).toBe(429);
+      expect((await get(s.url('/metrics'))).status).toBe(429);
+    });
+
+    it('listens on several addresses, and serves the metrics at --web.telemetry-path', async () => {
+      const s = await serveYaml(
+        `basic_auth_users:\n  prometheus: '${hashSync('pw', 4)}'\n`,
+        ['127.0.0.1:0', '[::1]:0'],
+        '/till/metrics',
+      );
+      const [v4, v6] = s.servers.map((x) => x.address() as { address: string; port: number });
+      for (const url of [`http://127.0.0.1:${v4?.port}`, `http://[::1]:${v6?.port}`]) {
+        const res = await get(`${url}/till/metrics`, { auth: 'prometheus:pw' });
+        expect(res.status, url).toBe(200);
+        expect(res.body.toString()).toContain('till_memory_total_bytes');
+        expect((await get(`${url}/metrics`, { auth: 'prometheus:pw' })).status).toBe(404);
+        expect((await get(`${url}/`, { auth: 'prometheus:pw' })).body.toString()).toContain(
+          'href="till/metrics"',
+        );
+      }
+    });
+  });
+});
+
+/** The certificate a TLS handshake with `port` presents, by SHA-256 fingerprint; or the handshake error. */
+function handshake(
+  port: number,
+  opts: {
+    ca?: Buffer;
+    ciphers?: string;
+    minVersion?: 'TLSv1.2' | 'TLSv1.3';
+    maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+    cert?: Buffer;
+    key?: Buffer;
+  } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts }, () => {
+      const fp = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fp);
+    });
+    socket.on('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
+const fingerprint = (pem: Buffer) => new X509Certificate(pem).fingerprint256;
+
+describe('web config applied without a restart (certificate rotation)', () => {
+  let dir: string;
+  let ex: Exporter;
+  let web: WebServer;
+  const file = () => join(dir, 'web.yml');
+  const hash = (pw: string) => hashSync(pw, 4);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-rotate-'));
+    for (const n of ['old', 'new']) selfSignedCert(dir, n, `/CN=till-${n}`, 'IP:127.0.0.1');
+    copyFileSync(join(dir, 'old.crt'), join(dir, 'till.crt'));
+    copyFileSync(join(dir, 'old.key'), join(dir, 'till.key'));
+    writeFileSync(
+      file(),
+      `tls_server_config:\n  cert_file: till.crt\n  key_file: till.key\nbasic_auth_users:\n  prometheus: '${hash('first')}'\n`,
+    );
+    ex = createExporter(config, { logger: quiet, systemInfo: fixtureSystemInfo });
+    await ex.start();
+    web = await startWebServer(ex, '127.0.0.1:0', loadWebConfig(file()), {
+      logger: quiet,
+      reloadCheckIntervalMs: 0,
+    });
+  });
+  afterAll(async () => {
+    await web?.close();
+    await ex?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reloadGauge = async (auth: string) => {
+    await ex.collectNow();
+    const text = (
+      await get(web.url('/metrics'), { ca: readFileSync(join(dir, 'till.crt')), auth })
+    ).body.toString();
+    return seriesValue(text, 'till_exporter_web_config_last_reload_successful');
+  };
+
+  it('serves a certificate replaced on disk to the next connection, the way a renewal job swaps it in', async () => {
+    const port = web.address().port;
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'old.crt'))));
+    // Renewal tools write new files and rename them over the old ones.
+    copyFileSync(join(dir, 'new.key'), join(dir, 'till.key.tmp'));
+    copyFileSync(join(dir, 'new.crt'), join(dir, 'till.crt.tmp'));
+    renameSync(join(dir, 'till.key.tmp'), join(dir, 'till.key'));
+    renameSync(join(dir, 'till.crt.tmp'), join(dir, 'till.crt'));
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'new.crt'))));
+    // And a scrape that trusts only the new certificate works.
+    const res = await get(web.url('/metrics'), {
+      ca: readFileSync(join(dir, 'new.crt')),
+      auth: 'prometheus:first',
+    });
+    expect(res.status).toBe(200);
+    expect(await reloadGauge('prometheus:first')).toBe(1);
+  });
+
+  it('keeps serving the last good certificate when the new files do not load, and says so in a metric', async () => {
+    const port = web.address().port;
+    const serving = await handshake(port);
+    writeFileSync(join(dir, 'till.crt'), 'not a certificate\n');
+    expect(await handshake(port)).toBe(serving);
+    expect(await reloadGauge('prometheus:first').catch(() => undefined)).toBeUndefined();
+    // The CA the client trusts is the file just broken; check the gauge with the served certificate.
+    await ex.collectNow();
+    const text = (
+      await get(web.url('/metrics'), { ca: readFileSync(join(dir, 'new.crt')), auth: 'prometheus:first' })
+    ).body.toString();
+    expect(seriesValue(text, 'till_exporter_web_config_last_reload_successful')).toBe(0);
+    copyFileSync(join(dir, 'new.crt'), join(dir, 'till.crt'));
+    expect(await web.reload()).toBe(true);
+  });
+
+  it('applies changed users at once: a replaced password stops working, the new one works', async () => {
+    const ca = readFileSync(join(dir, 'new.crt'));
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:first' })).status).toBe(200);
+    writeFileSync(
+      file(),
+      `tls_server_config:\n  cert_file: till.crt\n  key_file: till.key\nbasic_auth_users:\n  prometheus: '${hash('second')}'\n`,
+    );
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:first' })).status).toBe(401);
+    expect((await get(web.url('/metrics'), { ca, auth: 'prometheus:second' })).status).toBe(200);
+  });
+
+  it('refuses to switch from TLS to plain HTTP on the fly, and keeps TLS', async () => {
+    const port = web.address().port;
+    writeFileSync(file(), `basic_auth_users:\n  prometheus: '${hash('second')}'\n`);
+    expect(await web.reload()).toBe(false);
+    expect(await handshake(port)).toBe(fingerprint(readFileSync(join(dir, 'new.crt'))));
   });
 });
 
@@ -494,37 +653,90 @@ describe('the CLI', () => {
     }
   });
 
+  /** Runs the CLI from its sources; its exit status, stdout and stderr. */
+  function run(args: string[]): { status: number; stdout: string; stderr: string } {
+    try {
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      return { status: 0, stdout, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { status: err.status, stdout: err.stdout, stderr: err.stderr };
+    }
+  }
+
   it('exits 1 with file, key and reason for a bad config', () => {
     const bad = fileURLToPath(
       new URL('./testdata/config-invalid/identity-till-missing.yml', import.meta.url),
     );
-    const r = (() => {
-      try {
-        execFileSync(process.execPath, ['--import', 'tsx', cli, '--config', bad], {
-          encoding: 'utf8',
-          stdio: 'pipe',
-        });
-        return { status: 0, stderr: '' };
-      } catch (e) {
-        return e as { status: number; stderr: string };
-      }
-    })();
+    const r = run(['--config', bad]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${bad}: identity.till: required`);
   });
 
-  it('rejects an unknown flag with usage', () => {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', cli, '--config', minimal, '--collector.gpu'], {
-        stdio: 'pipe',
-      });
-      expect.unreachable();
-    } catch (e) {
-      const err = e as { status: number; stderr: Buffer };
-      expect(err.status).toBe(2);
-      expect(err.stderr.toString()).toMatch(
-        /Unknown option '--collector.gpu'[\s\S]*Usage: tillwatch-exporter/,
+  it('names a mistyped flag with the one that was meant, and exits 2', () => {
+    for (const [typo, meant] of [
+      ['--web.listen-adress=:1', '--web.listen-address'],
+      ['--colector.system', '--collector.system'],
+      ['--log.formt=json', '--log.format'],
+      ['--web.telemetry_path=/m', '--web.telemetry-path'],
+    ] as const) {
+      const r = run(['--config', minimal, typo]);
+      expect(r.status, typo).toBe(2);
+      expect(r.stderr).toBe(
+        `tillwatch-exporter: unknown flag ${typo.split('=')[0]} (did you mean ${meant}?)\nSee tillwatch-exporter --help.\n`,
       );
     }
+    // Nothing close: no guess.
+    expect(run(['--config', minimal, '--collector.gpu']).stderr).toMatch(
+      /^tillwatch-exporter: unknown flag --collector.gpu\n/,
+    );
+  });
+
+  it('answers --help and --version on stdout and exits 0', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    for (const flag of ['--web.listen-address', '--web.telemetry-path', '--log.format', '--web.config.file'])
+      expect(help.stdout).toContain(flag);
+    const version = run(['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(
+      /^tillwatch-exporter, version \d+\.\d+\.\d+ \(revision: \S+\)\n {2}node version: v\d+/,
+    );
+  });
+
+  it('logs logfmt by default and JSON with --log.format=json; refuses another format', async () => {
+    const start = async (format?: string) => {
+      const port = await closedPort();
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          cli,
+          '--config',
+          minimal,
+          `--web.listen-address=127.0.0.1:${port}`,
+          ...(format ? [`--log.format=${format}`] : []),
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      for (let i = 0; i < 150 && !/listening/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      return stderr.split('\n').find((l) => l.includes('listening')) ?? stderr;
+    };
+    expect(await start()).toMatch(
+      /^time=\S+ level=info msg=listening app=tillwatch-exporter addresses=127\.0\.0\.1:\d+ /,
+    );
+    const json = JSON.parse(await start('json')) as Record<string, unknown>;
+    expect(json).toMatchObject({ level: 'info', msg: 'listening' });
+    expect(run(['--config', minimal, '--log.format=xml']).stderr).toContain(
+      '--log.format: expected logfmt or json, got "xml"',
+    );
   });
 });

@@ -20,6 +20,7 @@ const USAGE = `usage:
   tillwatch inventory check FILE
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
   tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
+      [--exporter-ca-file FILE [--exporter-username NAME --exporter-password-file FILE]]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
 ${FORECAST_USAGE.replace(/^usage:\n/, '')}`;
@@ -62,6 +63,9 @@ async function run(args: string[], io: Io): Promise<number> {
       'scrape-interval': { type: 'string' },
       'data-dir': { type: 'string' },
       'drop-metrics': { type: 'string' },
+      'exporter-ca-file': { type: 'string' },
+      'exporter-username': { type: 'string' },
+      'exporter-password-file': { type: 'string' },
     },
   });
   const need = (v: string | undefined, flag: string): string => {
@@ -86,12 +90,26 @@ async function run(args: string[], io: Io): Promise<number> {
     case 'inventory agents': {
       const inv = loadInventory(need(values.inventory, '--inventory'));
       const out = need(values.out, '--out');
+      if (values['exporter-ca-file'] === undefined && values['exporter-username'] !== undefined)
+        throw new UsageError(
+          'inventory agents: --exporter-username needs --exporter-ca-file (basic auth goes only over TLS)',
+        );
       const n = writeStoreAgents(inv, out, {
         remoteWriteUrl: need(values['remote-write'], '--remote-write'),
         scrapeInterval: values['scrape-interval'],
         dataDir: values['data-dir'],
         dropMetrics: values['drop-metrics'],
+        ...(values['exporter-ca-file'] !== undefined && {
+          exporterAuth: {
+            caFile: values['exporter-ca-file'],
+            ...(values['exporter-username'] !== undefined && { username: values['exporter-username'] }),
+            ...(values['exporter-password-file'] !== undefined && {
+              passwordFile: values['exporter-password-file'],
+            }),
+          },
+        }),
       });
+
       io.out(`wrote vmagent and Prometheus agent configs for ${n} stores to ${out}`);
       return 0;
     }

@@ -11,6 +11,6 @@ export {
   storeAgents,
   writeStoreAgents,
 } from './agents/agents.js';
-export type { AgentOptions, StoreAgent } from './agents/agents.js';
+export type { AgentOptions, ExporterAuth, StoreAgent } from './agents/agents.js';
 export * as backtesting from './backtest/index.js';
 export * as forecasting from './forecast/index.js';

@@ -209,6 +209,7 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
     serialPorts: async () => [{ path: '/dev/ttyS0' }],
     collectors: registeredCollectors().filter((d) => OWN_COLLECTORS.includes(d.name)),
     version: '0.0.0-fixture',
+    revision: '0000000',
     ...extra,
   };
   return {

@@ -71,6 +71,37 @@ describe('per-store agent configs', () => {
     expect(s1?.prometheusAgentConfig).toContain(LEAN_DROP_METRICS);
   });
 
+  it('scrapes exporters with a web config over HTTPS with basic auth when asked, and never sends a password over plain HTTP', async () => {
+    const auth = {
+      caFile: '/etc/tillwatch-agent/tills-ca.crt',
+      username: 'prometheus',
+      passwordFile: '/etc/tillwatch-agent/exporter-password',
+    };
+    const [s1] = [...storeAgents(loadInventory(full), { remoteWriteUrl: URL_, exporterAuth: auth })];
+    for (const text of [s1!.vmagentScrapeConfig, s1!.prometheusAgentConfig]) {
+      const jobs = (parseYaml(text, 'agent.yml') as { scrape_configs: Record<string, unknown>[] })
+        .scrape_configs;
+      expect(jobs[0]).toMatchObject({
+        job_name: 'tillwatch-exporter',
+        scheme: 'https',
+        tls_config: { ca_file: auth.caFile },
+        basic_auth: { username: 'prometheus', password_file: auth.passwordFile },
+      });
+      // The agent's scrape of itself stays plain and unauthenticated.
+      expect(jobs[1]).not.toHaveProperty('basic_auth');
+    }
+    const [plain] = [...storeAgents(loadInventory(full), { remoteWriteUrl: URL_ })];
+    expect(plain!.vmagentScrapeConfig).not.toMatch(/scheme|basic_auth|tls_config/);
+    const out = mkdtempSync(join(tmpdir(), 'tw-agents-auth-'));
+    const agents = (...extra: string[]) =>
+      run(['inventory', 'agents', '--inventory', full, '--out', out, '--remote-write', URL_, ...extra]);
+    const bad = await agents('--exporter-username', 'prometheus');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--exporter-username needs --exporter-ca-file (basic auth goes only over TLS)');
+    const half = await agents('--exporter-ca-file', auth.caFile, '--exporter-username', 'prometheus');
+    expect(half.code).toBe(1);
+  });
+
   it('writes configs that promtool (agent mode) and vmagent -dryRun accept, for every demo store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-agents-'));
     const inv = generateDemoInventory({

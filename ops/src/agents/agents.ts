@@ -26,6 +26,34 @@ export interface AgentOptions {
    * names). Default: none. See docs/scaling.md, "Series budget", for the opt-in lean profile.
    */
   dropMetrics?: string;
+  /**
+   * The store's exporters serve HTTPS with basic auth (a web config, docs/security.md): the CA file that
+   * signed their certificates, and the scrape user with a file holding its password, as paths on the
+   * agent host. Without it the agents scrape plain HTTP.
+   */
+  exporterAuth?: ExporterAuth | undefined;
+}
+
+/** How a scraper reaches exporters that have a web config: TLS verified against `caFile`, basic auth. */
+export interface ExporterAuth {
+  caFile: string;
+  username?: string;
+  passwordFile?: string;
+}
+
+/**
+ * The scrape settings for exporters with a web config, in the Prometheus syntax vmagent reads too.
+ * Basic auth is only ever sent over TLS, so a password never crosses the store network in clear.
+ */
+function exporterScrapeAuth(auth: ExporterAuth | undefined): Record<string, unknown> {
+  if (!auth) return {};
+  return {
+    scheme: 'https',
+    tls_config: { ca_file: auth.caFile },
+    ...(auth.username !== undefined && {
+      basic_auth: { username: auth.username, ...(auth.passwordFile && { password_file: auth.passwordFile }) },
+    }),
+  };
 }
 
 /** The job name rules/recording.yml and the alerts expect for till exporters. */
@@ -73,6 +101,10 @@ function validateOptions(opts: AgentOptions): void {
   // Prometheus and vmagent both read scrape_interval in Prometheus' duration grammar.
   if (opts.scrapeInterval !== undefined && !((parseDuration(opts.scrapeInterval) ?? 0) > 0))
     throw new Error(`--scrape-interval: expected a duration like 10s, got "${opts.scrapeInterval}"`);
+  const auth = opts.exporterAuth;
+  if (auth && (auth.username === undefined) !== (auth.passwordFile === undefined))
+    throw new Error('--exporter-username and --exporter-password-file go together');
+  if (auth && auth.caFile === '') throw new Error('--exporter-ca-file: expected a file path');
   if (opts.dropMetrics !== undefined) {
     try {
       new RegExp(opts.dropMetrics);
@@ -98,7 +130,11 @@ function scrapeConfigs(
     if (till.metricsPath !== undefined) labels.__metrics_path__ = till.metricsPath;
     return { targets: [till.address], labels: sorted(labels) };
   });
-  const job: Record<string, unknown> = { job_name: EXPORTER_JOB, static_configs: staticConfigs };
+  const job: Record<string, unknown> = {
+    job_name: EXPORTER_JOB,
+    ...exporterScrapeAuth(opts.exporterAuth),
+    static_configs: staticConfigs,
+  };
   if (opts.dropMetrics !== undefined)
     job.metric_relabel_configs = [{ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' }];
   const self = {

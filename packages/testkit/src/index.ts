@@ -37,6 +37,7 @@ export {
 } from './exposition.js';
 export { tillCapture, type CapturedSeries } from './till-capture.js';
 export { REPO_DIR, repoPath, shippedFlags } from './repo.js';
+export { selfSignedCert, signedCert } from './tls.js';
 export { FULL_INVENTORY } from './fixtures.js';
 export { METRICS_DOC, readMetricContract, type MetricDocEntry } from './metrics-doc.js';
 export { seededRandom } from './random.js';

@@ -1,6 +1,6 @@
 // The exporter soak, shared by the short test (exporter/src/soak.test.ts) and the 10-minute bench
-// (bench/exporter-soak.bench.ts): the real CLI in its own process with the node flags of the shipped
-// systemd unit, basic auth at bcrypt cost 10, a log file it tails; then, at once, a password-guessing
+// (bench/exporter-soak.bench.ts): the real CLI in its own process with the node flags the shipped
+// package runs it with, basic auth at bcrypt cost 10, a log file it tails; then, at once, a password-guessing
 // flood from another process, one line of hundreds of megabytes without a newline in that log, and a
 // Prometheus-like scraper with the right password on a keep-alive connection. All on 127.0.0.1.
 // Also home of the /proc readers and unit-file parsers both exporter benches use.
@@ -18,12 +18,17 @@ import { REPO_DIR as REPO_ROOT } from './repo.js';
 
 export { REPO_ROOT };
 const UNIT = join(REPO_ROOT, 'deploy', 'systemd', 'tillwatch-exporter.service');
+/** What the unit's ExecStart runs: /usr/bin/tillwatch-exporter of the .deb. */
+const LAUNCHER = join(REPO_ROOT, 'deploy', 'debian', 'tillwatch-exporter');
 const CLK_TCK = 100;
 
-/** The node flags of the shipped systemd unit, read from it, so what is measured is what ships. */
+/**
+ * The node flags the shipped service runs the exporter with (the package's launcher, which the unit's
+ * ExecStart runs), read from it, so what is measured is what ships.
+ */
 export function unitNodeFlags(): string[] {
-  const m = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(readFileSync(UNIT, 'utf8'));
-  if (!m) throw new Error(`cannot find the node flags in ${UNIT}`);
+  const m = /^exec \S*node((?:\s+--\S+)*)\s/m.exec(readFileSync(LAUNCHER, 'utf8'));
+  if (!m) throw new Error(`cannot find the node flags in ${LAUNCHER}`);
   return (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
 }
 

@@ -56,7 +56,7 @@ describe('fleet simulator', () => {
     for (const t of running.fleet.list()) {
       const text = await scrape(t.address);
       expect(text).toContain(
-        `till_info{chain="test",region="r1",store="${t.store}",till="${t.till}",os="windows"} 1`,
+        `till_info{identity_chain="test",identity_region="r1",identity_store="${t.store}",identity_till="${t.till}",os="windows"} 1`,
       );
       expect(seriesValue(text, 'till_device_up{device="fiscal",kind="fiscal"}')).toBe(1);
       expect(seriesValue(text, 'till_device_up{device="scanner",kind="scanner"}')).toBe(1);
