@@ -52,7 +52,7 @@ export class TicketService {
       publicUrl: config.public_url,
       places: deps.places ?? Places.none(config.timezone),
     });
-        this.writes = new TicketStore({
+    this.writes = new TicketStore({
       // The snapshot query's own bound, plus a little for storing it.
       holdNewFor: config.enrichment ? config.enrichment.timeout + 500 : 0,
       familyOf: (c) => kb.familyOf(c),
