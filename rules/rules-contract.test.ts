@@ -211,6 +211,8 @@ describe('alert conventions', () => {
 
 const localized = z.strictObject({
   title: z.string().min(3),
+  // The reason the NOC wall writes on a tile (grafana-plugin): a few words that fit a till's tile.
+  short: z.string().min(3).max(24),
   impact: z.string().min(10),
   first_line: z.array(z.string().min(3)).min(1),
   field: z.array(z.string().min(3)),

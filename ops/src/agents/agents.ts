@@ -97,9 +97,15 @@ function scrapeConfigs(
     if (till.metricsPath !== undefined) labels.__metrics_path__ = till.metricsPath;
     return { targets: [till.address], labels: sorted(labels) };
   });
-  const job: Record<string, unknown> = { job_name: EXPORTER_JOB, static_configs: staticConfigs };
+  // The store's name stays on `up` alone, as in deploy/prometheus.yml.
+  const relabel: Record<string, unknown>[] = [{ action: 'labeldrop', regex: 'store_name' }];
   if (opts.dropMetrics !== undefined)
-    job.metric_relabel_configs = [{ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' }];
+    relabel.unshift({ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' });
+  const job: Record<string, unknown> = {
+    job_name: EXPORTER_JOB,
+    static_configs: staticConfigs,
+    metric_relabel_configs: relabel,
+  };
   const self = {
     job_name: AGENT_JOB,
     static_configs: [{ targets: [AGENT_SELF[engine]] }],
