@@ -109,6 +109,21 @@ interface RefreshTiming {
   sameLayout: boolean;
 }
 
+interface DrawnRect {
+  path: string;
+  kind: 'cell' | 'group';
+  state: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+let lastRects: () => DrawnRect[] = () => [];
+document.addEventListener('tillwatch:drawn', (e) => {
+  lastRects = (e as CustomEvent<{ rects: () => DrawnRect[] }>).detail.rects;
+});
+
 declare global {
   interface Window {
     tillwatchHarness: {
@@ -121,6 +136,8 @@ declare global {
       drill(samples: number): Promise<number[]>;
       /** Bench mode: a refresh in which one till in 100 changes state (down, then up again). */
       benchRefresh(samples: number): Promise<RefreshTiming[]>;
+      /** Every rectangle of the last paint: path, kind, state and position in CSS px. */
+      rects(): DrawnRect[];
     };
   }
 }
@@ -178,6 +195,7 @@ window.tillwatchHarness = {
     return out;
   },
   benchRefresh: async () => [],
+  rects: () => lastRects(),
 };
 
 async function main(): Promise<void> {

@@ -193,10 +193,21 @@ export function HierarchyView({
       root.dataset.cells = String(layout.count);
       root.dataset.repainted = String(p.repainted);
       root.dataset.layout = String(layoutId);
+      // Every rectangle drawn, by path, for tests that compare where tiles are before and after faults.
+      const rects = () =>
+        Array.from({ length: layout.count }, (_, i) => ({
+          path: pathOf(model, layout.node[i]!).join('/'),
+          kind: layout.kind[i] === CELL ? 'cell' : 'group',
+          state: STATE_NAMES[model.state[layout.node[i]!]!],
+          x: layout.x[i]!,
+          y: layout.y[i]!,
+          w: layout.w[i]!,
+          h: layout.h[i]!,
+        }));
       root.dispatchEvent(
         new CustomEvent('tillwatch:drawn', {
           bubbles: true,
-          detail: { ms, cells: layout.count, repainted: p.repainted, layout: layoutId },
+          detail: { ms, cells: layout.count, repainted: p.repainted, layout: layoutId, rects },
         })
       );
     }

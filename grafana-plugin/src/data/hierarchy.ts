@@ -112,6 +112,8 @@ export interface RowSource {
   field?: Field;
   /** The label column as a field (table format), for its value mappings. */
   labelField(name: string): Field | undefined;
+  /** Every label name the rows carry. */
+  labelNames(): string[];
 }
 
 function toNumber(v: unknown): number {
@@ -157,6 +159,7 @@ export function rowSources(frame: DataFrame): RowSource[] {
         value: () => value,
         field: f,
         labelField: () => f,
+        labelNames: () => Object.keys(labels),
       };
     });
   }
@@ -179,6 +182,7 @@ export function rowSources(frame: DataFrame): RowSource[] {
       value: (row) => (values ? toNumber(values[row]) : 1),
       field: valueField,
       labelField: (name) => stringFields.get(name),
+      labelNames: () => [...stringFields.keys()],
     },
   ];
 }
@@ -682,11 +686,11 @@ function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number
     // An alert that names no place (e.g. about the monitoring itself) has no tile to colour.
     return;
   }
+  // Every label of the alert: the tile's links may use any of them (a device the levels do not reach).
   const labels: Record<string, string> = {};
-  const names = [...levels, 'alertname', 'severity', 'alertstate', 'incident_class', SHORT_LABEL];
-  for (const name of [...names, opts.summaryLabel, 'runbook_url']) {
+  for (const name of source.labelNames()) {
     const v = label(name);
-    if (v !== undefined) {
+    if (v !== undefined && name !== '__name__') {
       labels[name] = v;
     }
   }

@@ -9,7 +9,7 @@ const links = [
   { title: 'Till dashboard', url: '/d/tillwatch-till/till?var-store=${store}&var-till=${till}' },
   {
     title: 'Ticket',
-    url: '${bridge:raw}/ui/tickets?store=${store}&till=${till}&alertname=${alertname}',
+    url: '${bridge:raw}/ui/tickets?store=${store}&till=${till}&device=${device}&alertname=${alertname}',
     targetBlank: true,
   },
   { title: 'Runbook', url: '${runbook_url:raw}' },
@@ -40,7 +40,7 @@ describe('tile links (standard data links)', () => {
       { title: 'Till dashboard', href: '/d/tillwatch-till/till?var-store=s%201&var-till=t&1', target: undefined },
       {
         title: 'Ticket',
-        href: 'http://127.0.0.1:9836/ui/tickets?store=s%201&till=t&1&alertname=TillStoreUnreachable',
+        href: 'http://127.0.0.1:9836/ui/tickets?store=s%201&till=t&1&device=&alertname=TillStoreUnreachable',
         target: '_blank',
       },
     ]);
@@ -56,7 +56,7 @@ describe('tile links (standard data links)', () => {
     const s2 = findNode(m, ['acme', 'north', 's2'])!;
     const got = tileLinks(m.links, tileScopedVars(m, s2, undefined), replace);
     expect(got.find((l) => l.title === 'Ticket')?.href).toBe(
-      'http://127.0.0.1:9836/ui/tickets?store=s2&till=&alertname='
+      'http://127.0.0.1:9836/ui/tickets?store=s2&till=&device=&alertname='
     );
   });
 });

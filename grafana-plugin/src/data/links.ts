@@ -9,7 +9,7 @@ import { AlertInfo, HierarchyModel, labelsOf } from './hierarchy';
 const URI_ENCODE = 'uriencode' satisfies `${VariableFormatID}`;
 
 /** Alert labels that links commonly use; empty on a tile without alert. */
-const ALERT_LABELS = ['alertname', 'severity', 'incident_class', 'runbook_url', 'summary'];
+const ALERT_LABELS = ['alertname', 'severity', 'incident_class', 'device', 'runbook_url', 'summary'];
 
 export interface TileLink {
   title: string;
@@ -54,11 +54,7 @@ export function tileLinks(links: DataLink[], vars: ScopedVars, replaceVariables:
     if (!link.url) {
       continue;
     }
-    const href = replaceVariables(
-      locationUtil.assureBaseUrl(link.url.replace(/\n/g, '')),
-      vars,
-      URI_ENCODE
-    );
+    const href = replaceVariables(locationUtil.assureBaseUrl(link.url.replace(/\n/g, '')), vars, URI_ENCODE);
     // Grafana's sanitizer also decodes the URL, which would undo the encoding of a value; it only decides
     // here whether the link is safe (a `javascript:` runbook label is not).
     if (href.trim() === '' || textUtil.sanitizeUrl(href) === 'about:blank') {
