@@ -1,6 +1,8 @@
-// Hierarchy panel (issue #7): renders 2,000, 20,000 and 100,000 tills (5 devices each) in headless
-// Chromium through the panel's standalone harness with generated frames (no Prometheus), and reports
-// the time to first full draw, per hover and per drill-down. Prints a markdown report.
+// Hierarchy panel (issues #7, #16): renders 2,000, 20,000 and 100,000 tills (5 devices each) in headless
+// Chromium through the panel's standalone harness with generated frames (no Prometheus), and reports the time
+// to first full draw, per hover, per drill-down, and per refresh in which 1 % of the tills change state (which
+// must repaint without laying out again). The NOC wall's own shape, one row per till, is measured too.
+// Prints a markdown report.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -9,6 +11,14 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+interface RefreshTiming {
+  ms: number;
+  buildMs: number;
+  drawMs: number;
+  repainted: number;
+  sameLayout: boolean;
+}
+
 declare global {
   interface Window {
     tillwatchHarness: {
@@ -16,6 +26,7 @@ declare global {
       buildMs?: number;
       hover(samples: number): Promise<number[]>;
       drill(samples: number): Promise<number[]>;
+      benchRefresh(samples: number): Promise<RefreshTiming[]>;
     };
   }
 }
@@ -23,8 +34,15 @@ declare global {
 const root = fileURLToPath(new URL('..', import.meta.url));
 const plugin = join(root, 'grafana-plugin');
 const dist = join(plugin, 'harness', 'dist');
-const SIZES = [2_000, 20_000, 100_000];
-const TARGETS = { firstDraw: 500, hover: 16, drill: 100 };
+/** Tills and devices per till (0: the NOC wall's one row per till, till:device_up:min). */
+const RUNS: Array<[number, number]> = [
+  [2_000, 5],
+  [20_000, 5],
+  [100_000, 5],
+  [100_000, 0],
+];
+const TARGETS = { firstDraw: 500, hover: 16, drill: 100, refresh: 50 };
+const REFRESHES = 10;
 const LOADS = 3;
 
 // A production build: React's development build would measure React's checks, not the panel.
@@ -78,6 +96,7 @@ const verdict = (v: number, t: number) => (v < t ? 'met' : '**missed**');
 
 interface Row {
   tills: number;
+  devices: number;
   leaves: number;
   cells: number;
   first: number[];
@@ -85,24 +104,27 @@ interface Row {
   paint: number[];
   hover: number[];
   drill: number[];
+  refresh: RefreshTiming[];
 }
 const rows: Row[] = [];
 
 try {
-  for (const tills of SIZES) {
+  for (const [tills, devices] of RUNS) {
     const row: Row = {
       tills,
-      leaves: tills * 5,
+      devices,
+      leaves: tills * Math.max(1, devices),
       cells: 0,
       first: [],
       build: [],
       paint: [],
       hover: [],
       drill: [],
+      refresh: [],
     };
     for (let k = 0; k < LOADS; k++) {
       const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-      await page.goto(`${base}?bench=${tills}&devices=5&width=1920&height=1050`);
+      await page.goto(`${base}?bench=${tills}&devices=${devices}&width=1920&height=1050`);
       await page.waitForFunction(() => window.tillwatchHarness?.buildMs !== undefined, null, {
         timeout: 120_000,
       });
@@ -123,11 +145,13 @@ try {
         await page.evaluate(() => (window as unknown as { gc?: () => void }).gc?.());
         row.hover = await page.evaluate(() => window.tillwatchHarness.hover(200));
         row.drill = await page.evaluate(() => window.tillwatchHarness.drill(10));
+        await page.evaluate(() => (window as unknown as { gc?: () => void }).gc?.());
+        row.refresh = await page.evaluate((n) => window.tillwatchHarness.benchRefresh(n), REFRESHES);
       }
       await page.close();
     }
     rows.push(row);
-    console.error(`panel bench: ${tills} tills done`);
+    console.error(`panel bench: ${tills} tills × ${devices || 'per-till rows'} done`);
   }
 } finally {
   await browser.close();
@@ -135,23 +159,44 @@ try {
 }
 
 const out: string[] = [];
+const shape = (r: Row) => (r.devices === 0 ? 'per till' : `${r.devices} devices`);
 out.push(
   `Chromium ${browser.version()} headless, 1920×1050 px canvas, production harness build, ${LOADS} page loads per size`,
-  `(first draw: median), 200 hovers and 10 drill-downs on the last load after a forced GC. Frames: one table frame, 5 devices per till.`,
+  `(first draw: median), 200 hovers, 10 drill-downs and ${REFRESHES} refreshes on the last load after a forced GC.`,
+  'Frames: one table frame; "per till" is the NOC wall\'s query (till:device_up:min, levels chain → till).',
   '',
-  '| tills | devices (leaves) | rectangles drawn | first full draw (ms) | of which model build (ms) | paint (ms) | hover median / p95 (ms) | drill-down median / p95 (ms) |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| tills | rows | leaves | rectangles drawn | first full draw (ms) | of which model build (ms) | paint (ms) | hover median / p95 (ms) | drill-down median / p95 (ms) |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 );
 for (const r of rows) {
   out.push(
-    `| ${r.tills.toLocaleString('en')} | ${r.leaves.toLocaleString('en')} | ${r.cells.toLocaleString('en')} | ${ms(median(r.first))} | ${ms(median(r.build))} | ${ms(median(r.paint))} | ${ms(median(r.hover))} / ${ms(p95(r.hover))} | ${ms(median(r.drill))} / ${ms(p95(r.drill))} |`,
+    `| ${r.tills.toLocaleString('en')} | ${shape(r)} | ${r.leaves.toLocaleString('en')} | ${r.cells.toLocaleString('en')} | ${ms(median(r.first))} | ${ms(median(r.build))} | ${ms(median(r.paint))} | ${ms(median(r.hover))} / ${ms(p95(r.hover))} | ${ms(median(r.drill))} / ${ms(p95(r.drill))} |`,
   );
 }
-const big = rows[rows.length - 1]!;
+out.push(
+  '',
+  `Refresh in which 1 % of the tills change state (every 100th till down, then up again): new frames to repainted canvas.`,
+  '',
+  '| tills | rows | refresh median / p95 (ms) | of which model build (ms) | repaint (ms) | rectangles repainted | re-layouts |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+);
+for (const r of rows) {
+  const t = r.refresh;
+  out.push(
+    `| ${r.tills.toLocaleString('en')} | ${shape(r)} | ${ms(median(t.map((x) => x.ms)))} / ${ms(p95(t.map((x) => x.ms)))} | ${ms(median(t.map((x) => x.buildMs)))} | ${ms(median(t.map((x) => x.drawMs)))} | ${median(t.map((x) => x.repainted))} | ${t.filter((x) => !x.sameLayout).length} of ${t.length} |`,
+  );
+}
+const big = rows.find((r) => r.tills === 100_000 && r.devices === 5)!;
+const wall = rows.find((r) => r.tills === 100_000 && r.devices === 0)!;
+const refreshMs = (r: Row) => p95(r.refresh.map((x) => x.ms));
+const relayouts = (r: Row) => r.refresh.filter((x) => !x.sameLayout).length;
 out.push(
   '',
   `Targets at 100,000 tills: first draw < ${TARGETS.firstDraw} ms: ${verdict(median(big.first), TARGETS.firstDraw)}` +
     ` (${ms(median(big.first))}); hover < ${TARGETS.hover} ms: ${verdict(p95(big.hover), TARGETS.hover)} (p95 ${ms(p95(big.hover))});` +
-    ` drill-down < ${TARGETS.drill} ms: ${verdict(p95(big.drill), TARGETS.drill)} (p95 ${ms(p95(big.drill))}).`,
+    ` drill-down < ${TARGETS.drill} ms: ${verdict(p95(big.drill), TARGETS.drill)} (p95 ${ms(p95(big.drill))});` +
+    ` refresh with 1 % changed < ${TARGETS.refresh} ms without re-layout: NOC wall ${verdict(refreshMs(wall), TARGETS.refresh)}` +
+    ` (p95 ${ms(refreshMs(wall))}, ${relayouts(wall)} re-layouts), 5 devices per till ${verdict(refreshMs(big), TARGETS.refresh)}` +
+    ` (p95 ${ms(refreshMs(big))}, ${relayouts(big)} re-layouts).`,
 );
 console.log(out.join('\n'));

@@ -348,6 +348,22 @@ describe('buildModel: places stay, and keep their layout', () => {
     expect(third.structure).not.toBe(second.structure);
   });
 
+  it('leaves the model on screen intact while the next refresh is built into recycled arrays', () => {
+    const frames = (v: number) => [
+      seriesFrame(till('s1', 't1', 'fiscal'), v),
+      seriesFrame(till('s1', 't2', 'fiscal'), 1),
+    ];
+    const m1 = model(frames(1));
+    const m2 = model(frames(0), { previous: m1 });
+    const m3 = model(frames(1), { previous: m2 });
+    const m4 = model(frames(0), { previous: m3 });
+    expect(stateOf(m3, [...T1, 'fiscal'])).toBe('ok');
+    expect(stateOf(m4, [...T1, 'fiscal'])).toBe('warning');
+    // m4 reuses m2's arrays, never m3's: the model a view may still show.
+    expect(m4.state.buffer).toBe(m2.state.buffer);
+    expect(m4.state.buffer).not.toBe(m3.state.buffer);
+  });
+
   it('sizes a place by the inventory weight, and orders siblings by name, not by size or state', () => {
     const m = model(
       [
