@@ -210,9 +210,10 @@ const BIG_FANOUT = 24;
 
 /**
  * Place lookup by (parent, name), kept from refresh to refresh and only ever appended to, so a place keeps
- * its id and a refresh whose places are all known changes no structure. Children are linked lists, scanned
- * newest first (series arrive grouped by till, so the match is almost always the first entry); a node with
- * many children gets a Map. One global Map keyed by "parent/name" strings cost seconds at 500,000 leaves.
+ * its id and a refresh whose places are all known changes no structure. Children are linked lists in the
+ * order they first came; a lookup first tries the caller's hint (the sibling after the previous row's place:
+ * a query returns its series in the same order every refresh), then scans, or asks the Map that a node with
+ * many children gets. One global Map keyed by "parent/name" strings cost seconds at 500,000 leaves.
  */
 export class NodeIndex {
   size = 1;
@@ -221,8 +222,9 @@ export class NodeIndex {
   // Preallocated (V8 keeps it a fast array): push() reallocating an array of 600,000 strings was the
   // single hottest line of the build.
   names: string[];
-  private firstChild: Int32Array;
-  private nextSibling: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  private lastChild: Int32Array;
   nChildren: Int32Array;
   private big = new Map<number, Map<string, number>>();
 
@@ -232,6 +234,7 @@ export class NodeIndex {
     this.depth = new Uint8Array(cap);
     this.firstChild = new Int32Array(cap);
     this.nextSibling = new Int32Array(cap);
+    this.lastChild = new Int32Array(cap);
     this.nChildren = new Int32Array(cap);
     this.names = new Array<string>(cap);
     this.names[0] = '';
@@ -248,11 +251,12 @@ export class NodeIndex {
     this.depth = grown(this.depth, this.depth.length * 2);
     this.firstChild = grown(this.firstChild, this.firstChild.length * 2);
     this.nextSibling = grown(this.nextSibling, this.nextSibling.length * 2);
+    this.lastChild = grown(this.lastChild, this.lastChild.length * 2);
     this.nChildren = grown(this.nChildren, this.nChildren.length * 2);
   }
 
-  child(parent: number, name: string): number {
-    const found = this.find(parent, name);
+  child(parent: number, name: string, hint = -1): number {
+    const found = this.find(parent, name, hint);
     if (found !== undefined) {
       return found;
     }
@@ -264,8 +268,13 @@ export class NodeIndex {
     this.depth[id] = this.depth[parent]! + 1;
     this.names[id] = name;
     this.firstChild[id] = -1;
-    this.nextSibling[id] = this.firstChild[parent]!;
-    this.firstChild[parent] = id;
+    this.nextSibling[id] = -1;
+    if (this.firstChild[parent] === -1) {
+      this.firstChild[parent] = id;
+    } else {
+      this.nextSibling[this.lastChild[parent]!] = id;
+    }
+    this.lastChild[parent] = id;
     const n = ++this.nChildren[parent]!;
     // The count decides whether a Map exists: most parents (tills) never get one.
     if (n > BIG_FANOUT) {
@@ -283,7 +292,10 @@ export class NodeIndex {
     return id;
   }
 
-  find(parent: number, name: string): number | undefined {
+  find(parent: number, name: string, hint = -1): number | undefined {
+    if (hint > 0 && this.names[hint] === name && this.parent[hint] === parent) {
+      return hint;
+    }
     if (this.nChildren[parent]! > BIG_FANOUT) {
       return this.big.get(parent)!.get(name);
     }
@@ -541,7 +553,10 @@ function readRows(
         continue;
       }
       cached = false;
-      node = index.child(node, cell(col, row) ?? NONE);
+      // The previous row's place at this depth, if it has the same parent: this row's is likely the next one.
+      const before = lastIds[d + 1]!;
+      const hint = before > 0 && index.parent[before] === node ? index.nextSibling[before]! : index.firstChild[node]!;
+      node = index.child(node, cell(col, row) ?? NONE, hint);
       lastRaw[d] = raw;
       lastIds[d + 1] = node;
       if (hasNames) {
