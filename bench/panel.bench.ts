@@ -10,24 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-
-interface RefreshTiming {
-  ms: number;
-  buildMs: number;
-  drawMs: number;
-  repainted: number;
-  sameLayout: boolean;
-}
+import type { HarnessApi, RefreshTiming } from '../grafana-plugin/harness/api.js';
 
 declare global {
   interface Window {
-    tillwatchHarness: {
-      firstDrawMs?: number;
-      buildMs?: number;
-      hover(samples: number): Promise<number[]>;
-      drill(samples: number): Promise<number[]>;
-      benchRefresh(samples: number): Promise<RefreshTiming[]>;
-    };
+    tillwatchHarness: HarnessApi;
   }
 }
 

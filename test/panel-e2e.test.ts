@@ -13,19 +13,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { iterateTills, loadInventory } from '@tillwatch/ops';
 import { startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
 import { planTestStack, stackClient, until } from './support/stack.js';
+import type { DrawnRect, HarnessApi } from '../grafana-plugin/harness/api.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'artifacts', 'panel');
 
-interface Rect {
-  path: string;
-  kind: 'cell' | 'group';
-  state: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+type Rect = DrawnRect;
 
 interface Cell {
   name: string;
@@ -62,7 +55,7 @@ async function colour(state: string): Promise<number[]> {
 
 async function rects(): Promise<Rect[]> {
   return page.evaluate(() =>
-    (window as unknown as { tillwatchHarness: { rects(): Rect[] } }).tillwatchHarness.rects(),
+    (window as unknown as { tillwatchHarness: HarnessApi }).tillwatchHarness.rects(),
   );
 }
 
@@ -225,7 +218,7 @@ describe('the NOC wall on the native stack, before and after faults', () => {
     );
     // The page stayed open through the faults, as on a wall: the next refresh repaints it.
     await page.evaluate(() =>
-      (window as unknown as { tillwatchHarness: { refresh(): Promise<void> } }).tillwatchHarness.refresh(),
+      (window as unknown as { tillwatchHarness: HarnessApi }).tillwatchHarness.refresh(),
     );
     await page.screenshot({ path: join(artifacts, '02-faults.png') });
   }, 600_000);

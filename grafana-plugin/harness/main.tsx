@@ -19,6 +19,7 @@ import { fleetTable } from '../src/data/frame-factory';
 import { applyFieldConfig, templateReplacer, withDefaults } from '../src/standalone/grafana-host';
 import { framesFromPrometheus } from './prometheus';
 import { interpolateQuery, nativeLinks, panelOf } from './dashboard';
+import type { DrawnRect, HarnessApi, RefreshTiming } from './api';
 
 /**
  * Renders the panel component as Grafana would, with the PanelProps it reads, outside Grafana.
@@ -98,27 +99,6 @@ function showError(e: unknown): void {
   document.getElementById('error')!.textContent = String((e as Error).message ?? e);
 }
 
-interface RefreshTiming {
-  /** From new frames to the repainted canvas: model build, React commit and paint. */
-  ms: number;
-  buildMs: number;
-  drawMs: number;
-  /** Rectangles painted again. */
-  repainted: number;
-  /** Whether the layout object stayed the same (no re-layout). */
-  sameLayout: boolean;
-}
-
-interface DrawnRect {
-  path: string;
-  kind: 'cell' | 'group';
-  state: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
 let lastRects: () => DrawnRect[] = () => [];
 document.addEventListener('tillwatch:drawn', (e) => {
   lastRects = (e as CustomEvent<{ rects: () => DrawnRect[] }>).detail.rects;
@@ -126,19 +106,7 @@ document.addEventListener('tillwatch:drawn', (e) => {
 
 declare global {
   interface Window {
-    tillwatchHarness: {
-      firstDrawMs?: number;
-      buildMs?: number;
-      refreshes: number;
-      /** Queries Prometheus again now (prom mode), resolving when the new frames are rendered. */
-      refresh(): Promise<void>;
-      hover(samples: number): Promise<number[]>;
-      drill(samples: number): Promise<number[]>;
-      /** Bench mode: a refresh in which one till in 100 changes state (down, then up again). */
-      benchRefresh(samples: number): Promise<RefreshTiming[]>;
-      /** Every rectangle of the last paint: path, kind, state and position in CSS px. */
-      rects(): DrawnRect[];
-    };
+    tillwatchHarness: HarnessApi;
   }
 }
 
