@@ -34,8 +34,12 @@ export interface HarnessApi {
   refresh(): Promise<void>;
   hover(samples: number): Promise<number[]>;
   drill(samples: number): Promise<number[]>;
-  /** Bench mode: refreshes in which one till in 100 changes state (down, then up again). */
-  benchRefresh(samples: number): Promise<RefreshTiming[]>;
+  /** Bench mode: prepares the next refresh, in which one till in 100 changes state (down, then up again). */
+  benchNext(): void;
+  /** Bench mode: renders the prepared refresh. */
+  benchRender(): RefreshTiming;
+  /** Bench mode: draws the first frames again from nothing (a new React root); the wall-clock ms. */
+  benchFirst(): number;
   /** Every rectangle of the last paint. */
   rects(): DrawnRect[];
 }

@@ -19,7 +19,7 @@ import { fleetTable } from '../src/data/frame-factory';
 import { applyFieldConfig, templateReplacer, withDefaults } from '../src/standalone/grafana-host';
 import { framesFromPrometheus } from './prometheus';
 import { interpolateQuery, nativeLinks, panelOf } from './dashboard';
-import type { DrawnRect, HarnessApi, RefreshTiming } from './api';
+import type { DrawnRect, HarnessApi } from './api';
 
 /**
  * Renders the panel component as Grafana would, with the PanelProps it reads, outside Grafana.
@@ -56,7 +56,7 @@ const initialView = params
 document.body.style.background = theme.colors.background.canvas;
 document.body.style.color = theme.colors.text.primary;
 
-const root = createRoot(document.getElementById('root')!);
+let root = createRoot(document.getElementById('root')!);
 const eventBus = new EventBusSrv();
 const timeRange = getDefaultTimeRange();
 
@@ -162,7 +162,9 @@ window.tillwatchHarness = {
     }
     return out;
   },
-  benchRefresh: async () => [],
+  benchNext: () => {},
+  benchRender: () => ({ ms: 0, buildMs: 0, drawMs: 0, repainted: 0, sameLayout: true }),
+  benchFirst: () => 0,
   rects: () => lastRects(),
 };
 
@@ -177,29 +179,36 @@ async function main(): Promise<void> {
     render(first);
     window.tillwatchHarness.firstDrawMs = performance.now() - t0;
     window.tillwatchHarness.buildMs = Number(panelData().buildMs);
-    window.tillwatchHarness.benchRefresh = async (samples) => {
-      const out: RefreshTiming[] = [];
-      for (let k = 1; k <= samples; k++) {
-        // New frames as a refresh delivers them (new arrays and strings), built before the clock starts.
-        const next = frames(k);
-        const before = panelData().layout;
-        // The garbage of building those frames (Grafana's query pipeline, not the panel) is collected first,
-        // when the page was started with --expose-gc, so that a GC it owes does not land inside the clock.
-        (window as unknown as { gc?: () => void }).gc?.();
-        await nextTask();
-        const start = performance.now();
-        render(next);
-        const ms = performance.now() - start;
-        const d = panelData();
-        out.push({
-          ms,
-          buildMs: Number(d.buildMs),
-          drawMs: Number(d.drawMs),
-          repainted: Number(d.repainted),
-          sameLayout: d.layout === before,
-        });
-      }
-      return out;
+    let k = 0;
+    let pending: DataFrame[] | undefined;
+    window.tillwatchHarness.benchNext = () => {
+      // New frames as a refresh delivers them (new arrays and strings), built before the clock starts; their
+      // garbage (Grafana's query pipeline, not the panel) is collected first when the page has --expose-gc.
+      k++;
+      pending = frames(k);
+      (window as unknown as { gc?: () => void }).gc?.();
+    };
+    window.tillwatchHarness.benchRender = () => {
+      const before = panelData().layout;
+      const start = performance.now();
+      render(pending!);
+      const ms = performance.now() - start;
+      const d = panelData();
+      return {
+        ms,
+        buildMs: Number(d.buildMs),
+        drawMs: Number(d.drawMs),
+        repainted: Number(d.repainted),
+        sameLayout: d.layout === before,
+      };
+    };
+    window.tillwatchHarness.benchFirst = () => {
+      // A first draw again: a new React root, so no model or layout of earlier draws is reused.
+      root.unmount();
+      root = createRoot(document.getElementById('root')!);
+      const start = performance.now();
+      render(first);
+      return performance.now() - start;
     };
     return;
   }

@@ -67,6 +67,8 @@ export interface Painted {
   text: string[];
   /** Rectangles repainted by this paint (all of them for a full paint). */
   repainted: number;
+  /** The human names the texts were made with. */
+  names: Map<number, string>;
 }
 
 /** Place names as tiles show them: the id's distinguishing end, the human name beside it. Per structure. */
@@ -139,10 +141,16 @@ export function drawLayout(
     const isCell = kind[i] === CELL;
     // A group's own alert (a store outage) colours its title band: the whole group is in that state.
     fill[i] = isCell ? state[n]! : ownAlert[n]! >= 0 ? state[n]! : NO_BAND;
-    // An ok tile has no problem to name: no alert covers it and its value is fine.
+    // An ok tile has no problem to name: no alert covers it and its value is fine. One that was ok at the last
+    // paint of this layout keeps its text (its name), which spares a string per tile on every refresh.
     const problem = fill[i] !== NO_BAND && fill[i] !== 0;
-    text[i] =
-      w[i]! < LABEL_MIN_W || h[i]! < LABEL_MIN_H ? '' : `${labelOf(model, n)}\n${problem ? reasonOf(model, n) : ''}`;
+    if (w[i]! < LABEL_MIN_W || h[i]! < LABEL_MIN_H) {
+      text[i] = '';
+    } else if (!problem && incremental && last.fill[i] === fill[i] && last.names === model.displayNames) {
+      text[i] = last.text[i]!;
+    } else {
+      text[i] = `${labelOf(model, n)}\n${problem ? reasonOf(model, n) : ''}`;
+    }
   }
   const dirty: number[] = [];
   if (incremental) {
@@ -275,5 +283,5 @@ export function drawLayout(
       drawText(i);
     }
   }
-  return { layout, colours, dpr, fill, text, repainted: incremental ? dirty.length : count };
+  return { layout, colours, dpr, fill, text, repainted: incremental ? dirty.length : count, names: model.displayNames };
 }

@@ -72,6 +72,19 @@ describe('buildModel: hierarchy', () => {
     expect(counts[State.unknown]).toBeGreaterThan(0);
   });
 
+  it('keeps one names map while names stay, and gives a renamed store a new one without touching the last', () => {
+    const named = (name: string) => [
+      tableFrame([{ labels: { ...till('s1', 't1', 'fiscal'), store_name: name }, value: 1 }]),
+    ];
+    const m1 = model(named('Market 1'));
+    const m2 = model(named('Market 1'), { previous: m1 });
+    const m3 = model(named('Market on Lenina'), { previous: m2 });
+    const s1 = node(m3, ['acme', 'north', 's1']);
+    expect(m2.displayNames).toBe(m1.displayNames);
+    expect(m3.displayNames).not.toBe(m2.displayNames);
+    expect([m2.displayNames.get(s1), m3.displayNames.get(s1)]).toEqual(['Market 1', 'Market on Lenina']);
+  });
+
   it('takes human names from <level>_name labels', () => {
     const m = model([
       tableFrame([{ labels: { ...till('s1', 't1', 'fiscal'), store_name: 'Продукты у дома №1' }, value: 1 }]),

@@ -346,6 +346,20 @@ export class Refresh {
   worstValueLeaf: Int32Array;
   valueText = new Map<number, string>();
   displayNames = new Map<number, string>();
+  /** Whether displayNames is still the previous model's map, shared until a name changes. */
+  namesShared = false;
+
+  /** Sets a human name, copying the previous model's map first: the map stays the same object while names do. */
+  setName(node: number, name: string): void {
+    if (this.displayNames.get(node) === name) {
+      return;
+    }
+    if (this.namesShared) {
+      this.displayNames = new Map(this.displayNames);
+      this.namesShared = false;
+    }
+    this.displayNames.set(node, name);
+  }
   alerts = new Map<number, AlertInfo[]>();
 
   constructor(capacity: number, recycled?: Refresh) {
@@ -405,7 +419,8 @@ export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyMo
   let index = prev?.index ?? new NodeIndex(Math.ceil(rowsTotal * 1.3));
   let r = new Refresh(Math.max(index.capacity, Math.ceil(rowsTotal * 1.3)), prev?.spare);
   if (prev) {
-    prev.displayNames.forEach((name, n) => r.displayNames.set(n, name));
+    r.displayNames = prev.displayNames;
+    r.namesShared = true;
   }
   const warnings: string[] = [];
   const alertRows: Array<{ src: RowSource; row: number }> = [];
@@ -562,7 +577,7 @@ function readRows(
       if (hasNames) {
         const name = cell(nameCols[d], row);
         if (name !== undefined) {
-          r.displayNames.set(node, name);
+          r.setName(node, name);
         }
       }
     }
