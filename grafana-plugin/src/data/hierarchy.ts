@@ -328,8 +328,8 @@ function grown<T extends Int32Array | Uint8Array | Int8Array | Float64Array>(a: 
 /**
  * Per-refresh arrays, grown with the index while rows, inventory and alerts add places. A model keeps its
  * own and the previous model's (double buffering): the build after next writes into them again instead of
- * allocating some 40 bytes per place every refresh, whose garbage collection was a third of a refresh at
- * 500,000 leaves. Nothing reads a model two refreshes old.
+ * allocating some 40 bytes per place every refresh for the garbage collector to reclaim, which at fleet
+ * scale would stall the refresh. Nothing reads a model two refreshes old.
  */
 export class Refresh {
   values: Float64Array;
