@@ -378,7 +378,7 @@ const header = () => {
     ).trim()} cores, load average at the start ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}.\n`,
   );
   console.log(
-    '| tills | series | ingested samples/s | push of one cycle (ms) | import request, 100 tills (ms) | slowest 10 s group (ms) | slowest 1 m group (ms) | rule time per 10 s, all groups (ms) | wall refresh, 19 queries (ms) | wall queries failed | slowest wall query | VM RSS (MiB) | VM CPU (% of a core) | vmalert RSS (MiB) | vmalert CPU (%) | disk after run (MiB) | firing alerts |',
+    `| tills | series | ingested samples/s | push of one cycle (ms) | import request, 100 tills (ms) | slowest 10 s group (ms) | slowest 1 m group (ms) | rule time per 10 s, all groups (ms) | wall refresh, ${wallQueries().length} queries (ms) | wall queries failed | slowest wall query | VM RSS (MiB) | VM CPU (% of a core) | vmalert RSS (MiB) | vmalert CPU (%) | disk after run (MiB) | firing alerts |`,
   );
   console.log(
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',

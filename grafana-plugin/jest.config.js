@@ -20,10 +20,4 @@ module.exports = {
     // Hoisted to the repo root, d3-color resolves to its .mjs build, which the scaffold's pattern misses.
     '^.+\\.mjs$': swcTransform,
   },
-  moduleNameMapper: {
-    ...base.moduleNameMapper,
-    // @grafana/ui is provided by Grafana at run time and not installed here (see README): tests use the
-    // same small stand-in as the harness.
-    '^@grafana/ui$': '<rootDir>/src/grafana-ui-standalone.ts',
-  },
 };

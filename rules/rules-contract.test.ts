@@ -204,7 +204,12 @@ describe('knowledge-base cards', () => {
       for (const l of [card.ru, card.en]) {
         expect(l.impact.length).toBeGreaterThanOrEqual(10);
         expect(l.first_line.length).toBeGreaterThanOrEqual(1);
+        // The reason the NOC wall writes on a tile: a few plain words that fit a till's tile.
+        expect(l.short, `${incidentClass}: short`).toMatch(/^[^{}]{3,24}$/);
       }
+      for (const v of card.variants)
+        for (const l of [v.ru, v.en])
+          if (l?.short) expect(l.short, `${incidentClass}: variant short`).toMatch(/^[^{}]{3,24}$/);
     },
   );
 

@@ -83,10 +83,10 @@ export const BUILT_PACKAGES = [
   'packages/config',
   'exporter',
   'packages/inventory',
-  'packages/dashboards',
   'ops',
   'simulator',
   'alert-bridge',
+  'packages/dashboards',
   'grafana-plugin',
 ];
 

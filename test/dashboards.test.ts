@@ -204,10 +204,11 @@ describe('dashboards', () => {
   });
 
   it.each([...dashboards.keys()])('%s: has the chained chain → region → store → till variables', (f) => {
-    const vars = ((dashboards.get(f)!.templating as Json).list as Json[]).map((v) => ({
-      name: v.name,
-      query: (v.query as Json).query,
-    }));
+    const all = (dashboards.get(f)!.templating as Json).list as Json[];
+    const vars = all
+      // The wall's hidden `bridge` textbox (the alert bridge its ticket links open) is no hierarchy level.
+      .filter((v) => !(v.name === 'bridge' && v.type === 'textbox' && v.hide === 2))
+      .map((v) => ({ name: v.name, query: (v.query as Json).query }));
     expect(vars.map((v) => v.name)).toEqual(['chain', 'region', 'store', 'till']);
     // Each level is filtered by the ones above it, so picking a chain narrows the regions.
     expect(vars[1]?.query).toContain('chain=~"$chain"');

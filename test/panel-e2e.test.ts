@@ -1,45 +1,31 @@
-// End-to-end test of the hierarchy panel (issue #7): a real Prometheus scrapes a static fleet target and
-// evaluates alert rules; the panel's standalone harness renders it in Debian's Chromium.
+// End-to-end test of the NOC wall (issue 16) as a new user meets it: the native stack of `npm start`
+// (scripts/stack: the fleet simulator, Prometheus 2.42 with the shipped rules, Alertmanager, the bridge and
+// the panel harness rendering dashboards/noc.json's panel) on free loopback ports, faults injected through
+// the fleet API, the wall in Debian's Chromium at 1920×1080. It checks by pixel colour and in the accessible
+// cell list that every fault is drawn where it happens, in its severity's colour, with its reason; that no tile
+// moved; and that the wall's links open the right pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { smallFleet, startStaticFleetTarget, type FleetTarget } from './support/panel-fleet.js';
-import {
-  freePort,
-  instantQuery,
-  startPrometheus,
-  startService,
-  waitFor,
-  type RunningPrometheus,
-  type Service,
-} from '@tillwatch/testkit';
+import { iterateTills, loadInventory } from '@tillwatch/inventory';
+import { waitFor } from '@tillwatch/testkit';
+import { startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
+import { planTestStack, stackClient } from './support/stack.js';
+import type { DrawnRect, HarnessApi } from '../grafana-plugin/harness/api.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const plugin = join(root, 'grafana-plugin');
 const artifacts = join(root, 'artifacts', 'panel');
 
-const RULES = `groups:
-  - name: tillwatch-panel-e2e
-    interval: 1s
-    rules:
-      - alert: TillwatchE2EScannerFault
-        expr: till_device_up{till="store-2-till-1", device="scanner"} == 1
-        labels: { severity: warning }
-        annotations:
-          summary: Scanner reported a fault
-          runbook_url: https://runbooks.example/scanner-fault
-      - alert: TillwatchE2EPaperLow
-        expr: till_device_up{till="store-3-till-2", device="printer"} == 1
-        labels: { severity: info }
-        annotations: { summary: Receipt paper low }
-`;
+type Rect = DrawnRect;
 
 interface Cell {
   name: string;
+  title: string;
   state: string;
+  reason: string;
   x: number;
   y: number;
   w: number;
@@ -47,60 +33,20 @@ interface Cell {
 }
 
 let dir: string;
-let target: FleetTarget;
-let prom: RunningPrometheus;
-let promUrl: string;
-let vite: Service;
-let harnessUrl: string;
+let plan: StackPlan;
+let stack: RunningStack;
+let api: ReturnType<typeof stackClient>;
 let browser: Browser;
 let page: Page;
+/** The places of the faults: a device critical, a till-level warning, a warning device, a store outage. */
+let paper: { chain: string; region: string; store: string; till: string; storeName: string };
+let crash: { store: string; till: string };
+let scanner: { store: string; till: string };
+let outage: { chain: string; region: string; store: string; tills: string[] };
+let before: Rect[];
 
-async function cells(): Promise<Cell[]> {
-  return page.$$eval('[data-testid="tillwatch-cells"] li', (lis) =>
-    lis.map((li) => {
-      const d = (li as HTMLElement).dataset;
-      return { name: d.name!, state: d.state!, x: +d.x!, y: +d.y!, w: +d.w!, h: +d.h! };
-    }),
-  );
-}
-
-async function cell(name: string): Promise<Cell> {
-  const c = (await cells()).find((k) => k.name === name);
-  if (!c) {
-    throw new Error(`no cell "${name}" in ${(await cells()).map((k) => k.name).join(', ')}`);
-  }
-  return c;
-}
-
-async function view(): Promise<string> {
-  return (await page.getAttribute('[data-testid="tillwatch-summary"]', 'data-view')) ?? '';
-}
-
-/** Clicks the middle of a cell as a user would and waits for the view to change to `expected`. */
-async function drill(name: string, expected: string): Promise<void> {
-  const c = await cell(name);
-  const box = (await page.locator('[data-testid="tillwatch-canvas"]').boundingBox())!;
-  await page.mouse.click(box.x + c.x + c.w / 2, box.y + c.y + c.h / 2);
-  await page.waitForFunction(
-    (v) => document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') === v,
-    expected,
-  );
-}
-
-/** Colour drawn at a cell's centre, and the legend's colour for a state, both as [r, g, b]. */
-async function pixel(c: Cell): Promise<number[]> {
-  return page.evaluate(
-    ({ x, y }) => {
-      const canvas = document.querySelector('[data-testid="tillwatch-canvas"]') as HTMLCanvasElement;
-      const dpr = canvas.width / canvas.clientWidth;
-      const d = canvas.getContext('2d')!.getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
-      return [d[0]!, d[1]!, d[2]!];
-    },
-    { x: c.x + c.w / 2, y: c.y + c.h / 2 },
-  );
-}
-
-async function legendColour(state: string): Promise<number[]> {
+/** The colour the legend shows for a state: the panel's fixed palette (grafana-plugin/src/data/palette.ts). */
+async function colour(state: string): Promise<number[]> {
   const css = await page.$eval(
     `[data-testid="tillwatch-legend"] [data-state="${state}"] span`,
     (el) => getComputedStyle(el).backgroundColor,
@@ -108,225 +54,353 @@ async function legendColour(state: string): Promise<number[]> {
   return css.match(/\d+/g)!.slice(0, 3).map(Number);
 }
 
-function close(a: number[], b: number[]): boolean {
-  return a.every((v, i) => Math.abs(v - b[i]!) <= 3);
+async function rects(): Promise<Rect[]> {
+  return page.evaluate(() =>
+    (window as unknown as { tillwatchHarness: HarnessApi }).tillwatchHarness.rects(),
+  );
 }
 
-describe('hierarchy panel against a real Prometheus', () => {
+async function cells(): Promise<Cell[]> {
+  return page.$$eval('[data-testid="tillwatch-cells"] li', (lis) =>
+    lis.map((li) => {
+      const d = (li as HTMLElement).dataset;
+      return {
+        name: d.name!,
+        title: d.title!,
+        state: d.state!,
+        reason: d.reason ?? '',
+        x: +d.x!,
+        y: +d.y!,
+        w: +d.w!,
+        h: +d.h!,
+      };
+    }),
+  );
+}
+
+async function cell(name: string): Promise<Cell> {
+  const c = (await cells()).find((k) => k.name === name);
+  if (!c) throw new Error(`no cell "${name}" in ${(await cells()).map((k) => k.name).join(', ')}`);
+  return c;
+}
+
+async function waitView(view: string): Promise<void> {
+  await page.waitForFunction(
+    (v) => document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') === v,
+    view,
+  );
+}
+
+/** Clicks the middle of a cell as a person would and waits for the view to become `view`. */
+async function drill(name: string, view: string): Promise<void> {
+  const c = await cell(name);
+  const box = (await page.locator('[data-testid="tillwatch-canvas"]').boundingBox())!;
+  await page.mouse.click(box.x + c.x + c.w / 2, box.y + c.y + c.h / 2);
+  await waitView(view);
+}
+
+/** The colour painted near a rectangle's top right corner, clear of its text. */
+async function pixel(r: { x: number; y: number; w: number }): Promise<number[]> {
+  return page.evaluate(
+    ({ x, y }) => {
+      const canvas = document.querySelector('[data-testid="tillwatch-canvas"]') as HTMLCanvasElement;
+      const dpr = canvas.width / canvas.clientWidth;
+      const d = canvas.getContext('2d')!.getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data;
+      return [d[0]!, d[1]!, d[2]!];
+    },
+    { x: r.x + r.w - 4, y: r.y + 4 },
+  );
+}
+
+const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 3);
+
+/** Back to the whole fleet through the breadcrumb. */
+async function home(): Promise<void> {
+  if ((await page.getAttribute('[data-testid="tillwatch-summary"]', 'data-view')) !== '') {
+    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
+    await waitView('');
+  }
+}
+
+async function reload(): Promise<void> {
+  await page.goto(`${plan.urls.wall}&refresh=0`);
+  await page.waitForSelector('[data-testid="tillwatch-summary"][data-state]', { timeout: 120_000 });
+}
+
+async function firing(): Promise<Array<Record<string, string>>> {
+  const r = await fetch(
+    `${plan.urls.prometheus}/api/v1/query?query=${encodeURIComponent('ALERTS{alertstate="firing"}')}`,
+  );
+  return (
+    (await r.json()) as { data: { result: Array<{ metric: Record<string, string> }> } }
+  ).data.result.map((s) => s.metric);
+}
+
+describe('the NOC wall on the native stack, before and after faults', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'tillwatch-panel-e2e-'));
-    const fleet = smallFleet();
-    const set = (till: string, device: string, up: number) => {
-      fleet.find((d) => d.till === till && d.device === device)!.up = up;
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-wall-e2e-'));
+    plan = await planTestStack({ dir, stores: 6, tillsPerStore: 2 });
+    stack = await startStack(plan);
+    api = stackClient(plan);
+    const inv = loadInventory(plan.inventory);
+    const tills = [...iterateTills(inv)];
+    const stores = [...new Set(tills.map((t) => t.store.id))];
+    const first = (s: string, k = 0) => tills.filter((t) => t.store.id === s)[k]!;
+    const a = first(stores[0]!);
+    paper = {
+      chain: a.chain.id,
+      region: a.region.id,
+      store: a.store.id,
+      till: a.till.id,
+      storeName: a.store.name ?? '',
     };
-    set('store-2-till-1', 'fiscal', 0);
-    set('store-2-till-1', 'printer', NaN);
-    target = await startStaticFleetTarget(fleet);
-
-    writeFileSync(join(dir, 'rules.yml'), RULES);
-    prom = await startPrometheus(
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }
-rule_files: [${JSON.stringify(join(dir, 'rules.yml'))}]
-scrape_configs:
-  - job_name: static-fleet
-    honor_labels: true
-    static_configs: [{ targets: [${JSON.stringify(target.address)}] }]
-`,
-      { dir },
-    );
-    promUrl = prom.url;
-
-    // The harness is served by Vite straight from the sources: a production build of @grafana/data takes
-    // most of a minute, the dev server a few seconds.
-    const vitePort = await freePort();
-    const viteBin = existsSync(join(plugin, 'node_modules', '.bin', 'vite'))
-      ? join(plugin, 'node_modules', '.bin', 'vite')
-      : join(root, 'node_modules', '.bin', 'vite');
-    // Its own process group: the .bin script runs vite, which runs esbuild.
-    vite = await startService(
-      'vite',
-      viteBin,
-      ['--config', 'harness/vite.config.ts', '--port', String(vitePort), '--strictPort'],
-      vitePort,
-      { readyPath: '/', cwd: plugin, group: true },
-    );
-    harnessUrl = `${vite.url}/`;
-
-    const count = async (q: string) => (await instantQuery(promUrl, q)).length;
+    crash = { store: stores[2]!, till: first(stores[2]!).till.id };
+    scanner = { store: stores[3]!, till: first(stores[3]!, 1).till.id };
+    const o = first(stores[1]!);
+    outage = {
+      chain: o.chain.id,
+      region: o.region.id,
+      store: o.store.id,
+      tills: tills.filter((t) => t.store.id === o.store.id).map((t) => t.till.id),
+    };
     await waitFor(
-      'Prometheus to scrape the fleet and fire both alerts',
-      async () =>
-        (await count('till_device_up')) === fleet.length &&
-        (await count('ALERTS{alertstate="firing"}')) === 2,
-      { timeoutMs: 40_000 },
+      'Prometheus to scrape every till and record the wall inventory',
+      async () => {
+        const q = async (e: string) =>
+          Number(
+            (
+              (await (
+                await fetch(`${plan.urls.prometheus}/api/v1/query?query=${encodeURIComponent(e)}`)
+              ).json()) as { data: { result: Array<{ value: [number, string] }> } }
+            ).data.result[0]?.value[1] ?? 0,
+          );
+        return (await q('count(up{job="tillwatch-exporter"} == 1)')) === tills.length &&
+          (await q('sum(store:inventory_tills:count)')) === tills.length &&
+          (await q('count(till:device_up:min)')) === tills.length
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 120_000 },
     );
-
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(`${harnessUrl}?prom=${encodeURIComponent(promUrl)}&refresh=0`);
-    await page.waitForSelector('[data-testid="tillwatch-summary"][data-state]', { timeout: 60_000 });
-  });
+    // The bridge's pages ask for the read token as the Basic password, as a person would type it.
+    const context = await browser.newContext({
+      viewport: { width: 1920, height: 1080 },
+      httpCredentials: { username: 'noc', password: plan.apiToken },
+    });
+    page = await context.newPage();
+    await reload();
+    await page.screenshot({ path: join(artifacts, '01-healthy.png') });
+    before = await rects();
+
+    // The store outage takes longest (its rule waits 30 s after the scrapes fail), so it starts first.
+    await api.injectStoreFault(outage.store, 'uplink_down');
+    await api.injectTillFault(paper.till, 'paper_out');
+    await api.injectTillFault(crash.till, 'pos_crashloop');
+    await api.injectTillFault(scanner.till, 'scanner_missing');
+    await waitFor(
+      'the four faults to fire: paper out, crash loop, missing scanner, store unreachable',
+      async () => {
+        const a = await firing();
+        const has = (name: string, labels: Record<string, string>) =>
+          a.some((m) => m.alertname === name && Object.entries(labels).every(([k, v]) => m[k] === v));
+        return has('TillFiscalPaperOut', { till: paper.till }) &&
+          has('TillProcessCrashLooping', { till: crash.till }) &&
+          has('TillPeripheralMissing', { till: scanner.till }) &&
+          has('TillStoreUnreachable', { store: outage.store })
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 300_000 },
+    );
+    // The page stayed open through the faults, as on a wall: the next refresh repaints it.
+    await page.evaluate(() =>
+      (window as unknown as { tillwatchHarness: HarnessApi }).tillwatchHarness.refresh(),
+    );
+    await page.screenshot({ path: join(artifacts, '02-faults.png') });
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
-    await vite?.stop();
-    await prom?.stop();
-    await target?.close();
-    if (dir) {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows the whole fleet with the worst state on top and counts per state in the legend', async () => {
-    await page.screenshot({ path: join(artifacts, '01-fleet.png') });
-    expect(await page.getAttribute('[data-testid="tillwatch-summary"]', 'data-state')).toBe('critical');
+  it('keeps every tile in the rectangle it had before the faults, and repaints instead of laying out', async () => {
+    const after = await rects();
+    const by = (rs: Rect[]) => rs.map(({ path, kind, x, y, w, h }) => ({ path, kind, x, y, w, h }));
+    expect(by(after)).toEqual(by(before));
+    expect(after.filter((r) => r.state !== 'ok').length).toBeGreaterThan(0);
+  });
+
+  it('draws a device critical red on its till, with its reason', async () => {
+    const till = (await rects()).find((r) => r.path.endsWith(`/${paper.till}`))!;
+    expect(till.state).toBe('critical');
+    expect(near(await pixel(till), await colour('critical'))).toBe(true);
+    await drill(paper.chain, paper.chain);
+    await drill(paper.region, `${paper.chain}/${paper.region}`);
+    const store = await cell(paper.store);
+    // The store's human name from the inventory, next to its id.
+    expect(store.title).toBe(`${paper.storeName} (${paper.store})`);
+    await drill(paper.store, `${paper.chain}/${paper.region}/${paper.store}`);
+    expect(await cell(paper.till)).toMatchObject({ state: 'critical', reason: 'Нет бумаги' });
+    await page.screenshot({ path: join(artifacts, '03-store.png') });
+  });
+
+  it('draws a till-level warning (no device label) orange on its till', async () => {
+    await home();
+    const till = (await rects()).find((r) => r.path.endsWith(`/${crash.till}`))!;
+    expect(till.state).toBe('warning');
+    expect(near(await pixel(till), await colour('warning'))).toBe(true);
+    const path = till.path.split('/');
+    await drill(path[0]!, path[0]!);
+    await drill(path[1]!, path.slice(0, 2).join('/'));
+    await drill(path[2]!, path.slice(0, 3).join('/'));
+    expect(await cell(crash.till)).toMatchObject({ state: 'warning', reason: 'Программа падает' });
+  });
+
+  it('draws a store outage red over the store and its tills, saying "Магазин недоступен"', async () => {
+    await home();
+    const all = await rects();
+    const store = all.find((r) => r.path === `${outage.chain}/${outage.region}/${outage.store}`)!;
+    expect(store).toMatchObject({ kind: 'group', state: 'critical' });
+    expect(near(await pixel(store), await colour('critical'))).toBe(true);
+    for (const t of outage.tills) {
+      const r = all.find((k) => k.path.endsWith(`/${t}`))!;
+      expect({ till: t, state: r.state }).toEqual({ till: t, state: 'critical' });
+      expect(near(await pixel(r), await colour('critical'))).toBe(true);
+    }
+    await drill(outage.chain, outage.chain);
+    await drill(outage.region, `${outage.chain}/${outage.region}`);
+    expect((await cell(outage.store)).reason).toContain('Магазин недоступен');
+    await drill(outage.store, `${outage.chain}/${outage.region}/${outage.store}`);
+    for (const t of outage.tills) {
+      expect(await cell(t)).toMatchObject({
+        state: 'critical',
+        reason: expect.stringContaining('Магазин недоступен'),
+      });
+    }
+    await page.screenshot({ path: join(artifacts, '04-outage.png') });
+  });
+
+  it('never draws a warning red: the missing scanner is orange, and the legend counts what the tiles show', async () => {
+    await home();
+    const all = await rects();
+    const r = all.find((k) => k.path.endsWith(`/${scanner.till}`))!;
+    expect(r.state).toBe('warning');
+    const drawn = await pixel(r);
+    expect(near(drawn, await colour('warning'))).toBe(true);
+    expect(near(drawn, await colour('critical'))).toBe(false);
+    for (const k of all.filter((x) => x.kind === 'cell' && x.state === 'warning')) {
+      expect(near(await pixel(k), await colour('critical')), k.path).toBe(false);
+    }
     const legend = await page.$$eval('[data-testid="tillwatch-legend"] [data-state]', (els) =>
       Object.fromEntries(
         els.map((e) => [(e as HTMLElement).dataset.state, Number((e as HTMLElement).dataset.count)]),
       ),
     );
-    // 21 devices: fiscal down, printer without a value, scanner with a warning alert, printer with an info alert.
-    expect(legend).toEqual({ critical: 1, unknown: 1, warning: 1, info: 1, ok: 17 });
-    expect(await cells()).toEqual([expect.objectContaining({ name: 'acme', state: 'critical' })]);
+    expect(legend.critical).toBe(1 + outage.tills.length);
+    expect(legend.warning).toBe(2);
   });
 
-  it('drills into a store and shows each till in its state, drawn in the legend colour', async () => {
-    await drill('acme', 'acme');
-    await drill('north', 'acme/north');
-    const stores = await cells();
-    expect(stores.map((c) => [c.name, c.state]).sort()).toEqual([
-      ['store-1', 'ok'],
-      ['store-2', 'critical'],
-    ]);
-    await drill('store-2', 'acme/north/store-2');
-    await page.screenshot({ path: join(artifacts, '02-store.png') });
-    expect(await page.textContent('[data-testid="tillwatch-breadcrumb"]')).toContain('store-2');
-    const tills = await cells();
-    expect(tills.map((c) => [c.name, c.state])).toEqual([
-      ['store-2-till-1', 'critical'],
-      ['store-2-till-2', 'ok'],
-    ]);
-    // The healthy till is drawn as a group of device cells: a point a quarter down its box lands on one.
-    const healthy = tills[1]!;
-    const green = await legendColour('ok');
-    expect(close(await pixel({ ...healthy, y: healthy.y + healthy.h * 0.25 }), green)).toBe(true);
-  });
-
-  it('drills into a till: each device drawn in its state colour (pixels and accessible list agree)', async () => {
-    await drill('store-2-till-1', 'acme/north/store-2/store-2-till-1');
-    await page.screenshot({ path: join(artifacts, '03-till.png') });
-    const devices = Object.fromEntries((await cells()).map((c) => [c.name, c]));
-    expect(devices.fiscal?.state).toBe('critical');
-    expect(devices.printer?.state).toBe('unknown');
-    expect(devices.scanner?.state).toBe('warning');
-    for (const c of Object.values(devices)) {
-      expect({ cell: c.name, colour: await pixel(c) }).toEqual({
-        cell: c.name,
-        colour: await legendColour(c.state),
-      });
-    }
-    const red = await pixel(devices.fiscal!);
-    expect(red[0]).toBeGreaterThan(red[1]! + 80);
-  });
-
-  it('opens a tooltip with the path, the state, the active alert and its links', async () => {
-    const scanner = await cell('scanner');
+  it('opens the ticket of a tile on the bridge and the till view, from the tooltip links', async () => {
+    await home();
+    const r = (await rects()).find((k) => k.path.endsWith(`/${paper.till}`))!;
     const box = (await page.locator('[data-testid="tillwatch-canvas"]').boundingBox())!;
-    await page.mouse.move(box.x + scanner.x + scanner.w / 2, box.y + scanner.y + scanner.h / 2);
+    await page.mouse.move(box.x + r.x + r.w / 2, box.y + r.y + r.h / 2);
     const tip = page.locator('[data-testid="tillwatch-tooltip"]');
     await tip.waitFor();
-    await page.screenshot({ path: join(artifacts, '04-tooltip.png') });
-    expect(await tip.locator('[data-testid="tillwatch-tooltip-path"]').textContent()).toBe(
-      'acme / north / store-2 / store-2-till-1 / scanner',
+    expect(await tip.locator('[data-testid="tillwatch-tooltip-path"]').textContent()).toContain(paper.till);
+    await page.screenshot({ path: join(artifacts, '05-tooltip.png') });
+    const ticketHref = (await tip.locator('a', { hasText: 'Ticket' }).getAttribute('href'))!;
+    const tillHref = (await tip.locator('a', { hasText: 'Till dashboard' }).getAttribute('href'))!;
+    expect(ticketHref.startsWith(`${plan.urls.bridge}/ui/tickets?`)).toBe(true);
+
+    // The ticket: the bridge finds the one live ticket about the till and redirects to it.
+    await waitFor(
+      'the paper-out ticket on the bridge',
+      async () =>
+        (await api.tickets({ incident_class: 'fiscal.paper_out' })).find((t) => t.till === paper.till),
+      { timeoutMs: 90_000 },
     );
-    expect(await tip.textContent()).toContain('Warning');
-    expect(await tip.locator('[data-testid="tillwatch-tooltip-alerts"]').textContent()).toContain(
-      '[warning] Scanner reported a fault',
+    const ticketPage = await page.context().newPage();
+    const response = await ticketPage.goto(ticketHref);
+    expect(response?.status()).toBe(200);
+    expect(new URL(ticketPage.url()).pathname).toMatch(/^\/ui\/tickets\/\d+$/);
+    const ticketText = await ticketPage.textContent('body');
+    expect(ticketText).toContain(paper.till);
+    expect(ticketText).toContain('Нет бумаги в ККТ');
+    await ticketPage.screenshot({ path: join(artifacts, '06-ticket.png') });
+
+    // The till view: in the native stack, the harness's own device map of the store, opened at the till.
+    const tillPage = await page.context().newPage();
+    const tillResponse = await tillPage.goto(new URL(tillHref, plan.urls.wall).toString());
+    expect(tillResponse?.status()).toBe(200);
+    await tillPage.waitForFunction(
+      (v) => document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') === v,
+      `${paper.store}/${paper.till}`,
+      { timeout: 60_000 },
     );
-    expect(await tip.locator('a', { hasText: 'Till dashboard' }).getAttribute('href')).toBe(
-      '/d/tillwatch-till?var-chain=acme&var-store=store-2&var-till=store-2-till-1',
+    const devices = await tillPage.$$eval('[data-testid="tillwatch-cells"] li', (lis) =>
+      lis.map((li) => [
+        (li as HTMLElement).dataset.name,
+        (li as HTMLElement).dataset.state,
+        (li as HTMLElement).dataset.reason,
+      ]),
     );
-    expect(await tip.locator('a', { hasText: 'Runbook' }).getAttribute('href')).toBe(
-      'https://runbooks.example/scanner-fault',
-    );
-    expect(await tip.locator('a', { hasText: 'Ticket' }).getAttribute('href')).toContain(
-      'alertname=TillwatchE2EScannerFault',
-    );
+    expect(devices).toContainEqual(['fiscal', 'critical', 'Нет бумаги']);
+    await tillPage.screenshot({ path: join(artifacts, '07-till.png') });
+    await ticketPage.close();
+    await tillPage.close();
+    await page.mouse.move(0, 0);
   });
 
-  it('goes back with Escape and the breadcrumb, and moves with the keyboard', async () => {
-    await page.mouse.move(0, 0);
-    await page.focus('[data-testid="tillwatch-panel"]');
-    await page.keyboard.press('Escape');
+  it('links the Grafana till dashboard with variables it has, and the ticket to the bridge route', () => {
+    const noc = JSON.parse(readFileSync(join(root, 'dashboards/noc.json'), 'utf8')) as {
+      panels: Array<{
+        type: string;
+        fieldConfig: { defaults: { links: Array<{ title: string; url: string }> } };
+      }>;
+    };
+    const till = JSON.parse(readFileSync(join(root, 'dashboards/till.json'), 'utf8')) as {
+      uid: string;
+      templating: { list: Array<{ name: string }> };
+    };
+    const links = noc.panels.find((p) => p.type === 'tillwatch-hierarchy-panel')!.fieldConfig.defaults.links;
+    const dash = links.find((l) => l.title === 'Till dashboard')!.url;
+    expect(dash.startsWith(`/d/${till.uid}/`)).toBe(true);
+    const vars = till.templating.list.map((v) => v.name);
+    for (const m of dash.matchAll(/var-(\w+)=/g)) expect(vars).toContain(m[1]);
+    expect(links.find((l) => l.title === 'Ticket')!.url).toMatch(/^\$\{bridge:raw\}\/ui\/tickets\?/);
+  });
+
+  it('finds a store by its human name and shows only problems when asked', async () => {
+    await reload();
+    await page.fill('input[aria-label="Search"]', paper.storeName);
     await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') ===
-        'acme/north/store-2',
+      () => document.querySelectorAll('[data-testid="tillwatch-cells"] li').length === 1,
     );
-    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
-    expect(await view()).toBe('');
+    await drill(paper.chain, paper.chain);
+    await drill(paper.region, `${paper.chain}/${paper.region}`);
+    expect((await cells()).map((c) => c.name)).toEqual([paper.store]);
+    await page.fill('input[aria-label="Search"]', '');
+    await home();
+    await page.check('text=Only problems');
+    const problems = (await rects()).filter((r) => r.kind === 'cell').map((r) => r.path.split('/').pop());
+    expect(problems.sort()).toEqual([paper.till, crash.till, scanner.till, ...outage.tills].sort());
+    await page.uncheck('text=Only problems');
     await page.focus('[data-testid="tillwatch-panel"]');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      () => document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') === 'acme',
-    );
-  });
-
-  it('keeps a device that stopped reporting on the map as stale, not healthy', async () => {
-    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
-    const gone = target.fleet.findIndex((d) => d.till === 'store-1-till-3' && d.device === 'scanner');
-    target.fleet.splice(gone, 1);
-    // Prometheus marks the series stale on the next scrape once the target stops exposing it.
-    await waitFor(
-      'the scanner series to go stale',
-      async () =>
-        (await instantQuery(promUrl, 'till_device_up{till="store-1-till-3",device="scanner"}')).length === 0,
-    );
-    await page.evaluate(() =>
-      (window as unknown as { tillwatchHarness: { refresh(): Promise<void> } }).tillwatchHarness.refresh(),
-    );
-    await page.waitForFunction(
       () =>
-        document
-          .querySelector('[data-testid="tillwatch-legend"] [data-state="unknown"]')
-          ?.getAttribute('data-count') === '2',
+        (document.querySelector('[data-testid="tillwatch-summary"]')?.getAttribute('data-view') ?? '') !== '',
     );
-    await drill('acme', 'acme');
-    await drill('north', 'acme/north');
-    await drill('store-1', 'acme/north/store-1');
-    expect((await cell('store-1-till-3')).state).toBe('unknown');
-    await drill('store-1-till-3', 'acme/north/store-1/store-1-till-3');
-    const scanner = await cell('scanner');
-    expect(scanner.state).toBe('unknown');
-    expect(close(await pixel(scanner), await legendColour('unknown'))).toBe(true);
-    const box = (await page.locator('[data-testid="tillwatch-canvas"]').boundingBox())!;
-    await page.mouse.move(box.x + scanner.x + scanner.w / 2, box.y + scanner.y + scanner.h / 2);
-    expect(await page.locator('[data-testid="tillwatch-tooltip"]').textContent()).toContain('stale');
-    await page.screenshot({ path: join(artifacts, '06-stale.png') });
-    await page.mouse.move(0, 0);
-  });
-
-  it('filters to problems only and by search', async () => {
-    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("All")');
-    await page.check('text=Only problems');
-    await drill('acme', 'acme');
-    expect((await cells()).map((c) => c.name).sort()).toEqual(['north', 'south']);
-    await drill('north', 'acme/north');
-    expect((await cells()).map((c) => c.name).sort()).toEqual(['store-1', 'store-2']);
-    await page.click('[data-testid="tillwatch-breadcrumb"] button:has-text("acme")');
-    await drill('south', 'acme/south');
-    expect((await cells()).map((c) => c.name)).toEqual(['store-3']);
-    await page.uncheck('text=Only problems');
-    await page.fill('input[aria-label="Search"]', 'till-1');
-    await page.waitForFunction(
-      () => document.querySelectorAll('[data-testid="tillwatch-cells"] li').length === 1,
-    );
-    await page.screenshot({ path: join(artifacts, '05-search.png') });
-    expect((await cells()).map((c) => c.name)).toEqual(['store-3']);
+    await page.keyboard.press('Escape');
+    await waitView('');
   });
 });

@@ -5,25 +5,40 @@ import {
   createTheme,
   DataFrame,
   EventBusSrv,
+  FieldConfigSource,
   getDefaultTimeRange,
   LoadingState,
   PanelData,
   PanelProps,
+  ThemeContext,
 } from '@grafana/data';
-import { HierarchyPanel, parseLevels } from '../src/components/HierarchyPanel';
-import { buildModel } from '../src/data/hierarchy';
-import { parseHealthRules } from '../src/data/states';
-import { defaultOptions, HierarchyOptions } from '../src/types';
+import { HierarchyPanel } from '../src/components/HierarchyPanel';
+import { plugin } from '../src/module';
+import { HierarchyOptions } from '../src/types';
 import { fleetTable } from '../src/data/frame-factory';
+import { applyFieldConfig, templateReplacer, withDefaults } from '../src/standalone/grafana-host';
 import { framesFromPrometheus } from './prometheus';
+import { interpolateQuery, nativeLinks, panelOf } from './dashboard';
+import type { DrawnRect, HarnessApi } from './api';
 
 /**
- * Renders the panel component as Grafana would, with the PanelProps it reads.
- * Query parameters: prom (Prometheus base URL), query (health query, default till_device_up), refresh (ms),
- * bench (tills to generate instead of querying), theme=light, and any panel option by name (e.g. levels=store,till).
+ * Renders the panel component as Grafana would, with the PanelProps it reads, outside Grafana.
+ * With `prom`, it renders the hierarchy panel of a shipped dashboard (`dashboard`, default noc) against that
+ * Prometheus: the dashboard's queries, options and field config. With `bench`, generated frames and the
+ * panel's defaults. Parameters: prom, dashboard, var-<name> (dashboard variables), view (a/b/c, the place to
+ * open), refresh (ms), bench (tills) and devices (per till, 0 = per-till rows), theme=light, width, height,
+ * and any panel option by name (e.g. levels=store,till).
  */
 const params = new URLSearchParams(location.search);
-const options: HierarchyOptions = { ...defaultOptions };
+const theme = createTheme({ colors: { mode: params.get('theme') === 'light' ? 'light' : 'dark' } });
+const bench = params.get('bench');
+const definition = bench ? undefined : panelOf(params.get('dashboard') ?? 'noc', params);
+
+const saved: Partial<HierarchyOptions> = { ...(definition?.options as Partial<HierarchyOptions>) };
+const savedFieldConfig: FieldConfigSource = definition?.fieldConfig ?? { defaults: {}, overrides: [] };
+savedFieldConfig.defaults.links = nativeLinks(savedFieldConfig.defaults.links ?? [], params);
+const loaded = withDefaults(plugin, saved, savedFieldConfig);
+const options: HierarchyOptions = loaded.options;
 for (const [k, v] of params) {
   if (k in options) {
     const cur = (options as unknown as Record<string, unknown>)[k];
@@ -31,15 +46,24 @@ for (const [k, v] of params) {
       typeof cur === 'number' ? Number(v) : typeof cur === 'boolean' ? v === 'true' : v;
   }
 }
+const replaceVariables = templateReplacer(definition?.variables ?? {});
+const initialView = params
+  .get('view')
+  ?.split('/')
+  .filter((s) => s !== '');
 
 // Grafana paints the page behind panels; the harness does the same so toolbar text stays readable.
-const pageTheme = createTheme({ colors: { mode: params.get('theme') === 'light' ? 'light' : 'dark' } });
-document.body.style.background = pageTheme.colors.background.canvas;
-document.body.style.color = pageTheme.colors.text.primary;
+document.body.style.background = theme.colors.background.canvas;
+document.body.style.color = theme.colors.text.primary;
 
-const root = createRoot(document.getElementById('root')!);
+let root = createRoot(document.getElementById('root')!);
 const eventBus = new EventBusSrv();
 const timeRange = getDefaultTimeRange();
+
+/** Field config applied as Grafana's query runner does, before the panel sees the frames. */
+function prepare(frames: DataFrame[]): DataFrame[] {
+  return applyFieldConfig(plugin, frames, loaded.fieldConfig, theme, replaceVariables);
+}
 
 function render(series: DataFrame[]): void {
   const data: PanelData = { series, state: LoadingState.Done, timeRange };
@@ -49,7 +73,7 @@ function render(series: DataFrame[]): void {
     timeRange,
     timeZone: 'browser',
     options,
-    fieldConfig: { defaults: {}, overrides: [] },
+    fieldConfig: loaded.fieldConfig,
     transparent: false,
     width: Number(params.get('width') ?? window.innerWidth),
     height: Number(params.get('height') ?? window.innerHeight - 24),
@@ -58,28 +82,31 @@ function render(series: DataFrame[]): void {
     eventBus,
     onOptionsChange: () => {},
     onFieldConfigChange: () => {},
-    replaceVariables: (s: string) => s,
+    replaceVariables,
     onChangeTimeRange: () => {},
   };
   // Synchronous, so the bench's clock covers model build, layout and paint and nothing else.
-  flushSync(() => root.render(<HierarchyPanel {...props} />));
+  flushSync(() =>
+    root.render(
+      <ThemeContext.Provider value={theme}>
+        <HierarchyPanel {...props} initialView={initialView} />
+      </ThemeContext.Provider>
+    )
+  );
 }
 
 function showError(e: unknown): void {
   document.getElementById('error')!.textContent = String((e as Error).message ?? e);
 }
 
+let lastRects: () => DrawnRect[] = () => [];
+document.addEventListener('tillwatch:drawn', (e) => {
+  lastRects = (e as CustomEvent<{ rects: () => DrawnRect[] }>).detail.rects;
+});
+
 declare global {
   interface Window {
-    tillwatchHarness: {
-      firstDrawMs?: number;
-      buildMs?: number;
-      refreshes: number;
-      /** Queries Prometheus again now (prom mode), resolving when the new frames are rendered. */
-      refresh(): Promise<void>;
-      hover(samples: number): Promise<number[]>;
-      drill(samples: number): Promise<number[]>;
-    };
+    tillwatchHarness: HarnessApi;
   }
 }
 
@@ -92,6 +119,8 @@ const nextTask = () =>
 
 const drawn = () =>
   new Promise<void>((resolve) => document.addEventListener('tillwatch:drawn', () => resolve(), { once: true }));
+
+const panelData = () => (document.querySelector('[data-testid="tillwatch-panel"]') as HTMLElement).dataset;
 
 window.tillwatchHarness = {
   refreshes: 0,
@@ -133,36 +162,69 @@ window.tillwatchHarness = {
     }
     return out;
   },
+  benchNext: () => {},
+  benchRender: () => ({ ms: 0, buildMs: 0, drawMs: 0, repainted: 0, sameLayout: true }),
+  benchFirst: () => 0,
+  rects: () => lastRects(),
 };
 
 async function main(): Promise<void> {
-  const bench = params.get('bench');
   if (bench) {
-    const series = [fleetTable({ tills: Number(bench), devicesPerTill: Number(params.get('devices') ?? 5) })];
+    const tills = Number(bench);
+    const devicesPerTill = Number(params.get('devices') ?? 5);
+    const frames = (k: number) =>
+      prepare([fleetTable({ tills, devicesPerTill, downTills: (t) => k % 2 === 1 && t % 100 === 0 })]);
+    const first = frames(0);
     const t0 = performance.now();
-    render(series);
+    render(first);
     window.tillwatchHarness.firstDrawMs = performance.now() - t0;
-    // The model build alone, to split the first draw into data work and layout + paint.
-    const t1 = performance.now();
-    buildModel(series, {
-      levels: parseLevels(options.levels),
-      rules: parseHealthRules(options.healthRules),
-      alertsRefId: options.alertsRefId,
-      summaryLabel: options.summaryLabel,
-    });
-    window.tillwatchHarness.buildMs = performance.now() - t1;
+    window.tillwatchHarness.buildMs = Number(panelData().buildMs);
+    let k = 0;
+    let pending: DataFrame[] | undefined;
+    window.tillwatchHarness.benchNext = () => {
+      // New frames as a refresh delivers them (new arrays and strings), built before the clock starts; their
+      // garbage (Grafana's query pipeline, not the panel) is collected first when the page has --expose-gc.
+      k++;
+      pending = frames(k);
+      (window as unknown as { gc?: () => void }).gc?.();
+    };
+    window.tillwatchHarness.benchRender = () => {
+      const before = panelData().layout;
+      const start = performance.now();
+      render(pending!);
+      const ms = performance.now() - start;
+      const d = panelData();
+      return {
+        ms,
+        buildMs: Number(d.buildMs),
+        drawMs: Number(d.drawMs),
+        repainted: Number(d.repainted),
+        sameLayout: d.layout === before,
+      };
+    };
+    window.tillwatchHarness.benchFirst = () => {
+      // A first draw again: a new React root, so no model or layout of earlier draws is reused.
+      root.unmount();
+      root = createRoot(document.getElementById('root')!);
+      const start = performance.now();
+      render(first);
+      return performance.now() - start;
+    };
     return;
   }
   const prom = params.get('prom');
-  if (!prom) {
+  if (!prom || !definition) {
     showError('Add ?prom=http://127.0.0.1:9090 (a Prometheus base URL) or ?bench=<tills> to the address');
     return;
   }
-  const query = params.get('query') ?? 'till_device_up';
+  const targets = definition.targets.map((t) => ({
+    refId: t.refId,
+    expr: interpolateQuery(t.expr, definition.variables),
+  }));
   const refresh = Number(params.get('refresh') ?? 5000);
   const tick = async () => {
     try {
-      render(await framesFromPrometheus(prom.replace(/\/$/, ''), query));
+      render(prepare(await framesFromPrometheus(prom.replace(/\/$/, ''), targets, options.alertsRefId)));
       window.tillwatchHarness.refreshes++;
       showError('');
     } catch (e) {

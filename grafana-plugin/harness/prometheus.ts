@@ -2,8 +2,8 @@ import { DataFrame } from '@grafana/data';
 import { tableFrame } from '../src/data/frame-factory';
 
 /**
- * Builds the frames Grafana's Prometheus data source would hand the panel for the demo dashboard's two
- * instant queries (table format), straight from the Prometheus HTTP API.
+ * The frames Grafana's Prometheus data source would hand the panel for its instant queries in table
+ * format, straight from the Prometheus HTTP API.
  */
 interface VectorSample {
   metric: Record<string, string>;
@@ -25,7 +25,6 @@ async function instant(prom: string, query: string): Promise<VectorSample[]> {
 interface ApiAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  state: string;
 }
 
 const key = (labels: Record<string, string>) =>
@@ -35,39 +34,40 @@ const key = (labels: Record<string, string>) =>
     .map((k) => `${k}=${labels[k]}`)
     .join(',');
 
-export async function framesFromPrometheus(prom: string, healthQuery: string): Promise<DataFrame[]> {
-  const [health, alerts, api] = await Promise.all([
-    instant(prom, healthQuery),
-    instant(prom, 'ALERTS{alertstate="firing"}'),
-    // ALERTS carries no annotations; the harness borrows summary and runbook_url from the alerts API so
-    // the tooltip shows what a Grafana user would add as rule labels or an Alertmanager query.
-    fetch(`${prom}/api/v1/alerts`)
+/**
+ * Runs each query and returns one table frame per refId. ALERTS carries no annotations; for the tooltip the
+ * harness copies `summary` and `runbook_url` from Prometheus' alerts API onto the alert rows (in Grafana,
+ * put them on the rule as labels to get the same). Reasons never come from here: both read them from the
+ * dashboard's value mappings.
+ */
+export async function framesFromPrometheus(
+  prom: string,
+  targets: Array<{ refId: string; expr: string }>,
+  alertsRefId: string
+): Promise<DataFrame[]> {
+  const results = await Promise.all(targets.map((t) => instant(prom, t.expr)));
+  let annotations = new Map<string, Record<string, string>>();
+  if (targets.some((t) => t.refId === alertsRefId)) {
+    const api = await fetch(`${prom}/api/v1/alerts`)
       .then((r) => r.json() as Promise<{ data?: { alerts?: ApiAlert[] } }>)
-      .catch(() => ({ data: { alerts: [] as ApiAlert[] } })),
-  ]);
-  const annotations = new Map<string, Record<string, string>>();
-  for (const a of api.data?.alerts ?? []) {
-    annotations.set(key(a.labels), a.annotations);
+      .catch(() => ({ data: { alerts: [] as ApiAlert[] } }));
+    annotations = new Map((api.data?.alerts ?? []).map((a) => [key(a.labels), a.annotations]));
   }
-  const alertRows = alerts.map((s) => {
-    const ann = annotations.get(key(s.metric)) ?? {};
-    const labels: Record<string, string> = { ...s.metric };
-    if (ann.summary) {
-      labels.summary = ann.summary;
-    }
-    if (ann.runbook_url) {
-      labels.runbook_url = ann.runbook_url;
-    }
-    return { labels, value: Number(s.value[1]) };
-  });
-  const frames = [
+  return targets.map((t, i) =>
     tableFrame(
-      health.map((s) => ({ labels: s.metric, value: Number(s.value[1]) })),
-      'A'
-    ),
-  ];
-  if (alertRows.length > 0) {
-    frames.push(tableFrame(alertRows, 'ALERTS'));
-  }
-  return frames;
+      results[i]!.map((s) => {
+        const labels: Record<string, string> = { ...s.metric };
+        if (t.refId === alertsRefId) {
+          const ann = annotations.get(key(s.metric)) ?? {};
+          for (const k of ['summary', 'runbook_url']) {
+            if (ann[k]) {
+              labels[k] = ann[k];
+            }
+          }
+        }
+        return { labels, value: Number(s.value[1]) };
+      }),
+      t.refId
+    )
+  );
 }

@@ -1,18 +1,14 @@
 import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
-const src = fileURLToPath(new URL('../src', import.meta.url));
-
 // The standalone harness: the same panel component outside Grafana, fed from a live Prometheus
 // (?prom=http://127.0.0.1:9090) or from generated frames (?bench=<tills>). esbuild compiles the TSX
-// (no React plugin needed); @grafana/ui, which Grafana supplies at run time, becomes the stand-in.
+// (no React plugin needed). @grafana/ui, @grafana/data and React, which Grafana supplies at run time, are
+// bundled here from the same npm packages the panel is built against.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   logLevel: 'warn',
-  resolve: {
-    alias: [{ find: /^@grafana\/ui$/, replacement: `${src}/grafana-ui-standalone.ts` }],
-  },
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {
     outDir: 'dist',

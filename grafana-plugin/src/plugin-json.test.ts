@@ -42,11 +42,11 @@ describe('plugin.json', () => {
     expect(r.success ? [] : r.error.issues).toEqual([]);
   });
 
-  it('is the tillwatch-hierarchy-panel panel for Grafana 12.3 and later', () => {
+  it('is the tillwatch-hierarchy-panel panel for Grafana 13.0.2 and later', () => {
     expect(pluginJson).toMatchObject({
       id: 'tillwatch-hierarchy-panel',
       type: 'panel',
-      dependencies: { grafanaDependency: '>=12.3.0' },
+      dependencies: { grafanaDependency: '>=13.0.2' },
     });
   });
 

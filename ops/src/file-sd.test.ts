@@ -30,11 +30,19 @@ function scrapeConfig(sdFile: string, interval = '1s'): string {
 }
 
 describe('file_sd targets', () => {
-  it('gives each till its own group with chain, region, store and till labels', () => {
+  it('gives each till its own group with chain, region, store and till labels, and the store name', () => {
     expect(toFileSd(loadInventory(full))).toEqual([
       {
         targets: ['127.0.0.1:19001'],
-        labels: { chain: 'c1', format: 'express', lane: '1', region: 'r1', store: 's1', till: 't1' },
+        labels: {
+          chain: 'c1',
+          format: 'express',
+          lane: '1',
+          region: 'r1',
+          store: 's1',
+          store_name: 'Store one',
+          till: 't1',
+        },
       },
       {
         targets: ['[::1]:9835'],
@@ -44,6 +52,7 @@ describe('file_sd targets', () => {
           format: 'express',
           region: 'r1',
           store: 's1',
+          store_name: 'Store one',
           till: 't2',
         },
       },

@@ -186,6 +186,8 @@ export function planStack(opts: StackOptions = {}): StackPlan {
   };
 
   const node = (script: string, ...args: string[]) => ['node', '--import', 'tsx', script, ...args];
+  // The wall renders the NOC dashboard's panel on this Prometheus; its ticket links open this stack's bridge.
+  const wallUrl = `${url(ports.wall, '/')}?prom=${url(ports.prometheus)}&var-bridge=${url(ports.bridge)}`;
   const services: ServiceSpec[] = [
     {
       name: 'telegram-emulator',
@@ -304,7 +306,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       env: {},
       listens: [{ port: ports.wall, what: 'panel wall (Vite)' }],
       readyUrl: url(ports.wall, '/'),
-      url: `${url(ports.wall, '/')}?prom=${url(ports.prometheus)}`,
+      url: wallUrl,
     },
   ];
 
@@ -335,7 +337,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       alertmanager: url(ports.alertmanager),
       bridge: url(ports.bridge),
       tickets: url(ports.bridge, '/ui'),
-      wall: `${url(ports.wall, '/')}?prom=${url(ports.prometheus)}`,
+      wall: wallUrl,
       telegram: url(ports.telegram, '/messages'),
       mail: url(ports.mailHttp, '/messages'),
       control: url(ports.control),

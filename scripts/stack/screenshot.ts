@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    // The size of a NOC wall screen.
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.goto(`${wall}${wall.includes('?') ? '&' : '?'}refresh=0`);
     await page.waitForSelector('[data-testid="tillwatch-summary"][data-state]', { timeout: 60_000 });
     mkdirSync(dirname(out), { recursive: true });

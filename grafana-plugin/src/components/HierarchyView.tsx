@@ -1,15 +1,18 @@
 import React, { useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { css } from '@emotion/css';
-import { GrafanaTheme2 } from '@grafana/data';
+import { GrafanaTheme2, InterpolateFunction } from '@grafana/data';
+import { Checkbox, Input, useStyles2, useTheme2 } from '@grafana/ui';
 import { HierarchyOptions } from '../types';
-import { countsOf, findNode, HierarchyModel, labelsOf, pathOf, AlertInfo } from '../data/hierarchy';
+import { countsOf, findNode, HierarchyModel, pathOf } from '../data/hierarchy';
 import { filterWeights } from '../data/filter';
 import { CELL, hitTest, Layout, layoutTreemap } from '../data/layout';
-import { renderLink } from '../data/links';
+import { tileLinks, tileScopedVars } from '../data/links';
+import { PALETTE } from '../data/palette';
+import { alertsAround, problemsOf } from '../data/problems';
 import { State, STATE_LABELS, STATE_NAMES } from '../data/states';
-import { drawLayout, paletteOf } from './draw';
+import { coloursOf, drawLayout, Painted, reasonOf } from './draw';
 
-const TOOLBAR = 30;
+const TOOLBAR = 32;
 const LEGEND = 24;
 const HEADER = 16;
 /** The accessible list names at most this many cells, worst first; a screen reader cannot use 100,000. */
@@ -18,11 +21,12 @@ const A11Y_CAP = 200;
 export interface HierarchyViewProps {
   model: HierarchyModel | undefined;
   error?: string;
-  theme: GrafanaTheme2;
   width: number;
   height: number;
   options: HierarchyOptions;
-  replaceVariables?: (s: string) => string;
+  replaceVariables: InterpolateFunction;
+  /** Path to open first (the harness's store and till views); the breadcrumb goes up from there. */
+  initialView?: string[];
 }
 
 interface Pointer {
@@ -41,7 +45,7 @@ function getStyles(theme: GrafanaTheme2) {
       height: TOOLBAR,
       display: 'flex',
       alignItems: 'center',
-      gap: 8,
+      gap: theme.spacing(1),
       overflow: 'hidden',
       whiteSpace: 'nowrap',
     }),
@@ -55,15 +59,7 @@ function getStyles(theme: GrafanaTheme2) {
       fontSize: 13,
     }),
     current: css({ color: theme.colors.text.primary, fontWeight: theme.typography.fontWeightMedium, fontSize: 13 }),
-    input: css({
-      background: theme.components.input.background,
-      color: theme.colors.text.primary,
-      border: `1px solid ${theme.components.input.borderColor}`,
-      borderRadius: theme.shape.radius.default,
-      height: 24,
-      padding: '0 6px',
-      width: 160,
-    }),
+    search: css({ width: 200 }),
     legend: css({ height: LEGEND, display: 'flex', alignItems: 'center', gap: 14, overflow: 'hidden' }),
     swatch: css({ display: 'inline-block', width: 10, height: 10, borderRadius: 2, marginRight: 4 }),
     highlight: css({
@@ -75,7 +71,7 @@ function getStyles(theme: GrafanaTheme2) {
     tooltip: css({
       position: 'absolute',
       zIndex: 10,
-      maxWidth: 360,
+      maxWidth: 380,
       padding: theme.spacing(1),
       background: theme.colors.background.elevated ?? theme.colors.background.primary,
       border: `1px solid ${theme.colors.border.medium}`,
@@ -96,26 +92,31 @@ function getStyles(theme: GrafanaTheme2) {
   };
 }
 
-/** Alerts on the node and below it, worst first. Walks up from each alerted node: alerts are few, trees are big. */
-function alertsUnder(model: HierarchyModel, node: number): Array<{ node: number; alert: AlertInfo }> {
-  const out: Array<{ node: number; alert: AlertInfo }> = [];
-  model.alerts.forEach((list, at) => {
-    for (let n = at; n >= 0; n = model.parent[n]!) {
-      if (n === node) {
-        list.forEach((alert) => out.push({ node: at, alert }));
-        break;
-      }
-    }
-  });
-  return out.sort((a, b) => b.alert.state - a.alert.state);
+/** A place as people name it: its human name, if it has one, next to its id. */
+function titleOf(model: HierarchyModel, node: number): string {
+  const id = model.structure.names[node] ?? '';
+  const name = model.displayNames.get(node);
+  return name ? `${name} (${id})` : id;
 }
 
-export function HierarchyView({ model, error, theme, width, height, options, replaceVariables }: HierarchyViewProps) {
-  const styles = useMemo(() => getStyles(theme), [theme]);
-  const palette = useMemo(() => paletteOf(theme), [theme]);
+let layoutSerial = 0;
+
+export function HierarchyView({
+  model,
+  error,
+  width,
+  height,
+  options,
+  replaceVariables,
+  initialView,
+}: HierarchyViewProps) {
+  const theme = useTheme2();
+  const styles = useStyles2(getStyles);
+  const colours = useMemo(() => coloursOf(theme), [theme]);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const rootRef = useRef<HTMLDivElement>(null);
-  const [viewPath, setViewPath] = useState<string[]>([]);
+  const painted = useRef<Painted | undefined>(undefined);
+  const [viewPath, setViewPath] = useState<string[]>(initialView ?? []);
   const [search, setSearch] = useState('');
   const [onlyProblems, setOnlyProblems] = useState(options.onlyProblemsDefault);
   const [rawPointer, setPointer] = useState<Pointer | undefined>(undefined);
@@ -124,8 +125,9 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
 
   const canvasW = Math.max(0, Math.floor(width));
   const canvasH = Math.max(0, Math.floor(height - TOOLBAR - (options.showLegend ? LEGEND : 0)));
+  const structure = model?.structure;
 
-  // The view is kept as a path of names: node ids change with every refresh, the path does not.
+  // The view is kept as a path of names: the path survives any change of the data.
   const viewRoot = useMemo(() => {
     if (!model) {
       return 0;
@@ -137,22 +139,29 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
       }
     }
     return 0;
-  }, [model, viewPath]);
+    // The structure, not the model: a refresh that changes only states keeps the same view.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [structure, viewPath]);
 
   const weights = useMemo(
     () => (model ? filterWeights(model, { onlyProblems, search: deferredSearch }) : undefined),
     [model, onlyProblems, deferredSearch]
   );
 
+  // Keyed by the structure and the weights, which a refresh of states leaves untouched: states repaint the
+  // wall, they never lay it out again.
   const layout = useMemo((): Layout | undefined => {
-    if (!model || !weights || canvasW <= 0 || canvasH <= 0) {
+    if (!structure || !weights || canvasW <= 0 || canvasH <= 0) {
       return undefined;
     }
-    return layoutTreemap(model, weights, viewRoot, canvasW, canvasH, {
+    const l = layoutTreemap(structure, weights, viewRoot, canvasW, canvasH, {
       minCell: Math.max(1, options.minCellSize),
       header: HEADER,
     });
-  }, [model, weights, viewRoot, canvasW, canvasH, options.minCellSize]);
+    layoutSerial++;
+    return l;
+  }, [structure, weights, viewRoot, canvasW, canvasH, options.minCellSize]);
+  const layoutId = useMemo(() => (layout ? layoutSerial : 0), [layout]);
 
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
@@ -161,40 +170,65 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
     }
     const t0 = performance.now();
     const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(canvasW * dpr);
-    canvas.height = Math.round(canvasH * dpr);
+    const pw = Math.round(canvasW * dpr);
+    const ph = Math.round(canvasH * dpr);
+    // Assigning a canvas size clears it: only when it changes, so a repaint can keep what did not change.
+    if (canvas.width !== pw || canvas.height !== ph) {
+      canvas.width = pw;
+      canvas.height = ph;
+      painted.current = undefined;
+    }
     const ctx = canvas.getContext('2d');
     if (!ctx) {
       return;
     }
-    drawLayout(ctx, layout, model, palette, HEADER, dpr);
+    const p = drawLayout(ctx, layout, model, colours, HEADER, dpr, painted.current);
+    painted.current = p;
     const ms = performance.now() - t0;
     const root = rootRef.current;
     if (root) {
-      // For the harness and bench: how long the paint took and that it happened.
+      // For the harness, the bench and the end-to-end test: what the paint did and how long it took.
       root.dataset.drawMs = ms.toFixed(2);
       root.dataset.buildMs = model.buildMs.toFixed(2);
       root.dataset.cells = String(layout.count);
-      root.dispatchEvent(new CustomEvent('tillwatch:drawn', { bubbles: true, detail: { ms, cells: layout.count } }));
+      root.dataset.repainted = String(p.repainted);
+      root.dataset.layout = String(layoutId);
+      // Every rectangle drawn, by path, for tests that compare where tiles are before and after faults.
+      const rects = () =>
+        Array.from({ length: layout.count }, (_, i) => ({
+          path: pathOf(model, layout.node[i]!).join('/'),
+          kind: layout.kind[i] === CELL ? 'cell' : 'group',
+          state: STATE_NAMES[model.state[layout.node[i]!]!],
+          x: layout.x[i]!,
+          y: layout.y[i]!,
+          w: layout.w[i]!,
+          h: layout.h[i]!,
+        }));
+      root.dispatchEvent(
+        new CustomEvent('tillwatch:drawn', {
+          bubbles: true,
+          detail: { ms, cells: layout.count, repainted: p.repainted, layout: layoutId, rects },
+        })
+      );
     }
-  }, [layout, model, palette, canvasW, canvasH]);
+  }, [layout, layoutId, model, colours, canvasW, canvasH]);
 
   const pointer = rawPointer && rawPointer.layout === layout ? rawPointer : undefined;
   const focus = rawFocus && rawFocus.layout === layout ? rawFocus.index : -1;
 
   const drillTarget = useCallback(
     (index: number): number | undefined => {
-      if (!model || !layout) {
+      if (!structure || !layout) {
         return undefined;
       }
       // One level per click: the ancestor of the clicked cell that is a direct child of the view.
       let n = layout.node[index]!;
-      while (n > 0 && model.parent[n] !== viewRoot) {
-        n = model.parent[n]!;
+      while (n > 0 && structure.parent[n] !== viewRoot) {
+        n = structure.parent[n]!;
       }
-      return n > 0 && model.childCount[n]! > 0 ? n : undefined;
+      return n > 0 && structure.childCount[n]! > 0 ? n : undefined;
     },
-    [model, layout, viewRoot]
+    [structure, layout, viewRoot]
   );
 
   const drillInto = useCallback(
@@ -315,11 +349,11 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
   if (error) {
     return <div className={styles.message}>{error}</div>;
   }
-  if (!model || model.leafCount[0] === 0) {
+  if (!model || model.structure.leafCount[0] === 0) {
     return (
       <div className={styles.message} data-testid="tillwatch-summary">
         No data: the panel expects an instant query with labels{' '}
-        {model?.levels.join(', ') ?? 'chain, region, store, till, device'}.
+        {model?.structure.levels.join(', ') ?? 'chain, region, store, till, device'}.
         {model?.warnings.map((w) => (
           <div key={w}>{w}</div>
         ))}
@@ -329,6 +363,7 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
 
   const viewCounts = countsOf(model, viewRoot);
   const crumbs = pathOf(model, viewRoot);
+  const crumbNodes = crumbs.map((_, i) => findNode(model, crumbs.slice(0, i + 1)) ?? 0);
   const visibleLeaves = weights ? weights[viewRoot]! : 0;
 
   return (
@@ -355,7 +390,7 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
               {' / '}
               {i === crumbs.length - 1 ? (
                 <span className={styles.current} aria-current="page">
-                  {name}
+                  {titleOf(model, crumbNodes[i]!)}
                 </span>
               ) : (
                 <button className={styles.crumb} onClick={() => setViewPath(crumbs.slice(0, i + 1))}>
@@ -366,19 +401,21 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
           ))}
         </nav>
         {options.showSearch && (
-          <input
-            className={styles.input}
-            type="search"
-            placeholder="Search store, till…"
-            aria-label="Search"
-            value={search}
-            onChange={(e) => setSearch(e.currentTarget.value)}
-          />
+          <div className={styles.search}>
+            <Input
+              type="search"
+              placeholder="Search store, till…"
+              aria-label="Search"
+              value={search}
+              onChange={(e) => setSearch(e.currentTarget.value)}
+            />
+          </div>
         )}
-        <label>
-          <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems(e.currentTarget.checked)} />{' '}
-          Only problems
-        </label>
+        <Checkbox
+          label="Only problems"
+          value={onlyProblems}
+          onChange={(e) => setOnlyProblems(e.currentTarget.checked)}
+        />
       </div>
       <div style={{ position: 'relative', width: canvasW, height: canvasH }}>
         <canvas
@@ -413,7 +450,6 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
               width={canvasW}
               height={canvasH}
               className={styles.tooltip}
-              options={options}
               replaceVariables={replaceVariables}
             />
           </>
@@ -423,7 +459,7 @@ export function HierarchyView({ model, error, theme, width, height, options, rep
         <div className={styles.legend} data-testid="tillwatch-legend">
           {[...STATE_NAMES].reverse().map((s) => (
             <span key={s} data-state={s} data-count={viewCounts[State[s]]}>
-              <span className={styles.swatch} style={{ background: palette.state[State[s]] }} />
+              <span className={styles.swatch} style={{ background: PALETTE[State[s]] }} />
               {STATE_LABELS[s]} {viewCounts[State[s]]}
             </span>
           ))}
@@ -446,9 +482,10 @@ const CellList = React.memo(function CellList({
   viewRoot: number;
   className: string;
 }) {
+  const { names } = model.structure;
   const items = layout.top
     .map((i) => ({ i, n: layout.node[i]! }))
-    .sort((a, b) => model.state[b.n]! - model.state[a.n]! || (model.names[a.n]! < model.names[b.n]! ? -1 : 1))
+    .sort((a, b) => model.state[b.n]! - model.state[a.n]! || (names[a.n]! < names[b.n]! ? -1 : 1))
     .slice(0, A11Y_CAP);
   const counts = countsOf(model, viewRoot);
   const summary = STATE_NAMES.map((s, k) => `${counts[k]} ${s}`).join(', ');
@@ -462,24 +499,30 @@ const CellList = React.memo(function CellList({
         data-state={STATE_NAMES[model.state[viewRoot]!]}
         data-cells={layout.count}
       >
-        {path.length ? path.join(' / ') : 'All'}: {model.leafCount[viewRoot]} items, worst state{' '}
+        {path.length ? path.join(' / ') : 'All'}: {model.structure.leafCount[viewRoot]} items, worst state{' '}
         {STATE_NAMES[model.state[viewRoot]!]} ({summary}).
       </p>
       <ul aria-label="Cells shown" data-testid="tillwatch-cells">
-        {items.map(({ i, n }) => (
-          <li
-            key={n}
-            data-name={model.names[n]}
-            data-state={STATE_NAMES[model.state[n]!]}
-            data-x={layout.x[i]!.toFixed(1)}
-            data-y={layout.y[i]!.toFixed(1)}
-            data-w={layout.w[i]!.toFixed(1)}
-            data-h={layout.h[i]!.toFixed(1)}
-            data-kind={layout.kind[i] === CELL ? 'cell' : 'group'}
-          >
-            {model.names[n]}: {STATE_NAMES[model.state[n]!]}
-          </li>
-        ))}
+        {items.map(({ i, n }) => {
+          const reason = model.state[n] === State.ok ? '' : reasonOf(model, n);
+          return (
+            <li
+              key={n}
+              data-name={names[n]}
+              data-title={titleOf(model, n)}
+              data-state={STATE_NAMES[model.state[n]!]}
+              data-reason={reason}
+              data-x={layout.x[i]!.toFixed(1)}
+              data-y={layout.y[i]!.toFixed(1)}
+              data-w={layout.w[i]!.toFixed(1)}
+              data-h={layout.h[i]!.toFixed(1)}
+              data-kind={layout.kind[i] === CELL ? 'cell' : 'group'}
+            >
+              {titleOf(model, n)}: {STATE_NAMES[model.state[n]!]}
+              {reason ? `, ${reason}` : ''}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
@@ -493,7 +536,6 @@ function Tooltip({
   width,
   height,
   className,
-  options,
   replaceVariables,
 }: {
   model: HierarchyModel;
@@ -503,32 +545,29 @@ function Tooltip({
   width: number;
   height: number;
   className: string;
-  options: HierarchyOptions;
-  replaceVariables?: (s: string) => string;
+  replaceVariables: InterpolateFunction;
 }) {
   const path = pathOf(model, node);
   const state = STATE_NAMES[model.state[node]!]!;
   const counts = countsOf(model, node);
-  const alerts = alertsUnder(model, node);
-  const labels = labelsOf(model, node);
-  const first = alerts[0]?.alert;
-  const vars: Record<string, string | undefined> = { ...first?.labels, ...labels };
-  const fill = (t: string) => renderLink(replaceVariables ? replaceVariables(t) : t, vars);
-  const tillLink = labels.till !== undefined ? fill(options.tillDashboardUrl) : undefined;
-  const ticket = first ? fill(options.ticketUrl) : undefined;
-  const runbook = first ? fill(options.runbookUrl) : undefined;
-  const isLeaf = model.childCount[node] === 0;
+  const alerts = alertsAround(model, node);
+  const worst = problemsOf(model, node)?.alert ?? alerts[0]?.alert;
+  const links = tileLinks(model.links, tileScopedVars(model, node, worst), replaceVariables);
+  const isLeaf = model.structure.childCount[node] === 0;
   const value = model.values[node]!;
+  const reason = model.state[node] === State.ok ? '' : reasonOf(model, node);
   // Flip to the other side of the pointer near the right or bottom edge.
-  const left = x > width - 370 ? Math.max(0, x - 370) : x + 14;
-  const top = y > height - 180 ? Math.max(0, y - 180) : y + 14;
+  const left = x > width - 390 ? Math.max(0, x - 390) : x + 14;
+  const top = y > height - 200 ? Math.max(0, y - 200) : y + 14;
   return (
     <div className={className} style={{ left, top }} role="tooltip" data-testid="tillwatch-tooltip" data-state={state}>
       <div data-testid="tillwatch-tooltip-path">
         <strong>{path.join(' / ') || 'All'}</strong>
       </div>
+      {model.displayNames.get(node) && <div>{model.displayNames.get(node)}</div>}
       <div>
         State: <strong>{STATE_LABELS[state]}</strong>
+        {reason && <> — {reason}</>}
         {isLeaf &&
           (Number.isNaN(value)
             ? model.stale[node]
@@ -547,29 +586,20 @@ function Tooltip({
         <ul style={{ margin: '4px 0', paddingLeft: 16 }} data-testid="tillwatch-tooltip-alerts">
           {alerts.slice(0, 5).map(({ node: at, alert }, k) => (
             <li key={k}>
-              [{alert.severity || 'no severity'}] {alert.summary}
-              {at !== node ? ` (${pathOf(model, at).slice(path.length).join(' / ')})` : ''}
+              [{alert.severity || 'no severity'}] {alert.reason}
+              {alert.summary !== alert.reason ? `: ${alert.summary}` : ''}
+              {at !== node ? ` (${pathOf(model, at).join(' / ')})` : ''}
             </li>
           ))}
           {alerts.length > 5 && <li>and {alerts.length - 5} more</li>}
         </ul>
       )}
-      <div>
-        {tillLink && (
-          <a href={tillLink} target="_blank" rel="noreferrer">
-            Till dashboard
+      <div data-testid="tillwatch-tooltip-links">
+        {links.map((l) => (
+          <a key={l.title + l.href} href={l.href} target={l.target} rel="noreferrer">
+            {l.title}
           </a>
-        )}
-        {ticket && (
-          <a href={ticket} target="_blank" rel="noreferrer">
-            Ticket
-          </a>
-        )}
-        {runbook && (
-          <a href={runbook} target="_blank" rel="noreferrer">
-            Runbook
-          </a>
-        )}
+        ))}
       </div>
     </div>
   );

@@ -43,6 +43,7 @@ export function alertFrame(labels: Record<string, string>, refId = 'ALERTS'): Da
 
 export interface FleetSpec {
   tills: number;
+  /** 0: one row per till without a device label, as the NOC wall's per-till query returns. */
   devicesPerTill?: number;
   tillsPerStore?: number;
   storesPerRegion?: number;
@@ -51,6 +52,8 @@ export interface FleetSpec {
   downRatio?: number;
   /** Share of devices with no value (NaN), shown as unknown. */
   unknownRatio?: number;
+  /** Tills whose every row is down (value 0), on top of the ratios: the bench's state changes. */
+  downTills?: (till: number) => boolean;
 }
 
 export const DEVICE_NAMES = ['fiscal', 'scanner', 'printer', 'scales', 'pinpad', 'drawer', 'utm', 'marking'];
@@ -60,7 +63,8 @@ export const DEVICE_NAMES = ['fiscal', 'scanner', 'printer', 'scales', 'pinpad',
  * what a large instant query in table format looks like. Deterministic (no randomness) for repeatable benches.
  */
 export function fleetTable(spec: FleetSpec): DataFrame {
-  const devices = spec.devicesPerTill ?? 5;
+  const perTill = spec.devicesPerTill === 0;
+  const devices = perTill ? 1 : (spec.devicesPerTill ?? 5);
   const tillsPerStore = spec.tillsPerStore ?? 8;
   const storesPerRegion = spec.storesPerRegion ?? 50;
   const regionsPerChain = spec.regionsPerChain ?? 10;
@@ -92,7 +96,14 @@ export function fleetTable(spec: FleetSpec): DataFrame {
       device[row] = DEVICE_NAMES[d % DEVICE_NAMES.length]!;
       // A multiplicative hash spreads the failures over the fleet instead of bunching them in one store.
       const h = (row * 2654435761) >>> 0;
-      value[row] = unknownEvery && h % unknownEvery === 0 ? NaN : downEvery && h % downEvery === 1 ? 0 : 1;
+      value[row] =
+        spec.downTills?.(t) === true
+          ? 0
+          : unknownEvery && h % unknownEvery === 0
+            ? NaN
+            : downEvery && h % downEvery === 1
+              ? 0
+              : 1;
       row++;
     }
   }
@@ -104,7 +115,7 @@ export function fleetTable(spec: FleetSpec): DataFrame {
       { name: 'region', type: FieldType.string, values: region, config: {} },
       { name: 'store', type: FieldType.string, values: store, config: {} },
       { name: 'till', type: FieldType.string, values: till, config: {} },
-      { name: 'device', type: FieldType.string, values: device, config: {} },
+      ...(perTill ? [] : [{ name: 'device', type: FieldType.string, values: device, config: {} }]),
       { name: 'Value #A', type: FieldType.number, values: value, config: {} },
     ],
   };

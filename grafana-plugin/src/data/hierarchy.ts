@@ -1,35 +1,43 @@
-import { DataFrame, FieldType } from '@grafana/data';
-import { HealthRules, State, STATE_COUNT, StateCode, severityToState, valueToState } from './states';
+import { DataFrame, DataLink, Field, FieldType, GrafanaTheme2 } from '@grafana/data';
+import { mappedText, valueResolver, ValueVerdict } from './field-state';
+import { naturalCompare } from './names';
+import { severityToState, State, STATE_COUNT, StateCode } from './states';
 
 /** Name used for a level whose label is missing on a series, so the series still has a place. */
 export const NONE = '(none)';
+
+/** Column of a row's reason when the query carries one (a `short` label, or the annotation the harness copies). */
+export const SHORT_LABEL = 'short';
 
 export interface AlertInfo {
   alertname: string;
   severity: string;
   state: StateCode;
+  /** Short reason in the operator's language: `short`, else the value mapping of alertname or incident_class. */
+  reason: string;
   summary: string;
   labels: Record<string, string>;
 }
 
 export interface BuildOptions {
   levels: string[];
-  rules: HealthRules;
   alertsRefId: string;
+  inventoryRefId: string;
   summaryLabel: string;
-  /** Model of the previous refresh: its leaves missing from this data are kept as stale (unknown). */
+  theme: GrafanaTheme2;
+  /** Model of the previous refresh: its places are kept (stale when they lost their data) and its layout reused. */
   previous?: HierarchyModel;
-  /** Stale leaves are forgotten after this long without data (ms); default one hour. */
+  /** A leaf without data is forgotten after this long (ms), unless the inventory still names it; default 1 h. */
   forgetAfterMs?: number;
   now?: number;
 }
 
 /**
- * The whole hierarchy as flat typed arrays indexed by node id (root = 0), built once per data change.
- * A nested object per node would cost hundreds of megabytes and seconds of GC at 500,000 leaves; arrays
- * keep the build linear and the per-frame draw free of allocation. Children are stored CSR-style.
+ * The places and how they nest: all the layout depends on. It changes only when places come or go or the
+ * inventory's weights change; a refresh that only changes states keeps the same object, so the view keeps
+ * its layout and only repaints.
  */
-export interface HierarchyModel {
+export interface Structure {
   levels: string[];
   size: number;
   parent: Int32Array;
@@ -37,26 +45,64 @@ export interface HierarchyModel {
   names: string[];
   childStart: Int32Array;
   childCount: Int32Array;
-  /** Child ids, per parent sorted by leaf count (descending) then name, the order the treemap wants. */
+  /** Child ids, per parent in natural name order: positions follow names, never states. */
   children: Int32Array;
-  /** Health value of a leaf; NaN when it has none (stale, or known only from an alert). */
+  leafCount: Int32Array;
+  /** Treemap area of each node: the inventory's weight where it names the place, else the sum of its children (a leaf is 1). */
+  weight: Float64Array;
+}
+
+/**
+ * The whole hierarchy as flat typed arrays indexed by node id (root = 0), rebuilt once per data change.
+ * A nested object per node would cost hundreds of megabytes and seconds of GC at 500,000 leaves; arrays
+ * keep the build linear and the per-frame draw free of allocation.
+ */
+export interface HierarchyModel {
+  structure: Structure;
+  /** Name lookup, carried from refresh to refresh so that a place keeps its id. */
+  index: NodeIndex;
+  /** Human names from `<level>_name` labels (e.g. `store_name`). */
+  displayNames: Map<number, string>;
+  /** Health value of a leaf; NaN when it has none (stale, or known only from an alert or the inventory). */
   values: Float64Array;
-  /** When the leaf last had data (ms since epoch). */
+  /** When a leaf without data in this refresh last had some (ms since epoch); see `lastSeen`. */
   seenAt: Float64Array;
+  /** 1 where the leaf had data in this refresh. */
+  seen: Uint8Array;
+  /** When this refresh was built (ms since epoch). */
+  builtAt: number;
   /** 1 when the leaf had no data in this refresh and is kept from an earlier one. */
   stale: Uint8Array;
-  /** The node's own state (leaf: health and alerts; inner node: alerts attached to it), before aggregation. */
-  ownState: Uint8Array;
+  /** What the leaf's value says through the field config (unknown without a value). */
+  valueState: Uint8Array;
+  /** The value mapping's text for a leaf, when one matched. */
+  valueText: Map<number, string>;
+  /** Worst severity of the alerts attached at the node; -1 when none is. */
+  ownAlert: Int8Array;
+  /** Worst severity of the alerts at the node or above it; -1 when none: an alert colours its place and all below. */
+  cover: Int8Array;
   /** Worst state of the node and everything below it. */
   state: Uint8Array;
-  /** Leaves per state below (and including) the node: counts[node * STATE_COUNT + state]. */
-  counts: Int32Array;
-  leafCount: Int32Array;
+  /** Problems no alert explains (a value a threshold calls bad, or no data), at or below the node. */
+  valueProblems: Int32Array;
+  /** The worst such leaf at or below the node; -1 when none. */
+  worstValueLeaf: Int32Array;
+  /** 1 where the inventory named the place in this refresh. */
+  inventory: Uint8Array;
+  /** The inventory's weight of the place, 0 where it gave none. */
+  inventoryWeight: Float64Array;
   alerts: Map<number, AlertInfo[]>;
+  /** Data links of the health field (standard field config), filled per tile. */
+  links: DataLink[];
+  /** The health field's "No value" text, the reason shown on a tile without data. */
+  noValueText: string;
   /** Problems with the input, shown to the user instead of failing the panel. */
   warnings: string[];
   /** How long this build took (ms): published by the view for the harness and the bench. */
   buildMs: number;
+  /** This model's per-refresh arrays, and the previous model's, which the next build reuses. */
+  buffers: Refresh;
+  spare?: Refresh;
 }
 
 /**
@@ -67,6 +113,12 @@ export interface RowSource {
   rows: number;
   column(name: string): ArrayLike<unknown> | undefined;
   value(row: number): number;
+  /** The value field, whose config (thresholds, mappings, links) gives the rows their meaning. */
+  field?: Field;
+  /** The label column as a field (table format), for its value mappings. */
+  labelField(name: string): Field | undefined;
+  /** Every label name the rows carry. */
+  labelNames(): string[];
 }
 
 function toNumber(v: unknown): number {
@@ -110,14 +162,17 @@ export function rowSources(frame: DataFrame): RowSource[] {
         rows: 1,
         column: (name) => (name in labels ? [labels[name]] : undefined),
         value: () => value,
+        field: f,
+        labelField: () => f,
+        labelNames: () => Object.keys(labels),
       };
     });
   }
   const valueField = numberFields[0];
-  const stringFields = new Map<string, ArrayLike<unknown>>();
+  const stringFields = new Map<string, Field>();
   for (const f of frame.fields) {
     if (f.type === FieldType.string || f.type === FieldType.other) {
-      stringFields.set(f.name, f.values);
+      stringFields.set(f.name, f);
     }
   }
   if (!valueField && stringFields.size === 0) {
@@ -128,41 +183,48 @@ export function rowSources(frame: DataFrame): RowSource[] {
   return [
     {
       rows: frame.length ?? values?.length ?? 0,
-      column: (name) => stringFields.get(name),
+      column: (name) => stringFields.get(name)?.values,
       value: (row) => (values ? toNumber(values[row]) : 1),
+      field: valueField,
+      labelField: (name) => stringFields.get(name),
+      labelNames: () => [...stringFields.keys()],
     },
   ];
 }
 
-function isAlertFrame(frame: DataFrame, alertsRefId: string): boolean {
-  if (frame.refId !== undefined && frame.refId === alertsRefId) {
-    return true;
+type FrameRole = 'health' | 'alerts' | 'inventory';
+
+function roleOf(frame: DataFrame, opts: BuildOptions): FrameRole {
+  if (frame.refId !== undefined && frame.refId === opts.alertsRefId) {
+    return 'alerts';
   }
-  return frame.fields.some((f) => f.name === 'alertstate' || (f.labels !== undefined && 'alertstate' in f.labels));
+  if (frame.refId !== undefined && frame.refId === opts.inventoryRefId) {
+    return 'inventory';
+  }
+  return frame.fields.some((f) => f.name === 'alertstate' || (f.labels !== undefined && 'alertstate' in f.labels))
+    ? 'alerts'
+    : 'health';
 }
 
 const BIG_FANOUT = 24;
-/** Sibling groups up to this size are sorted in place (see finish). */
-const SMALL_SORT = 16;
 
-class Builder {
+/**
+ * Place lookup by (parent, name), kept from refresh to refresh and only ever appended to, so a place keeps
+ * its id and a refresh whose places are all known changes no structure. Children are linked lists in the
+ * order they first came; a lookup first tries the caller's hint (the sibling after the previous row's place:
+ * a query returns its series in the same order every refresh), then scans, or asks the Map that a node with
+ * many children gets. One global Map keyed by "parent/name" strings cost seconds at 500,000 leaves.
+ */
+export class NodeIndex {
   size = 1;
-  // Typed arrays grown by doubling: pushing to a dozen JS arrays cost more than the rest of the build.
   parent: Int32Array;
   depth: Uint8Array;
-  values: Float64Array;
-  seenAt: Float64Array;
-  stale: Uint8Array;
-  ownState: Uint8Array;
-  // Preallocated (V8 keeps it a fast array) and truncated in finish: push() reallocating and copying an
-  // array of 600,000 strings was the single hottest line of the build.
+  // Preallocated (V8 keeps it a fast array): push() reallocating an array of 600,000 strings was the
+  // single hottest line of the build.
   names: string[];
-  alerts = new Map<number, AlertInfo[]>();
-  // Children as linked lists, scanned newest first: series arrive grouped by till, so the match is
-  // almost always the first entry. A node with many children gets a Map instead. One global Map keyed
-  // by "parent/name" strings cost seconds at 500,000 leaves (key building and hashing).
-  private firstChild: Int32Array;
-  private nextSibling: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  private lastChild: Int32Array;
   nChildren: Int32Array;
   private big = new Map<number, Map<string, number>>();
 
@@ -170,39 +232,31 @@ class Builder {
     const cap = Math.max(16, capacity);
     this.parent = new Int32Array(cap);
     this.depth = new Uint8Array(cap);
-    this.values = new Float64Array(cap);
-    this.seenAt = new Float64Array(cap);
-    this.stale = new Uint8Array(cap);
-    this.ownState = new Uint8Array(cap);
     this.firstChild = new Int32Array(cap);
     this.nextSibling = new Int32Array(cap);
+    this.lastChild = new Int32Array(cap);
     this.nChildren = new Int32Array(cap);
     this.names = new Array<string>(cap);
     this.names[0] = '';
     this.parent[0] = -1;
-    this.values[0] = NaN;
     this.firstChild[0] = -1;
   }
 
-  private grow(): void {
-    const g = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.parent = g(this.parent);
-    this.depth = g(this.depth);
-    this.values = g(this.values);
-    this.seenAt = g(this.seenAt);
-    this.stale = g(this.stale);
-    this.ownState = g(this.ownState);
-    this.firstChild = g(this.firstChild);
-    this.nextSibling = g(this.nextSibling);
-    this.nChildren = g(this.nChildren);
+  get capacity(): number {
+    return this.parent.length;
   }
 
-  child(parent: number, name: string): number {
-    const found = this.find(parent, name);
+  private grow(): void {
+    this.parent = grown(this.parent, this.parent.length * 2);
+    this.depth = grown(this.depth, this.depth.length * 2);
+    this.firstChild = grown(this.firstChild, this.firstChild.length * 2);
+    this.nextSibling = grown(this.nextSibling, this.nextSibling.length * 2);
+    this.lastChild = grown(this.lastChild, this.lastChild.length * 2);
+    this.nChildren = grown(this.nChildren, this.nChildren.length * 2);
+  }
+
+  child(parent: number, name: string, hint = -1): number {
+    const found = this.find(parent, name, hint);
     if (found !== undefined) {
       return found;
     }
@@ -213,10 +267,14 @@ class Builder {
     this.parent[id] = parent;
     this.depth[id] = this.depth[parent]! + 1;
     this.names[id] = name;
-    this.values[id] = NaN;
     this.firstChild[id] = -1;
-    this.nextSibling[id] = this.firstChild[parent]!;
-    this.firstChild[parent] = id;
+    this.nextSibling[id] = -1;
+    if (this.firstChild[parent] === -1) {
+      this.firstChild[parent] = id;
+    } else {
+      this.nextSibling[this.lastChild[parent]!] = id;
+    }
+    this.lastChild[parent] = id;
     const n = ++this.nChildren[parent]!;
     // The count decides whether a Map exists: most parents (tills) never get one, so adding a leaf, the
     // commonest step of a build, costs no Map lookup.
@@ -235,7 +293,10 @@ class Builder {
     return id;
   }
 
-  find(parent: number, name: string): number | undefined {
+  find(parent: number, name: string, hint = -1): number | undefined {
+    if (hint > 0 && this.names[hint] === name && this.parent[hint] === parent) {
+      return hint;
+    }
     if (this.nChildren[parent]! > BIG_FANOUT) {
       return this.big.get(parent)!.get(name);
     }
@@ -248,258 +309,367 @@ class Builder {
   }
 
   childrenOf(parent: number): number[] {
-    // Only used to resolve alerts with a level label missing; a linear scan is fine for those few.
     const out: number[] = [];
-    for (let i = parent + 1; i < this.size; i++) {
-      if (this.parent[i] === parent) {
-        out.push(i);
-      }
+    for (let c = this.firstChild[parent]!; c !== -1; c = this.nextSibling[c]!) {
+      out.push(c);
     }
     return out;
   }
 }
 
+function grown<T extends Int32Array | Uint8Array | Int8Array | Float64Array>(a: T, length: number): T {
+  if (a.length >= length) {
+    return a;
+  }
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Per-refresh arrays, grown with the index while rows, inventory and alerts add places. A model keeps its
+ * own and the previous model's (double buffering): the build after next writes into them again instead of
+ * allocating some 40 bytes per place every refresh for the garbage collector to reclaim, which at fleet
+ * scale would stall the refresh. Nothing reads a model two refreshes old.
+ */
+export class Refresh {
+  values: Float64Array;
+  seenAt: Float64Array;
+  seen: Uint8Array;
+  valueState: Uint8Array;
+  ownAlert: Int8Array;
+  inventory: Uint8Array;
+  inventoryWeight: Float64Array;
+  stale: Uint8Array;
+  cover: Int8Array;
+  state: Uint8Array;
+  valueProblems: Int32Array;
+  worstValueLeaf: Int32Array;
+  valueText = new Map<number, string>();
+  displayNames = new Map<number, string>();
+  /** Whether displayNames is still the previous model's map, shared until a name changes. */
+  namesShared = false;
+
+  /** Sets a human name, copying the previous model's map first: the map stays the same object while names do. */
+  setName(node: number, name: string): void {
+    if (this.displayNames.get(node) === name) {
+      return;
+    }
+    if (this.namesShared) {
+      this.displayNames = new Map(this.displayNames);
+      this.namesShared = false;
+    }
+    this.displayNames.set(node, name);
+  }
+  alerts = new Map<number, AlertInfo[]>();
+
+  constructor(capacity: number, recycled?: Refresh) {
+    const reuse = recycled !== undefined && recycled.values.length >= capacity;
+    const cap = reuse ? recycled.values.length : capacity;
+    const take = <T extends Float64Array | Int32Array | Int8Array | Uint8Array>(old: T | undefined, make: () => T) =>
+      reuse && old ? old : make();
+    this.values = take(recycled?.values, () => new Float64Array(cap)).fill(NaN);
+    this.seenAt = take(recycled?.seenAt, () => new Float64Array(cap)).fill(0);
+    this.seen = take(recycled?.seen, () => new Uint8Array(cap)).fill(0);
+    this.valueState = take(recycled?.valueState, () => new Uint8Array(cap)).fill(State.unknown);
+    this.ownAlert = take(recycled?.ownAlert, () => new Int8Array(cap)).fill(-1);
+    this.inventory = take(recycled?.inventory, () => new Uint8Array(cap)).fill(0);
+    this.inventoryWeight = take(recycled?.inventoryWeight, () => new Float64Array(cap)).fill(0);
+    this.stale = take(recycled?.stale, () => new Uint8Array(cap)).fill(0);
+    // Written whole by finish before anyone reads them.
+    this.cover = take(recycled?.cover, () => new Int8Array(cap));
+    this.state = take(recycled?.state, () => new Uint8Array(cap));
+    this.valueProblems = take(recycled?.valueProblems, () => new Int32Array(cap));
+    this.worstValueLeaf = take(recycled?.worstValueLeaf, () => new Int32Array(cap));
+  }
+
+  ensure(size: number): void {
+    if (size <= this.values.length) {
+      return;
+    }
+    const cap = Math.max(size, this.values.length * 2);
+    const from = this.values.length;
+    this.values = grown(this.values, cap);
+    this.values.fill(NaN, from);
+    this.seenAt = grown(this.seenAt, cap);
+    this.seen = grown(this.seen, cap);
+    this.valueState = grown(this.valueState, cap);
+    this.valueState.fill(State.unknown, from);
+    this.ownAlert = grown(this.ownAlert, cap);
+    this.ownAlert.fill(-1, from);
+    this.inventory = grown(this.inventory, cap);
+    this.inventoryWeight = grown(this.inventoryWeight, cap);
+    this.stale = grown(this.stale, cap);
+    this.cover = grown(this.cover, cap);
+    this.state = grown(this.state, cap);
+    this.valueProblems = grown(this.valueProblems, cap);
+    this.worstValueLeaf = grown(this.worstValueLeaf, cap);
+  }
+}
+
 export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyModel {
   const started = performance.now();
-  const { levels, rules } = opts;
+  const { levels } = opts;
   const now = opts.now ?? Date.now();
+  const forgetAfter = opts.forgetAfterMs ?? 3_600_000;
+  const prev = opts.previous && sameLevels(opts.previous.structure.levels, levels) ? opts.previous : undefined;
   let rowsTotal = 0;
   for (const f of frames) {
     rowsTotal += f.length ?? 0;
   }
-  const b = new Builder(Math.ceil(rowsTotal * 1.3) + (opts.previous?.size ?? 0));
+  let index = prev?.index ?? new NodeIndex(Math.ceil(rowsTotal * 1.3));
+  let r = new Refresh(Math.max(index.capacity, Math.ceil(rowsTotal * 1.3)), prev?.spare);
+  if (prev) {
+    r.displayNames = prev.displayNames;
+    r.namesShared = true;
+  }
   const warnings: string[] = [];
-  const depthMax = levels.length;
   const alertRows: Array<{ src: RowSource; row: number }> = [];
-  // Prefix cache: consecutive series usually share chain/region/store/till, so most rows skip the child
-  // lookup. It compares the raw cell (the same string object, row after row, in a table frame) before any
-  // normalisation: identical raw cells always give the same name, and the row loop is the build's hot path.
-  const NO_CELL = {};
-  const lastRaw: unknown[] = new Array(depthMax).fill(NO_CELL);
-  const lastIds = new Int32Array(depthMax + 1);
-  const noLevel = (cols: Array<ArrayLike<unknown> | undefined>, row: number) =>
-    cols.every((c) => cell(c, row) === undefined);
+  let links: DataLink[] | undefined;
+  let noValueText: string | undefined;
 
   for (const frame of frames) {
-    const sources = rowSources(frame);
-    if (sources.length === 0) {
-      continue;
-    }
-    if (isAlertFrame(frame, opts.alertsRefId)) {
-      for (const src of sources) {
+    const role = roleOf(frame, opts);
+    for (const src of rowSources(frame)) {
+      if (role === 'alerts') {
         for (let row = 0; row < src.rows; row++) {
           alertRows.push({ src, row });
         }
+        continue;
       }
-      continue;
-    }
-    for (const src of sources) {
-      const cols = levels.map((l) => src.column(l));
-      const first = cols[0];
-      for (let row = 0; row < src.rows; row++) {
-        if (cell(first, row) === undefined && noLevel(cols, row)) {
-          warnings.push(`a series has none of the level labels (${levels.join(', ')}); check the "Levels" option`);
-          continue;
-        }
-        let node = 0;
-        let cached = true;
-        for (let d = 0; d < depthMax; d++) {
-          const col = cols[d];
-          const raw = col === undefined ? undefined : col[row];
-          if (cached && lastRaw[d] === raw) {
-            node = lastIds[d + 1]!;
-            continue;
-          }
-          cached = false;
-          node = b.child(node, cell(col, row) ?? NONE);
-          lastRaw[d] = raw;
-          lastIds[d + 1] = node;
-        }
-        const v = src.value(row);
-        const values = b.values;
-        const prev = values[node]!;
-        // Several series for one leaf (e.g. the same device scraped twice): the worst (lowest) value wins.
-        values[node] = prev !== prev ? v : Math.min(prev, v);
-        b.seenAt[node] = now;
+      if (role === 'health') {
+        links ??= src.field?.config.links;
+        noValueText ??= src.field?.config.noValue;
       }
+      readRows(index, r, src, role, opts, warnings);
     }
   }
 
-  if (opts.previous) {
-    carryStale(b, opts.previous, now, opts.forgetAfterMs ?? 3_600_000);
-  }
-
-  // Leaves share a handful of values (1, 0, NaN), so the last mapping is reused: a Map lookup and a
-  // threshold scan per leaf cost more than the rest of this pass.
-  let lastValue = NaN;
-  let lastState = valueToState(NaN, rules);
-  for (let n = 1; n < b.size; n++) {
-    if (b.depth[n] === depthMax) {
-      const v = b.values[n]!;
-      if (!Object.is(v, lastValue)) {
-        lastValue = v;
-        lastState = valueToState(v, rules);
+  // Places of the last refresh that had no data in this one stay, stale, until forgotten.
+  const prevSize = prev?.structure.size ?? 0;
+  r.ensure(index.size);
+  const stale = r.stale;
+  let forget: Uint8Array | undefined;
+  if (prev) {
+    const { childCount } = prev.structure;
+    for (let n = 1; n < prevSize; n++) {
+      if (childCount[n] !== 0 || r.seen[n] || r.inventory[n]) {
+        continue;
       }
-      b.ownState[n] = lastState;
+      r.seenAt[n] = prev.seen[n] ? prev.builtAt : prev.seenAt[n]!;
+      if (now - r.seenAt[n]! > forgetAfter) {
+        forget ??= new Uint8Array(index.size);
+        forget[n] = 1;
+      } else {
+        stale[n] = 1;
+      }
     }
+  }
+  let compacted = false;
+  if (forget) {
+    const c = compact(index, r, stale, forget);
+    index = c.index;
+    r = c.refresh;
+    compacted = true;
   }
 
   for (const { src, row } of alertRows) {
-    applyAlert(b, src, row, opts);
+    applyAlert(index, r, src, row, opts, now);
   }
 
-  const model = finish(b, levels, warnings);
+  const size = index.size;
+  r.ensure(size);
+  const structureKept =
+    prev !== undefined && !compacted && size === prevSize && sameWeights(prev.inventoryWeight, r.inventoryWeight, size);
+  const structure = structureKept ? prev.structure : buildStructure(index, r.inventoryWeight, levels);
+  const model = finish(structure, index, r, {
+    links: links ?? [],
+    noValueText: noValueText ?? '',
+    warnings: [...new Set(warnings)],
+    spare: prev?.buffers,
+    builtAt: now,
+  });
   model.buildMs = performance.now() - started;
   return model;
 }
 
-function carryStale(b: Builder, previous: HierarchyModel, now: number, forgetAfterMs: number): void {
-  const depthMax = previous.levels.length;
-  const path: string[] = new Array(depthMax);
-  for (let n = 1; n < previous.size; n++) {
-    if (previous.depth[n] !== depthMax || now - previous.seenAt[n]! > forgetAfterMs) {
-      continue;
-    }
-    let p = n;
-    for (let d = depthMax - 1; d >= 0; d--) {
-      path[d] = previous.names[p]!;
-      p = previous.parent[p]!;
-    }
-    let node = 0;
-    let exists = true;
-    for (let d = 0; d < depthMax && exists; d++) {
-      const id = b.find(node, path[d]!);
-      if (id === undefined) {
-        exists = false;
-      } else {
-        node = id;
-      }
-    }
-    if (exists && b.seenAt[node] === now) {
-      continue;
-    }
-    node = 0;
-    for (let d = 0; d < depthMax; d++) {
-      node = b.child(node, path[d]!);
-    }
-    b.values[node] = NaN;
-    b.seenAt[node] = previous.seenAt[n]!;
-    b.stale[node] = 1;
-  }
+function sameLevels(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
-function applyAlert(b: Builder, source: RowSource, row: number, opts: BuildOptions): void {
-  const src = { label: (name: string, r: number) => cell(source.column(name), r), value: source.value };
-  const alertstate = src.label('alertstate', row);
-  if ((alertstate !== undefined && alertstate !== 'firing') || src.value(row) === 0) {
-    return;
+function sameWeights(a: Float64Array, b: Float64Array, size: number): boolean {
+  for (let n = 0; n < size; n++) {
+    if (a[n] !== b[n]) {
+      return false;
+    }
   }
+  return true;
+}
+
+function noLevel(cols: Array<ArrayLike<unknown> | undefined>, row: number): boolean {
+  for (const c of cols) {
+    if (cell(c, row) !== undefined) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Reads health or inventory rows: walks each row's level labels down to its place. */
+function readRows(
+  index: NodeIndex,
+  r: Refresh,
+  src: RowSource,
+  role: 'health' | 'inventory',
+  opts: BuildOptions,
+  warnings: string[]
+): void {
   const { levels } = opts;
-  let last = -1;
-  for (let d = 0; d < levels.length; d++) {
-    if (src.label(levels[d]!, row) !== undefined) {
-      last = d;
+  const depthMax = levels.length;
+  const cols = levels.map((l) => src.column(l));
+  const nameCols = levels.map((l) => src.column(`${l}_name`));
+  const hasNames = nameCols.some((c) => c !== undefined);
+  const resolve = role === 'health' ? valueResolver(src.field, opts.theme) : undefined;
+  // Prefix cache: consecutive series usually share chain/region/store/till, so most rows skip the child
+  // lookup. Comparing the cell strings is cheaper than one lookup, and a row loop is the build's hot path.
+  const NO_CELL = {};
+  const lastRaw: unknown[] = new Array(depthMax).fill(NO_CELL);
+  const lastIds = new Int32Array(depthMax + 1);
+  let lastValue = NaN;
+  let lastVerdict: ValueVerdict | undefined;
+  const first = cols[0];
+  const isInventory = role === 'inventory';
+  // Local views of the per-refresh arrays (re-read after they grow): this loop runs once per series.
+  let values = r.values;
+  let seen = r.seen;
+  let valueState = r.valueState;
+  for (let row = 0; row < src.rows; row++) {
+    // An inventory row names a place at the level of its deepest label; a health row names a leaf.
+    let deepest = depthMax - 1;
+    if (isInventory) {
+      while (deepest >= 0 && cell(cols[deepest], row) === undefined) {
+        deepest--;
+      }
+    } else if (cell(first, row) === undefined && noLevel(cols, row)) {
+      deepest = -1;
     }
-  }
-  const labels: Record<string, string> = {};
-  for (const name of [...levels, 'alertname', 'severity', 'alertstate', opts.summaryLabel, 'runbook_url']) {
-    const v = src.label(name, row);
-    if (v !== undefined) {
-      labels[name] = v;
+    if (deepest < 0) {
+      if (!isInventory) {
+        warnings.push(`a series has none of the level labels (${levels.join(', ')}); check the "Levels" option`);
+      }
+      continue;
     }
-  }
-  const severity = labels.severity ?? '';
-  const alertname = labels.alertname ?? '(unnamed alert)';
-  const info: AlertInfo = {
-    alertname,
-    severity,
-    state: severityToState(labels.severity),
-    summary: labels[opts.summaryLabel] ?? alertname,
-    labels,
-  };
-  // Walk the levels; a missing label in the middle matches any child at that level, so an alert
-  // carrying chain and store but no region still lands on its store.
-  let candidates = [0];
-  let wildcard = false;
-  for (let d = 0; d <= last; d++) {
-    const name = src.label(levels[d]!, row);
-    const next: number[] = [];
-    for (const c of candidates) {
-      if (name === undefined) {
-        wildcard = true;
-        next.push(...b.childrenOf(c));
-      } else {
-        const id = b.find(c, name);
-        if (id !== undefined) {
-          next.push(id);
+    let node = 0;
+    let cached = true;
+    for (let d = 0; d <= deepest; d++) {
+      const col = cols[d];
+      const raw = col === undefined ? undefined : col[row];
+      if (cached && lastRaw[d] === raw) {
+        node = lastIds[d + 1]!;
+        continue;
+      }
+      cached = false;
+      // The previous row's place at this depth, if it has the same parent: this row's is likely the next one.
+      const before = lastIds[d + 1]!;
+      const hint = before > 0 && index.parent[before] === node ? index.nextSibling[before]! : index.firstChild[node]!;
+      node = index.child(node, cell(col, row) ?? NONE, hint);
+      lastRaw[d] = raw;
+      lastIds[d + 1] = node;
+      if (hasNames) {
+        const name = cell(nameCols[d], row);
+        if (name !== undefined) {
+          r.setName(node, name);
         }
       }
     }
-    if (next.length === 0 && !wildcard) {
-      // An alert for a place with no health data: create it, so the problem is seen, not dropped.
-      let node = candidates[0]!;
-      for (let k = d; k <= last; k++) {
-        node = b.child(node, src.label(levels[k]!, row)!);
-      }
-      candidates = [node];
-      break;
+    if (deepest < depthMax - 1) {
+      // The next row's deeper levels must not match a cache entry of another place.
+      lastRaw.fill(NO_CELL, deepest + 1);
     }
-    candidates = next;
-  }
-  for (const node of candidates) {
-    attachAlert(b, node, info);
+    if (index.size > values.length) {
+      r.ensure(index.size);
+      values = r.values;
+      seen = r.seen;
+      valueState = r.valueState;
+    }
+    const v = src.value(row);
+    if (isInventory) {
+      r.inventory[node] = 1;
+      if (v > 0 && Number.isFinite(v)) {
+        r.inventoryWeight[node] = v;
+      }
+      continue;
+    }
+    // Runs of equal values (almost all rows are 1) reuse one verdict.
+    let verdict = lastVerdict;
+    if (verdict === undefined || !(v === lastValue || (v !== v && lastValue !== lastValue))) {
+      verdict = resolve!(v);
+      lastVerdict = verdict;
+      lastValue = v;
+    }
+    // Several series for one leaf (e.g. the same device scraped twice): the worst known value wins.
+    const cur = values[node]!;
+    if (!seen[node] || (v === v && (cur !== cur || verdict.state > valueState[node]!))) {
+      valueState[node] = verdict.state;
+      values[node] = v;
+      if (verdict.text !== undefined) {
+        r.valueText.set(node, verdict.text);
+      } else if (r.valueText.size > 0) {
+        r.valueText.delete(node);
+      }
+    }
+    // Its time is the model's builtAt: one write per row fewer on the hottest loop.
+    seen[node] = 1;
   }
 }
 
-function attachAlert(b: Builder, node: number, info: AlertInfo): void {
-  const list = b.alerts.get(node) ?? [];
-  list.push(info);
-  b.alerts.set(node, list);
-  b.ownState[node] = Math.max(b.ownState[node]!, info.state);
-}
-
-function finish(b: Builder, levels: string[], warnings: string[]): HierarchyModel {
-  const size = b.size;
-  // Views, not copies: the builder is dropped here, and copying six arrays of 600,000 entries (and
-  // collecting the originals) was a tenth of the build.
-  const parent = b.parent.subarray(0, size);
-  const depth = b.depth.subarray(0, size);
-  const childCount = b.nChildren.subarray(0, size);
-  const ownState = b.ownState.subarray(0, size);
-  const values = b.values.subarray(0, size);
-  const state = new Uint8Array(size);
-  const counts = new Int32Array(size * STATE_COUNT);
-  const leafCount = new Int32Array(size);
-  // Children always have larger ids than their parents, so one backward pass aggregates bottom-up.
-  // A leaf adds one to its parent's count for its state; only inner nodes add their five counts.
+/** Drops forgotten leaves (and the groups they leave empty): a new index, every per-node array remapped. */
+function compact(
+  index: NodeIndex,
+  r: Refresh,
+  stale: Uint8Array,
+  forget: Uint8Array
+): { index: NodeIndex; refresh: Refresh } {
+  const size = index.size;
+  const keep = new Uint8Array(size);
+  keep[0] = 1;
   for (let n = size - 1; n > 0; n--) {
-    const p = parent[n]!;
-    if (childCount[n] === 0) {
-      // No value (stale, or the node exists only because an alert named it): its health is unknown.
-      const own = Number.isNaN(values[n]!) ? Math.max(ownState[n]!, State.unknown) : ownState[n]!;
-      state[n] = own;
-      counts[n * STATE_COUNT + own] = 1;
-      counts[p * STATE_COUNT + own]!++;
-      leafCount[n] = 1;
-      leafCount[p]!++;
-    } else {
-      if (ownState[n]! > state[n]!) {
-        state[n] = ownState[n]!;
-      }
-      leafCount[p]! += leafCount[n]!;
-      const from = n * STATE_COUNT;
-      const to = p * STATE_COUNT;
-      for (let s = 0; s < STATE_COUNT; s++) {
-        counts[to + s]! += counts[from + s]!;
-      }
-    }
-    if (state[n]! > state[p]!) {
-      state[p] = state[n]!;
+    if ((index.nChildren[n] === 0 && !forget[n]) || keep[n] || r.inventory[n]) {
+      keep[n] = 1;
+      keep[index.parent[n]!] = 1;
     }
   }
-  if (ownState[0]! > state[0]!) {
-    state[0] = ownState[0]!;
+  const next = new NodeIndex(size);
+  const map = new Int32Array(size).fill(-1);
+  map[0] = 0;
+  const out = new Refresh(size);
+  for (let n = 1; n < size; n++) {
+    if (!keep[n]) {
+      continue;
+    }
+    const m = next.child(map[index.parent[n]!]!, index.names[n]!);
+    map[n] = m;
+    out.values[m] = r.values[n]!;
+    out.seenAt[m] = r.seenAt[n]!;
+    out.seen[m] = r.seen[n]!;
+    out.valueState[m] = r.valueState[n]!;
+    out.inventory[m] = r.inventory[n]!;
+    out.inventoryWeight[m] = r.inventoryWeight[n]!;
+    out.stale[m] = stale[n]!;
   }
+  r.valueText.forEach((t, n) => map[n]! >= 0 && out.valueText.set(map[n]!, t));
+  r.displayNames.forEach((t, n) => map[n]! >= 0 && out.displayNames.set(map[n]!, t));
+  return { index: next, refresh: out };
+}
+
+/** Children in natural name order, leaf counts and treemap weights: computed only when places change. */
+function buildStructure(index: NodeIndex, inventoryWeight: Float64Array, levels: string[]): Structure {
+  const size = index.size;
+  // Views, not copies: the index only ever appends beyond `size`, so these stay valid.
+  const parent = index.parent.subarray(0, size);
+  const depth = index.depth.subarray(0, size);
+  const childCount = index.nChildren.slice(0, size);
+  const names = index.names;
   const childStart = new Int32Array(size);
   let acc = 0;
   for (let n = 0; n < size; n++) {
@@ -513,34 +683,51 @@ function finish(b: Builder, levels: string[], warnings: string[]): HierarchyMode
     children[childStart[p]! + fill[p]!] = n;
     fill[p]!++;
   }
-  const names = b.names;
-  names.length = size;
-  const before = (x: number, y: number): boolean =>
-    leafCount[y]! < leafCount[x]! || (leafCount[y] === leafCount[x] && names[x]! < names[y]!);
-  // Sibling groups tend to repeat: every till has the same devices in the same order. The order found
-  // for one group is reused for the next whose names and leaf counts match position by position, which
-  // costs c comparisons by reference instead of an insertion sort of string comparisons. Siblings have
-  // distinct names, so the order is fully determined by (leaf count, name) and reuse gives the same result.
+  sortSiblings(children, childStart, childCount, names, size);
+  const leafCount = new Int32Array(size);
+  const weight = new Float64Array(size);
+  const sum = new Float64Array(size);
+  for (let n = size - 1; n > 0; n--) {
+    const p = parent[n]!;
+    if (childCount[n] === 0) {
+      leafCount[n] = 1;
+    }
+    leafCount[p]! += leafCount[n]!;
+    const w = inventoryWeight[n]! > 0 ? inventoryWeight[n]! : childCount[n] === 0 ? 1 : sum[n]!;
+    weight[n] = w;
+    sum[p]! += w;
+  }
+  weight[0] = sum[0]!;
+  return { levels, size, parent, depth, names, childStart, childCount, children, leafCount, weight };
+}
+
+/** Small sibling groups of the same names (every till has the same devices) reuse one computed order. */
+const SMALL_SORT = 16;
+
+function sortSiblings(
+  children: Int32Array,
+  childStart: Int32Array,
+  childCount: Int32Array,
+  names: string[],
+  size: number
+): void {
   const keyNames: string[] = [];
-  const keyLeaves = new Int32Array(SMALL_SORT);
   const perm = new Int32Array(SMALL_SORT);
   const scratch = new Int32Array(SMALL_SORT);
   let keyLen = 0;
+  const before = (x: number, y: number) => naturalCompare(names[x]!, names[y]!) < 0;
   for (let n = 0; n < size; n++) {
     const c = childCount[n]!;
     const start = childStart[n]!;
     if (c > 1 && c <= SMALL_SORT) {
       let same = c === keyLen;
       for (let i = 0; same && i < c; i++) {
-        const ch = children[start + i]!;
-        same = leafCount[ch] === keyLeaves[i] && names[ch] === keyNames[i];
+        same = names[children[start + i]!] === keyNames[i];
       }
       if (!same) {
         keyLen = c;
         for (let i = 0; i < c; i++) {
-          const ch = children[start + i]!;
-          keyNames[i] = names[ch]!;
-          keyLeaves[i] = leafCount[ch]!;
+          keyNames[i] = names[children[start + i]!]!;
           perm[i] = i;
         }
         // Insertion sort of positions: groups are small, and Array.prototype.sort would allocate per parent.
@@ -557,71 +744,247 @@ function finish(b: Builder, levels: string[], warnings: string[]): HierarchyMode
       for (let i = 0; i < c; i++) {
         scratch[i] = children[start + perm[i]!]!;
       }
-      for (let i = 0; i < c; i++) {
-        children[start + i] = scratch[i]!;
-      }
+      children.set(scratch.subarray(0, c), start);
     } else if (c > SMALL_SORT) {
       const sorted = Array.from(children.subarray(start, start + c)).sort((x, y) =>
-        before(x, y) ? -1 : before(y, x) ? 1 : 0
+        naturalCompare(names[x]!, names[y]!)
       );
       children.set(sorted, start);
     }
   }
+}
+
+function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number, opts: BuildOptions, now: number) {
+  const label = (name: string) => cell(source.column(name), row);
+  const alertstate = label('alertstate');
+  if ((alertstate !== undefined && alertstate !== 'firing') || source.value(row) === 0) {
+    return;
+  }
+  const { levels } = opts;
+  let last = -1;
+  for (let d = 0; d < levels.length; d++) {
+    if (label(levels[d]!) !== undefined) {
+      last = d;
+    }
+  }
+  if (last < 0) {
+    // An alert that names no place (e.g. about the monitoring itself) has no tile to colour.
+    return;
+  }
+  // Every label of the alert: the tile's links may use any of them (a device the levels do not reach).
+  const labels: Record<string, string> = {};
+  for (const name of source.labelNames()) {
+    const v = label(name);
+    if (v !== undefined && name !== '__name__') {
+      labels[name] = v;
+    }
+  }
+  const alertname = labels.alertname ?? '(unnamed alert)';
+  const mapped = (name: string) => {
+    const v = labels[name];
+    return v === undefined ? undefined : mappedText(source.labelField(name), opts.theme)(v);
+  };
+  const summary = labels[opts.summaryLabel] ?? alertname;
+  const info: AlertInfo = {
+    alertname,
+    severity: labels.severity ?? '',
+    state: severityToState(labels.severity),
+    reason: labels[SHORT_LABEL] ?? mapped('alertname') ?? mapped('incident_class') ?? summary,
+    summary,
+    labels,
+  };
+  // Walk the levels; a missing label in the middle matches any child at that level, so an alert
+  // carrying chain and store but no region still lands on its store.
+  let candidates = [0];
+  let wildcard = false;
+  for (let d = 0; d <= last; d++) {
+    const name = label(levels[d]!);
+    const next: number[] = [];
+    for (const c of candidates) {
+      if (name === undefined) {
+        wildcard = true;
+        next.push(...index.childrenOf(c));
+      } else {
+        const id = index.find(c, name);
+        if (id !== undefined) {
+          next.push(id);
+        }
+      }
+    }
+    if (next.length === 0 && !wildcard) {
+      // An alert for a place with no health data: create it, so the problem is seen, not dropped.
+      let node = candidates[0]!;
+      for (let k = d; k <= last; k++) {
+        node = index.child(node, label(levels[k]!) ?? NONE);
+      }
+      r.ensure(index.size);
+      r.seenAt[node] = now;
+      candidates = [node];
+      break;
+    }
+    candidates = next;
+  }
+  for (const node of candidates) {
+    const list = r.alerts.get(node) ?? [];
+    list.push(info);
+    r.alerts.set(node, list);
+    r.ownAlert[node] = Math.max(r.ownAlert[node]!, info.state);
+  }
+}
+
+/**
+ * States, from the alerts down and the leaves up. A firing alert decides the colour of its place and of
+ * everything below it: the alert rules know how bad a fault is, a health value only that something is off.
+ * Where only an alert above a leaf fires (a store outage over a till), the leaf shows the worse of the two,
+ * and a leaf without data takes the alert's colour: the alert explains why its data is missing. A leaf no
+ * alert covers shows what its value says.
+ */
+function finish(
+  structure: Structure,
+  index: NodeIndex,
+  r: Refresh,
+  rest: Pick<HierarchyModel, 'links' | 'noValueText' | 'warnings' | 'spare' | 'builtAt'>
+): HierarchyModel {
+  const { size, parent, childCount } = structure;
+  const ownAlert = r.ownAlert.subarray(0, size);
+  const valueState = r.valueState.subarray(0, size);
+  const cover = r.cover.subarray(0, size);
+  cover[0] = ownAlert[0]!;
+  for (let n = 1; n < size; n++) {
+    const above = cover[parent[n]!]!;
+    cover[n] = ownAlert[n]! > above ? ownAlert[n]! : above;
+  }
+  const state = r.state.subarray(0, size).fill(0);
+  const valueProblems = r.valueProblems.subarray(0, size).fill(0);
+  const worstValueLeaf = r.worstValueLeaf.subarray(0, size).fill(-1);
+  for (let n = size - 1; n > 0; n--) {
+    const p = parent[n]!;
+    if (childCount[n] === 0) {
+      const v = valueState[n]!;
+      const c = cover[n]!;
+      let s: number;
+      if (ownAlert[n]! >= 0) {
+        s = c;
+      } else if (c >= 0) {
+        s = v === State.unknown ? c : Math.max(c, v);
+      } else {
+        s = v;
+      }
+      // A problem of its own where the value, not an alert, gives the leaf its colour.
+      if (s === v && v !== State.ok && ownAlert[n]! < 0 && v > c) {
+        valueProblems[n] = 1;
+        worstValueLeaf[n] = n;
+      }
+      state[n] = s;
+    }
+    if (state[n]! > state[p]!) {
+      state[p] = state[n]!;
+    }
+    if (valueProblems[n]! > 0) {
+      valueProblems[p]! += valueProblems[n]!;
+      const w = worstValueLeaf[n]!;
+      const pw = worstValueLeaf[p]!;
+      if (pw < 0 || state[w]! > state[pw]!) {
+        worstValueLeaf[p] = w;
+      }
+    }
+  }
   return {
-    levels,
-    size,
-    parent,
-    depth,
-    names,
-    childStart,
-    childCount,
-    children,
-    values,
-    seenAt: b.seenAt.subarray(0, size),
-    stale: b.stale.subarray(0, size),
-    ownState,
+    structure,
+    index,
+    displayNames: r.displayNames,
+    values: r.values.subarray(0, size),
+    seenAt: r.seenAt.subarray(0, size),
+    seen: r.seen.subarray(0, size),
+    stale: r.stale.subarray(0, size),
+    valueState,
+    valueText: r.valueText,
+    ownAlert,
+    cover,
     state,
-    counts,
-    leafCount,
-    alerts: b.alerts,
-    warnings: [...new Set(warnings)],
+    valueProblems,
+    worstValueLeaf,
+    inventory: r.inventory.subarray(0, size),
+    inventoryWeight: r.inventoryWeight.subarray(0, size),
+    alerts: r.alerts,
+    buffers: r,
+    ...rest,
     buildMs: 0,
   };
 }
 
 /** Label values of a node's path, outermost first. */
 export function pathOf(model: HierarchyModel, node: number): string[] {
+  const { parent, names } = model.structure;
   const out: string[] = [];
-  for (let n = node; n > 0; n = model.parent[n]!) {
-    out.push(model.names[n]!);
+  for (let n = node; n > 0; n = parent[n]!) {
+    out.push(names[n]!);
   }
   return out.reverse();
 }
 
-/** The node's path as a label map, e.g. { chain: 'acme', store: 's1' }, for link templates. */
+/** The node's path as a label map, e.g. { chain: 'acme', store: 's1' }, for data links. */
 export function labelsOf(model: HierarchyModel, node: number): Record<string, string> {
-  const path = pathOf(model, node);
   const labels: Record<string, string> = {};
-  path.forEach((name, i) => {
-    labels[model.levels[i]!] = name;
+  pathOf(model, node).forEach((name, i) => {
+    labels[model.structure.levels[i]!] = name;
   });
   return labels;
 }
 
+/**
+ * Leaves per state at and below a node (the legend, the tooltip), counted when asked: a few nodes are shown
+ * per refresh, so a histogram over one subtree is cheaper than keeping five counters for every node.
+ */
+const countCache = new WeakMap<HierarchyModel, Map<number, number[]>>();
+
 export function countsOf(model: HierarchyModel, node: number): number[] {
-  return Array.from(model.counts.subarray(node * STATE_COUNT, node * STATE_COUNT + STATE_COUNT));
+  let cache = countCache.get(model);
+  if (!cache) {
+    cache = new Map();
+    countCache.set(model, cache);
+  }
+  const hit = cache.get(node);
+  if (hit) {
+    return hit;
+  }
+  const { size, childCount, childStart, children } = model.structure;
+  const { state } = model;
+  const counts: number[] = new Array(STATE_COUNT).fill(0);
+  if (node === 0) {
+    for (let n = 1; n < size; n++) {
+      if (childCount[n] === 0) {
+        counts[state[n]!]!++;
+      }
+    }
+  } else {
+    const stack = [node];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const c = childCount[n]!;
+      if (c === 0) {
+        counts[state[n]!]!++;
+      }
+      for (let i = childStart[n]!; i < childStart[n]! + c; i++) {
+        stack.push(children[i]!);
+      }
+    }
+  }
+  cache.set(node, counts);
+  return counts;
 }
 
 /** Finds a node by its path of names; undefined when it does not exist. */
 export function findNode(model: HierarchyModel, path: string[]): number | undefined {
+  const { childStart, childCount, children, names } = model.structure;
   let node = 0;
   for (const name of path) {
-    const start = model.childStart[node]!;
-    const end = start + model.childCount[node]!;
+    const start = childStart[node]!;
+    const end = start + childCount[node]!;
     let next: number | undefined;
     for (let i = start; i < end; i++) {
-      if (model.names[model.children[i]!] === name) {
-        next = model.children[i]!;
+      if (names[children[i]!] === name) {
+        next = children[i]!;
         break;
       }
     }

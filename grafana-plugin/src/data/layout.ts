@@ -1,4 +1,4 @@
-import { HierarchyModel } from './hierarchy';
+import { Structure } from './hierarchy';
 
 /** Kind of a laid-out rectangle. */
 export const CELL = 0;
@@ -65,13 +65,15 @@ class Out {
 
 /**
  * Nested squarified treemap (Bruls, Huizing, van Wijk 2000) of `root`'s subtree, area by `weights`
- * (leaves passing the filter). Recursion stops where children would get cells smaller than `minCell`:
- * the group is then one cell coloured by its worst state. That bounds the work by the pixels on the
- * screen instead of the fleet size, which is what keeps 500,000 leaves drawable in one frame.
+ * (the structure's inventory weights, or the leaves passing a filter), siblings in the structure's name
+ * order: the layout is a function of the places alone, so states never move a tile. Recursion stops where
+ * children would get cells smaller than `minCell`: the group is then one cell coloured by its worst state.
+ * That bounds the work by the pixels on the screen instead of the fleet size, which is what keeps 500,000
+ * leaves drawable in one frame.
  */
 export function layoutTreemap(
-  model: HierarchyModel,
-  weights: Int32Array,
+  structure: Structure,
+  weights: Float64Array,
   root: number,
   width: number,
   height: number,
@@ -82,12 +84,12 @@ export function layoutTreemap(
   const minArea = opts.minCell * opts.minCell;
 
   const place = (node: number, x: number, y: number, w: number, h: number, isTop: boolean): void => {
-    const start = model.childStart[node]!;
-    const count = model.childCount[node]!;
+    const start = structure.childStart[node]!;
+    const count = structure.childCount[node]!;
     let total = 0;
     let smallest = Infinity;
     for (let i = start; i < start + count; i++) {
-      const wt = weights[model.children[i]!]!;
+      const wt = weights[structure.children[i]!]!;
       if (wt > 0) {
         total += wt;
         smallest = Math.min(smallest, wt);
@@ -117,7 +119,7 @@ export function layoutTreemap(
     }
     const list: number[] = [];
     for (let i = start; i < start + count; i++) {
-      const c = model.children[i]!;
+      const c = structure.children[i]!;
       if (weights[c]! > 0) {
         list.push(c);
       }
@@ -151,10 +153,13 @@ function worstRatio(sum: number, min: number, max: number, side: number): number
   return Math.max((s2 * max) / sum2, sum2 / (s2 * min));
 }
 
-/** Lays `list` (ideally sorted by weight, largest first) into the rectangle in rows of good aspect ratio. */
+/**
+ * Lays `list` into the rectangle in rows of good aspect ratio, in the order given (squarify's ordered
+ * variant: sorting by weight would give better ratios, but would move tiles whenever weights change).
+ */
 export function squarify(
   list: number[],
-  weights: Int32Array,
+  weights: Float64Array,
   total: number,
   x: number,
   y: number,

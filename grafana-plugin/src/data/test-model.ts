@@ -1,17 +1,37 @@
-import { DataFrame } from '@grafana/data';
+import { createTheme, DataFrame, FieldConfigSource, PanelPlugin } from '@grafana/data';
 import { buildModel, BuildOptions, HierarchyModel } from './hierarchy';
-import { parseHealthRules } from './states';
-import { DEFAULT_HEALTH_RULES, DEFAULT_LEVELS } from '../types';
+import { DEFAULT_LEVELS } from '../types';
+import { fieldConfig as pluginFieldConfig } from '../field-config';
+import { applyFieldConfig, templateReplacer, withDefaults } from '../standalone/grafana-host';
 
-/** Builds a model with the panel's default options; tests override what they exercise. */
-export function model(frames: DataFrame[], over: Partial<BuildOptions> = {}): HierarchyModel {
-  return buildModel(frames, {
+export const theme = createTheme();
+
+/** The panel's field config setup without its component: data tests need no React. */
+const plugin = new PanelPlugin(() => null).useFieldConfig(pluginFieldConfig);
+
+export interface ModelOptions extends Partial<BuildOptions> {
+  /** The panel's field config, as saved in a dashboard; the plugin's defaults fill the rest. */
+  fieldConfig?: Partial<FieldConfigSource>;
+}
+
+/** The frames as the panel receives them in Grafana: field config defaults and overrides applied. */
+export function panelFrames(frames: DataFrame[], fieldConfig: Partial<FieldConfigSource> = {}): DataFrame[] {
+  const saved = { defaults: {}, overrides: [], ...fieldConfig };
+  const withPluginDefaults = withDefaults(plugin, {}, saved).fieldConfig;
+  return applyFieldConfig(plugin, frames, withPluginDefaults, theme, templateReplacer({}));
+}
+
+/** Builds a model with the panel's default options and field config; tests override what they exercise. */
+export function model(frames: DataFrame[], over: ModelOptions = {}): HierarchyModel {
+  const { fieldConfig, ...opts } = over;
+  return buildModel(panelFrames(frames, fieldConfig), {
     levels: DEFAULT_LEVELS.split(','),
-    rules: parseHealthRules(DEFAULT_HEALTH_RULES),
     alertsRefId: 'ALERTS',
+    inventoryRefId: 'INVENTORY',
     summaryLabel: 'summary',
+    theme,
     now: 1_000_000,
-    ...over,
+    ...opts,
   });
 }
 

@@ -45,9 +45,16 @@ describe('per-store agent configs', () => {
     expect(prom.remote_write[0]?.url).toBe(URL_);
     expect(prom.scrape_configs[0]?.job_name).toBe('tillwatch-exporter');
     expect(prom.scrape_configs[0]?.static_configs).toEqual([
-      { targets: ['127.0.0.1:19001'], labels: { lane: '1', till: 't1' } },
-      { targets: ['[::1]:9835'], labels: { __metrics_path__: '/tills/t2/metrics', till: 't2' } },
+      { targets: ['127.0.0.1:19001'], labels: { lane: '1', store_name: 'Store one', till: 't1' } },
+      {
+        targets: ['[::1]:9835'],
+        labels: { __metrics_path__: '/tills/t2/metrics', store_name: 'Store one', till: 't2' },
+      },
     ]);
+    // The store's name reaches the centre on `up` only, as with deploy/prometheus.yml.
+    expect(prom.scrape_configs[0]).toMatchObject({
+      metric_relabel_configs: [{ action: 'labeldrop', regex: 'store_name' }],
+    });
     // Each engine also scrapes itself, keeping only `up`: the heartbeat TillStoreSilent reads at the centre.
     const selfJob = (targets: string[]) => ({
       job_name: 'tillwatch-agent',

@@ -130,13 +130,16 @@ function scrapeConfigs(
     if (till.metricsPath !== undefined) labels.__metrics_path__ = till.metricsPath;
     return { targets: [till.address], labels: sorted(labels) };
   });
+  // The store's name stays on `up` alone, as in deploy/prometheus.yml.
+  const relabel: Record<string, unknown>[] = [{ action: 'labeldrop', regex: 'store_name' }];
+  if (opts.dropMetrics !== undefined)
+    relabel.unshift({ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' });
   const job: Record<string, unknown> = {
     job_name: EXPORTER_JOB,
     ...exporterScrapeAuth(opts.exporterAuth),
     static_configs: staticConfigs,
+    metric_relabel_configs: relabel,
   };
-  if (opts.dropMetrics !== undefined)
-    job.metric_relabel_configs = [{ source_labels: ['__name__'], regex: opts.dropMetrics, action: 'drop' }];
   const self = {
     job_name: AGENT_JOB,
     static_configs: [{ targets: [AGENT_SELF[engine]] }],

@@ -106,23 +106,36 @@ export function bucketDue(items: { region: string; dueMs: number }[], atMs: numb
     );
 }
 
-/** incident_class -> expected_minutes from the diagnostic cards (alert-bridge/knowledge-base/*.yml). */
-export function loadExpectedMinutes(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
+/** A diagnostic card as read here: only the fields ops uses, unchecked (the bridge validates cards). */
+export interface CardFields {
+  incident_class?: unknown;
+  expected_minutes?: unknown;
+  ru?: { short?: unknown };
+  en?: { short?: unknown };
+}
+
+/** The diagnostic cards (alert-bridge/knowledge-base/*.yml), each with the file it came from. */
+export function loadCards(dir: string): Array<{ file: string; card: CardFields }> {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+    files = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch {
     throw new Error(`${dir}: knowledge base directory not found`);
   }
-  for (const f of files) {
-    const card = loadYamlFile(join(dir, f)) as {
-      incident_class?: unknown;
-      expected_minutes?: unknown;
-    } | null;
-    if (typeof card?.incident_class === 'string' && typeof card.expected_minutes === 'number')
+  return files.map((f) => ({
+    file: join(dir, f),
+    card: (loadYamlFile(join(dir, f)) as CardFields | null) ?? {},
+  }));
+}
+
+/** incident_class -> expected_minutes from the diagnostic cards (alert-bridge/knowledge-base/*.yml). */
+export function loadExpectedMinutes(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const { card } of loadCards(dir))
+    if (typeof card.incident_class === 'string' && typeof card.expected_minutes === 'number')
       out.set(card.incident_class, card.expected_minutes);
-  }
   return out;
 }
 

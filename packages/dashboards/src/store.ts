@@ -13,6 +13,7 @@ import {
   timeseries,
 } from './builder.js';
 import { FS } from './exprs.js';
+import { bridgeVariable, wallFieldConfig } from './noc.js';
 
 const BY = 'chain, region, store, till';
 const upDown = [
@@ -51,7 +52,7 @@ export function storeDashboard(): Json {
     uid: 'tillwatch-store',
     title: 'TillWatch / Store',
     description: 'One store: its tills, their devices and what stops them selling.',
-    variables: hierarchyVariables({ single: ['store'] }),
+    variables: [...hierarchyVariables({ single: ['store'] }), bridgeVariable],
     panels: [
       stat({
         title: 'Tills',
@@ -130,12 +131,9 @@ export function storeDashboard(): Json {
             { expr: `till_device_up{${F}}`, instant: true, table: true, refId: 'HEALTH' },
             { expr: `ALERTS{alertstate="firing", ${F}}`, instant: true, table: true, refId: 'ALERTS' },
           ],
+          ...wallFieldConfig('/d/tillwatch-till/till?var-store=${store}&var-till=${till}'),
         },
-        {
-          levels: 'store,till,device',
-          alertsRefId: 'ALERTS',
-          tillDashboardUrl: '/d/tillwatch-till/till?var-store=${store}&var-till=${till}',
-        },
+        { levels: 'store,till,device', alertsRefId: 'ALERTS' },
       ),
       stateTimeline({
         title: 'Devices up',

@@ -78,8 +78,16 @@ describe('inventory validation', () => {
     const inv = loadInventory(FULL_INVENTORY);
     const tills = [...iterateTills(inv)];
     expect(tills.map((t) => t.labels)).toEqual([
-      { chain: 'c1', region: 'r1', store: 's1', till: 't1', format: 'express', lane: '1' },
-      { chain: 'c1', region: 'r1', store: 's1', till: 't2', format: 'express' },
+      {
+        chain: 'c1',
+        region: 'r1',
+        store: 's1',
+        store_name: 'Store one',
+        till: 't1',
+        format: 'express',
+        lane: '1',
+      },
+      { chain: 'c1', region: 'r1', store: 's1', store_name: 'Store one', till: 't2', format: 'express' },
       { chain: 'c2', region: 'r1', store: 's2', till: 't3' },
     ]);
     expect(tills[0]?.till.devices[0]).toEqual({

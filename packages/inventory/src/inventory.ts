@@ -268,8 +268,10 @@ export interface TillEntry {
 
 /** The hierarchy labels every series of the till carries (docs/metrics.md, "Labels"). */
 export function tillLabels(chain: Chain, region: Region, store: Store, till: Till): Record<string, string> {
-  // Extra labels first so they can never overwrite the hierarchy.
+  // Extra labels first so they can never overwrite the hierarchy. The store's name reaches the wall as a
+  // label of `up` only (deploy/prometheus.yml drops it from scraped series; rules/recording.yml records it).
   return {
+    ...(store.name !== undefined ? { store_name: store.name } : {}),
     ...store.labels,
     ...till.labels,
     chain: chain.id,
