@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { iterateTills, loadInventory } from '@tillwatch/inventory';
 import { waitFor } from '@tillwatch/testkit';
-import { startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
+import { DEMO_ADMIN, startStack, type RunningStack, type StackPlan } from '../scripts/stack/index.js';
 import { planTestStack, stackClient } from './support/stack.js';
 import type { DrawnRect, HarnessApi } from '../grafana-plugin/harness/api.js';
 
@@ -330,6 +330,11 @@ describe('the NOC wall on the native stack, before and after faults', () => {
     const ticketPage = await page.context().newPage();
     const response = await ticketPage.goto(ticketHref);
     expect(response?.status()).toBe(200);
+    // Tickets are for named people: the link asks the operator to log in once, then goes on to the ticket.
+    expect(new URL(ticketPage.url()).pathname).toBe('/ui/login');
+    await ticketPage.fill('input[name="username"]', DEMO_ADMIN.name);
+    await ticketPage.fill('input[name="password"]', DEMO_ADMIN.password);
+    await Promise.all([ticketPage.waitForURL(/\/ui\/tickets\/\d+$/), ticketPage.click('button.primary')]);
     expect(new URL(ticketPage.url()).pathname).toMatch(/^\/ui\/tickets\/\d+$/);
     const ticketText = await ticketPage.textContent('body');
     expect(ticketText).toContain(paper.till);

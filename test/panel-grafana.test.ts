@@ -3,9 +3,10 @@
 // every @grafana API the panel uses exists, unchanged, in the lowest Grafana of that range.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -19,12 +20,13 @@ const pluginJson = JSON.parse(readFileSync(join(plugin, 'src/plugin.json'), 'utf
 };
 const minimum = /^>=(\d+\.\d+\.\d+)$/.exec(pluginJson.dependencies.grafanaDependency)?.[1];
 
+// Resolved as Node would from the plugin, wherever npm put the package (the plugin's own node_modules, or
+// hoisted to the repository's).
+const fromPlugin = createRequire(join(plugin, 'package.json'));
+
 function installed(name: string): string {
-  return (
-    JSON.parse(readFileSync(join(plugin, 'node_modules', name, 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
+  return (JSON.parse(readFileSync(fromPlugin.resolve(`${name}/package.json`), 'utf8')) as { version: string })
+    .version;
 }
 
 /**
@@ -44,8 +46,9 @@ async function levitate(entrySource: string, version: string): Promise<{ ok: boo
         dependencies: Object.fromEntries(PACKAGES.map((p) => [p, installed(p)])),
       }),
     );
-    mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(join(plugin, 'node_modules', '@grafana'), join(dir, 'node_modules', '@grafana'));
+    mkdirSync(join(dir, 'node_modules', '@grafana'), { recursive: true });
+    for (const p of PACKAGES)
+      symlinkSync(dirname(fromPlugin.resolve(`${p}/package.json`)), join(dir, 'node_modules', p));
     writeFileSync(join(dir, 'entry.ts'), entrySource);
     const targets = PACKAGES.map((p) => `${p}@${version}`).join(',');
     try {

@@ -65,12 +65,24 @@ async function drill(name: string, view: string): Promise<void> {
  * (with `tills`) the tills of its store, after drilling down as a person would.
  */
 async function wallStates(p: { chain: string; region: string; store: string }, tills: boolean) {
-  await page.goto(`${plan.urls.wall}&refresh=0`);
-  await page.waitForSelector('[data-testid="tillwatch-summary"][data-state]', { timeout: 30_000 });
-  await drill(p.chain, p.chain);
-  await drill(p.region, `${p.chain}/${p.region}`);
-  if (tills) await drill(p.store, `${p.chain}/${p.region}/${p.store}`);
-  return Object.fromEntries((await cells()).map((c) => [c.name, c.state]));
+  // A till is drawn once its series have reached the wall's recording rules (a 30 s group): read the store
+  // when every till of it is on the wall, reloading until then, rather than a store still filling in.
+  const all = tills
+    ? [...iterateTills(loadInventory(plan.inventory))].filter((t) => t.store.id === p.store).length
+    : 0;
+  return waitFor(
+    'the wall to show every till of the store',
+    async () => {
+      await page.goto(`${plan.urls.wall}&refresh=0`);
+      await page.waitForSelector('[data-testid="tillwatch-summary"][data-state]', { timeout: 30_000 });
+      await drill(p.chain, p.chain);
+      await drill(p.region, `${p.chain}/${p.region}`);
+      if (tills) await drill(p.store, `${p.chain}/${p.region}/${p.store}`);
+      const shown = await cells();
+      return shown.length >= all ? Object.fromEntries(shown.map((c) => [c.name, c.state])) : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
 }
 
 async function ticketFor(incidentClass: string, match: (t: Ticket) => boolean): Promise<Ticket | undefined> {
