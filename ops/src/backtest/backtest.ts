@@ -1,6 +1,7 @@
 // `tillwatch backtest`: what a set of alerting rules would have done over a stretch of history.
-import type { AlertRule } from './rules.js';
-import { queryRange } from './prometheus.js';
+import type { AlertRule, RecordRule } from './rules.js';
+import { inlineRecords, recordsRead } from './rules.js';
+import { queryRange, seriesExist } from './prometheus.js';
 import { isFlapping, simulateSeries } from './simulate.js';
 import type { Episode } from './simulate.js';
 import { incidentClasses, samePlace } from './incidents.js';
@@ -77,6 +78,8 @@ export interface BacktestReport {
   stepMs: number;
   /** The inhibit rules applied, or null when none were given (muted alerts then count as notified). */
   inhibition: { file: string | null; rules: number; groupWaitMs: number } | null;
+  /** Recording rules the alerts read: from the history's recorded series, or rebuilt from their expressions. */
+  records: { recorded: string[]; rebuilt: string[] };
   alerts: AlertReport[];
   episodes: ReportEpisode[];
   incidents?: IncidentResult[];
@@ -137,10 +140,38 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
   return out;
 }
 
-export async function backtest(rules: AlertRule[], o: BacktestOptions): Promise<BacktestReport> {
+/**
+ * The rules with every recording rule they read that the history lacks rebuilt from its expression, and those
+ * it has read as recorded (what the rule engine read then, and far cheaper than rebuilding a record that
+ * itself ranges over days).
+ */
+async function resolveRecords(
+  rules: AlertRule[],
+  o: BacktestOptions,
+): Promise<{ rules: AlertRule[]; recorded: string[]; rebuilt: string[] }> {
+  const used = new Set<string>();
+  for (const r of rules) if (r.records) for (const n of recordsRead(r.source, r.records)) used.add(n);
+  const present = new Set<string>();
+  await pool([...used], o.concurrency ?? 4, async (name) => {
+    if (await seriesExist(o.prometheus, name, o.fromMs, o.toMs).catch(() => false)) present.add(name);
+  });
+  const resolved = rules.map((r) => {
+    if (!r.records || present.size === 0) return r;
+    const missing = new Map<string, RecordRule>([...r.records].filter(([n]) => !present.has(n)));
+    return { ...r, expr: inlineRecords(r.source, missing, r.defaultIntervalMs) };
+  });
+  return {
+    rules: resolved,
+    recorded: [...present].sort(),
+    rebuilt: [...used].filter((n) => !present.has(n)).sort(),
+  };
+}
+
+export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Promise<BacktestReport> {
   const window = o.matchWindowMs ?? DEFAULT_MATCH_WINDOW_MS;
   const flapCount = o.flapCount ?? 3;
   const flapWindow = o.flapWindowMs ?? 3_600_000;
+  const { rules, recorded, rebuilt } = await resolveRecords(alertRules, o);
   const perRule = await pool(rules, o.concurrency ?? 4, async (rule) => {
     const stepMs = (o.groupIntervals ? rule.intervalMs : undefined) ?? o.stepMs;
     // The engine evaluates on its own grid; the first evaluation at or after --from.
@@ -264,6 +295,7 @@ export async function backtest(rules: AlertRule[], o: BacktestOptions): Promise<
     inhibition: o.inhibit
       ? { file: o.inhibit.file ?? null, rules: o.inhibit.rules.length, groupWaitMs: o.inhibit.groupWaitMs }
       : null,
+    records: { recorded, rebuilt },
     alerts,
     episodes,
     ...(incidentResults ? { incidents: incidentResults } : {}),

@@ -106,6 +106,11 @@ export function formatReport(r: BacktestReport, format: Format): string {
     r.inhibition
       ? `inhibit rules: ${r.inhibition.rules} from ${r.inhibition.file ?? 'the given config'} (a firing muted for all but group_wait ${dur(r.inhibition.groupWaitMs)} is not notified)`
       : 'inhibit rules: none (give --alertmanager-config FILE): alerts Alertmanager would mute count as notified',
+    ...(r.records.recorded.length + r.records.rebuilt.length
+      ? [
+          `recording rules: read from the history: ${r.records.recorded.join(', ') || 'none'}; rebuilt from their expressions: ${r.records.rebuilt.join(', ') || 'none'}`,
+        ]
+      : []),
     renderTable(header, rows),
     `firings ${s.firings} (${s.inhibited} muted by Alertmanager's inhibit rules), tills affected ${s.tillsAffected}`,
   ];

@@ -6,7 +6,7 @@ export type {
   IncidentResult,
   ReportEpisode,
 } from './backtest.js';
-export { loadRules, inlineRecords, expandRulePaths, RuleFileError } from './rules.js';
+export { loadRules, inlineRecords, recordsRead, expandRulePaths, RuleFileError } from './rules.js';
 export type { AlertRule, LoadRulesOptions, RecordRule } from './rules.js';
 export {
   queryRange,
@@ -14,6 +14,7 @@ export {
   labelValues,
   historyPlaces,
   engineFlags,
+  seriesExist,
   PrometheusError,
   MAX_POINTS,
 } from './prometheus.js';

@@ -123,6 +123,22 @@ export function historyPlaces(baseUrl: string, fromMs: number, toMs: number): Pl
   };
 }
 
+/** Whether any series matching `match` has samples in [fromMs, toMs] (from the index: /api/v1/series). */
+export async function seriesExist(
+  baseUrl: string,
+  match: string,
+  fromMs: number,
+  toMs: number,
+): Promise<boolean> {
+  const data = await post<unknown[]>(
+    baseUrl,
+    '/api/v1/series',
+    { 'match[]': match, start: String(fromMs / 1000), end: String(toMs / 1000) },
+    `series ${match}`,
+  );
+  return data.length > 0;
+}
+
 /** Prometheus' command-line flags (/api/v1/status/flags), or undefined from an engine without them. */
 export async function engineFlags(baseUrl: string): Promise<Record<string, string> | undefined> {
   try {

@@ -18,6 +18,12 @@ export interface AlertRule {
   group: string;
   /** The group's `interval`, when it sets one (otherwise the engine's global evaluation interval). */
   intervalMs?: number;
+  /**
+   * The recording rules of the files it was loaded with, so the backtest can inline only those the history
+   * lacks (see backtest), and the interval at which groups without their own are rebuilt.
+   */
+  records?: Map<string, RecordRule>;
+  defaultIntervalMs?: number;
 }
 
 /** A recording rule: its expression and the interval its group evaluates it at. */
@@ -117,8 +123,30 @@ export function loadRules(paths: string[], o: LoadRulesOptions = {}): AlertRule[
       });
     });
   }
-  for (const a of alerts) a.expr = inlineRecords(a.expr, records, o.defaultIntervalMs);
+  for (const a of alerts) {
+    a.expr = inlineRecords(a.expr, records, o.defaultIntervalMs);
+    a.records = records;
+    if (o.defaultIntervalMs !== undefined) a.defaultIntervalMs = o.defaultIntervalMs;
+  }
   return alerts;
+}
+
+/** The recording rules an expression reads by name (with or without label matchers). */
+export function recordsRead(expr: string, records: Map<string, unknown>): string[] {
+  const out = new Set<string>();
+  const cursor = parser.parse(expr).cursor();
+  do {
+    if (cursor.name !== 'VectorSelector') continue;
+    const ident = cursor.node.getChild('Identifier');
+    const name = ident ? expr.slice(ident.from, ident.to) : '';
+    if (records.has(name)) {
+      out.add(name);
+      const body = records.get(name);
+      const inner = typeof body === 'string' ? body : (body as RecordRule | undefined)?.expr;
+      if (inner && inner !== expr) for (const n of recordsRead(inner, records)) out.add(n);
+    }
+  } while (cursor.next());
+  return [...out];
 }
 
 /**
