@@ -63,13 +63,6 @@ export interface HistoryOptions {
    * deleted at start, as a production Prometheus with that retention would have done.
    */
   retention?: string;
-  /**
-   * Recording rules to add to the history as Prometheus would have recorded them: evaluated over
-   * [from, to] by `promtool tsdb create-blocks-from rules` against the backfilled series (each group at its
-   * `interval`, else 1m). promtool evaluates each rule over the range on its own, so a rule must not read
-   * another rule's output.
-   */
-  recordingRules?: { files: string[]; fromMs: number; toMs: number };
 }
 
 /** Backfills the series into a fresh TSDB and starts Prometheus on it (loopback, port from the OS). */
@@ -95,42 +88,14 @@ export async function startHistoryPrometheus(
       { maxBuffer: 64 << 20 },
     );
     rmSync(om);
-    const flags = [
-      `--storage.tsdb.retention.time=${o.retention ?? '100y'}`,
-      `--query.lookback-delta=${o.lookbackDelta ?? '5m'}`,
-    ];
-    const config = 'global:\n  scrape_interval: 1m\n';
-    if (o.recordingRules) {
-      // A first Prometheus serves the raw history to promtool; the recorded blocks land beside it, and the
-      // Prometheus returned below loads both.
-      const source = await startPrometheus(config, {
-        dir: mkdtempSync(join(tmpdir(), 'tillwatch-history-rules-')),
-        dataDir: data,
-        flags,
-      });
-      try {
-        const r = o.recordingRules;
-        await run(
-          'promtool',
-          [
-            'tsdb',
-            'create-blocks-from',
-            'rules',
-            `--url=${source.url}`,
-            `--start=${Math.floor(r.fromMs / 1000)}`,
-            `--end=${Math.ceil(r.toMs / 1000)}`,
-            `--output-dir=${data}`,
-            '--quiet',
-            ...r.files,
-          ],
-          { maxBuffer: 64 << 20 },
-        );
-      } finally {
-        await source.stop();
-      }
-    }
     // The TSDB is `dir`/data, where startPrometheus looks by default.
-    return await startPrometheus(config, { dir, flags });
+    return await startPrometheus('global:\n  scrape_interval: 1m\n', {
+      dir,
+      flags: [
+        `--storage.tsdb.retention.time=${o.retention ?? '100y'}`,
+        `--query.lookback-delta=${o.lookbackDelta ?? '5m'}`,
+      ],
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
