@@ -199,17 +199,7 @@ describe('backtest on backfilled history', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
-    const base = [
-      'backtest',
-      '--rules',
-      rulesFile,
-      '--prometheus',
-      prom.url,
-      '--from',
-      String(T0 / 1000),
-      '--to',
-      String(T1 / 1000),
-    ];
+    const base = range(rulesFile);
     expect(await main([...base, '--format', 'csv'], io)).toBe(0);
     const lines = out.join('\n').split('\n');
     expect(lines[0]).toBe(
