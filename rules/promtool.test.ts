@@ -106,6 +106,8 @@ describe('unit test coverage', () => {
     ['TillFiscalOfdBacklogForecast', 'TillFiscalOfdBacklogCritical'],
     ['TillFiscalFnExpiresIn30Days', 'TillFiscalFnExpiresIn7Days'],
     ['TillDiskSpaceFillingUp', 'TillDiskSpaceLow'],
+    ['TillDiskSpaceFillingUpSlowly', 'TillDiskSpaceLow'],
+    ['TillHostClockOffset', 'TillHostClockOffsetCritical'],
   ];
   it.each(predictions)('%s is shown firing before %s', (warning, critical) => {
     const ok = tests.some((t) => {

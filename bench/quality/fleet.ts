@@ -1,61 +1,121 @@
-// A synthetic fleet history with a known ground truth, for measuring how well the shipped rules predict.
-// Each faulty till gets one fault; a precursor fault shows in the metrics days before it stops sales
-// (FN expiry, OFD backlog, UTM certificate, disk filling, registrar clock drift), a fault without precursor
-// (registrar suddenly down) does not. Healthy tills carry the noise that must not page anyone: short OFD
-// backlogs, one-sample clock spikes, a disk that fills and is cleaned up every day.
+// A synthetic fleet history with a known ground truth, for measuring how well the shipped rules predict:
+// each faulty till gets one fault that becomes critical (stops sales) at a known moment, with or without a
+// precursor in the metrics; every till carries the noise its scenario (scenario.ts) asks for: things a real
+// fleet does that must not page anyone, and precursors that clear by themselves.
 import type { backtesting } from '@tillwatch/ops';
 import { seededRandom, type Series } from '@tillwatch/testkit';
+import type { FaultKind, Scenario } from './scenario.js';
 
 type Incident = backtesting.Incident;
 
-export const PRECURSOR_CLASSES = [
-  'fiscal.fn_expiry',
-  'fiscal.ofd_backlog',
-  'egais.certificate_expiry',
-  'system.disk_full',
-  'fiscal.clock_drift',
-] as const;
-export const SUDDEN_CLASSES = ['fiscal.registrar_down'] as const;
+/** How much warning the metrics give of a fault (see Scenario.usablePrecursorHours). */
+export type Precursor = 'usable' | 'weak' | 'none';
 
-export interface FleetOptions {
-  tills: number;
-  /** History length; certificates warn 60 days ahead, so 62+ days lets every lead time be measured whole. */
-  days: number;
-  intervalMs: number;
-  /** End of the history (ms); must be in the past for promtool. */
-  endMs: number;
-  seed?: number;
-  /** Share of tills with a fault, spread evenly over the fault classes. */
-  faultShare?: number;
+export interface FaultTruth {
+  kind: FaultKind;
+  /** How long before the critical moment the fault shows in the metrics (0: not at all). */
+  precursorMs: number;
+  precursor: Precursor;
+}
+
+export interface Noise {
+  what: string;
+  /** The incident class it can be taken for; '' for what touches every class (off at night). */
+  incidentClass: string;
 }
 
 export interface Fleet {
+  /** Start of the history; the backtest starts WARMUP later, at measureFromMs. */
   fromMs: number;
+  measureFromMs: number;
   toMs: number;
   series: Series[];
   incidents: Incident[];
+  /** Per incident id: which fault it is and how much warning it gave. */
+  truth: Map<string, FaultTruth>;
+  /** Per till: the noise it carries, by the incident class it looks like (what raised a false alarm). */
+  noise: Map<string, Noise[]>;
   tills: string[];
 }
 
-const DAY = 86_400_000;
+const MIN = 60_000;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const GB = 1e9;
 const MODELS = ['ШТРИХ-М-01Ф', 'АТОЛ 30Ф', 'АТОЛ 91Ф'];
+/**
+ * The first two days are history only: rules that compare with yesterday (the shift habit, the clock's daily
+ * change) need them, as after a fresh install. Faults start after them and measurement starts there.
+ */
+export const WARMUP = 2 * DAY;
+export const INCIDENT_CLASS: Record<FaultKind, string> = {
+  fn_expiry: 'fiscal.fn_expiry',
+  certificate_expiry: 'egais.certificate_expiry',
+  ofd_stuck: 'fiscal.ofd_backlog',
+  disk_fill: 'system.disk_full',
+  disk_steps: 'system.disk_full',
+  disk_sudden: 'system.disk_full',
+  registrar_clock_drift: 'fiscal.clock_drift',
+  registrar_clock_jump: 'fiscal.clock_drift',
+  host_clock_unsynced: 'system.clock_offset',
+  shift_forgotten: 'fiscal.shift_24h',
+  registrar_down: 'fiscal.registrar_down',
+};
 
-export function generateFleet(o: FleetOptions): Fleet {
-  const rand = seededRandom(o.seed ?? 42);
-  const step = o.intervalMs;
+/** Fault kinds in proportion to their weights (largest remainder), shuffled over the faulty tills. */
+function faultKinds(s: Scenario, n: number, rand: () => number): FaultKind[] {
+  const kinds = (Object.keys(s.faults) as FaultKind[]).filter((k) => s.faults[k].weight > 0);
+  const total = kinds.reduce((a, k) => a + s.faults[k].weight, 0);
+  if (total === 0 || n === 0) return [];
+  const exact = kinds.map((k) => (n * s.faults[k].weight) / total);
+  const counts = exact.map(Math.floor);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let r = n - counts.reduce((a, b) => a + b, 0), j = 0; r > 0; r--, j++) counts[order[j]![1]]! += 1;
+  const out = kinds.flatMap((k, i) => Array<FaultKind>(counts[i]!).fill(k));
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): Fleet {
+  const rand = seededRandom(o.seed);
+  const step = s.sampleMinutes * MIN;
   const toMs = Math.floor(o.endMs / step) * step;
-  const fromMs = toMs - o.days * DAY;
+  const fromMs = toMs - s.days * DAY;
+  /** Where the backtest starts (see WARMUP). */
+  const measureFrom = fromMs + WARMUP;
   const times: number[] = [];
   for (let t = fromMs; t <= toMs; t += step) times.push(t);
-  const between = (a: number, b: number) => Math.floor((a + rand() * (b - a)) / step) * step;
-  const classes = [...PRECURSOR_CLASSES, ...SUDDEN_CLASSES];
-  const faulty = Math.round(o.tills * (o.faultShare ?? 0.3));
+  /** A time in [a, b) on the sample grid. */
+  const at = (a: number, b: number) => Math.floor((a + rand() * (b - a)) / step) * step;
+  const uniform = ([a, b]: readonly [number, number]) => a + rand() * (b - a);
+  const dayOf = (t: number) => Math.floor((t - fromMs) / DAY);
+  /** A draw per sample that is true with probability p, never twice in a row. */
+  const isolated = (p: number) => {
+    let last = false;
+    return () => (last = !last && p > 0 && rand() < p);
+  };
+  const timeOfDay = (t: number) => (t - fromMs) % DAY;
+
+  const faulty = Math.round(s.tills * s.faultShare);
+  const kinds = faultKinds(s, faulty, rand);
+  const order = Array.from({ length: s.tills }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const faultOf = new Map<number, FaultKind>(kinds.map((k, n) => [order[n]!, k]));
+
   const series: Series[] = [];
   const incidents: Incident[] = [];
+  const truth = new Map<string, FaultTruth>();
   const tills: string[] = [];
+  const noiseOf = new Map<string, Noise[]>();
+  const stores = new Map<string, { is24h: boolean; offAtNight: boolean }>();
 
-  for (let i = 0; i < o.tills; i++) {
+  for (let i = 0; i < s.tills; i++) {
     const store = `store-${String(Math.floor(i / 2) + 1).padStart(4, '0')}`;
     const till = `${store}-t${(i % 2) + 1}`;
     tills.push(till);
@@ -68,161 +128,287 @@ export function generateFleet(o: FleetOptions): Fleet {
       instance: `127.0.0.1:${10_000 + i}`,
       job: 'tillwatch-exporter',
     };
-    const fault = i < faulty ? classes[i % classes.length] : undefined;
-    const inc = (incidentClass: string, criticalAt: number, end: number) =>
+    if (!stores.has(store)) {
+      const is24h = rand() < s.noise.store24h;
+      stores.set(store, { is24h, offAtNight: !is24h && rand() < s.noise.offAtNight });
+    }
+    const kind = faultOf.get(i);
+    const place = stores.get(store)!;
+    const noise: Noise[] = [];
+    noiseOf.set(till, noise);
+    const noisy = (what: string, incidentClass: string) => noise.push({ what, incidentClass });
+    if (place.is24h) noisy('24-hour store', 'fiscal.shift_24h');
+    if (place.offAtNight) noisy('off at night', '');
+    // A till that loses a step every evening is one that is switched off at night.
+    const offAtNight = place.offAtNight || kind === 'disk_steps';
+    const reports = (t: number) => !offAtNight || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+    const push = (name: string, labels: Record<string, string>, value: (t: number) => number | undefined) => {
+      const samples: Array<[number, number]> = [];
+      for (const t of times) {
+        if (!reports(t)) continue;
+        const v = value(t);
+        if (v !== undefined) samples.push([t, v]);
+      }
+      series.push({ name, labels: { ...base, ...labels }, samples });
+    };
+    const incident = (criticalAt: number, end: number, precursorMs: number, usableNeedsReports = false) => {
+      const k = kind!;
+      const id = `${till}/${k}`;
       incidents.push({
-        id: `${till}/${incidentClass}`,
-        till,
+        id,
+        chain: base.chain,
+        region: base.region,
         store,
-        incidentClass,
+        till,
+        incidentClass: INCIDENT_CLASS[k],
         start: criticalAt,
         criticalAt,
         end,
       });
+      const long = precursorMs >= s.usablePrecursorHours * HOUR && (!usableNeedsReports || !offAtNight);
+      truth.set(id, {
+        kind: k,
+        precursorMs,
+        precursor: precursorMs === 0 ? 'none' : long ? 'usable' : 'weak',
+      });
+    };
+    const fiscal = { device: 'fiscal' };
 
     // FN: a healthy drive has 120..400 days left; a faulty one expires in the history and is replaced a day later.
-    let fnExpiry = toMs + between(120 * DAY, 400 * DAY);
+    let fnExpiry = toMs + at(120 * DAY, 400 * DAY);
     let fnReplaced = Infinity;
-    if (fault === 'fiscal.fn_expiry') {
-      const e = between(fromMs + 32 * DAY, toMs - 2 * DAY);
-      fnReplaced = e + DAY;
-      inc(fault, e, fnReplaced);
-      fnExpiry = e;
+    if (kind === 'fn_expiry') {
+      fnExpiry = at(fromMs + 32 * DAY, toMs - 2 * DAY);
+      fnReplaced = fnExpiry + DAY;
+      incident(fnExpiry, fnReplaced, 30 * DAY);
     }
     const fnNext = fnReplaced + 15 * 30 * DAY;
-    series.push({
-      name: 'till_fiscal_fn_expiry_timestamp_seconds',
-      labels: { ...base, device: 'fiscal' },
-      samples: times.map((t) => [t, (t < fnReplaced ? fnExpiry : fnNext) / 1000]),
-    });
+    push(
+      'till_fiscal_fn_expiry_timestamp_seconds',
+      fiscal,
+      (t) => (t < fnReplaced ? fnExpiry : fnNext) / 1000,
+    );
 
     // UTM certificate.
-    let cert = toMs + between(90 * DAY, 300 * DAY);
+    let cert = toMs + at(90 * DAY, 300 * DAY);
     let certRenewed = Infinity;
-    if (fault === 'egais.certificate_expiry') {
-      cert = between(fromMs + 61 * DAY, toMs - 2 * DAY);
+    if (kind === 'certificate_expiry') {
+      cert = at(fromMs + WARMUP + 61 * DAY, toMs - 2 * DAY);
       certRenewed = cert + DAY;
-      inc(fault, cert, certRenewed);
+      incident(cert, certRenewed, 60 * DAY);
     }
     const certNext = certRenewed + 365 * DAY;
-    series.push({
-      name: 'till_utm_certificate_expiry_timestamp_seconds',
-      labels: { ...base, device: 'utm', certificate: 'gost' },
-      samples: times.map((t) => [t, (t < certRenewed ? cert : certNext) / 1000]),
+    push(
+      'till_utm_certificate_expiry_timestamp_seconds',
+      { device: 'utm', certificate: 'gost' },
+      (t) => (t < certRenewed ? cert : certNext) / 1000,
+    );
+
+    // OFD: a one-to-two-hour backlog once a day; a stuck link keeps its oldest document for 30 days, when the
+    // FN blocks (critical), and is fixed a day later; an outage that recovers by itself is noise.
+    let stuck: [number, number] | undefined;
+    if (kind === 'ofd_stuck') {
+      const start = at(fromMs + WARMUP, toMs - 32 * DAY);
+      stuck = [start, start + 31 * DAY];
+      incident(start + 30 * DAY, start + 31 * DAY, 30 * DAY);
+    }
+    let outage: [number, number] | undefined;
+    if (kind !== 'ofd_stuck' && rand() < s.noise.ofdOutage.share) {
+      const start = at(fromMs + DAY, toMs - 5 * DAY);
+      outage = [start, start + Math.round(uniform(s.noise.ofdOutage.hours) * 2) * (HOUR / 2)];
+      noisy('OFD outage that recovered', 'fiscal.ofd_backlog');
+    }
+    const dailyOffset = at(0, 20 * HOUR);
+    push('till_fiscal_ofd_oldest_unsent_timestamp_seconds', fiscal, (t) => {
+      if (stuck && t >= stuck[0] && t < stuck[1]) return stuck[0] / 1000;
+      if (outage && t >= outage[0] && t < outage[1]) return outage[0] / 1000;
+      const dayStart = fromMs + dayOf(t) * DAY + (dailyOffset % DAY);
+      return t >= dayStart && t < dayStart + 2 * HOUR ? dayStart / 1000 : undefined;
     });
 
-    // OFD: healthy tills have a one-to-three-hour backlog once a day; a stuck link keeps the oldest unsent
-    // document for 30 days, when the FN blocks (critical), and is fixed a day later.
-    const ofd: Array<[number, number]> = [];
-    let stuck: [number, number] | undefined;
-    if (fault === 'fiscal.ofd_backlog') {
-      const s = between(fromMs + DAY, toMs - 32 * DAY);
-      stuck = [s, s + 31 * DAY];
-      inc(fault, s + 30 * DAY, s + 31 * DAY);
+    // Disk: healthy tills keep 40..70 % free, use 1 % a day and are cleaned every midnight.
+    const size = rand() < s.noise.smallDisk ? 32 * GB : 120 * GB;
+    const free0 = 0.4 + rand() * 0.3;
+    type Effect = (t: number, free: number) => number;
+    const effects: Effect[] = [];
+    // Noise of a fault's own kind stays off its till, so it is never taken for the fault's warning.
+    const diskFault = kind !== undefined && INCIDENT_CLASS[kind] === 'system.disk_full';
+    if (kind === 'disk_fill') {
+      const hours = uniform(s.faults.disk_fill.hours);
+      const full = at(fromMs + WARMUP + DAY + hours * HOUR, toMs - DAY);
+      const start = full - hours * HOUR;
+      effects.push((t, free) =>
+        t >= start && t < full + 2 * HOUR ? Math.max(0, free * (1 - (t - start) / (full - start))) : free,
+      );
+      incident(full, full + 2 * HOUR, full - start, true);
+    } else if (kind === 'disk_sudden') {
+      const full = at(fromMs + WARMUP + DAY, toMs - DAY);
+      effects.push((t, free) => (t >= full && t < full + 2 * HOUR ? 0 : free));
+      incident(full, full + 2 * HOUR, 0);
+    } else if (kind === 'disk_steps') {
+      const g = uniform(s.faults.disk_steps.stepGb) * GB;
+      const n = Math.ceil((size * free0) / g);
+      const lastDay = Math.min(s.days - 2, n + 2 + Math.floor(rand() * Math.max(1, s.days - n - 4)));
+      const firstDay = lastDay - n + 1;
+      const stepAt = (k: number) => fromMs + (firstDay + k) * DAY + 21 * HOUR;
+      const full = stepAt(n - 1);
+      effects.push((t, free) => {
+        if (t >= full + 12 * HOUR || t < stepAt(0)) return free;
+        const steps = Math.max(0, Math.floor((t - stepAt(0)) / DAY) + 1);
+        return Math.max(0, size * free0 - steps * g);
+      });
+      incident(full, full + 12 * HOUR, full - stepAt(0));
     }
-    const dailyOffset = between(0, 20 * HOUR);
-    // Noise that looks like a fault: 5 % of healthy tills lose the OFD link for 12..40 hours and recover.
-    let outage: [number, number] | undefined;
-    if (!fault && rand() < 0.05) {
-      const s = between(fromMs + DAY, toMs - 3 * DAY);
-      outage = [s, s + between(12 * HOUR, 40 * HOUR)];
+    if (!diskFault && rand() < s.noise.diskBurst.share) {
+      const start = at(fromMs + DAY, toMs - 2 * DAY);
+      const midnight = fromMs + (dayOf(start) + 1) * DAY;
+      noisy('disk burst deleted at night', 'system.disk_full');
+      const part = uniform(s.noise.diskBurst.percent) / 100;
+      const hours = uniform(s.noise.diskBurst.hours);
+      effects.push((t, free) =>
+        t >= start && t < midnight ? free - part * size * Math.min(1, (t - start) / (hours * HOUR)) : free,
+      );
     }
-    for (const t of times) {
-      if (stuck && t >= stuck[0] && t < stuck[1]) ofd.push([t, stuck[0] / 1000]);
-      else if (outage && t >= outage[0] && t < outage[1]) ofd.push([t, outage[0] / 1000]);
-      else {
-        const dayStart = Math.floor((t - fromMs) / DAY) * DAY + fromMs + dailyOffset;
-        if (t >= dayStart && t < dayStart + 2 * HOUR) ofd.push([t, dayStart / 1000]);
+    if (rand() < s.noise.download.share) {
+      noisy('download', 'system.disk_full');
+      const count = 1 + Math.floor(rand() * 2);
+      for (let d = 0; d < count; d++) {
+        const start = at(fromMs + DAY, toMs - 2 * DAY);
+        const gb = uniform(s.noise.download.gb) * GB;
+        const keep = uniform(s.noise.download.keepHours) * HOUR;
+        effects.push((t, free) =>
+          t >= start && t < start + 20 * MIN + keep
+            ? free - gb * Math.min(1, (t - start + step) / (20 * MIN + step))
+            : free,
+        );
       }
     }
-    series.push({
-      name: 'till_fiscal_ofd_oldest_unsent_timestamp_seconds',
-      labels: { ...base, device: 'fiscal' },
-      samples: ofd,
+    if (!diskFault && rand() < s.noise.diskFillCleaned.share) {
+      noisy('disk filled and cleaned', 'system.disk_full');
+      const hours = uniform(s.noise.diskFillCleaned.hours);
+      const cleanAt = uniform(s.noise.diskFillCleaned.cleanAtPercent) / 100;
+      const start = at(fromMs + DAY, toMs - 3 * DAY);
+      effects.push((t, free) => {
+        if (t < start) return free;
+        const f = free - (free / size - cleanAt) * size * ((t - start) / (hours * HOUR));
+        return f > cleanAt * size ? f : free;
+      });
+    }
+    const steps = kind === 'disk_steps';
+    push('till_filesystem_size_bytes', { mountpoint: '/' }, () => size);
+    push('till_filesystem_avail_bytes', { mountpoint: '/' }, (t) => {
+      // A till that grows in steps is not cleaned every night.
+      let free = steps ? size * free0 : size * (free0 - (0.01 * timeOfDay(t)) / DAY);
+      for (const e of effects) free = e(t, free);
+      return Math.max(0, Math.round(free));
     });
 
-    // Disk: 20 GB; healthy tills use 30..60 % and grow 1 % a day, cleaned every night. A runaway log fills
-    // the disk from 45 % free to 0 over two days (critical when full), cleaned two hours later.
-    const size = 20e9;
-    const free = 0.4 + rand() * 0.3;
-    let fill: [number, number] | undefined;
-    if (fault === 'system.disk_full') {
-      const full = between(fromMs + 3 * DAY, toMs - DAY);
-      fill = [full - 2 * DAY, full];
-      inc(fault, full, full + 2 * HOUR);
+    // Registrar clock (minus the till's): a few seconds of jitter and rare one-sample spikes that `for` must
+    // absorb; a failing clock battery drifts until the FN rejects documents at 300 s, or it jumps at once.
+    let drift: { start: number; critical: number; rate: number } | undefined;
+    let jump: number | undefined;
+    if (kind === 'registrar_clock_drift') {
+      const rate = uniform(s.faults.registrar_clock_drift.secondsPerHour);
+      const lead = (300 / rate) * HOUR;
+      const critical = at(fromMs + WARMUP + lead + DAY, toMs - DAY);
+      drift = { start: critical - lead, critical, rate };
+      incident(critical, critical + HOUR, lead, true);
+    } else if (kind === 'registrar_clock_jump') {
+      jump = at(fromMs + WARMUP + DAY, toMs - DAY);
+      incident(jump, jump + HOUR, 0);
     }
-    // Noise: 5 % of healthy tills write a burst of 15 % of the disk over six hours, deleted at night.
-    let burst: [number, number] | undefined;
-    if (!fault && rand() < 0.05) {
-      const s = between(fromMs + DAY, toMs - 2 * DAY);
-      burst = [s, s + 6 * HOUR];
-    }
-    series.push({
-      name: 'till_filesystem_size_bytes',
-      labels: { ...base, mountpoint: '/' },
-      samples: times.map((t) => [t, size]),
-    });
-    series.push({
-      name: 'till_filesystem_avail_bytes',
-      labels: { ...base, mountpoint: '/' },
-      samples: times.map((t) => {
-        if (fill && t >= fill[0] && t < fill[1] + 2 * HOUR) {
-          const f = Math.max(0, 0.45 * (1 - (t - fill[0]) / (fill[1] - fill[0])));
-          return [t, Math.round(size * f)];
-        }
-        const sinceMidnight = (t - fromMs) % DAY;
-        const midnight = t - sinceMidnight;
-        const burnt =
-          burst && t >= burst[0] && t < Math.max(burst[1], midnight + DAY) && burst[0] >= midnight
-            ? 0.15 * Math.min(1, (t - burst[0]) / (burst[1] - burst[0]))
-            : 0;
-        return [t, Math.round(size * (free - (0.01 * sinceMidnight) / DAY - burnt))];
-      }),
+    // A spike is one poll: never two samples in a row.
+    const spike = isolated(s.noise.clockSpike.perSample);
+    push('till_fiscal_clock_offset_seconds', fiscal, (t) => {
+      if (drift && t >= drift.start && t < drift.critical + HOUR)
+        return Math.round(((t - drift.start) / HOUR) * drift.rate);
+      if (jump !== undefined && t >= jump && t < jump + HOUR) return 400;
+      return spike() ? s.noise.clockSpike.seconds : Math.round((rand() - 0.5) * 6);
     });
 
-    // Registrar clock: a few seconds of jitter and, now and then, a one-sample spike of 90 s that `for`
-    // must absorb; a failing clock battery drifts 3 s an hour until the FN rejects documents at 5 minutes.
-    let drift: [number, number] | undefined;
-    if (fault === 'fiscal.clock_drift') {
-      const crit = between(fromMs + 8 * DAY, toMs - DAY);
-      drift = [crit - 100 * HOUR, crit];
-      inc(fault, crit, crit + HOUR);
+    // The till's clock against NTP: Windows tills drift between weekly syncs (a sawtooth); the fault is a sync
+    // that stops, after which the clock drifts until it is 300 s off.
+    const windows = kind === 'host_clock_unsynced' || rand() < s.noise.windowsClock.share;
+    const perDay = windows
+      ? kind === 'host_clock_unsynced'
+        ? uniform(s.faults.host_clock_unsynced.secondsPerDay)
+        : uniform(s.noise.windowsClock.secondsPerDay)
+      : 0;
+    const syncPhase = at(0, 7 * DAY);
+    let syncStops = Infinity;
+    let hostCritical = Infinity;
+    if (kind === 'host_clock_unsynced') {
+      const lead = (300 / perDay) * DAY;
+      hostCritical = at(fromMs + 8 * DAY + lead, toMs - DAY);
+      // The last sync before the critical moment is the one that did not happen again.
+      syncStops = hostCritical - lead;
+      incident(hostCritical, hostCritical + 2 * HOUR, lead);
     }
-    series.push({
-      name: 'till_fiscal_clock_offset_seconds',
-      labels: { ...base, device: 'fiscal' },
-      samples: times.map((t) => {
-        if (drift && t >= drift[0] && t < drift[1] + HOUR)
-          return [t, Math.min(300, ((t - drift[0]) / HOUR) * 3)];
-        return [t, rand() < 0.002 ? 90 : Math.round((rand() - 0.5) * 6)];
-      }),
+    const badAnswer = isolated(s.noise.badSntp.perSample);
+    if (windows && kind !== 'host_clock_unsynced') noisy('Windows weekly clock sync', 'system.clock_offset');
+    push('till_clock_offset_seconds', {}, (t) => {
+      if (badAnswer()) return 400;
+      if (!windows) return 0;
+      if (t >= syncStops && t < hostCritical + 2 * HOUR)
+        return Math.round(((t - syncStops) / DAY) * perDay * 10) / 10;
+      // Fixed: the clock syncs properly from then on.
+      if (t >= hostCritical + 2 * HOUR) return 0;
+      const sinceSync = (((t - fromMs - syncPhase) % (7 * DAY)) + 7 * DAY) % (7 * DAY);
+      return Math.round((sinceSync / DAY) * perDay * 10) / 10;
     });
+
+    // Fiscal shift: stores open 08:00..22:00 close it every evening; 24-hour stores at the same age just
+    // before 24 h. The fault: one day nobody closes it, and the registrar refuses sales at 24 h.
+    const closeAge = place.is24h ? 23 * HOUR + 40 * MIN + Math.floor(rand() * 3) * 5 * MIN : 14 * HOUR;
+    const openAt = place.is24h ? 0 : 8 * HOUR;
+    let forgotten = -1;
+    if (kind === 'shift_forgotten') {
+      forgotten = 8 + Math.floor(rand() * (s.days - 10));
+      const opened = fromMs + forgotten * DAY + openAt;
+      // Seen once the usual closing has passed without a close (and while the till reports).
+      incident(opened + DAY, opened + DAY + HOUR, DAY - closeAge, true);
+    }
+    const shift = (t: number): { open: boolean; opened: number; expired: boolean } => {
+      const day = dayOf(t);
+      const tod = timeOfDay(t);
+      if (forgotten >= 0 && day >= forgotten && t < fromMs + forgotten * DAY + openAt + DAY + HOUR) {
+        const opened = fromMs + forgotten * DAY + openAt;
+        if (t >= opened) return { open: true, opened, expired: t - opened >= DAY };
+      }
+      const today = fromMs + day * DAY + openAt;
+      if (tod >= openAt && tod < openAt + closeAge) return { open: true, opened: today, expired: false };
+      return { open: false, opened: tod >= openAt ? today : today - DAY, expired: false };
+    };
+    push('till_fiscal_shift_open', fiscal, (t) => (shift(t).open ? 1 : 0));
+    push(
+      'till_fiscal_shift_opened_timestamp_seconds',
+      fiscal,
+      (t) => Math.max(shift(t).opened, fromMs) / 1000,
+    );
+    push('till_fiscal_shift_expired', fiscal, (t) => (shift(t).expired ? 1 : 0));
 
     // The registrar; the fault without a precursor drops it for three hours.
     let down: [number, number] | undefined;
-    if (fault === 'fiscal.registrar_down') {
-      const at = between(fromMs + DAY, toMs - DAY);
-      down = [at, at + 3 * HOUR];
-      inc(fault, at, at + 3 * HOUR);
+    if (kind === 'registrar_down') {
+      const start = at(fromMs + WARMUP + DAY, toMs - DAY);
+      down = [start, start + 3 * HOUR];
+      incident(start, start + 3 * HOUR, 0);
     }
-    series.push({
-      name: 'till_device_up',
-      labels: { ...base, device: 'fiscal', kind: 'fiscal' },
-      samples: times.map((t) => [t, down && t >= down[0] && t < down[1] ? 0 : 1]),
-    });
-    series.push({
-      name: 'till_fiscal_info',
-      labels: {
-        ...base,
-        device: 'fiscal',
+    push('till_device_up', { ...fiscal, kind: 'fiscal' }, (t) =>
+      down && t >= down[0] && t < down[1] ? 0 : 1,
+    );
+    push(
+      'till_fiscal_info',
+      {
+        ...fiscal,
         driver: 'shtrih',
         model: MODELS[i % MODELS.length]!,
         serial: String(1000 + i),
         fn_serial: String(9000 + i),
         firmware: '1',
       },
-      samples: times.map((t) => [t, 1]),
-    });
+      () => 1,
+    );
   }
-  return { fromMs, toMs, series, incidents, tills };
+  return { fromMs, measureFromMs: measureFrom, toMs, series, incidents, truth, noise: noiseOf, tills };
 }

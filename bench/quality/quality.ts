@@ -1,85 +1,151 @@
-// The prediction-quality figures: the shipped rules backtested over a synthetic fleet with a known truth.
+// The prediction-quality figures: the shipped rules backtested over a synthetic fleet whose faults are
+// known (fleet.ts), per fault class and over several seeds.
 import { backtesting } from '@tillwatch/ops';
 import { startHistoryPrometheus } from '@tillwatch/testkit';
-import { PRECURSOR_CLASSES, SUDDEN_CLASSES, generateFleet } from './fleet.js';
-import type { FleetOptions } from './fleet.js';
+import { generateFleet, type FaultTruth, type Precursor } from './fleet.js';
+import type { Scenario } from './scenario.js';
 
-const { DEFAULT_MATCH_WINDOW_MS, backtest, loadRules, matches, median } = backtesting;
+const { backtest, loadRules, median } = backtesting;
 
-export interface QualityResult {
+export interface ClassFigures {
+  /** Faults of the class, by how much warning their metrics gave. */
+  faults: Record<Precursor, number>;
+  /** Faults alerted before they became critical, by precursor. */
+  beforeCritical: Record<Precursor, number>;
+  /** Faults alerted at all (before or after critical). */
+  detected: number;
+  /** Lead times of the usable faults alerted before critical (ms). */
+  leadsMs: number[];
+  /** Notified firings of the class's alerts, those matched to a fault, and the rest (false alarms). */
+  firings: number;
+  matched: number;
+  falseAlarms: number;
+}
+
+export interface SeedResult {
+  seed: number;
   tills: number;
+  /** Days measured (the history after its warm-up). */
   days: number;
-  incidents: number;
-  precursorFaults: number;
-  /** Share of precursor faults with an alert before they became critical. */
-  alertedBeforeCritical: number;
-  /** Median lead per precursor class (ms). */
-  medianLeadMs: Record<string, number | null>;
-  suddenFaultsDetected: number;
+  byClass: Record<string, ClassFigures>;
+  /** Usable-precursor faults alerted before critical / all of them (null without any). */
+  recallBeforeCritical: number | null;
   falseAlarms: number;
   falseAlarmsPer1000TillsPerDay: number;
+  /** Which alerts raised the false alarms, and on tills with which noise (or fault). */
   falseAlarmsByAlert: Record<string, number>;
+  falseAlarmsByCause: Record<string, number>;
+  inhibited: number;
   report: backtesting.BacktestReport;
+  truth: Map<string, FaultTruth>;
   timingsMs: { generateAndBackfill: number; backtest: number };
 }
 
+const empty = (): ClassFigures => ({
+  faults: { usable: 0, weak: 0, none: 0 },
+  beforeCritical: { usable: 0, weak: 0, none: 0 },
+  detected: 0,
+  leadsMs: [],
+  firings: 0,
+  matched: 0,
+  falseAlarms: 0,
+});
+
 export async function measureQuality(
   rulesPaths: string[],
-  o: FleetOptions & { stepMs?: number },
-): Promise<QualityResult> {
+  scenario: Scenario,
+  o: { seed: number; endMs: number },
+): Promise<SeedResult> {
   const t0 = Date.now();
-  const fleet = generateFleet(o);
+  const fleet = generateFleet(scenario, o);
+  const stepMs = scenario.sampleMinutes * 60_000;
+  // Recording rules are rebuilt from their expressions by the backtest (Prometheus evaluates a subquery over
+  // the whole range at once, so even the shift habit's day-long one is cheap).
+  const rules = loadRules(rulesPaths, { defaultIntervalMs: stepMs });
   const prom = await startHistoryPrometheus(fleet.series, {
-    // Samples are o.intervalMs apart; two missed samples still count as present.
-    lookbackDelta: `${Math.round((2 * o.intervalMs) / 1000) + 1}s`,
+    // A live Prometheus marks a till's series stale when it stops answering (switched off at night); a
+    // backfilled history has no staleness markers, so the lookback is just under a step: each evaluation sees
+    // the sample of its own time and none older.
+    lookbackDelta: `${Math.round(stepMs / 1000) - 1}s`,
     maxBlockDuration: '744h',
   });
   const t1 = Date.now();
   try {
-    const report = await backtest(loadRules(rulesPaths), {
+    const report = await backtest(rules, {
       prometheus: prom.url,
-      fromMs: fleet.fromMs,
+      fromMs: fleet.measureFromMs,
       toMs: fleet.toMs,
-      stepMs: o.stepMs ?? o.intervalMs,
+      stepMs,
       incidents: fleet.incidents,
-      tills: o.tills,
+      tills: scenario.tills,
     });
     const t2 = Date.now();
-    const results = report.incidents ?? [];
-    const pre = results.filter((r) =>
-      (PRECURSOR_CLASSES as readonly string[]).includes(r.incident.incidentClass),
-    );
-    const sudden = results.filter((r) =>
-      (SUDDEN_CLASSES as readonly string[]).includes(r.incident.incidentClass),
-    );
-    // Which rule raised the false alarms, so the report names the noisy ones.
-    const falseByAlert: Record<string, number> = {};
-    for (const e of report.episodes)
-      if (!fleet.incidents.some((i) => matches(e, i, DEFAULT_MATCH_WINDOW_MS)))
-        falseByAlert[e.alert] = (falseByAlert[e.alert] ?? 0) + 1;
+    const byClass: Record<string, ClassFigures> = {};
+    const of = (c: string) => (byClass[c] ??= empty());
+    for (const r of report.incidents ?? []) {
+      const t = fleet.truth.get(r.incident.id)!;
+      const f = of(r.incident.incidentClass);
+      f.faults[t.precursor] += 1;
+      if (r.firstAlertAt !== undefined) f.detected += 1;
+      if (r.leadMs !== undefined && r.leadMs > 0) {
+        f.beforeCritical[t.precursor] += 1;
+        if (t.precursor === 'usable') f.leadsMs.push(r.leadMs);
+      }
+    }
+    const falseAlarmsByAlert: Record<string, number> = {};
+    const falseAlarmsByCause: Record<string, number> = {};
+    const faultOf = new Map(fleet.incidents.map((i) => [i.till, fleet.truth.get(i.id)!.kind]));
+    for (const e of report.episodes) {
+      if (e.inhibited) continue;
+      const f = of(e.labels.incident_class ?? '');
+      f.firings += 1;
+      if (e.matched) f.matched += 1;
+      else {
+        f.falseAlarms += 1;
+        falseAlarmsByAlert[e.alert] = (falseAlarmsByAlert[e.alert] ?? 0) + 1;
+        // The noise of the alert's own kind on its till, else what else it had.
+        const till = e.labels.till ?? '';
+        const noise = fleet.noise.get(till) ?? [];
+        const own = noise.filter((n) => n.incidentClass === e.labels.incident_class).map((n) => n.what);
+        const fault = faultOf.get(till);
+        const other = [
+          ...noise.filter((n) => n.incidentClass === '').map((n) => n.what),
+          ...(fault ? [`after fault ${fault}`] : []),
+        ];
+        const cause = `${e.alert} on ${(own.length ? own : other).join(', ') || 'a till without noise of its kind'}`;
+        falseAlarmsByCause[cause] = (falseAlarmsByCause[cause] ?? 0) + 1;
+      }
+    }
+    const usable = Object.values(byClass).reduce((a, f) => a + f.faults.usable, 0);
+    const caught = Object.values(byClass).reduce((a, f) => a + f.beforeCritical.usable, 0);
     const falseAlarms = report.summary.falseAlarms ?? 0;
+    const measuredDays = (fleet.toMs - fleet.measureFromMs) / 86_400_000;
     return {
-      tills: o.tills,
-      days: o.days,
-      incidents: results.length,
-      precursorFaults: pre.length,
-      alertedBeforeCritical: pre.length ? pre.filter((r) => (r.leadMs ?? 0) > 0).length / pre.length : 1,
-      medianLeadMs: Object.fromEntries(
-        PRECURSOR_CLASSES.map((c) => [
-          c,
-          median(
-            pre.filter((r) => r.incident.incidentClass === c && r.leadMs !== undefined).map((r) => r.leadMs!),
-          ),
-        ]),
-      ),
-      suddenFaultsDetected: sudden.filter((r) => r.firstAlertAt !== undefined).length,
+      seed: o.seed,
+      tills: scenario.tills,
+      days: measuredDays,
+      byClass,
+      recallBeforeCritical: usable ? caught / usable : null,
       falseAlarms,
-      falseAlarmsPer1000TillsPerDay: (falseAlarms / o.tills / o.days) * 1000,
-      falseAlarmsByAlert: falseByAlert,
+      falseAlarmsPer1000TillsPerDay: (falseAlarms / scenario.tills / measuredDays) * 1000,
+      falseAlarmsByAlert,
+      falseAlarmsByCause,
+      inhibited: report.summary.inhibited,
       report,
+      truth: fleet.truth,
       timingsMs: { generateAndBackfill: t1 - t0, backtest: t2 - t1 },
     };
   } finally {
     await prom.stop();
   }
+}
+
+/** The median lead of a class's usable faults in one seed. */
+export const medianLead = (f: ClassFigures | undefined): number | null => (f ? median(f.leadsMs) : null);
+
+/** min, median and max of the non-null values (null when none). */
+export function spread(values: Array<number | null>): { min: number; median: number; max: number } | null {
+  const v = values.filter((x): x is number => x !== null);
+  if (v.length === 0) return null;
+  return { min: Math.min(...v), median: median(v)!, max: Math.max(...v) };
 }

@@ -7,6 +7,7 @@
 // records, ALERTS and the store agents' own `up` scale with stores or firing alerts, not tills, and count 0.
 // The PromQL is walked with @prometheus-io/lezer-promql (as promql-names.ts), never a regex.
 import { parser } from '@prometheus-io/lezer-promql';
+import { backtesting } from '@tillwatch/ops';
 import { tillCapture } from '@tillwatch/testkit';
 
 export interface Matcher {
@@ -63,18 +64,9 @@ function stringLiteral(raw: string): string {
 /** Series per till one group may read per evaluation (rules-contract.test.ts says why 11). */
 export const READ_BUDGET_PER_TILL = 11;
 
+/** Alertmanager's and Prometheus' label matchers agree (anchored regular expressions): the backtest's evaluator. */
 function accepts(m: Matcher, value: string | undefined): boolean {
-  const v = value ?? '';
-  switch (m.op) {
-    case '=':
-      return v === m.value;
-    case '!=':
-      return v !== m.value;
-    case '=~':
-      return new RegExp(`^(?:${m.value})$`).test(v);
-    case '!~':
-      return !new RegExp(`^(?:${m.value})$`).test(v);
-  }
+  return backtesting.matchesAll([{ name: m.label, op: m.op, value: m.value }], { [m.label]: value ?? '' });
 }
 
 /** Series one till contributes to what `sel` reads. */

@@ -262,6 +262,8 @@ export function planStack(opts: StackOptions = {}): StackPlan {
         'prometheus',
         `--config.file=${arg(rt('prometheus.yml'))}`,
         `--storage.tsdb.path=${arg(rt('prometheus'))}`,
+        // The history `tillwatch forecast` reads by default (90 days); Prometheus keeps 15 without it.
+        '--storage.tsdb.retention.time=90d',
         `--web.listen-address=${addr(ports.prometheus)}`,
       ],
       env: {},

@@ -1,19 +1,15 @@
-// The backtest against a real Prometheus 2.42 over backfilled history, with hand-computed answers.
+// The backtest against a real Prometheus 2.42 over backfilled history, with hand-computed answers, and
+// scored against tickets of the real alert bridge (createApp on SQLite, fed Alertmanager's webhooks).
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  close,
-  type HistoryPrometheus,
-  listen,
-  type Series,
-  startHistoryPrometheus,
-} from '@tillwatch/testkit';
+import { type HistoryPrometheus, repoPath, type Series, startHistoryPrometheus } from '@tillwatch/testkit';
 import { backtest } from './backtest.js';
+import { LEAD_NOTE } from './format.js';
 import { loadRules } from './rules.js';
 import { main } from '../cli.js';
+import { startTicketBridge } from '../testdata/bridge.js';
 
 const MIN = 60_000;
 const STEP = 15_000;
@@ -36,9 +32,29 @@ const flap = (t: number) => {
   return k >= 0 && k < 15 && k % 3 < 1 ? 1 : 0;
 };
 
+// A store outage: both tills of s1 unreachable from T0+10m to T0+30m (their alerts are muted by the store
+// alert); t3 of s2 alone from T0+40m to T0+45m, while s2's t4 stays up.
+const up = (store: string, till: string, down: (t: number) => boolean): Series => ({
+  name: 'up',
+  labels: {
+    job: 'tillwatch-exporter',
+    instance: `127.0.0.1:${till.slice(1)}`,
+    chain: 'c1',
+    region: 'r1',
+    store,
+    till,
+  },
+  samples: samples((t) => (down(t) ? 0 : 1)),
+});
+const storeDown = (t: number) => t >= T0 + 10 * MIN && t < T0 + 30 * MIN;
+
 const SERIES: Series[] = [
   { name: 'bt_signal', labels: { store: 's1', till: 't1' }, samples: samples(signal) },
   { name: 'bt_flap', labels: { store: 's1', till: 't2' }, samples: samples(flap) },
+  up('s1', 't1', storeDown),
+  up('s1', 't2', storeDown),
+  up('s2', 't3', (t) => t >= T0 + 40 * MIN && t < T0 + 45 * MIN),
+  up('s2', 't4', () => false),
 ];
 
 const RULES = `
@@ -79,6 +95,28 @@ beforeAll(async () => {
   writeFileSync(rulesFile, RULES);
 });
 afterAll(async () => prom?.stop());
+
+const range = (...rules: string[]) => [
+  'backtest',
+  ...rules.flatMap((r) => ['--rules', r]),
+  '--prometheus',
+  prom.url,
+  '--from',
+  String(T0 / 1000),
+  '--to',
+  String(T1 / 1000),
+];
+
+async function runJson(args: string[]): Promise<Awaited<ReturnType<typeof backtest>>> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...args, '--format', 'json'], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
+  expect(code, err.join('\n')).toBe(0);
+  return JSON.parse(out.join('\n')) as Awaited<ReturnType<typeof backtest>>;
+}
 
 describe('backtest on backfilled history', () => {
   it('replays for, keep_firing_for and flapping as Prometheus would', async () => {
@@ -161,21 +199,13 @@ describe('backtest on backfilled history', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
-    const base = [
-      'backtest',
-      '--rules',
-      rulesFile,
-      '--prometheus',
-      prom.url,
-      '--from',
-      String(T0 / 1000),
-      '--to',
-      String(T1 / 1000),
-    ];
+    const base = range(rulesFile);
     expect(await main([...base, '--format', 'csv'], io)).toBe(0);
     const lines = out.join('\n').split('\n');
-    expect(lines[0]).toBe('alert,for,keep_firing_for,firings,firing_seconds,tills,flapping_series,error');
-    expect(lines).toContain('For5m,300,0,1,300,1,0,');
+    expect(lines[0]).toBe(
+      'alert,for,keep_firing_for,firings,firing_seconds,inhibited,tills,flapping_series,error',
+    );
+    expect(lines).toContain('For5m,300,0,1,300,0,1,0,');
 
     const newer = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'bt.yml');
     writeFileSync(newer, RULES.replace('for: 5m', 'for: 2m'));
@@ -197,82 +227,165 @@ describe('backtest on backfilled history', () => {
     expect(rows.find((x) => x.alert === 'For0')!.status).toBe('same');
   });
 
-  it('scores against the alert bridge tickets: critical time from the first critical alert on the ticket', async () => {
-    // A stub of the bridge's GET /api/v1/tickets (shape from alert-bridge/README.md): a real bridge opens
-    // tickets at the current time, which cannot line up with a backfilled past.
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const tickets = [
-      {
-        id: 7,
-        incident_class: 'bt.signal',
-        till: 't1',
-        store: 's1',
-        opened_at: iso(T0 + 12 * MIN),
-        resolved_at: iso(T0 + 30 * MIN),
-        alerts: [
-          { labels: { severity: 'warning', till: 't1' }, starts_at: iso(T0 + 12 * MIN) },
-          { labels: { severity: 'critical', till: 't1' }, starts_at: iso(T0 + 19 * MIN) },
-        ],
-      },
-      // Outside the range: ignored.
-      {
-        id: 8,
-        incident_class: 'bt.flap',
-        till: 't2',
-        store: 's1',
-        opened_at: iso(T1 + 60 * MIN),
-        resolved_at: null,
-      },
-    ];
-    let auth: string | undefined;
-    const server = createServer((req, res) => {
-      auth = req.headers.authorization;
-      res.setHeader('content-type', 'application/json').end(JSON.stringify({ tickets }));
-    });
-    const bridge = `http://127.0.0.1:${await listen(server)}`;
-    const out: string[] = [];
+  it("scores against the real bridge's tickets: critical time from the first critical alert on the ticket", async () => {
+    const bridge = await startTicketBridge();
+    const signal = { alertname: 'SignalAlert', store: 's1', till: 't1', incident_class: 'bt.signal' };
     try {
-      const code = await main(
-        [
-          'backtest',
-          '--rules',
-          rulesFile,
-          '--prometheus',
-          prom.url,
-          '--from',
-          String(T0 / 1000),
-          '--to',
-          String(T1 / 1000),
-          '--bridge',
-          bridge,
-          '--bridge-token',
-          'tok',
-          '--match-window',
-          '30m',
-          '--tills',
-          '2',
-          '--format',
-          'json',
-        ],
-        { out: (l) => out.push(l), err: () => {} },
-      );
-      expect(code).toBe(0);
+      // One problem: a warning at T0+12m, the critical alert joining at T0+19m (one ticket, same place and
+      // class), both resolved at T0+30m; and a ticket after the range, which the backtest leaves out.
+      await bridge.notify(T0 + 12 * MIN, [
+        { labels: { ...signal, severity: 'warning' }, startsAt: T0 + 12 * MIN },
+      ]);
+      await bridge.notify(T0 + 19 * MIN, [
+        { labels: { ...signal, severity: 'warning' }, startsAt: T0 + 12 * MIN },
+        { labels: { ...signal, alertname: 'SignalCritical', severity: 'critical' }, startsAt: T0 + 19 * MIN },
+      ]);
+      await bridge.notify(T0 + 30 * MIN, [
+        { labels: { ...signal, severity: 'warning' }, startsAt: T0 + 12 * MIN, endsAt: T0 + 30 * MIN },
+        {
+          labels: { ...signal, alertname: 'SignalCritical', severity: 'critical' },
+          startsAt: T0 + 19 * MIN,
+          endsAt: T0 + 30 * MIN,
+        },
+      ]);
+      await bridge.notify(T1 + 60 * MIN, [
+        {
+          labels: {
+            alertname: 'Flap',
+            store: 's1',
+            till: 't2',
+            incident_class: 'bt.flap',
+            severity: 'warning',
+          },
+          startsAt: T1 + 60 * MIN,
+        },
+      ]);
+      const r = await runJson([
+        ...range(rulesFile),
+        '--bridge',
+        bridge.url,
+        '--bridge-token',
+        bridge.token,
+        '--match-window',
+        '30m',
+        '--tills',
+        '2',
+      ]);
+      expect(r.incidents).toHaveLength(1);
+      expect(r.incidents![0]!.incident).toMatchObject({
+        store: 's1',
+        till: 't1',
+        incidentClass: 'bt.signal',
+      });
+      // Critical at T0+19m; For0 started at T0+10m: 9 minutes of warning.
+      expect(r.incidents![0]).toMatchObject({ firstAlert: 'For0', leadMs: 9 * MIN });
+      const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
+      expect(by.For9m).toMatchObject({ matched: 1, precision: 1, recall: 1, medianLeadMs: 0 });
+      expect(r.summary).toMatchObject({
+        recall: 1,
+        alertedBeforeCritical: 1,
+        matchedFirings: 3,
+        falseAlarms: 6,
+      });
     } finally {
-      await close(server);
+      await bridge.stop();
     }
-    expect(auth).toBe('Bearer tok');
-    const r = JSON.parse(out.join('\n')) as Awaited<ReturnType<typeof backtest>>;
-    expect(r.incidents).toHaveLength(1);
-    // Critical at T0+19m; For0 started at T0+10m: 9 minutes of warning.
-    expect(r.incidents![0]).toMatchObject({ firstAlert: 'For0', leadMs: 9 * MIN });
-    const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
-    expect(by.For9m).toMatchObject({ matched: 1, precision: 1, recall: 1, medianLeadMs: 0 });
-    expect(r.summary).toMatchObject({
-      recall: 1,
-      alertedBeforeCritical: 1,
-      matchedFirings: 3,
-      falseAlarms: 6,
-    });
+  });
+
+  it('matches a store outage to its store ticket and does not count the tills Alertmanager muted', async () => {
+    // What Alertmanager 0.25 with deploy/alertmanager.yml sends the bridge: the store alert (its startsAt is
+    // when the condition began, it fires 30 s later, group_wait 5 s), resolved at the first evaluation without
+    // it; t1 and t2's TillUnreachable are inhibited and never sent; t3's own outage is.
+    const bridge = await startTicketBridge();
+    const storeAlert = {
+      alertname: 'TillStoreUnreachable',
+      chain: 'c1',
+      region: 'r1',
+      store: 's1',
+      severity: 'critical',
+      team: 'network',
+      incident_class: 'network.store_unreachable',
+    };
+    const tillAlert = {
+      alertname: 'TillUnreachable',
+      chain: 'c1',
+      region: 'r1',
+      store: 's2',
+      till: 't3',
+      instance: '127.0.0.1:3',
+      job: 'tillwatch-exporter',
+      severity: 'warning',
+      team: 'network',
+      incident_class: 'network.till_unreachable',
+    };
+    try {
+      await bridge.replay([
+        { labels: storeAlert, startsAt: T0 + 10 * MIN, endsAt: T0 + 30 * MIN },
+        { labels: tillAlert, startsAt: T0 + 40 * MIN, endsAt: T0 + 45 * MIN },
+      ]);
+      const network = [repoPath('rules', 'network.yml'), repoPath('rules', 'recording.yml')];
+      const args = [
+        ...range(network[0]!, network[1]!),
+        '--bridge',
+        bridge.url,
+        '--bridge-token',
+        bridge.token,
+        '--tills',
+        '4',
+      ];
+      const r = await runJson([...args, '--alertmanager-config', repoPath('deploy', 'alertmanager.yml')]);
+      const by = Object.fromEntries(r.alerts.map((a) => [a.alert, a]));
+      expect(r.incidents!.map((i) => i.incident.incidentClass).sort()).toEqual([
+        'network.store_unreachable',
+        'network.till_unreachable',
+      ]);
+      // The store alert is a true positive of its store ticket; it fired 30 s (its `for`) after the ticket's
+      // critical time, which the report counts as caught after critical.
+      expect(by.TillStoreUnreachable).toMatchObject({
+        firings: 1,
+        inhibited: 0,
+        matched: 1,
+        precision: 1,
+        recall: 1,
+        medianLeadMs: -30_000,
+        caughtAfterCritical: 1,
+      });
+      // Three till firings: t1 and t2 muted by the store alert, t3 matched to its own ticket.
+      expect(by.TillUnreachable).toMatchObject({
+        firings: 3,
+        inhibited: 2,
+        matched: 1,
+        precision: 1,
+        recall: 1,
+      });
+      expect(r.summary).toMatchObject({
+        inhibited: 2,
+        falseAlarms: 0,
+        precision: 1,
+        recall: 1,
+        alertedAfterCritical: 1,
+        medianDelayAfterCriticalMs: 30_000,
+      });
+      expect(r.inhibition).toMatchObject({
+        file: repoPath('deploy', 'alertmanager.yml'),
+        groupWaitMs: 30_000,
+      });
+
+      // Without the inhibit rules, the muted till alerts would be two false alarms.
+      const raw = await runJson([...args, '--alertmanager-config', 'none']);
+      expect(raw.summary).toMatchObject({ inhibited: 0, falseAlarms: 2 });
+
+      // The table says what a negative lead means.
+      const out: string[] = [];
+      expect(await main([...args, '--format', 'table'], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+      const text = out.join('\n');
+      expect(text).toContain('30s after critical');
+      expect(text).toContain('alerted only after critical: 1 incidents, median 30s after');
+      expect(text).toContain(LEAD_NOTE);
+      expect(text).toMatch(/inhibit rules: \d+ from .*deploy\/alertmanager\.yml/);
+    } finally {
+      await bridge.stop();
+    }
   });
 
   it('says so once when Prometheus cannot be reached', async () => {

@@ -3,14 +3,18 @@ import { parseArgs } from 'node:util';
 import { backtest } from './backtest.js';
 import { parseDuration, parseTime } from './duration.js';
 import { fetchIncidents } from './incidents.js';
+import { loadInhibitConfig } from './inhibit.js';
+import { historyPlaces } from './prometheus.js';
 import { loadRules } from './rules.js';
+import { shippedAlertmanagerConfig } from '../locate.js';
 import { compareReports, formatCompare, formatReport } from './format.js';
 import type { Format } from './format.js';
 
 export const BACKTEST_USAGE = `usage:
   tillwatch backtest --rules FILE_OR_DIR... --prometheus URL --from TIME --to TIME [--step 15s]
       [--bridge URL [--bridge-token TOKEN]] [--match-window 62d] [--flap-count 3] [--flap-window 1h]
-      [--tills N] [--format table|json|csv] [--compare OLD_FILE_OR_DIR...]
+      [--tills N] [--alertmanager-config FILE|none] [--group-intervals]
+      [--format table|json|csv] [--compare OLD_FILE_OR_DIR...]
   TIME: RFC 3339, Unix seconds, now or now-DURATION (now-30d)`;
 
 interface Io {
@@ -66,6 +70,8 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
       'flap-count': { type: 'string' },
       'flap-window': { type: 'string' },
       tills: { type: 'string' },
+      'alertmanager-config': { type: 'string' },
+      'group-intervals': { type: 'boolean' },
       format: { type: 'string' },
     },
   });
@@ -91,18 +97,35 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
   const tills = values.tills === undefined ? undefined : Number(values.tills);
   if (tills !== undefined && !(Number.isInteger(tills) && tills > 0))
     throw new CommandUsageError(`--tills: expected a positive whole number, got "${values.tills}"`);
-  const rules = loadRules(values.rules);
-  const oldRules = values.compare?.length ? loadRules(values.compare) : undefined;
+  const rules = loadRules(values.rules, { defaultIntervalMs: stepMs });
+  const oldRules = values.compare?.length
+    ? loadRules(values.compare, { defaultIntervalMs: stepMs })
+    : undefined;
+  // Inhibition is Alertmanager's: by default the rules of the stack this CLI ships with.
+  const amConfig =
+    values['alertmanager-config'] === 'none'
+      ? undefined
+      : (values['alertmanager-config'] ?? shippedAlertmanagerConfig());
+  const inhibit = amConfig ? loadInhibitConfig(amConfig) : undefined;
   const prometheus = need(values.prometheus, '--prometheus');
   await checkPrometheus(prometheus);
-  const incidents = values.bridge
-    ? await fetchIncidents(values.bridge, values['bridge-token'], fromMs, toMs)
-    : undefined;
+  let incidents;
+  if (values.bridge) {
+    const r = await fetchIncidents(values.bridge, values['bridge-token'], {
+      fromMs,
+      toMs,
+      places: historyPlaces(prometheus, fromMs, toMs),
+    });
+    for (const w of r.warnings) io.err(`warning: ${w}`);
+    incidents = r.incidents;
+  }
   const opts = {
     prometheus,
     fromMs,
     toMs,
     stepMs,
+    groupIntervals: values['group-intervals'] ?? false,
+    ...(inhibit ? { inhibit } : {}),
     ...(incidents ? { incidents } : {}),
     matchWindowMs: durationOption('match-window', values['match-window'], 62 * 86_400_000),
     flapCount,

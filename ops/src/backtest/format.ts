@@ -27,8 +27,23 @@ export function renderCsv(header: string[], rows: Array<Array<string | number | 
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n');
 }
 
-const COLUMNS = ['alert', 'for', 'keep_firing_for', 'firings', 'firing_time', 'tills', 'flapping_series'];
-const SCORE = ['matched', 'precision', 'recall', 'median_lead'];
+const COLUMNS = [
+  'alert',
+  'for',
+  'keep_firing_for',
+  'firings',
+  'firing_time',
+  'inhibited',
+  'tills',
+  'flapping_series',
+];
+const SCORE = ['matched', 'precision', 'recall', 'median_lead', 'caught_after_critical'];
+
+/** Why a lead can be negative, printed under every scored table (issue 21: a bare "-15s" explains nothing). */
+export const LEAD_NOTE =
+  'lead = critical time (start of the first critical alert on the ticket) minus the first matching firing; ' +
+  'negative = the alert fired only after the fault turned critical: a fault without a precursor is seen once ' +
+  "its critical alert has held for its `for`, while Alertmanager's starts_at dates it from when the condition began";
 
 export function formatReport(r: BacktestReport, format: Format): string {
   if (format === 'json') return JSON.stringify(r, null, 2);
@@ -50,6 +65,7 @@ export function formatReport(r: BacktestReport, format: Format): string {
         a.keepFiringForMs / 1000,
         a.firings,
         a.firingMs / 1000,
+        a.inhibited,
         a.tills,
         a.flappingSeries,
         ...(scored
@@ -58,6 +74,7 @@ export function formatReport(r: BacktestReport, format: Format): string {
               a.precision ?? '',
               a.recall ?? '',
               a.medianLeadMs == null ? '' : a.medianLeadMs / 1000,
+              a.caughtAfterCritical,
             ]
           : []),
         a.error ?? '',
@@ -69,23 +86,48 @@ export function formatReport(r: BacktestReport, format: Format): string {
     dur(a.keepFiringForMs),
     String(a.firings),
     dur(a.firingMs),
+    String(a.inhibited),
     String(a.tills),
     String(a.flappingSeries),
-    ...(scored ? [String(a.matched ?? ''), pct(a.precision), pct(a.recall), dur(a.medianLeadMs)] : []),
+    ...(scored
+      ? [
+          String(a.matched ?? ''),
+          pct(a.precision),
+          pct(a.recall),
+          lead(a.medianLeadMs),
+          String(a.caughtAfterCritical ?? ''),
+        ]
+      : []),
     a.error ?? '',
   ]);
   const s = r.summary;
   const lines = [
     `backtest ${r.from} .. ${r.to}, step ${dur(r.stepMs)}`,
+    r.inhibition
+      ? `inhibit rules: ${r.inhibition.rules} from ${r.inhibition.file ?? 'the given config'} (a firing muted for all but group_wait ${dur(r.inhibition.groupWaitMs)} is not notified)`
+      : 'inhibit rules: none (give --alertmanager-config FILE): alerts Alertmanager would mute count as notified',
+    ...(r.records.recorded.length + r.records.rebuilt.length
+      ? [
+          `recording rules: read from the history: ${r.records.recorded.join(', ') || 'none'}; rebuilt from their expressions: ${r.records.rebuilt.join(', ') || 'none'}`,
+        ]
+      : []),
     renderTable(header, rows),
-    `firings ${s.firings}, tills affected ${s.tillsAffected}`,
+    `firings ${s.firings} (${s.inhibited} muted by Alertmanager's inhibit rules), tills affected ${s.tillsAffected}`,
   ];
   if (scored)
     lines.push(
-      `incidents ${r.incidents!.length}, recall ${pct(s.recall)}, precision ${pct(s.precision)}, alerted before critical ${pct(s.alertedBeforeCritical)}, false alarms ${s.falseAlarms} (${s.falseAlarmsPer1000TillsPerDay == null ? '?' : s.falseAlarmsPer1000TillsPerDay.toFixed(3)} per 1,000 tills per day)`,
-      ...Object.entries(s.medianLeadMsByClass ?? {}).map(([c, v]) => `median lead ${c}: ${dur(v)}`),
+      `incidents ${r.incidents!.length}, recall ${pct(s.recall)}, precision ${pct(s.precision)} of the notified firings, alerted before critical ${pct(s.alertedBeforeCritical)}, false alarms ${s.falseAlarms} (${s.falseAlarmsPer1000TillsPerDay == null ? '?' : s.falseAlarmsPer1000TillsPerDay.toFixed(3)} per 1,000 tills per day; inhibited firings are not counted)`,
+      ...Object.entries(s.medianLeadMsByClass ?? {}).map(([c, v]) => `median lead ${c}: ${lead(v)}`),
+      `alerted only after critical: ${s.alertedAfterCritical ?? 0} incidents${s.medianDelayAfterCriticalMs == null ? '' : `, median ${dur(s.medianDelayAfterCriticalMs)} after`}`,
+      LEAD_NOTE,
     );
   return lines.join('\n');
+}
+
+/** A lead for people: "2d 4h" ahead, or "15s after critical". */
+function lead(v: number | null | undefined): string {
+  if (v == null) return '';
+  return v < 0 ? `${formatDuration(-v)} after critical` : formatDuration(v);
 }
 
 export interface CompareRow {

@@ -2,7 +2,8 @@
 // expressions, because a backfilled or older history has no recorded series for them.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, durationProblem, loadYamlFile, parseDuration } from '@tillwatch/config';
+import { parser } from '@prometheus-io/lezer-promql';
+import { ConfigError, durationProblem, formatDuration, loadYamlFile, parseDuration } from '@tillwatch/config';
 
 export interface AlertRule {
   name: string;
@@ -15,6 +16,20 @@ export interface AlertRule {
   labels: Record<string, string>;
   file: string;
   group: string;
+  /** The group's `interval`, when it sets one (otherwise the engine's global evaluation interval). */
+  intervalMs?: number;
+  /**
+   * The recording rules of the files it was loaded with, so the backtest can inline only those the history
+   * lacks (see backtest), and the interval at which groups without their own are rebuilt.
+   */
+  records?: Map<string, RecordRule>;
+  defaultIntervalMs?: number;
+}
+
+/** A recording rule: its expression and the interval its group evaluates it at. */
+export interface RecordRule {
+  expr: string;
+  intervalMs?: number;
 }
 
 /** A rule file that cannot be used: the config kit's error, naming the file and the rule's key path. */
@@ -51,22 +66,36 @@ interface RawRule {
   labels?: unknown;
 }
 
-export function loadRules(paths: string[]): AlertRule[] {
-  const records = new Map<string, string>();
+export interface LoadRulesOptions {
+  /**
+   * The evaluation interval of groups without their own `interval` (Prometheus' global
+   * `evaluation_interval`): the resolution at which a recorded series read over a range is rebuilt.
+   */
+  defaultIntervalMs?: number;
+}
+
+export function loadRules(paths: string[], o: LoadRulesOptions = {}): AlertRule[] {
+  const records = new Map<string, RecordRule>();
   const alerts: AlertRule[] = [];
   for (const file of expandRulePaths(paths)) {
     const doc = loadYamlFile(file);
     const fail = (key: string, message: string) => new ConfigError(file, { key, message });
     const groups = (doc as { groups?: unknown } | null)?.groups;
     if (!Array.isArray(groups)) throw fail('groups', 'expected a list of rule groups');
-    groups.forEach((g: { name?: unknown; rules?: unknown }, gi) => {
+    groups.forEach((g: { name?: unknown; rules?: unknown; interval?: unknown }, gi) => {
       if (!Array.isArray(g.rules)) throw fail(`groups[${gi}].rules`, 'expected a list');
+      let intervalMs: number | undefined;
+      if (g.interval !== undefined) {
+        const problem = durationProblem(g.interval);
+        if (problem !== undefined) throw fail(`groups[${gi}].interval`, problem);
+        intervalMs = parseDuration(String(g.interval));
+      }
       g.rules.forEach((r: RawRule, ri) => {
         const at = `groups[${gi}].rules[${ri}]`;
         if (typeof r.expr !== 'string' || r.expr.trim() === '')
           throw fail(`${at}.expr`, 'expected a PromQL expression');
         if (typeof r.record === 'string') {
-          records.set(r.record, r.expr.trim());
+          records.set(r.record, { expr: r.expr.trim(), ...(intervalMs ? { intervalMs } : {}) });
           return;
         }
         if (typeof r.alert !== 'string') throw fail(at, 'expected "alert" or "record"');
@@ -89,25 +118,77 @@ export function loadRules(paths: string[]): AlertRule[] {
           labels,
           file,
           group: String(g.name ?? gi),
+          ...(intervalMs ? { intervalMs } : {}),
         });
       });
     });
   }
-  for (const a of alerts) a.expr = inlineRecords(a.expr, records);
+  for (const a of alerts) {
+    a.expr = inlineRecords(a.expr, records, o.defaultIntervalMs);
+    a.records = records;
+    if (o.defaultIntervalMs !== undefined) a.defaultIntervalMs = o.defaultIntervalMs;
+  }
   return alerts;
 }
 
+/** The recording rules an expression reads by name (with or without label matchers). */
+export function recordsRead(expr: string, records: Map<string, unknown>): string[] {
+  const out = new Set<string>();
+  const cursor = parser.parse(expr).cursor();
+  do {
+    if (cursor.name !== 'VectorSelector') continue;
+    const ident = cursor.node.getChild('Identifier');
+    const name = ident ? expr.slice(ident.from, ident.to) : '';
+    if (records.has(name)) {
+      out.add(name);
+      const body = records.get(name);
+      const inner = typeof body === 'string' ? body : (body as RecordRule | undefined)?.expr;
+      if (inner && inner !== expr) for (const n of recordsRead(inner, records)) out.add(n);
+    }
+  } while (cursor.next());
+  return [...out];
+}
+
 /**
- * Replaces a recorded series used without label matchers (`name`, not `name{...}`) by its expression.
- * With matchers the recorded name stays, so the query needs the recorded series in the TSDB.
+ * Replaces recorded series by their expressions, found with the PromQL grammar Prometheus' own UI uses
+ * (@prometheus-io/lezer-promql), so label names, strings and function names are never mistaken for them:
+ * `name` becomes `(expr)`, and `name[6d]` becomes the subquery `(expr)[6d:interval]`, which rebuilds the
+ * recorded series at the interval its group records it. A recorded series with label matchers
+ * (`name{a="b"}`) stays, so the query needs the recorded series in the TSDB.
  */
-export function inlineRecords(expr: string, records: Map<string, string>, depth = 0): string {
+export function inlineRecords(
+  expr: string,
+  records: Map<string, RecordRule | string>,
+  defaultIntervalMs = 60_000,
+  depth = 0,
+): string {
   if (records.size === 0 || depth > 5) return expr;
+  const edits: Array<{ from: number; to: number; text: string }> = [];
+  const cursor = parser.parse(expr).cursor();
+  do {
+    if (cursor.name !== 'VectorSelector') continue;
+    const node = cursor.node;
+    if (node.getChild('LabelMatchers')) continue;
+    const ident = node.getChild('Identifier');
+    if (!ident) continue;
+    const rec = records.get(expr.slice(ident.from, ident.to));
+    if (rec === undefined) continue;
+    const { expr: body, intervalMs } = typeof rec === 'string' ? { expr: rec, intervalMs: undefined } : rec;
+    const inner = `(${inlineRecords(body, records, defaultIntervalMs, depth + 1)})`;
+    const parent = node.parent;
+    if (parent?.name === 'MatrixSelector') {
+      const range = parent.getChild('DurationExpr');
+      if (!range) continue;
+      const step = formatDuration(intervalMs ?? defaultIntervalMs);
+      edits.push({
+        from: parent.from,
+        to: parent.to,
+        text: `${inner}[${expr.slice(range.from, range.to)}:${step}]`,
+      });
+    } else edits.push({ from: node.from, to: node.to, text: inner });
+  } while (cursor.next());
   let out = expr;
-  for (const [name, body] of records) {
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const re = new RegExp(`(?<![\\w:])${escaped}(?![\\w:{\\[])`, 'g');
-    out = out.replace(re, () => `(${inlineRecords(body, records, depth + 1)})`);
-  }
+  for (const e of edits.sort((a, b) => b.from - a.from))
+    out = out.slice(0, e.from) + e.text + out.slice(e.to);
   return out;
 }

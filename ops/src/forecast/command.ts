@@ -1,17 +1,25 @@
 // `tillwatch forecast`: argument handling; the work is in forecast.ts.
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '@tillwatch/config';
 import { parseTime } from '../backtest/duration.js';
 import { CommandUsageError, checkPrometheus, durationOption, formatOption } from '../backtest/command.js';
 import { fetchIncidents } from '../backtest/incidents.js';
-import { forecast, loadExpectedMinutes } from './forecast.js';
+import { engineFlags, historyPlaces } from '../backtest/prometheus.js';
+import { knowledgeBaseDir } from '../locate.js';
+import {
+  DEFAULT_HISTORY_MS,
+  DEFAULT_REOPEN_WINDOW_MS,
+  DEFAULT_RESOLUTION_MS,
+  forecast,
+  loadExpectedMinutes,
+} from './forecast.js';
 import { formatForecast } from './format.js';
 import type { Section } from './format.js';
 
 export const FORECAST_USAGE = `usage:
   tillwatch forecast --prometheus URL [--at now] [--weeks 13] [--fn-window 30d] [--cert-window 30d]
-      [--history 90d] [--bridge URL [--bridge-token TOKEN]] [--knowledge-base alert-bridge/knowledge-base]
-      [--section fn|certs|failures] [--format table|json|csv]`;
+      [--history 90d] [--bridge URL [--bridge-token TOKEN]] [--knowledge-base DIR]
+      [--reopen-window 1h] [--resolution 1m] [--section fn|certs|failures] [--format table|json|csv]`;
 
 interface Io {
   out: (line: string) => void;
@@ -31,6 +39,8 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
       bridge: { type: 'string' },
       'bridge-token': { type: 'string' },
       'knowledge-base': { type: 'string' },
+      'reopen-window': { type: 'string' },
+      resolution: { type: 'string' },
       section: { type: 'string' },
       format: { type: 'string' },
     },
@@ -50,15 +60,36 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
   const weeks = values.weeks === undefined ? 13 : Number(values.weeks);
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > 104)
     throw new CommandUsageError(`--weeks: expected a whole number 1..104, got "${values.weeks}"`);
-  const historyMs = durationOption('history', values.history, 90 * 86_400_000);
-  const kbDir = values['knowledge-base'] ?? 'alert-bridge/knowledge-base';
-  // The default directory exists in a checkout; elsewhere hours are left empty rather than failing.
-  const expectedMinutes =
-    values['knowledge-base'] !== undefined || existsSync(kbDir) ? loadExpectedMinutes(kbDir) : undefined;
-  await checkPrometheus(values.prometheus);
-  const incidents = values.bridge
-    ? await fetchIncidents(values.bridge, values['bridge-token'], atMs - historyMs, atMs)
+  const reopenWindowMs = durationOption('reopen-window', values['reopen-window'], DEFAULT_REOPEN_WINDOW_MS);
+  const resolutionMs = durationOption('resolution', values.resolution, DEFAULT_RESOLUTION_MS);
+  if (resolutionMs > reopenWindowMs)
+    throw new CommandUsageError(
+      `--resolution ${values.resolution}: must not exceed --reopen-window, or separate incidents would merge`,
+    );
+  const failures = section === undefined || section === 'failures';
+  // Engineer hours need the cards' expected_minutes: a forecast without them fails here, not with "0.0".
+  const expectedMinutes = failures
+    ? loadExpectedMinutes(knowledgeBaseDir(values['knowledge-base']))
     : undefined;
+  await checkPrometheus(values.prometheus);
+  // The default history follows what Prometheus keeps, up to 90 days.
+  const retention = (await engineFlags(values.prometheus))?.['storage.tsdb.retention.time'];
+  const retentionMs = retention ? parseDuration(retention) : undefined;
+  const historyMs = durationOption(
+    'history',
+    values.history,
+    retentionMs ? Math.min(retentionMs, DEFAULT_HISTORY_MS) : DEFAULT_HISTORY_MS,
+  );
+  let incidents;
+  if (values.bridge && failures) {
+    const r = await fetchIncidents(values.bridge, values['bridge-token'], {
+      fromMs: atMs - historyMs,
+      toMs: atMs,
+      places: historyPlaces(values.prometheus, atMs - historyMs, atMs),
+    });
+    for (const w of r.warnings) io.err(`warning: ${w}`);
+    incidents = r.incidents;
+  }
   const f = await forecast({
     prometheus: values.prometheus,
     atMs,
@@ -66,9 +97,14 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
     fnWindowMs: durationOption('fn-window', values['fn-window'], 30 * 86_400_000),
     certWindowMs: durationOption('cert-window', values['cert-window'], 30 * 86_400_000),
     historyMs,
+    reopenWindowMs,
+    resolutionMs,
+    failures,
+    ...(retentionMs ? { retentionMs } : {}),
     ...(incidents ? { incidents } : {}),
     ...(expectedMinutes ? { expectedMinutes } : {}),
   });
+  if (failures) for (const w of f.warnings) io.err(`warning: ${w}`);
   io.out(formatForecast(f, format, section));
   return 0;
 }

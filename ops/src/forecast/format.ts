@@ -1,4 +1,5 @@
 // Forecast output: wide tables for people, long CSV rows for planners' spreadsheets.
+import { formatDuration } from '@tillwatch/config';
 import { renderCsv, renderTable } from '../backtest/format.js';
 import type { Format } from '../backtest/format.js';
 import type { DueRow, Forecast } from './forecast.js';
@@ -72,8 +73,13 @@ export function formatForecast(f: Forecast, format: Format, section?: Section): 
     parts.push(dueTable('UTM certificate renewals due, per week starting', f.certificateRenewals, f));
   if (!section || section === 'failures') {
     const total = f.failures.reduce((s, r) => s + (r.engineerHours ?? 0), 0);
+    const h = f.history;
+    const covered =
+      h.coveredMs < h.requestedMs
+        ? `the last ${formatDuration(h.requestedMs)}, of which data covers ${formatDuration(h.coveredMs)} (from ${h.from})`
+        : `the last ${formatDuration(h.requestedMs)}`;
     parts.push(
-      `Failures over the last ${f.historyDays} days (from ${f.failureSource === 'bridge' ? 'bridge tickets' : 'ALERTS'}) and next month\n` +
+      `Failures over ${covered}, from ${f.failureSource === 'bridge' ? 'bridge tickets' : 'ALERTS'}, and next month\n` +
         renderTable(
           [
             'incident_class',

@@ -58,6 +58,11 @@ export interface HistoryOptions {
   lookbackDelta?: string;
   /** promtool's block size; longer blocks mean fewer files for weeks of history. */
   maxBlockDuration?: string;
+  /**
+   * Prometheus' --storage.tsdb.retention.time (default 100y: keep everything). Blocks older than it are
+   * deleted at start, as a production Prometheus with that retention would have done.
+   */
+  retention?: string;
 }
 
 /** Backfills the series into a fresh TSDB and starts Prometheus on it (loopback, port from the OS). */
@@ -86,7 +91,10 @@ export async function startHistoryPrometheus(
     // The TSDB is `dir`/data, where startPrometheus looks by default.
     return await startPrometheus('global:\n  scrape_interval: 1m\n', {
       dir,
-      flags: ['--storage.tsdb.retention.time=100y', `--query.lookback-delta=${o.lookbackDelta ?? '5m'}`],
+      flags: [
+        `--storage.tsdb.retention.time=${o.retention ?? '100y'}`,
+        `--query.lookback-delta=${o.lookbackDelta ?? '5m'}`,
+      ],
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

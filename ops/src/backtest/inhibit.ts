@@ -1,0 +1,196 @@
+// Alertmanager's inhibition, replayed over backtested firings: an alert muted by an inhibit rule never
+// reaches anyone, so it is neither a notification nor a false alarm. The rules are read from the
+// Alertmanager config the stack runs (deploy/alertmanager.yml).
+import { ConfigError, durationProblem, loadYamlFile, parseDuration } from '@tillwatch/config';
+import type { Episode } from './simulate.js';
+
+export interface Matcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+export interface InhibitRule {
+  source: Matcher[];
+  target: Matcher[];
+  equal: string[];
+}
+
+export interface InhibitConfig {
+  /** The Alertmanager config file the rules came from. */
+  file?: string;
+  rules: InhibitRule[];
+  /**
+   * The root route's group_wait: Alertmanager holds a new group's first notification this long, so a
+   * target that fires a moment before its inhibiting alert is muted before anyone hears of it.
+   */
+  groupWaitMs: number;
+}
+
+const MATCHER = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
+
+/**
+ * One matcher of Alertmanager's `source_matchers` / `target_matchers` list (`name="value"`, `=~`, `!=`,
+ * `!~`; the value quoted with Go escapes or bare). Written here because no JavaScript library parses
+ * Alertmanager matchers; the grammar is the one of Alertmanager 0.25's pkg/labels.ParseMatcher.
+ */
+export function parseMatcher(text: string): Matcher {
+  const m = MATCHER.exec(text);
+  if (!m) throw new Error(`"${text}" is not a matcher (name="value", =~, != or !~)`);
+  let value = m[3]!;
+  if (value.startsWith('"')) {
+    if (!value.endsWith('"') || value.length < 2) throw new Error(`"${text}": unterminated quoted value`);
+    try {
+      value = JSON.parse(value) as string;
+    } catch {
+      throw new Error(`"${text}": invalid escape in the quoted value`);
+    }
+  }
+  if (m[2] === '=~' || m[2] === '!~') {
+    try {
+      new RegExp(value);
+    } catch (err) {
+      throw new Error(`"${text}": invalid regular expression: ${(err as Error).message}`);
+    }
+  }
+  return { name: m[1]!, op: m[2] as Matcher['op'], value };
+}
+
+const regexCache = new Map<string, RegExp>();
+/** Alertmanager anchors regular expressions at both ends. */
+const anchored = (re: string): RegExp => {
+  let r = regexCache.get(re);
+  if (!r) regexCache.set(re, (r = new RegExp(`^(?:${re})$`)));
+  return r;
+};
+
+export function matchesAll(matchers: Matcher[], labels: Record<string, string>): boolean {
+  return matchers.every((m) => {
+    const v = labels[m.name] ?? '';
+    switch (m.op) {
+      case '=':
+        return v === m.value;
+      case '!=':
+        return v !== m.value;
+      case '=~':
+        return anchored(m.value).test(v);
+      case '!~':
+        return !anchored(m.value).test(v);
+    }
+  });
+}
+
+/** The inhibit rules and root group_wait of an Alertmanager config file; errors name the file and key. */
+export function loadInhibitConfig(file: string): InhibitConfig {
+  const doc = loadYamlFile(file) as {
+    inhibit_rules?: unknown;
+    route?: { group_wait?: unknown };
+  } | null;
+  const fail = (key: string, message: string) => new ConfigError(file, { key, message });
+  const raw = doc?.inhibit_rules ?? [];
+  if (!Array.isArray(raw)) throw fail('inhibit_rules', 'expected a list');
+  const rules = raw.map((r: Record<string, unknown>, i): InhibitRule => {
+    const side = (kind: 'source' | 'target'): Matcher[] => {
+      const out: Matcher[] = [];
+      const list = r[`${kind}_matchers`];
+      if (list !== undefined) {
+        if (!Array.isArray(list)) throw fail(`inhibit_rules[${i}].${kind}_matchers`, 'expected a list');
+        list.forEach((text, j) => {
+          try {
+            out.push(parseMatcher(String(text)));
+          } catch (err) {
+            throw fail(`inhibit_rules[${i}].${kind}_matchers[${j}]`, (err as Error).message);
+          }
+        });
+      }
+      // The deprecated maps, still accepted by Alertmanager 0.25.
+      for (const [key, op] of [
+        [`${kind}_match`, '='],
+        [`${kind}_match_re`, '=~'],
+      ] as const) {
+        const map = r[key];
+        if (map === undefined) continue;
+        if (typeof map !== 'object' || map === null || Array.isArray(map))
+          throw fail(`inhibit_rules[${i}].${key}`, 'expected a map of label to value');
+        for (const [name, value] of Object.entries(map)) out.push({ name, op, value: String(value) });
+      }
+      return out;
+    };
+    const equal = r.equal ?? [];
+    if (!Array.isArray(equal)) throw fail(`inhibit_rules[${i}].equal`, 'expected a list of label names');
+    return { source: side('source'), target: side('target'), equal: equal.map(String) };
+  });
+  const wait = doc?.route?.group_wait;
+  if (wait !== undefined && durationProblem(wait) !== undefined)
+    throw fail('route.group_wait', durationProblem(wait)!);
+  return { file, rules, groupWaitMs: wait === undefined ? 30_000 : parseDuration(String(wait))! };
+}
+
+/**
+ * Alertmanager's rule for a snapshot of active alerts (inhibit.go, Mutes): a target is muted when a rule's
+ * target side matches it and an active alert matches the source side with the same `equal` labels (absent
+ * on both counts as equal); an alert that matches both sides cannot be muted by one that does too.
+ */
+export function isInhibited(
+  target: Record<string, string>,
+  active: Record<string, string>[],
+  rules: InhibitRule[],
+): boolean {
+  return rules.some((r) => {
+    if (!matchesAll(r.target, target)) return false;
+    const twoSided = matchesAll(r.source, target);
+    return active.some(
+      (s) =>
+        s !== target &&
+        matchesAll(r.source, s) &&
+        r.equal.every((n) => (s[n] ?? '') === (target[n] ?? '')) &&
+        !(twoSided && matchesAll(r.target, s)),
+    );
+  });
+}
+
+/**
+ * The firings that Alertmanager would have muted: those covered by inhibiting firings (same rule logic as
+ * isInhibited) except for stretches no longer than `graceMs` (the group_wait that delays a first
+ * notification). A firing that outlives its inhibitor by more than that is notified and counts.
+ */
+export function inhibitedEpisodes(episodes: Episode[], rules: InhibitRule[], graceMs: number): Set<Episode> {
+  const muted = new Set<Episode>();
+  if (rules.length === 0) return muted;
+  // Per rule, the source firings by their `equal` labels, so each target looks up only its peers.
+  const sources = rules.map((r) => {
+    const byKey = new Map<string, Episode[]>();
+    for (const e of episodes)
+      if (matchesAll(r.source, e.labels)) {
+        const k = JSON.stringify(r.equal.map((n) => e.labels[n] ?? ''));
+        const list = byKey.get(k);
+        if (list) list.push(e);
+        else byKey.set(k, [e]);
+      }
+    return byKey;
+  });
+  for (const t of episodes) {
+    const cover: Array<[number, number]> = [];
+    rules.forEach((r, i) => {
+      if (!matchesAll(r.target, t.labels)) return;
+      const twoSided = matchesAll(r.source, t.labels);
+      const peers = sources[i]!.get(JSON.stringify(r.equal.map((n) => t.labels[n] ?? ''))) ?? [];
+      for (const s of peers)
+        if (s !== t && !(twoSided && matchesAll(r.target, s.labels)) && s.start < t.end && s.end > t.start)
+          cover.push([s.start, s.end]);
+    });
+    if (cover.length === 0) continue;
+    cover.sort((a, b) => a[0] - b[0]);
+    // The longest stretch of t's firing that no inhibitor covers.
+    let at = t.start;
+    let longest = 0;
+    for (const [s, e] of cover) {
+      if (s > at) longest = Math.max(longest, Math.min(s, t.end) - at);
+      at = Math.max(at, e);
+      if (at >= t.end) break;
+    }
+    if (at < t.end) longest = Math.max(longest, t.end - at);
+    if (longest <= graceMs) muted.add(t);
+  }
+  return muted;
+}
