@@ -43,6 +43,7 @@ export { seededRandom } from './random.js';
 export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';
 export { anchor, headingAnchors } from './markdown.js';
+export { promtoolAlerts, type FiringAlert, type PromtoolAlertsOptions } from './promtool-alerts.js';
 export {
   loadFixture,
   bytes,
