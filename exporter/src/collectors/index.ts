@@ -6,6 +6,7 @@ import './probe.js';
 import './process.js';
 import './log.js';
 import './peripheral.js';
+import './printer.js';
 import './fiscal.js';
 import './utm.js';
 import './marking.js';

@@ -44,6 +44,7 @@ export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';
 export { anchor, headingAnchors } from './markdown.js';
 export { promtoolAlerts, type FiringAlert, type PromtoolAlertsOptions } from './promtool-alerts.js';
+export { startCups, type RunningCups } from './cups.js';
 export {
   loadFixture,
   bytes,
