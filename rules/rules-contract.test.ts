@@ -33,6 +33,7 @@ const DASHBOARD_UIDS = [
   'tillwatch-alerts',
   'tillwatch-exporters',
   'tillwatch-forecast',
+  'tillwatch-versions',
 ];
 // Series Prometheus itself produces: the scrape health and the alert state.
 const PROMETHEUS_BUILTINS = new Set(['up', 'ALERTS']);

@@ -10,3 +10,4 @@ import './printer.js';
 import './fiscal.js';
 import './utm.js';
 import './marking.js';
+import './software.js';

@@ -18,6 +18,7 @@ export type {
   InventoryInput,
   Region,
   Store,
+  StoreServer,
   Till,
   TillEntry,
 } from './inventory.js';
