@@ -128,7 +128,8 @@ describe('USB peripheral health from sysfs and the kernel log', () => {
     const text = await replay(rec.steady, { kernelLogReadable: true });
     expect(text).toContain('till_device_up{device="scanner",kind="scanner"} 1');
     expect(text).not.toContain('till_device_problem');
-    expect(seriesValue(text, 'till_device_usb_events_total{device="scanner",event="disconnect"}')).toBe(0);
+    // A device without events costs no series.
+    expect(text).not.toContain('till_device_usb_events_total');
     expect(await firing(text)).toEqual([]);
   });
 });

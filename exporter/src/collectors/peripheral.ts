@@ -301,8 +301,10 @@ registerCollector({
               const recent = h.inWindow(now, p.usb.flapping.window);
               if (recent.disconnect >= p.usb.flapping.disconnects) reasons.push('usb_reconnecting');
               if (recent.error >= p.usb.flapping.errors) reasons.push('usb_errors');
+              // Only events that happened: a steady device costs no series (docs/scaling.md, "Series budget"),
+              // and increase() copes with a counter that appears at its first event.
               for (const event of USB_EVENTS)
-                events.push({ labels: { device: p.device, event }, value: h.totals[event] });
+                if (h.totals[event] > 0) events.push({ labels: { device: p.device, event }, value: h.totals[event] });
             }
           } else if (p.serial) {
             isPresent = matchSerial(p.serial, serial, win);

@@ -123,7 +123,10 @@ registerCollector({
           }
         }
         const info: Sample[] = versions.map(([component, version]) => ({ labels: { component, version }, value: 1 }));
+        // The orderable number only where a minimum can be declared usefully: the configured components and
+        // the exporter. The OS and kernel carry their info series only (docs/scaling.md, "Series budget").
         const numbers: Sample[] = versions.flatMap(([component, version]) => {
+          if (component === 'os' || component === 'kernel') return [];
           const n = versionNumber(version);
           return n === undefined ? [] : [{ labels: { component }, value: n }];
         });
