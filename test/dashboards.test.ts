@@ -449,7 +449,8 @@ function tillExposition(faulty: boolean): string {
 
 /** The store server's node exporter and postgres_exporter, as far as rules and dashboards read them. */
 function storeServerExposition(): string {
-  const fs = (m: string, v: number) => `${m}{device="/dev/sda2",fstype="ext4",mountpoint="/var/lib/postgresql"} ${v}`;
+  const fs = (m: string, v: number) =>
+    `${m}{device="/dev/sda2",fstype="ext4",mountpoint="/var/lib/postgresql"} ${v}`;
   return [
     '# TYPE pg_up gauge',
     'pg_up{server="127.0.0.1:5432"} 1',
@@ -546,7 +547,9 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
     // The chains' minimum versions, as `tillwatch inventory min-versions` writes them.
     writeFileSync(join(dir, 'min-versions.rules.yml'), renderMinVersionRules(inv));
     // Every group on the 1 s interval, trends included: this test checks what the queries return, not when.
-    const rules = [...copyRulesOnGlobalInterval(dir), join(dir, 'min-versions.rules.yml')].map((f) => `  - ${f}`);
+    const rules = [...copyRulesOnGlobalInterval(dir), join(dir, 'min-versions.rules.yml')].map(
+      (f) => `  - ${f}`,
+    );
     prom = await startPrometheus(
       [
         'global: { scrape_interval: 1s, evaluation_interval: 1s }',

@@ -15,7 +15,11 @@ import {
 import { STORE_NODE_KEEP, STORE_POSTGRES_JOB, STORE_POSTGRES_KEEP } from '@tillwatch/ops';
 
 const PLACE = { chain: 'c1', region: 'r1', store: 's1' };
-const DB_ALERTS = ['TillStoreDatabaseDown', 'TillStoreDatabaseConnectionsHigh', 'TillStoreDatabaseLongTransaction'];
+const DB_ALERTS = [
+  'TillStoreDatabaseDown',
+  'TillStoreDatabaseConnectionsHigh',
+  'TillStoreDatabaseLongTransaction',
+];
 
 /** What the agent would keep of a scrape (its metric_relabel_configs keep list), as exposition text. */
 async function scrape(url: string, keep: string): Promise<string> {
@@ -79,13 +83,23 @@ describe('store server rules on the real exporters', () => {
     // One of them idles inside a transaction, as a stuck exchange job would.
     await clients[0]!.query('begin');
     await clients[0]!.query('select 1');
-    const { names, alerts } = await waitFor('the exporter to count the sessions', async () => {
-      const r = await firing();
-      return r.names.includes('TillStoreDatabaseConnectionsHigh') ? r : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 500 });
+    const { names, alerts } = await waitFor(
+      'the exporter to count the sessions',
+      async () => {
+        const r = await firing();
+        return r.names.includes('TillStoreDatabaseConnectionsHigh') ? r : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
     expect(names).toEqual(['TillStoreDatabaseConnectionsHigh']);
-    expect(alerts[0]?.labels).toMatchObject({ ...PLACE, severity: 'warning', incident_class: 'store_server.database_load' });
-    expect(alerts[0]?.annotations.description).toMatch(/^Store s1: PostgreSQL on 127\.0\.0\.1:\d+ uses 8\d% of its connections\./);
+    expect(alerts[0]?.labels).toMatchObject({
+      ...PLACE,
+      severity: 'warning',
+      incident_class: 'store_server.database_load',
+    });
+    expect(alerts[0]?.annotations.description).toMatch(
+      /^Store s1: PostgreSQL on 127\.0\.0\.1:\d+ uses 8\d% of its connections\./,
+    );
     await Promise.all(clients.splice(0).map((c) => c.end()));
   });
 
@@ -94,7 +108,11 @@ describe('store server rules on the real exporters', () => {
     const { text, names, alerts } = await firing();
     expect(text).toMatch(/^pg_up(\{[^}]*\})? 0$/m);
     expect(names).toEqual(['TillStoreDatabaseDown']);
-    expect(alerts[0]?.labels).toMatchObject({ ...PLACE, severity: 'critical', incident_class: 'store_server.database_down' });
+    expect(alerts[0]?.labels).toMatchObject({
+      ...PLACE,
+      severity: 'critical',
+      incident_class: 'store_server.database_down',
+    });
     await cluster.start();
     await waitFor('PostgreSQL back in the exporter', async () => (await firing()).names.length === 0, {
       timeoutMs: 20_000,

@@ -33,11 +33,18 @@ const inventory = parseInventory(`chains:
 async function tillMetrics(posVersionFile: string): Promise<string> {
   writeFileSync(join(dir, 'version.txt'), posVersionFile);
   const e = createExporter(
-    parseConfig({
-      identity: { chain: 'c1', region: 'r1', store: 's1', till: 't1' },
-      software: { components: [{ name: 'pos', file: 'version.txt' }] },
-    }, join(dir, 'exporter.yml'), dir),
-    { logger: pino({ level: 'silent' }), collectors: registeredCollectors().filter((c) => c.name === 'software') },
+    parseConfig(
+      {
+        identity: { chain: 'c1', region: 'r1', store: 's1', till: 't1' },
+        software: { components: [{ name: 'pos', file: 'version.txt' }] },
+      },
+      join(dir, 'exporter.yml'),
+      dir,
+    ),
+    {
+      logger: pino({ level: 'silent' }),
+      collectors: registeredCollectors().filter((c) => c.name === 'software'),
+    },
   );
   await e.start();
   try {
@@ -50,11 +57,20 @@ async function tillMetrics(posVersionFile: string): Promise<string> {
 async function firing(text: string, chain: string) {
   const rules = join(dir, 'min-versions.rules.yml');
   writeFileSync(rules, renderMinVersionRules(inventory));
-  const shipped = readdirSync(repoPath('rules')).filter((f) => f.endsWith('.yml')).map((f) => repoPath('rules', f));
+  const shipped = readdirSync(repoPath('rules'))
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => repoPath('rules', f));
   return promtoolAlerts({
     exposition: text,
     alertnames: ['TillSoftwareBelowMinimum'],
-    targetLabels: { chain, region: 'r1', store: 's1', till: 't1', instance: 't1:9835', job: 'tillwatch-exporter' },
+    targetLabels: {
+      chain,
+      region: 'r1',
+      store: 's1',
+      till: 't1',
+      instance: 't1:9835',
+      job: 'tillwatch-exporter',
+    },
     ruleFiles: [...shipped, rules],
   });
 }
@@ -66,7 +82,12 @@ describe('POS version against the chain minimum', () => {
     expect(seriesValue(text, 'till_software_version_number{component="pos"}')).toBe(4_001_007);
     const alerts = await firing(text, 'c1');
     expect(alerts.map((a) => a.labels)).toEqual([
-      expect.objectContaining({ alertname: 'TillSoftwareBelowMinimum', component: 'pos', minimum: '4.2.0', till: 't1' }),
+      expect.objectContaining({
+        alertname: 'TillSoftwareBelowMinimum',
+        component: 'pos',
+        minimum: '4.2.0',
+        till: 't1',
+      }),
     ]);
   });
 
@@ -78,6 +99,7 @@ describe('POS version against the chain minimum', () => {
 
   it('reports the OS, kernel and exporter without configuration', async () => {
     const text = await tillMetrics('4.2.0\n');
-    for (const c of ['kernel', 'exporter']) expect(text).toMatch(new RegExp(`till_software_version_info\\{component="${c}",version="[^"]+"\\} 1`));
+    for (const c of ['kernel', 'exporter'])
+      expect(text).toMatch(new RegExp(`till_software_version_info\\{component="${c}",version="[^"]+"\\} 1`));
   });
 });

@@ -59,7 +59,12 @@ export class KernelLog {
       const size = (await stat(this.path)).size;
       if (size < this.offset) this.offset = 0; // rotated or rewritten
       while (this.offset < size) {
-        const { bytesRead } = await this.handle.read(buf, 0, Math.min(buf.length, size - this.offset), this.offset);
+        const { bytesRead } = await this.handle.read(
+          buf,
+          0,
+          Math.min(buf.length, size - this.offset),
+          this.offset,
+        );
         if (bytesRead === 0) break;
         this.offset += bytesRead;
         chunks.push(buf.subarray(0, bytesRead).toString('utf8'));

@@ -67,7 +67,8 @@ describe('Shtrih shift age', () => {
     utc_offset_minutes: ZONE,
     shift_state_file: stateFile,
   });
-  const opened = (text: string) => seriesValue(text, 'till_fiscal_shift_opened_timestamp_seconds{device="kkt"}');
+  const opened = (text: string) =>
+    seriesValue(text, 'till_fiscal_shift_opened_timestamp_seconds{device="kkt"}');
 
   beforeAll(async () => {
     emu = new ShtrihEmulator({ now: () => clock, utcOffsetMinutes: ZONE });
@@ -101,7 +102,12 @@ describe('Shtrih shift age', () => {
       capturedAt: clock / 1000,
     });
     expect(alerts.map((a) => a.alertname)).toEqual(['TillFiscalShiftNearing24h']);
-    expect(alerts[0]?.labels).toMatchObject({ device: 'kkt', store: '0001', till: '01', severity: 'warning' });
+    expect(alerts[0]?.labels).toMatchObject({
+      device: 'kkt',
+      store: '0001',
+      till: '01',
+      severity: 'warning',
+    });
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({
       fnSerial: '9999078900012345',
       shiftNumber: 43,
@@ -128,10 +134,15 @@ describe('Shtrih shift age', () => {
     emu.patchState(closeShift(emu.getState()));
     const file = join(dir, 'transition.json');
     // One collector polled twice, as the running exporter would: the change happens between the polls.
-    const collector = new FiscalCollector(fiscalSchema.parse([{ ...device(), shift_state_file: file }]), (d) =>
-      createDriver(d),
+    const collector = new FiscalCollector(
+      fiscalSchema.parse([{ ...device(), shift_state_file: file }]),
+      (d) => createDriver(d),
     );
-    const ctx = () => ({ signal: AbortSignal.timeout(10_000), logger: pino({ level: 'silent' }), now: () => clock });
+    const ctx = () => ({
+      signal: AbortSignal.timeout(10_000),
+      logger: pino({ level: 'silent' }),
+      now: () => clock,
+    });
     const closedAt = clock / 1000;
     try {
       await collector.collect(ctx()); // sees the shift closed

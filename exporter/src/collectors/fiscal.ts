@@ -60,7 +60,10 @@ const deviceSchema = z
     /** Shtrih: how many documents FF0A reads back looking for the shift's opening report. */
     shift_search_depth: z.number().int().min(0).max(64).default(8),
     /** ATOL: the JSON task reporting the FN's free resource (unconfirmed name); "" to not ask. */
-    atol_fn_resource_task: z.string().regex(/^[A-Za-z]*$/, { error: 'expected a task name such as getFnFreeMemory, or ""' }).default('getFnFreeMemory'),
+    atol_fn_resource_task: z
+      .string()
+      .regex(/^[A-Za-z]*$/, { error: 'expected a task name such as getFnFreeMemory, or ""' })
+      .default('getFnFreeMemory'),
   })
   .superRefine((d, ctx) => {
     if (d.driver === 'atol' && typeof d.password === 'number') {

@@ -31,7 +31,14 @@ interface Recording {
 const rec = parse(
   readFileSync(fileURLToPath(new URL('../testdata/usb/flapping-scanner.yml', import.meta.url)), 'utf8'),
 ) as Recording;
-const TARGET = { instance: 't1:9835', job: 'tillwatch-exporter', chain: 'c1', region: 'r1', store: 's1', till: 't1' };
+const TARGET = {
+  instance: 't1:9835',
+  job: 'tillwatch-exporter',
+  chain: 'c1',
+  region: 'r1',
+  store: 's1',
+  till: 't1',
+};
 const ALERTS = ['TillPeripheralNotAnswering', 'TillPeripheralMissing'];
 
 const dirs: string[] = [];
@@ -66,7 +73,13 @@ async function replay(steps: Step[], opts: { kernelLogReadable: boolean }): Prom
   const e = createExporter(
     parseConfig({
       identity: { chain: 'c1', region: 'r1', store: 's1', till: 't1' },
-      peripherals: [{ device: 'scanner', kind: 'scanner', usb: { vendor: rec.device.vendor, product: rec.device.product } }],
+      peripherals: [
+        {
+          device: 'scanner',
+          kind: 'scanner',
+          usb: { vendor: rec.device.vendor, product: rec.device.product },
+        },
+      ],
     }),
     {
       logger: pino({ level: 'silent' }),
@@ -92,19 +105,29 @@ async function replay(steps: Step[], opts: { kernelLogReadable: boolean }): Prom
 }
 
 async function firing(text: string): Promise<string[]> {
-  return (await promtoolAlerts({ exposition: text, alertnames: ALERTS, targetLabels: TARGET })).map((a) => a.alertname);
+  return (await promtoolAlerts({ exposition: text, alertnames: ALERTS, targetLabels: TARGET })).map(
+    (a) => a.alertname,
+  );
 }
 
 describe('USB peripheral health from sysfs and the kernel log', () => {
   it('reads the kernel wording of disconnects, resets and enumeration errors', () => {
-    expect(classifyUsbMessage('usb 1-2: USB disconnect, device number 3')).toEqual({ path: '1-2', event: 'disconnect' });
-    expect(classifyUsbMessage('usb 1-1.3: device descriptor read/64, error -71')).toEqual({ path: '1-1.3', event: 'error' });
+    expect(classifyUsbMessage('usb 1-2: USB disconnect, device number 3')).toEqual({
+      path: '1-2',
+      event: 'disconnect',
+    });
+    expect(classifyUsbMessage('usb 1-1.3: device descriptor read/64, error -71')).toEqual({
+      path: '1-1.3',
+      event: 'error',
+    });
     expect(classifyUsbMessage('usb 1-2: reset full-speed USB device number 3 using xhci_hcd')).toEqual({
       path: '1-2',
       event: 'error',
     });
     expect(classifyUsbMessage('usb 1-2: new full-speed USB device number 4 using xhci_hcd')).toBeUndefined();
-    expect(classifyUsbMessage('hid-generic 0003:0C2E:0B61.0002: input,hidraw0: USB HID v1.11 Keyboard')).toBeUndefined();
+    expect(
+      classifyUsbMessage('hid-generic 0003:0C2E:0B61.0002: input,hidraw0: USB HID v1.11 Keyboard'),
+    ).toBeUndefined();
   });
 
   it('turns a scanner that disconnects three times in five minutes into "not answering", and the alert fires', async () => {

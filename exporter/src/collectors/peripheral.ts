@@ -184,7 +184,9 @@ export function pnpReason(code: number): string {
 }
 
 /** Kernel messages about a USB device by its port path (drivers/usb/core/hub.c wording). */
-export function classifyUsbMessage(text: string): { path: string; event: 'disconnect' | 'error' } | undefined {
+export function classifyUsbMessage(
+  text: string,
+): { path: string; event: 'disconnect' | 'error' } | undefined {
   const m = /^usb (\d+-[\d.]+): (.*)$/.exec(text);
   if (!m) return undefined;
   const [, path, msg] = m as unknown as [string, string, string];
@@ -304,14 +306,16 @@ registerCollector({
               // Only events that happened: a steady device costs no series (docs/scaling.md, "Series budget"),
               // and increase() copes with a counter that appears at its first event.
               for (const event of USB_EVENTS)
-                if (h.totals[event] > 0) events.push({ labels: { device: p.device, event }, value: h.totals[event] });
+                if (h.totals[event] > 0)
+                  events.push({ labels: { device: p.device, event }, value: h.totals[event] });
             }
           } else if (p.serial) {
             isPresent = matchSerial(p.serial, serial, win);
             working = isPresent;
           }
           present.push({ labels: { device: p.device, kind: p.kind }, value: isPresent ? 1 : 0 });
-          for (const reason of new Set(reasons)) problems.push({ labels: { device: p.device, reason }, value: 1 });
+          for (const reason of new Set(reasons))
+            problems.push({ labels: { device: p.device, reason }, value: 1 });
           up.push({ device: p.device, kind: p.kind, up: isPresent && working && reasons.length === 0 });
         }
         const families: MetricFamily[] = [

@@ -66,15 +66,23 @@ registerCollector({
               const st = await readPrinter({ uri: p.uri, timeoutMs: p.timeout, signal: ctx.signal });
               const l = { device: p.device };
               fs.add('till_printer_state', H.state, l, st.state);
-              for (const reason of st.reasons) fs.add('till_printer_state_reason', H.reason, { device: p.device, reason }, 1);
+              for (const reason of st.reasons)
+                fs.add('till_printer_state_reason', H.reason, { device: p.device, reason }, 1);
               fs.add('till_printer_queued_jobs', H.queued, l, st.queuedJobs);
               fs.add('till_printer_oldest_job_age_seconds', H.oldest, l, st.oldestJobAgeSeconds);
               // Stopped (or unable to reach the device behind CUPS) is "not answering"; paper out is its own alert.
-              up.push({ device: p.device, kind: 'printer', up: st.state !== 5 && !st.reasons.includes('offline') });
+              up.push({
+                device: p.device,
+                kind: 'printer',
+                up: st.state !== 5 && !st.reasons.includes('offline'),
+              });
             } catch (err) {
               const e = toDriverError(err, 'parse');
               counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
-              ctx.logger.warn({ device: p.device, reason: e.reason, err: e.message }, 'printer did not answer over IPP');
+              ctx.logger.warn(
+                { device: p.device, reason: e.reason, err: e.message },
+                'printer did not answer over IPP',
+              );
               up.push({ device: p.device, kind: 'printer', up: false });
             }
             for (const [reason, n] of counts)

@@ -12,7 +12,9 @@ import { VERSION } from '../version.js';
 
 const componentSchema = z.strictObject({
   /** The `component` label: pos, marking_agent, pinpad_driver, ... */
-  name: z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'expected lower-case letters, digits and "_", e.g. pos' }),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, { error: 'expected lower-case letters, digits and "_", e.g. pos' }),
   /** A file holding the version (relative to the config file). */
   file: z.string().min(1),
   /**
@@ -48,7 +50,11 @@ const schema = z
     const seen = new Set(['os', 'kernel', 'exporter']);
     c.components.forEach((x, i) => {
       if (seen.has(x.name))
-        ctx.addIssue({ code: 'custom', path: ['components', i, 'name'], message: `duplicate component "${x.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['components', i, 'name'],
+          message: `duplicate component "${x.name}"`,
+        });
       seen.add(x.name);
     });
   });
@@ -119,10 +125,16 @@ registerCollector({
             else ctx.logger.debug({ component: c.name, path }, 'no version found in the file');
           } catch (err) {
             // Not installed (or not readable): absent, not broken.
-            ctx.logger.debug({ component: c.name, path, err: (err as Error).message }, 'version file not readable');
+            ctx.logger.debug(
+              { component: c.name, path, err: (err as Error).message },
+              'version file not readable',
+            );
           }
         }
-        const info: Sample[] = versions.map(([component, version]) => ({ labels: { component, version }, value: 1 }));
+        const info: Sample[] = versions.map(([component, version]) => ({
+          labels: { component, version },
+          value: 1,
+        }));
         // The orderable number only where a minimum can be declared usefully: the configured components and
         // the exporter. The OS and kernel carry their info series only (docs/scaling.md, "Series budget").
         const numbers: Sample[] = versions.flatMap(([component, version]) => {
@@ -131,7 +143,12 @@ registerCollector({
           return n === undefined ? [] : [{ labels: { component }, value: n }];
         });
         const families: MetricFamily[] = [
-          { name: 'till_software_version_info', help: 'Installed version of a software component; constant 1.', type: 'gauge', samples: info },
+          {
+            name: 'till_software_version_info',
+            help: 'Installed version of a software component; constant 1.',
+            type: 'gauge',
+            samples: info,
+          },
           {
             name: 'till_software_version_number',
             help: 'The version as one number that orders like it: major*1e6 + minor*1e3 + patch.',

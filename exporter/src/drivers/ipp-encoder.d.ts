@@ -18,5 +18,8 @@ declare module 'ipp-encoder' {
   }
   export const CONSTANTS: Record<string, number>;
   export const request: { encode(msg: IppMessage): Buffer; decode(buf: Buffer): IppMessage };
-  export const response: { encode(msg: IppMessage): Buffer; decode(buf: Buffer): IppMessage & { statusCode: number } };
+  export const response: {
+    encode(msg: IppMessage): Buffer;
+    decode(buf: Buffer): IppMessage & { statusCode: number };
+  };
 }

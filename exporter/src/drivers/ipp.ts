@@ -76,7 +76,11 @@ async function call(o: IppOptions, operationId: number, extra: IppGroup['attribu
   // ipp-encoder keeps the status code under a misspelt internal name; the header is 2 bytes in.
   const status = res.body.length >= 4 ? res.body.readUInt16BE(2) : 0xffff;
   if (status >= 0x0100) {
-    throw new DriverError('device_error', `${o.uri}: IPP status 0x${status.toString(16).padStart(4, '0')}`, status);
+    throw new DriverError(
+      'device_error',
+      `${o.uri}: IPP status 0x${status.toString(16).padStart(4, '0')}`,
+      status,
+    );
   }
   return decoded.groups;
 }
@@ -117,7 +121,8 @@ export async function readPrinter(o: IppOptions): Promise<PrinterStatus> {
   const queued = Number(values(printer, P, 'queued-job-count')[0]);
   // time-at-creation is in the printer's up-time clock (RFC 8011 section 5.3.14.1), so the age is the
   // difference of two readings of that one clock, whatever the printer's wall time says.
-  const oldest = created.length > 0 && Number.isFinite(upTime) ? Math.max(0, upTime - Math.min(...created)) : 0;
+  const oldest =
+    created.length > 0 && Number.isFinite(upTime) ? Math.max(0, upTime - Math.min(...created)) : 0;
   return {
     state,
     reasons,

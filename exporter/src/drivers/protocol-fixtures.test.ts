@@ -196,7 +196,11 @@ describe('ATOL driver against docs/protocols/fixtures/atol.yml', () => {
   it(`asks the FN's free resource in a request of its own (${fx.fn_resource.doc})`, async () => {
     const dev = await replayHttp({
       [`POST ${fx.submit.path}`]: [fx.submit.answer],
-      'GET /api/v2/requests/*': [{ body: fx.queued.body }, { body: fx.done.nested.body }, { body: fx.fn_resource.body }],
+      'GET /api/v2/requests/*': [
+        { body: fx.queued.body },
+        { body: fx.done.nested.body },
+        { body: fx.fn_resource.body },
+      ],
     });
     const driver = new AtolDriver({ url: dev.url, requestTimeoutMs: 2000, resultPollMs: 10, batch: true });
     const poll = await driver.poll(AbortSignal.timeout(10_000), now);

@@ -104,10 +104,17 @@ describe('per-store agent configs', () => {
         metric_relabel_configs: [{ source_labels: ['__name__'], regex: STORE_POSTGRES_KEEP, action: 'keep' }],
       },
     ]);
-    expect(jobs(s2).map((j) => j.job_name)).toEqual(['tillwatch-exporter', 'tillwatch-agent', STORE_NODE_JOB]);
-    expect(() => parseInventory('chains: [{ id: c, regions: [{ id: r, stores: [{ id: s, server: {}, tills: [{ id: t, address: "h:1" }] }] }] }]', 'bad.yml')).toThrow(
-      'bad.yml: chains[0].regions[0].stores[0].server: set node, postgres or both',
-    );
+    expect(jobs(s2).map((j) => j.job_name)).toEqual([
+      'tillwatch-exporter',
+      'tillwatch-agent',
+      STORE_NODE_JOB,
+    ]);
+    expect(() =>
+      parseInventory(
+        'chains: [{ id: c, regions: [{ id: r, stores: [{ id: s, server: {}, tills: [{ id: t, address: "h:1" }] }] }] }]',
+        'bad.yml',
+      ),
+    ).toThrow('bad.yml: chains[0].regions[0].stores[0].server: set node, postgres or both');
   });
 
   it('drops opt-out metrics at the edge when asked', () => {

@@ -121,7 +121,9 @@ function scrapeConfigs(
   const server = store.server
     ? [
         ...(store.server.node ? [[STORE_NODE_JOB, store.server.node, STORE_NODE_KEEP] as const] : []),
-        ...(store.server.postgres ? [[STORE_POSTGRES_JOB, store.server.postgres, STORE_POSTGRES_KEEP] as const] : []),
+        ...(store.server.postgres
+          ? [[STORE_POSTGRES_JOB, store.server.postgres, STORE_POSTGRES_KEEP] as const]
+          : []),
       ].map(([jobName, target, keep]) => ({
         job_name: jobName,
         static_configs: [{ targets: [target] }],

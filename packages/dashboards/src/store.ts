@@ -163,7 +163,8 @@ export function storeDashboard(): Json {
       row('Store server'),
       stat({
         title: 'Store server',
-        description: "The store server's node exporter as the store agent scrapes it (job tillwatch-store-node).",
+        description:
+          "The store server's node exporter as the store agent scrapes it (job tillwatch-store-node).",
         w: 4,
         targets: [{ expr: `max(up{job="tillwatch-store-node", ${FS}})` }],
         mappings: upDown,
@@ -196,7 +197,8 @@ export function storeDashboard(): Json {
       }),
       stat({
         title: 'Lowest free disk',
-        description: 'The fullest writable filesystem of the store server; TillStoreServerDiskLow warns under 10 %.',
+        description:
+          'The fullest writable filesystem of the store server; TillStoreServerDiskLow warns under 10 %.',
         w: 4,
         unit: 'percentunit',
         targets: [
@@ -236,9 +238,7 @@ export function storeDashboard(): Json {
         title: 'Replication lag',
         description: 'WAL bytes each standby has not replayed (stores with replication only).',
         unit: 'bytes',
-        targets: [
-          { expr: `pg_stat_replication_pg_wal_lsn_diff{${FS}}`, legend: '{{application_name}}' },
-        ],
+        targets: [{ expr: `pg_stat_replication_pg_wal_lsn_diff{${FS}}`, legend: '{{application_name}}' }],
       }),
       row('Alerts'),
       table({

@@ -2,12 +2,27 @@
 // kernel, exporter, registrar firmware, УТМ and marking module, and which tills are below their chain's
 // declared minimum (rules/software.yml TillSoftwareBelowMinimum; inventory chains[].min_versions).
 import type { Json } from './builder.js';
-import { F, barGauge, dashboard, hierarchyVariables, linkOverrides, merge, stat, table, tableColumns } from './builder.js';
+import {
+  F,
+  barGauge,
+  dashboard,
+  hierarchyVariables,
+  linkOverrides,
+  merge,
+  stat,
+  table,
+  tableColumns,
+} from './builder.js';
 
 const BELOW = `till_software_version_number{${F}} < on (chain, component) group_left (minimum) tillwatch:chain_min_version_number`;
 
 /** A table of how many tills run each version, by chain. */
-function spread(title: string, description: string, expr: string, labels: string[]): ReturnType<typeof table> {
+function spread(
+  title: string,
+  description: string,
+  expr: string,
+  labels: string[],
+): ReturnType<typeof table> {
   return table({
     title,
     description,
@@ -30,7 +45,8 @@ export function versionsDashboard(): Json {
     panels: [
       stat({
         title: "Tills below their chain's minimum",
-        description: 'Tills with at least one component older than the chain declares (inventory min_versions).',
+        description:
+          'Tills with at least one component older than the chain declares (inventory min_versions).',
         w: 8,
         targets: [{ expr: `count(count by (chain, region, store, till) (${BELOW})) or vector(0)` }],
         thresholds: [
@@ -80,7 +96,9 @@ export function versionsDashboard(): Json {
         `count by (chain, driver, model, firmware) (till_fiscal_info{${F}})`,
         ['driver', 'model', 'firmware'],
       ),
-      spread('УТМ versions', 'From till_utm_info.', `count by (chain, version) (till_utm_info{${F}})`, ['version']),
+      spread('УТМ versions', 'From till_utm_info.', `count by (chain, version) (till_utm_info{${F}})`, [
+        'version',
+      ]),
       spread(
         'Marking module versions',
         'From till_marking_info.',

@@ -138,7 +138,10 @@ const minVersions = z.record(
   z
     .string({ error: 'expected the version as a quoted string, e.g. "4.2.0"' })
     .regex(/^\d+(\.\d+){0,2}$/, { error: 'expected a version such as "4.2.0" (up to three numbers)' }),
-  { error: (iss) => (iss.code === 'invalid_type' ? 'expected a map of component names to versions' : undefined) },
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type' ? 'expected a map of component names to versions' : undefined,
+  },
 );
 
 const chainSchema = z.strictObject(

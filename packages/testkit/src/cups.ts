@@ -91,7 +91,13 @@ export async function startCups(): Promise<RunningCups> {
   // Backends run as the unprivileged lp user: it must read the device-state files.
   chmodSync(root, 0o755);
   const server = `${LOOPBACK}:${port}`;
-  const proc: Proc = startProcess('cupsd', ['-f', '-c', join(root, 'cupsd.conf'), '-s', join(root, 'cups-files.conf')]);
+  const proc: Proc = startProcess('cupsd', [
+    '-f',
+    '-c',
+    join(root, 'cupsd.conf'),
+    '-s',
+    join(root, 'cups-files.conf'),
+  ]);
   const stop = async () => {
     await proc.stop();
     rmSync(root, { recursive: true, force: true });
@@ -101,7 +107,9 @@ export async function startCups(): Promise<RunningCups> {
       'cupsd to answer',
       async () => {
         if (proc.exited()) throw new Error(`cupsd exited:\n${proc.output()}`);
-        return (await run('lpstat', ['-h', server, '-r']).catch(() => ({ stdout: '' }))).stdout.includes('is running');
+        return (await run('lpstat', ['-h', server, '-r']).catch(() => ({ stdout: '' }))).stdout.includes(
+          'is running',
+        );
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );

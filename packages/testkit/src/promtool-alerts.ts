@@ -51,10 +51,15 @@ function pairs(text: string): Record<string, string> {
 export async function promtoolAlerts(o: PromtoolAlertsOptions): Promise<FiringAlert[]> {
   const minutes = o.minutes ?? 90;
   const evalSeconds = minutes * 60;
-  const files = o.ruleFiles ?? readdirSync(repoPath('rules')).filter((f) => f.endsWith('.yml')).map((f) => repoPath('rules', f));
+  const files =
+    o.ruleFiles ??
+    readdirSync(repoPath('rules'))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => repoPath('rules', f));
   const series = parseExposition(o.exposition).map((s) => {
     let value = Number(s.value);
-    if (o.capturedAt !== undefined && s.name.endsWith('_timestamp_seconds')) value = value - o.capturedAt + evalSeconds;
+    if (o.capturedAt !== undefined && s.name.endsWith('_timestamp_seconds'))
+      value = value - o.capturedAt + evalSeconds;
     const labels = { ...s.labels, ...o.targetLabels };
     const text = Object.entries(labels)
       .map(([k, v]) => `${k}="${v}"`)
@@ -73,7 +78,11 @@ export async function promtoolAlerts(o: PromtoolAlertsOptions): Promise<FiringAl
           {
             interval: '1m',
             input_series: series,
-            alert_rule_test: o.alertnames.map((alertname) => ({ eval_time: `${minutes}m`, alertname, exp_alerts: [] })),
+            alert_rule_test: o.alertnames.map((alertname) => ({
+              eval_time: `${minutes}m`,
+              alertname,
+              exp_alerts: [],
+            })),
           },
         ],
       }),

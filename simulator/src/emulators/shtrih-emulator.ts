@@ -332,14 +332,23 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
    * receipts and other documents after it (a minute apart), and before it the previous shift's closing report.
    * Documents older than that are not modelled.
    */
-  private document(n: number, deviceNow: number): { type: number; at: number; number: number; shift: number } | null {
+  private document(
+    n: number,
+    deviceNow: number,
+  ): { type: number; at: number; number: number; shift: number } | null {
     const s = this.state;
     if (n < 1 || n > s.lastDocumentNumber) return null;
     const open = s.shiftOpen ? s.shiftOpenDocument : null;
     const openedAt = s.shiftOpenedAt ?? deviceNow;
-    if (open !== null && n === open) return { type: DOC_SHIFT_OPEN, at: openedAt, number: n, shift: s.shiftNumber };
+    if (open !== null && n === open)
+      return { type: DOC_SHIFT_OPEN, at: openedAt, number: n, shift: s.shiftNumber };
     if (open !== null && n > open)
-      return { type: DOC_RECEIPT, at: Math.min(deviceNow, openedAt + (n - open) * 60), number: n, shift: s.shiftNumber };
+      return {
+        type: DOC_RECEIPT,
+        at: Math.min(deviceNow, openedAt + (n - open) * 60),
+        number: n,
+        shift: s.shiftNumber,
+      };
     const closedShift = s.shiftOpen ? s.shiftNumber - 1 : s.shiftNumber;
     if (n === (open ?? s.lastDocumentNumber + 1) - 1)
       return { type: DOC_SHIFT_CLOSE, at: openedAt - 8 * 3600, number: n, shift: closedShift };

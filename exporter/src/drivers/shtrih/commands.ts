@@ -260,7 +260,11 @@ export interface ShiftParams {
 /** FF40: shift state(1: 0 closed, 1 open), shift number(2), receipt number in the shift(2). */
 export function parseShiftParams(data: Buffer): ShiftParams {
   need(CMD.shiftParams, data, 5);
-  return { shiftOpen: data.readUInt8(0) !== 0, shiftNumber: data.readUInt16LE(1), receiptNumber: data.readUInt16LE(3) };
+  return {
+    shiftOpen: data.readUInt8(0) !== 0,
+    shiftNumber: data.readUInt16LE(1),
+    receiptNumber: data.readUInt16LE(3),
+  };
 }
 
 /** Fiscal document types that matter for the shift's age (docs/protocols/shtrih-m.md, "FF0A find fiscal document"). */

@@ -272,7 +272,8 @@ export class ShtrihDriver implements FiscalDriver {
       if (!ok) return false;
       const found = doc as ReturnType<typeof parseFiscalDocument> | undefined;
       if (!found || found.type === DOCUMENT_TYPE.shiftClose) break; // not in the archive, or past the shift
-      if (found.type === DOCUMENT_TYPE.shiftOpen && found.shiftNumber === p.shiftNumber) openedAt = found.time;
+      if (found.type === DOCUMENT_TYPE.shiftOpen && found.shiftNumber === p.shiftNumber)
+        openedAt = found.time;
     }
     if (openedAt !== undefined) {
       s.shiftOpenedAt = openedAt;
@@ -284,7 +285,12 @@ export class ShtrihDriver implements FiscalDriver {
       // Opened after the last poll that saw it closed: that poll's time errs on the early side, so the
       // 22-hour warning comes at worst one poll interval early, never late.
       s.shiftOpenedAt = closed.at;
-      await this.shiftRecords.save({ fnSerial, shiftNumber: p.shiftNumber, openedAt: closed.at, source: 'transition' });
+      await this.shiftRecords.save({
+        fnSerial,
+        shiftNumber: p.shiftNumber,
+        openedAt: closed.at,
+        source: 'transition',
+      });
     }
     return true;
   }
