@@ -1,11 +1,34 @@
 // Printers through CUPS or the printer's own IPP server (RFC 8011): two read-only operations, so the
 // monitor never holds the printer's port the POS program prints through. IPP is binary over HTTP POST;
 // ipp-encoder does the encoding, this file only builds the two requests and reads the answers.
-import ipp, { type IppGroup } from 'ipp-encoder';
+import { createRequire } from 'node:module';
 import { DriverError } from './errors.js';
 import { httpBytes } from './http.js';
 
-const C = ipp.CONSTANTS as Record<string, number>;
+// ipp-encoder is CommonJS and ships no types: what this file uses of it, typed here.
+interface IppAttribute {
+  tag: number;
+  name: string;
+  value: unknown;
+}
+interface IppGroup {
+  tag: number;
+  attributes: IppAttribute[];
+}
+interface IppMessage {
+  version?: { major: number; minor: number };
+  operationId?: number;
+  requestId: number;
+  groups: IppGroup[];
+}
+interface IppEncoder {
+  CONSTANTS: Record<string, number>;
+  request: { encode(msg: IppMessage): Buffer };
+  response: { decode(buf: Buffer): IppMessage };
+}
+const ipp = createRequire(import.meta.url)('ipp-encoder') as IppEncoder;
+
+const C = ipp.CONSTANTS;
 const tag = (name: string): number => C[name] as number;
 
 /** printer-state (RFC 8011 section 5.4.11). */
