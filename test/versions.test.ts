@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createExporter, parseConfig, registeredCollectors } from '@tillwatch/exporter';
 import { parseInventory } from '@tillwatch/inventory';
 import { renderMinVersionRules } from '@tillwatch/ops';
-import { promtoolAlerts, repoPath, seriesValue } from '@tillwatch/testkit';
+import { firstMetrics, promtoolAlerts, repoPath, seriesValue } from '@tillwatch/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'tillwatch-versions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,12 +46,7 @@ async function tillMetrics(posVersionFile: string): Promise<string> {
       collectors: registeredCollectors().filter((c) => c.name === 'software'),
     },
   );
-  await e.start();
-  try {
-    return await e.metrics();
-  } finally {
-    await e.stop();
-  }
+  return firstMetrics(e);
 }
 
 async function firing(text: string, chain: string) {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createExporter, parseConfig, registeredCollectors } from '@tillwatch/exporter';
 import { FiscalCollector, createDriver, fiscalSchema } from '@tillwatch/exporter/collectors/fiscal';
-import { promtoolAlerts, seriesValue } from '@tillwatch/testkit';
+import { firstMetrics, promtoolAlerts, seriesValue } from '@tillwatch/testkit';
 import { AtolEmulator } from './emulators/atol-emulator.js';
 import { closeShift, openShift, sell } from './emulators/fiscal-state.js';
 import { ShtrihEmulator } from './emulators/shtrih-emulator.js';
@@ -38,12 +38,7 @@ async function scrape(fiscal: Record<string, unknown>): Promise<string> {
       collectors: registeredCollectors().filter((c) => c.name === 'fiscal'),
     },
   );
-  await e.start();
-  try {
-    return await e.metrics();
-  } finally {
-    await e.stop();
-  }
+  return firstMetrics(e);
 }
 
 async function firing(text: string, names: string[]): Promise<string[]> {

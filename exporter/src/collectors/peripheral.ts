@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { positiveDurationMs } from '@tillwatch/config';
 import { registerCollector, type DeviceRef, type MetricFamily, type Sample } from '../collector.js';
 import { KernelLog } from '../kernel-log.js';
+import { uniqueList } from './schemas.js';
 import {
   defaultPowerShell,
   defaultSerialPorts,
@@ -62,17 +63,7 @@ const peripheralSchema = z
     error: 'set exactly one of usb or serial',
   });
 
-const schema = z
-  .array(peripheralSchema)
-  .default([])
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((p, i) => {
-      if (seen.has(p.device))
-        ctx.addIssue({ code: 'custom', path: [i, 'device'], message: `duplicate device "${p.device}"` });
-      seen.add(p.device);
-    });
-  });
+const schema = uniqueList(peripheralSchema, 'device', (d) => `duplicate device "${d}"`);
 
 type Peripheral = z.infer<typeof peripheralSchema>;
 

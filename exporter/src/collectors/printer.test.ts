@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closedPort,
+  firstMetrics,
   promtoolAlerts,
   seriesValue,
   startCups,
@@ -16,14 +17,6 @@ import { parseConfig } from '../config.js';
 import { registeredCollectors } from '../collector.js';
 import './index.js';
 
-const TARGET = {
-  instance: 't1:9835',
-  job: 'tillwatch-exporter',
-  chain: 'c1',
-  region: 'r1',
-  store: 's1',
-  till: 't1',
-};
 const PRINTER_ALERTS = [
   'TillPrinterPaperOut',
   'TillPrinterCoverOpen',
@@ -39,16 +32,11 @@ async function scrape(printers: unknown[]): Promise<string> {
       collectors: registeredCollectors().filter((c) => c.name === 'printer'),
     },
   );
-  await e.start();
-  try {
-    return await e.metrics();
-  } finally {
-    await e.stop();
-  }
+  return firstMetrics(e);
 }
 
 async function firing(text: string): Promise<string[]> {
-  return (await promtoolAlerts({ exposition: text, alertnames: PRINTER_ALERTS, targetLabels: TARGET }))
+  return (await promtoolAlerts({ exposition: text, alertnames: PRINTER_ALERTS }))
     .map((a) => a.alertname)
     .sort();
 }

@@ -6,6 +6,7 @@ import { registerCollector, type CollectResult, type DeviceRef } from '../collec
 import { toDriverError } from '../drivers/errors.js';
 import { FamilySet } from '../drivers/families.js';
 import { readPrinter } from '../drivers/ipp.js';
+import { uniqueList } from './schemas.js';
 import { positiveDurationMs } from '@tillwatch/config';
 
 const printerSchema = z.strictObject({
@@ -24,17 +25,7 @@ const printerSchema = z.strictObject({
   timeout: positiveDurationMs.default(5000),
 });
 
-const schema = z
-  .array(printerSchema)
-  .default([])
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((p, i) => {
-      if (seen.has(p.device))
-        ctx.addIssue({ code: 'custom', path: [i, 'device'], message: `duplicate device "${p.device}"` });
-      seen.add(p.device);
-    });
-  });
+const schema = uniqueList(printerSchema, 'device', (d) => `duplicate device "${d}"`);
 
 const H = {
   state: 'IPP printer-state: 3 idle, 4 processing, 5 stopped.',

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily, type Sample } from '../collector.js';
 import { VERSION } from '../version.js';
+import { regexString } from './schemas.js';
 
 const componentSchema = z.strictObject({
   /** The `component` label: pos, marking_agent, pinpad_driver, ... */
@@ -21,20 +22,7 @@ const componentSchema = z.strictObject({
    * Regular expression applied to the file; its first group is the version. Default: the first thing that
    * looks like a version (digits and dots).
    */
-  pattern: z
-    .string()
-    .refine(
-      (p) => {
-        try {
-          new RegExp(p);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: 'not a valid regular expression' },
-    )
-    .optional(),
+  pattern: regexString.optional(),
 });
 
 const schema = z

@@ -43,7 +43,13 @@ export { seededRandom } from './random.js';
 export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';
 export { anchor, headingAnchors } from './markdown.js';
-export { promtoolAlerts, type FiringAlert, type PromtoolAlertsOptions } from './promtool-alerts.js';
+export {
+  promtoolAlerts,
+  firstMetrics,
+  TILL_TARGET,
+  type FiringAlert,
+  type PromtoolAlertsOptions,
+} from './promtool-alerts.js';
 export { startCups, type RunningCups } from './cups.js';
 export { startPgCluster, type PgCluster } from './pg-cluster.js';
 export {

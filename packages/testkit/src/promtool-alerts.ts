@@ -13,6 +13,30 @@ import { repoPath } from './repo.js';
 
 const run = promisify(execFile);
 
+/** The target labels of one till as Prometheus scrapes it through the inventory's file_sd (the default). */
+export const TILL_TARGET = {
+  instance: 't1:9835',
+  job: 'tillwatch-exporter',
+  chain: 'c1',
+  region: 'r1',
+  store: 's1',
+  till: 't1',
+};
+
+/** One exporter run: its first round of collection, then stopped (every call a fresh process, state-wise). */
+export async function firstMetrics(exporter: {
+  start(): Promise<void>;
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}): Promise<string> {
+  await exporter.start();
+  try {
+    return await exporter.metrics();
+  } finally {
+    await exporter.stop();
+  }
+}
+
 export interface FiringAlert {
   alertname: string;
   labels: Record<string, string>;
@@ -24,7 +48,7 @@ export interface PromtoolAlertsOptions {
   exposition: string;
   /** Alert names to evaluate. */
   alertnames: string[];
-  /** Target labels Prometheus would add (instance, job, chain, store, till...). */
+  /** Target labels Prometheus would add (default TILL_TARGET). */
   targetLabels?: Record<string, string>;
   /**
    * The wall clock (Unix seconds) the exposition was captured at: `*_timestamp_seconds` values are moved
@@ -60,7 +84,7 @@ export async function promtoolAlerts(o: PromtoolAlertsOptions): Promise<FiringAl
     let value = Number(s.value);
     if (o.capturedAt !== undefined && s.name.endsWith('_timestamp_seconds'))
       value = value - o.capturedAt + evalSeconds;
-    const labels = { ...s.labels, ...o.targetLabels };
+    const labels = { ...s.labels, ...(o.targetLabels ?? TILL_TARGET) };
     const text = Object.entries(labels)
       .map(([k, v]) => `${k}="${v}"`)
       .join(',');
