@@ -140,7 +140,9 @@ export function defaultShiftStateFile(device: string, platform: NodeJS.Platform 
 }
 
 function shiftRecords(d: DeviceConfig, env?: CollectorEnv): ShiftRecordStore {
-  const file = d.shift_state_file ?? defaultShiftStateFile(d.device, env?.platform);
+  // The platform's state directory only for the exporter itself (env given); a driver made on its own
+  // (the simulator, tests) keeps the record in memory unless it is told a file.
+  const file = d.shift_state_file ?? (env ? defaultShiftStateFile(d.device, env.platform) : '');
   if (file === '') return new MemoryShiftRecordStore();
   const log = env?.logger;
   return new FileShiftRecordStore(resolve(env?.configDir ?? '.', file), (err, what) =>
