@@ -151,6 +151,29 @@ describe('Shtrih shift age', () => {
     const text = await scrape({ ...device(), shift_state_file: join(dir, 'transition.json') });
     expect(opened(text)).toBe(closedAt);
   });
+  it('does not search an archive that failed it again every poll', async () => {
+    emu.fault({ type: 'error_byte', command: 'FF0A', code: 0x08 });
+    emu.patchState(openShift(emu.getState(), clock / 1000));
+    const collector = new FiscalCollector(
+      fiscalSchema.parse([{ ...device(), shift_state_file: join(dir, 'mid-shift.json') }]),
+      (d) => createDriver(d),
+    );
+    const before = emu.commandCounts.get('FF0A') ?? 0;
+    try {
+      for (let i = 0; i < 3; i++) {
+        clock += 30_000;
+        await collector.collect({
+          signal: AbortSignal.timeout(10_000),
+          logger: pino({ level: 'silent' }),
+          now: () => clock,
+        });
+      }
+    } finally {
+      await collector.close();
+    }
+    // Started in the middle of a shift with an unreadable archive: one look, then no age for this shift.
+    expect((emu.commandCounts.get('FF0A') ?? 0) - before).toBe(1);
+  });
 });
 
 describe('ATOL FN resource', () => {

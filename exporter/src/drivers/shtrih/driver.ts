@@ -64,6 +64,8 @@ export class ShtrihDriver implements FiscalDriver {
   private readonly shiftRecords: ShiftRecordStore;
   /** The last poll that saw the shift closed (or the FN changed): a shift seen open after it opened since. */
   private lastClosed: { fnSerial: string; shiftNumber: number; at: number } | undefined;
+  /** The shift whose opening report the archive did not give: not searched again every poll. */
+  private searched: string | undefined;
 
   constructor(private readonly opts: ShtrihOptions) {
     this.shiftRecords = opts.shiftRecords ?? new MemoryShiftRecordStore();
@@ -258,8 +260,14 @@ export class ShtrihDriver implements FiscalDriver {
     // between, so read back a few.
     const depth = this.opts.shiftSearchDepth ?? 8;
     const first = lastDocument - p.receiptNumber;
+    const shiftKey = `${fnSerial}/${p.shiftNumber}`;
     let openedAt: number | undefined;
-    for (let n = first; n >= 1 && n > first - depth && openedAt === undefined; n--) {
+    // The registrar is shared with the POS program: a search that failed for this shift is not repeated.
+    for (
+      let n = first;
+      this.searched !== shiftKey && n >= 1 && n > first - depth && openedAt === undefined;
+      n--
+    ) {
       let doc: ReturnType<typeof parseFiscalDocument> | undefined;
       const tz = this.opts.utcOffsetMinutes;
       const ok = await step(
@@ -275,6 +283,7 @@ export class ShtrihDriver implements FiscalDriver {
       if (found.type === DOCUMENT_TYPE.shiftOpen && found.shiftNumber === p.shiftNumber)
         openedAt = found.time;
     }
+    if (openedAt === undefined) this.searched = shiftKey;
     if (openedAt !== undefined) {
       s.shiftOpenedAt = openedAt;
       await this.shiftRecords.save({ fnSerial, shiftNumber: p.shiftNumber, openedAt, source: 'document' });
