@@ -4,7 +4,7 @@
 // and the NOC wall's queries (dashboards/noc.json) against it.
 //
 // The tills are synthetic: each is the measured exposition of one till (packages/testkit/src/
-// till-full.prom, 131 series + `up`) with its own chain/region/store/till labels, pushed to
+// till-full.prom, 153 series + `up`) with its own chain/region/store/till labels, pushed to
 // /api/v1/import/prometheus as store agents' remote writes would arrive, 1 % of the tills out of paper so
 // alerts fire and ALERTS/till:health:state carry real series. The fleet simulator (simulator/src/fleet)
 // runs real collectors per till, which on this 2-core machine would measure the simulator, not the

@@ -33,6 +33,7 @@ const DASHBOARD_UIDS = [
   'tillwatch-alerts',
   'tillwatch-exporters',
   'tillwatch-forecast',
+  'tillwatch-versions',
 ];
 // Series Prometheus itself produces: the scrape health and the alert state.
 const PROMETHEUS_BUILTINS = new Set(['up', 'ALERTS']);
@@ -165,7 +166,8 @@ describe('alert conventions', () => {
   it('counts the series a selector reads from the exposition of one full till', () => {
     // 4 of the 9 error reasons of each of the capture's 2 registrars.
     expect(readsPerTill('rate(till_fiscal_errors_total{reason=~"timeout|nak|lrc|framing"}[5m])')).toBe(8);
-    expect(readsPerTill('till_device_up{kind!~"fiscal|utm|marking"} == 0')).toBe(4);
+    // Four peripherals and the CUPS printer of full.yml.
+    expect(readsPerTill('till_device_up{kind!~"fiscal|utm|marking"} == 0')).toBe(5);
     // Matchers on the agent's place labels narrow stores, not a till's own series.
     expect(readsPerTill('till_device_up{store=~"s1", kind="fiscal"}')).toBe(2);
     // Per-till records and the exporter's `up` are one series per till; store records and ALERTS scale with

@@ -25,6 +25,11 @@ export const DEBIAN_PACKAGES = [
     file: '/var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default',
   },
   { pkg: 'thin', bin: 'thin' },
+  // The printer collector's test runs a real CUPS scheduler and adds a queue with lpadmin.
+  { pkg: 'cups-daemon', file: '/usr/sbin/cupsd' },
+  { pkg: 'cups-client', bin: 'lpadmin' },
+  // The store-server rules' test scrapes Debian's PostgreSQL exporter.
+  { pkg: 'prometheus-postgres-exporter', bin: 'prometheus-postgres-exporter' },
 ];
 
 function installed(p) {

@@ -11,7 +11,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { readMetricContract } from '@tillwatch/testkit';
 import { allDashboards } from '@tillwatch/dashboards';
 import { parseInventory } from '@tillwatch/inventory';
-import { writeFileSd } from '@tillwatch/ops';
+import { renderMinVersionRules, writeFileSd } from '@tillwatch/ops';
 import {
   startMetricsServer,
   startPrometheus,
@@ -36,6 +36,7 @@ const UIDS: Record<string, string> = {
   'planning.json': 'tillwatch-planning',
   'store.json': 'tillwatch-store',
   'till.json': 'tillwatch-till',
+  'versions.json': 'tillwatch-versions',
 };
 
 /** Series Prometheus itself produces (scrape health, alert state). */
@@ -435,7 +436,45 @@ function tillExposition(faulty: boolean): string {
     ),
     g('till_marking_last_sync_timestamp_seconds', [['device="marking"', NOW - (faulty ? 2 : 0.1) * DAY]]),
     g('till_marking_requires_download', [['device="marking"', 0]]),
+    g('till_software_version_info', [
+      [`component="pos",version="${faulty ? '4.1.0' : '4.2.3'}"`, 1],
+      ['component="os",version="debian 12"', 1],
+    ]),
+    // The faulty till runs a POS older than its chain's minimum (4.2.0, the test inventory's min_versions).
+    g('till_software_version_number', [
+      ['component="pos"', faulty ? 4001000 : 4002003],
+      ['component="os"', 12000000],
+    ]),
   ].join('');
+}
+
+/** The store server's node exporter and postgres_exporter, as far as rules and dashboards read them. */
+function storeServerExposition(): string {
+  const fs = (m: string, v: number) =>
+    `${m}{device="/dev/sda2",fstype="ext4",mountpoint="/var/lib/postgresql"} ${v}`;
+  return [
+    '# TYPE pg_up gauge',
+    'pg_up{server="127.0.0.1:5432"} 1',
+    '# TYPE pg_settings_max_connections gauge',
+    'pg_settings_max_connections{server="127.0.0.1:5432"} 100',
+    '# TYPE pg_stat_activity_count gauge',
+    'pg_stat_activity_count{datname="backoffice",server="127.0.0.1:5432",state="active"} 12',
+    '# TYPE pg_stat_activity_max_tx_duration gauge',
+    'pg_stat_activity_max_tx_duration{datname="backoffice",server="127.0.0.1:5432",state="active"} 3',
+    '# TYPE pg_stat_replication_pg_wal_lsn_diff gauge',
+    'pg_stat_replication_pg_wal_lsn_diff{application_name="standby",client_addr="127.0.0.1",server="127.0.0.1:5432",slot_name="standby",state="streaming"} 4096',
+    '# TYPE pg_database_size_bytes gauge',
+    'pg_database_size_bytes{datname="backoffice",server="127.0.0.1:5432"} 2e9',
+    '# TYPE node_filesystem_avail_bytes gauge',
+    fs('node_filesystem_avail_bytes', 4e10),
+    '# TYPE node_filesystem_size_bytes gauge',
+    fs('node_filesystem_size_bytes', 1e11),
+    '# TYPE node_filesystem_readonly gauge',
+    fs('node_filesystem_readonly', 0),
+    '# TYPE node_load1 gauge',
+    'node_load1 0.4',
+    '',
+  ].join('\n');
 }
 
 function bridgeExposition(): string {
@@ -480,10 +519,12 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
     const healthy = await startMetricsServer(() => tillExposition(false));
     const faulty = await startMetricsServer(() => tillExposition(true));
     const bridge = await startMetricsServer(bridgeExposition);
-    servers.push(healthy, faulty, bridge);
+    const storeServer = await startMetricsServer(storeServerExposition);
+    servers.push(healthy, faulty, bridge, storeServer);
     const dir = mkdtempSync(join(tmpdir(), 'tillwatch-dash-'));
     const inv = parseInventory(`chains:
   - id: c1
+    min_versions: { pos: "4.2.0" }
     regions:
       - id: r1
         stores:
@@ -504,8 +545,12 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
         labels: { severity: critical }
 `,
     );
+    // The chains' minimum versions, as `tillwatch inventory min-versions` writes them.
+    writeFileSync(join(dir, 'min-versions.rules.yml'), renderMinVersionRules(inv));
     // Every group on the 1 s interval, trends included: this test checks what the queries return, not when.
-    const rules = copyRulesOnGlobalInterval(dir).map((f) => `  - ${f}`);
+    const rules = [...copyRulesOnGlobalInterval(dir), join(dir, 'min-versions.rules.yml')].map(
+      (f) => `  - ${f}`,
+    );
     prom = await startPrometheus(
       [
         'global: { scrape_interval: 1s, evaluation_interval: 1s }',
@@ -516,6 +561,11 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
         // The job name the rules expect for till exporters (rules/recording.yml).
         '  - job_name: tillwatch-exporter',
         `    file_sd_configs: [{ files: ['${path}'] }]`,
+        // The store server as the store agent scrapes it, its place as the agent's external labels would set it.
+        ...['tillwatch-store-node', 'tillwatch-store-postgres'].flatMap((job) => [
+          `  - job_name: ${job}`,
+          `    static_configs: [{ targets: ['${storeServer.address}'], labels: { chain: c1, region: r1, store: s1 } }]`,
+        ]),
         '  - job_name: tillwatch-bridge',
         `    static_configs: [{ targets: ['${bridge.address}'] }]`,
         '',

@@ -36,10 +36,11 @@ export const NODE_VERSION = '20.20.2';
 const exporterDir = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(exporterDir, '..');
 /**
- * What the bundle loads from node_modules at run time: what scripts/bundle.mjs leaves out, and
- * prom-client, three of whose modules src/exporter.ts requires directly, past the bundler.
+ * What the bundle loads from node_modules at run time: what scripts/bundle.mjs leaves out, and what
+ * the sources require past the bundler with createRequire: prom-client (three of its modules, in
+ * src/exporter.ts) and ipp-encoder (src/drivers/ipp.ts).
  */
-const EXTERNALS = ['serialport', 'systeminformation', '@node-rs/bcrypt', 'prom-client'];
+const EXTERNALS = ['serialport', 'systeminformation', '@node-rs/bcrypt', 'prom-client', 'ipp-encoder'];
 
 /** Node's lookup of a package from a directory: DIR/node_modules/NAME, then each parent's. */
 function packageDir(name, from) {

@@ -69,6 +69,8 @@ export interface CollectorEnv {
   sysfsRoot?: string;
   /** procfs mount (default "/proc"); tests point it at a fake tree. */
   procRoot?: string;
+  /** The kernel log in /dev/kmsg's format (default "/dev/kmsg"); tests replay a recording. */
+  kernelLog?: string;
   /** Runs PowerShell on Windows; tests replay recorded output. */
   powershell?: PowerShellRunner;
   /** Lists serial ports without opening them (default SerialPort.list()). */

@@ -100,7 +100,7 @@ describe('example configs', () => {
   it('minimal.yml enables only the host collectors', () => {
     const cfg = loadConfig(join(EXAMPLES, 'minimal.yml'));
     const enabled = [...resolveCollectors(cfg)].filter(([, s]) => s.enabled).map(([n]) => n);
-    expect(enabled).toEqual(['system']);
+    expect(enabled).toEqual(['system', 'software']);
   });
 
   it('full.yml enables every collector and points the state integrations at the emulators', () => {

@@ -38,6 +38,7 @@ export interface ExporterOptions {
   platform?: NodeJS.Platform;
   sysfsRoot?: string;
   procRoot?: string;
+  kernelLog?: string;
   powershell?: PowerShellRunner;
   serialPorts?: SerialPortLister;
   systemInfo?: SystemInfoSource;
@@ -215,6 +216,7 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     now,
     ...(options.sysfsRoot !== undefined && { sysfsRoot: options.sysfsRoot }),
     ...(options.procRoot !== undefined && { procRoot: options.procRoot }),
+    ...(options.kernelLog !== undefined && { kernelLog: options.kernelLog }),
     ...(options.powershell && { powershell: options.powershell }),
     ...(options.serialPorts && { serialPorts: options.serialPorts }),
     ...(options.systemInfo && { systemInfo: options.systemInfo }),

@@ -64,7 +64,13 @@ describe('devices that answer garbage', () => {
         marking: { interval: '10s', timeout: '10s' },
       },
       fiscal: [
-        { device: 'fiscal', driver: 'shtrih', address: `tcp://127.0.0.1:${shtrihNoise}`, retries: 0 },
+        {
+          device: 'fiscal',
+          driver: 'shtrih',
+          address: `tcp://127.0.0.1:${shtrihNoise}`,
+          retries: 0,
+          shift_state_file: '',
+        },
         { device: 'fiscal2', driver: 'atol', address: `http://127.0.0.1:${atolEndless}` },
       ],
       utm: { url: `http://127.0.0.1:${utmEndless}` },

@@ -8,6 +8,7 @@ import { writeFileSd } from './file-sd.js';
 import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from '@tillwatch/inventory';
 import { writeFileAtomic } from './write-atomic.js';
 import { writeStoreAgents } from './agents/agents.js';
+import { renderMinVersionRules } from './min-versions.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
 
@@ -21,6 +22,7 @@ const USAGE = `usage:
   tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
   tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
       [--exporter-ca-file FILE [--exporter-username NAME --exporter-password-file FILE]]
+  tillwatch inventory min-versions --inventory FILE --out FILE
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
 ${FORECAST_USAGE.replace(/^usage:\n/, '')}`;
@@ -111,6 +113,14 @@ async function run(args: string[], io: Io): Promise<number> {
       });
 
       io.out(`wrote vmagent and Prometheus agent configs for ${n} stores to ${out}`);
+      return 0;
+    }
+    case 'inventory min-versions': {
+      const inv = loadInventory(need(values.inventory, '--inventory'));
+      const out = need(values.out, '--out');
+      writeFileAtomic(out, renderMinVersionRules(inv));
+      const n = inv.chains.reduce((a, c) => a + Object.keys(c.min_versions ?? {}).length, 0);
+      io.out(`wrote ${n} minimum versions to ${out}`);
       return 0;
     }
     case 'inventory demo': {

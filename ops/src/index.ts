@@ -3,10 +3,15 @@
 export { TARGETS_FILE, renderFileSd, toFileSd, writeFileSd } from './file-sd.js';
 export type { FileSdGroup } from './file-sd.js';
 export { writeFileAtomic } from './write-atomic.js';
+export { MIN_VERSION_RECORD, MIN_VERSIONS_FILE, renderMinVersionRules } from './min-versions.js';
 export {
   AGENT_JOB,
   EXPORTER_JOB,
   LEAN_DROP_METRICS,
+  STORE_NODE_JOB,
+  STORE_NODE_KEEP,
+  STORE_POSTGRES_JOB,
+  STORE_POSTGRES_KEEP,
   storeAgent,
   storeAgents,
   writeStoreAgents,

@@ -30,7 +30,13 @@ describe('exporter against the emulators', () => {
     const config = parseConfig({
       identity: { chain: 'demo', region: '77', store: '0001', till: '01' },
       fiscal: [
-        { device: 'fiscal', driver: 'shtrih', address: d.shtrih.address, reply_timeout: '2s' },
+        {
+          device: 'fiscal',
+          driver: 'shtrih',
+          address: d.shtrih.address,
+          reply_timeout: '2s',
+          shift_state_file: '',
+        },
         { device: 'fiscal_atol', driver: 'atol', address: d.atol.address, reply_timeout: '2s' },
       ],
       utm: { url: d.utm.address, request_timeout: '2s' },

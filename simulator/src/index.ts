@@ -2,7 +2,14 @@
 export { Emulator, type EmulatorKind } from './emulators/emulator.js';
 export { FAULT_TYPES, faultSchema, FaultSet, prng, type Fault, type FaultType } from './emulators/faults.js';
 export { listen, closeServer } from './serve.js';
-export { defaultFiscalState, fiscalStateSchema, type FiscalState } from './emulators/fiscal-state.js';
+export {
+  defaultFiscalState,
+  fiscalStateSchema,
+  openShift,
+  closeShift,
+  sell,
+  type FiscalState,
+} from './emulators/fiscal-state.js';
 export { ShtrihEmulator, type ShtrihEmulatorOptions } from './emulators/shtrih-emulator.js';
 export {
   AtolEmulator,

@@ -2,12 +2,24 @@
 // Metrics: docs/metrics.md, "Fiscal registrars". Options: exporter/docs/fiscal.md.
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { registerCollector, type Collector, type CollectResult, type DeviceRef } from '../collector.js';
+import { posix, resolve, win32 } from 'node:path';
+import {
+  registerCollector,
+  type Collector,
+  type CollectorEnv,
+  type CollectResult,
+  type DeviceRef,
+} from '../collector.js';
 import { AtolDriver } from '../drivers/atol/client.js';
 import { FAILURE_REASONS, toDriverError, type FailureReason } from '../drivers/errors.js';
 import { FamilySet } from '../drivers/families.js';
 import { FN_WARNINGS, type FiscalDriver, type FiscalPoll } from '../drivers/fiscal.js';
 import { ShtrihDriver, type ShtrihAddress } from '../drivers/shtrih/driver.js';
+import {
+  FileShiftRecordStore,
+  MemoryShiftRecordStore,
+  type ShiftRecordStore,
+} from '../drivers/shtrih/shift-record.js';
 import { positiveDurationMs } from '@tillwatch/config';
 
 /** A duration option; the default is in milliseconds. */
@@ -40,6 +52,18 @@ const deviceSchema = z
     busy_backoff_max: ms(600_000),
     atol_batch: z.boolean().default(true),
     atol_result_poll: ms(200),
+    /**
+     * Shtrih: file keeping the open shift's opening time across restarts (relative to the config file);
+     * "" keeps it in memory only. Default: one file per device in the platform's state directory.
+     */
+    shift_state_file: z.string().optional(),
+    /** Shtrih: how many documents FF0A reads back looking for the shift's opening report. */
+    shift_search_depth: z.number().int().min(0).max(64).default(8),
+    /** ATOL: the JSON task reporting the FN's free resource (unconfirmed name); "" to not ask. */
+    atol_fn_resource_task: z
+      .string()
+      .regex(/^[A-Za-z]*$/, { error: 'expected a task name such as getFnFreeMemory, or ""' })
+      .default('getFnFreeMemory'),
   })
   .superRefine((d, ctx) => {
     if (d.driver === 'atol' && typeof d.password === 'number') {
@@ -108,7 +132,25 @@ export function parseAddress(
   throw new Error(`the shtrih driver needs tcp:// or serial://, got ${u.protocol}//`);
 }
 
-export function createDriver(d: DeviceConfig): FiscalDriver {
+/** Where a device's shift record lives by default: the exporter's state directory on each platform. */
+export function defaultShiftStateFile(device: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32'
+    ? win32.join(process.env.ProgramData ?? 'C:\\ProgramData', 'TillWatch', `shift-${device}.json`)
+    : posix.join('/var/lib/tillwatch-exporter', `shift-${device}.json`);
+}
+
+function shiftRecords(d: DeviceConfig, env?: CollectorEnv): ShiftRecordStore {
+  // The platform's state directory only for the exporter itself (env given); a driver made on its own
+  // (the simulator, tests) keeps the record in memory unless it is told a file.
+  const file = d.shift_state_file ?? (env ? defaultShiftStateFile(d.device, env.platform) : '');
+  if (file === '') return new MemoryShiftRecordStore();
+  const log = env?.logger;
+  return new FileShiftRecordStore(resolve(env?.configDir ?? '.', file), (err, what) =>
+    log?.warn({ device: d.device, err: err.message }, `cannot ${what} the shift record`),
+  );
+}
+
+export function createDriver(d: DeviceConfig, env?: CollectorEnv): FiscalDriver {
   const addr = parseAddress(d.driver, d.address);
   if (addr.transport === 'http') {
     return new AtolDriver({
@@ -119,6 +161,7 @@ export function createDriver(d: DeviceConfig): FiscalDriver {
       resultPollMs: d.atol_result_poll,
       batch: d.atol_batch,
       utcOffsetMinutes: d.utc_offset_minutes,
+      fnResourceTask: d.atol_fn_resource_task,
     });
   }
   return new ShtrihDriver({
@@ -137,6 +180,8 @@ export function createDriver(d: DeviceConfig): FiscalDriver {
     criticalWarningBit: d.critical_warning_bit,
     busyBackoffMs: d.busy_backoff,
     busyBackoffMaxMs: d.busy_backoff_max,
+    shiftRecords: shiftRecords(d, env),
+    shiftSearchDepth: d.shift_search_depth,
   });
 }
 
@@ -248,5 +293,5 @@ registerCollector({
   defaultEnabled: (config: FiscalConfig) => config.length > 0,
   defaultIntervalSeconds: 30,
   defaultTimeoutSeconds: 25,
-  create: (config: FiscalConfig) => new FiscalCollector(config),
+  create: (config: FiscalConfig, env) => new FiscalCollector(config, (d) => createDriver(d, env)),
 });

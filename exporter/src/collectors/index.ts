@@ -6,6 +6,8 @@ import './probe.js';
 import './process.js';
 import './log.js';
 import './peripheral.js';
+import './printer.js';
 import './fiscal.js';
 import './utm.js';
 import './marking.js';
+import './software.js';

@@ -8,18 +8,9 @@ import { resolve } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { z } from 'zod';
 import { registerCollector } from '../collector.js';
+import { regexString } from './schemas.js';
 
-const regex = z.string().refine(
-  (r) => {
-    try {
-      new RegExp(r);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'not a valid regular expression' },
-);
+const regex = regexString;
 
 const logSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected letters, digits, "_", "." or "-"' }),

@@ -25,7 +25,7 @@ describe('USB enumeration', () => {
   it('parses recorded Win32_PnPEntity JSON, one object or an array', () => {
     const list = parseWindowsPnp(readFileSync(testdata('powershell/win32-pnp.json'), 'utf8'));
     expect(list).toContainEqual({ vendor: '0c2e', product: '0b61', working: true });
-    expect(list).toContainEqual({ vendor: '0519', product: '0003', working: false });
+    expect(list).toContainEqual({ vendor: '0519', product: '0003', working: false, problem: 28 });
     expect(list.some((d) => d.vendor === '1a86')).toBe(true);
     expect(parseWindowsPnp(readFileSync(testdata('powershell/win32-pnp-single.json'), 'utf8'))).toHaveLength(
       1,
@@ -76,6 +76,10 @@ describe('peripheral collector on Windows', () => {
       ['printer', false],
       ['scales', true],
       ['pinpad', false],
+    ]);
+    // The PnP problem code says why: 28, no driver installed.
+    expect(r.families.find((f) => f.name === 'till_device_problem')?.samples).toEqual([
+      { labels: { device: 'printer', reason: 'pnp_no_driver' }, value: 1 },
     ]);
   });
 });

@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { regexString } from './schemas.js';
 import { registerCollector, type Sample } from '../collector.js';
 import type { PowerShellRunner } from '../host.js';
 import { defaultPowerShell } from '../host.js';
@@ -13,21 +14,7 @@ const processSchema = z
     /** Executable name, e.g. "java" or "pos.exe" (case-insensitive, ".exe" optional). */
     executable: z.string().min(1).optional(),
     /** Regular expression matched against the full command line. */
-    cmdline: z
-      .string()
-      .min(1)
-      .refine(
-        (r) => {
-          try {
-            new RegExp(r);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { error: 'not a valid regular expression' },
-      )
-      .optional(),
+    cmdline: z.string().min(1).pipe(regexString).optional(),
   })
   .refine((p) => p.executable !== undefined || p.cmdline !== undefined, {
     error: 'set executable or cmdline (or both)',

@@ -5,7 +5,7 @@ import { DriverError, toDriverError } from './errors.js';
 export interface HttpRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -18,6 +18,13 @@ export interface HttpRequest {
 export const MAX_REPLY_BYTES = 2 * 1024 * 1024;
 
 export async function httpText(url: string, req: HttpRequest): Promise<{ status: number; text: string }> {
+  const { status, body } = await httpBytes(url, req);
+  // As Response.text() decodes: UTF-8, a leading BOM dropped.
+  return { status, text: new TextDecoder().decode(body) };
+}
+
+/** The reply body as bytes (IPP is binary); the same bounds and failure reasons as httpText. */
+export async function httpBytes(url: string, req: HttpRequest): Promise<{ status: number; body: Buffer }> {
   const signals = [AbortSignal.timeout(req.timeoutMs)];
   if (req.signal) signals.push(req.signal);
   try {
@@ -28,24 +35,24 @@ export async function httpText(url: string, req: HttpRequest): Promise<{ status:
       signal: AbortSignal.any(signals),
       redirect: 'manual',
     });
-    const text = await boundedText(res, url);
+    const body = await boundedBody(res, url);
     if (res.status < 200 || res.status >= 300) {
       throw new DriverError('http', `${req.method ?? 'GET'} ${url} answered HTTP ${res.status}`);
     }
-    return { status: res.status, text };
+    return { status: res.status, body };
   } catch (err) {
     throw toDriverError(err, 'connection');
   }
 }
 
-/** The body as text, refused (and the connection dropped) past MAX_REPLY_BYTES. */
-async function boundedText(res: Response, url: string): Promise<string> {
+/** The body, refused (and the connection dropped) past MAX_REPLY_BYTES. */
+async function boundedBody(res: Response, url: string): Promise<Buffer> {
   const tooLarge = () => new DriverError('parse', `${url}: reply larger than ${MAX_REPLY_BYTES} bytes`);
   if (Number(res.headers.get('content-length') ?? 0) > MAX_REPLY_BYTES) {
     await res.body?.cancel();
     throw tooLarge();
   }
-  if (!res.body) return '';
+  if (!res.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = res.body.getReader();
@@ -57,8 +64,7 @@ async function boundedText(res: Response, url: string): Promise<string> {
     }
     chunks.push(r.value);
   }
-  // As Response.text() decodes: UTF-8, a leading BOM dropped.
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  return Buffer.concat(chunks);
 }
 
 export async function httpJson(url: string, req: HttpRequest): Promise<unknown> {

@@ -14,11 +14,13 @@ import { decodeFrame, encodeFrame } from './shtrih/codec.js';
 import {
   buildRequest,
   parseDeviceType,
+  parseFiscalDocument,
   parseFnResource,
   parseFnStatus,
   parseFnValidity,
   parseFullStatus,
   parseOfdStatus,
+  parseShiftParams,
   parseShortStatus,
   splitReply,
 } from './shtrih/commands.js';
@@ -47,12 +49,15 @@ describe('Shtrih-M codec against docs/protocols/fixtures/shtrih-m.yml', () => {
     FF03: (d) => parseFnValidity(d, fx.zone_minutes),
     FF39: (d) => parseOfdStatus(d, fx.zone_minutes),
     FF63: (d) => parseFnResource(d),
+    FF40: (d) => parseShiftParams(d),
+    FF0A: (d) => parseFiscalDocument(d, fx.zone_minutes),
   };
 
   for (const c of fx.commands) {
     it(`${c.name} (${c.doc})`, () => {
       const code = [...bytes(c.command)];
-      expect(hexOf(encodeFrame(buildRequest(code, c.password)))).toBe(c.request);
+      const args = c.argument === undefined ? undefined : bytes(c.argument);
+      expect(hexOf(encodeFrame(buildRequest(code, c.password, args)))).toBe(c.request);
       const reply = decodeFrame(bytes(c.reply));
       if (reply.kind !== 'frame') throw new Error(`reply does not decode: ${reply.detail}`);
       if (typeof c.expect.error === 'number') {
@@ -172,6 +177,7 @@ describe('ATOL driver against docs/protocols/fixtures/atol.yml', () => {
         resultPollMs: 10,
         batch: true,
         utcOffsetMinutes: fx.zone_minutes,
+        fnResourceTask: '',
       });
       const poll = await driver.poll(AbortSignal.timeout(10_000), now);
       expect(poll.errors).toEqual([]);
@@ -186,6 +192,23 @@ describe('ATOL driver against docs/protocols/fixtures/atol.yml', () => {
       ]);
     });
   }
+
+  it(`asks the FN's free resource in a request of its own (${fx.fn_resource.doc})`, async () => {
+    const dev = await replayHttp({
+      [`POST ${fx.submit.path}`]: [fx.submit.answer],
+      'GET /api/v2/requests/*': [
+        { body: fx.queued.body },
+        { body: fx.done.nested.body },
+        { body: fx.fn_resource.body },
+      ],
+    });
+    const driver = new AtolDriver({ url: dev.url, requestTimeoutMs: 2000, resultPollMs: 10, batch: true });
+    const poll = await driver.poll(AbortSignal.timeout(10_000), now);
+    expect(poll.errors).toEqual([]);
+    const submitted = dev.seen.filter((r) => r.method === 'POST').map((r) => JSON.parse(r.body).request);
+    expect(submitted).toEqual([fx.submit.body.request, fx.fn_resource.request]);
+    expect(poll.snapshot).toMatchObject(fx.fn_resource.expect);
+  });
 
   it(`reports a failed task as a device error with its code (${fx.task_error.doc})`, async () => {
     const dev = await replayHttp({

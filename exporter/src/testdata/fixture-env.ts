@@ -167,6 +167,17 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
   writeFakeProc(procRoot, FIXTURE_PROCESSES);
   const sysfsRoot = join(dir, 'sysfs');
   cpSync(join(TESTDATA, 'sysfs'), sysfsRoot, { recursive: true });
+  // The kernel log as /dev/kmsg gives it: the scanner (1-1) failed to enumerate once while booting.
+  const kernelLog = join(dir, 'kmsg');
+  writeFileSync(
+    kernelLog,
+    [
+      '6,512,2301455,-;usb 1-1: new full-speed USB device number 3 using xhci_hcd',
+      '3,513,2355012,-;usb 1-1: device descriptor read/64, error -71',
+      '6,514,2455020,-;usb 1-1: new full-speed USB device number 4 using xhci_hcd',
+      '',
+    ].join('\n'),
+  );
   const logFile = join(dir, 'pos.log');
   writeFileSync(logFile, 'ERROR old line before the exporter started\n');
   cpSync(join(TESTDATA, 'tls', 'server.crt'), join(dir, 'store-ca.crt'));
@@ -205,6 +216,7 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
     platform: 'linux',
     sysfsRoot,
     procRoot,
+    kernelLog,
     systemInfo: fixtureSystemInfo,
     serialPorts: async () => [{ path: '/dev/ttyS0' }],
     collectors: registeredCollectors().filter((d) => OWN_COLLECTORS.includes(d.name)),

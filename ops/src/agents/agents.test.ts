@@ -5,9 +5,17 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseYaml } from '@tillwatch/config';
-import { generateDemoInventory, loadInventory } from '@tillwatch/inventory';
+import { generateDemoInventory, loadInventory, parseInventory } from '@tillwatch/inventory';
 import { main } from '../cli.js';
-import { LEAN_DROP_METRICS, storeAgents, writeStoreAgents } from './agents.js';
+import {
+  LEAN_DROP_METRICS,
+  STORE_NODE_JOB,
+  STORE_NODE_KEEP,
+  STORE_POSTGRES_JOB,
+  STORE_POSTGRES_KEEP,
+  storeAgents,
+  writeStoreAgents,
+} from './agents.js';
 
 const full = FULL_INVENTORY;
 const URL_ = 'http://central.example:8428/api/v1/write';
@@ -68,6 +76,52 @@ describe('per-store agent configs', () => {
     expect(vm.scrape_configs[1]).toEqual(selfJob(['127.0.0.1:8429']));
     expect(s1?.vmagentFlags).toContain('-httpListenAddr=127.0.0.1:8429');
     expect(vm.scrape_configs).toHaveLength(2);
+  });
+
+  it("scrapes the store server's node and PostgreSQL exporters, keeping only what the rules read", () => {
+    const inv = parseInventory(
+      [
+        'chains:',
+        '  - id: c1',
+        '    regions:',
+        '      - id: r1',
+        '        stores:',
+        '          - id: s1',
+        "            server: { node: '127.0.0.1:9100', postgres: '127.0.0.1:9187' }",
+        "            tills: [{ id: t1, address: '127.0.0.1:9835' }]",
+        '          - id: s2',
+        "            server: { node: '127.0.0.1:9100' }",
+        "            tills: [{ id: t2, address: '127.0.0.1:9836' }]",
+      ].join('\n'),
+      'inv.yml',
+    );
+    const [s1, s2] = [...storeAgents(inv, { remoteWriteUrl: URL_ })];
+    const jobs = (a: typeof s1) =>
+      (parseYaml(a!.prometheusAgentConfig, 'p.yml') as { scrape_configs: Array<Record<string, unknown>> })
+        .scrape_configs;
+    expect(jobs(s1).slice(2)).toEqual([
+      {
+        job_name: STORE_NODE_JOB,
+        static_configs: [{ targets: ['127.0.0.1:9100'] }],
+        metric_relabel_configs: [{ source_labels: ['__name__'], regex: STORE_NODE_KEEP, action: 'keep' }],
+      },
+      {
+        job_name: STORE_POSTGRES_JOB,
+        static_configs: [{ targets: ['127.0.0.1:9187'] }],
+        metric_relabel_configs: [{ source_labels: ['__name__'], regex: STORE_POSTGRES_KEEP, action: 'keep' }],
+      },
+    ]);
+    expect(jobs(s2).map((j) => j.job_name)).toEqual([
+      'tillwatch-exporter',
+      'tillwatch-agent',
+      STORE_NODE_JOB,
+    ]);
+    expect(() =>
+      parseInventory(
+        'chains: [{ id: c, regions: [{ id: r, stores: [{ id: s, server: {}, tills: [{ id: t, address: "h:1" }] }] }] }]',
+        'bad.yml',
+      ),
+    ).toThrow('bad.yml: chains[0].regions[0].stores[0].server: set node, postgres or both');
   });
 
   it('drops opt-out metrics at the edge when asked', () => {

@@ -66,6 +66,18 @@ export const EXPORTER_JOB = 'tillwatch-exporter';
  * only on the agent path, so a store that a central Prometheus scrapes directly can never look silent.
  */
 export const AGENT_JOB = 'tillwatch-agent';
+/**
+ * The store server's exporters (Debian's prometheus-node-exporter and prometheus-postgres-exporter), scraped
+ * by the store's agent when the inventory names them (`stores[].server`). Only the series rules/store-server.yml
+ * and the store dashboard read are kept: a node exporter alone exposes about a thousand.
+ */
+export const STORE_NODE_JOB = 'tillwatch-store-node';
+export const STORE_POSTGRES_JOB = 'tillwatch-store-postgres';
+export const STORE_NODE_KEEP =
+  'node_filesystem_(avail|size)_bytes|node_filesystem_readonly|node_load1|node_memory_Mem(Available|Total)_bytes|node_boot_time_seconds|node_cpu_seconds_total';
+export const STORE_POSTGRES_KEEP =
+  'pg_up|pg_settings_max_connections|pg_stat_activity_count|pg_stat_activity_max_tx_duration|pg_stat_replication_pg_wal_lsn_diff|pg_database_size_bytes';
+
 /** Where each engine serves its own /metrics (vmagent's -httpListenAddr; deploy/edge/prometheus-agent.service). */
 export const AGENT_SELF = { vmagent: '127.0.0.1:8429', prometheus: '127.0.0.1:9095' } as const;
 
@@ -145,7 +157,19 @@ function scrapeConfigs(
     static_configs: [{ targets: [AGENT_SELF[engine]] }],
     metric_relabel_configs: [{ source_labels: ['__name__'], regex: '.+', action: 'drop' }],
   };
-  return [job, self];
+  const server = store.server
+    ? [
+        ...(store.server.node ? [[STORE_NODE_JOB, store.server.node, STORE_NODE_KEEP] as const] : []),
+        ...(store.server.postgres
+          ? [[STORE_POSTGRES_JOB, store.server.postgres, STORE_POSTGRES_KEEP] as const]
+          : []),
+      ].map(([jobName, target, keep]) => ({
+        job_name: jobName,
+        static_configs: [{ targets: [target] }],
+        metric_relabel_configs: [{ source_labels: ['__name__'], regex: keep, action: 'keep' }],
+      }))
+    : [];
+  return [job, self, ...server];
 }
 
 const HEADER = (store: string, engine: string) =>

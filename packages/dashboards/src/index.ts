@@ -13,6 +13,7 @@ import { alertsDashboard } from './alerts.js';
 import { exportersDashboard } from './exporters.js';
 import { forecastDashboard } from './forecast.js';
 import { planningDashboard } from './planning.js';
+import { versionsDashboard } from './versions.js';
 
 /** File name → dashboard. The uids are stable: links and bookmarks depend on them. */
 export function allDashboards(): Record<string, Json> {
@@ -26,6 +27,7 @@ export function allDashboards(): Record<string, Json> {
     'exporters.json': exportersDashboard(),
     'forecast.json': forecastDashboard(),
     'planning.json': planningDashboard(),
+    'versions.json': versionsDashboard(),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   hierarchyVariables,
   linkOverrides,
   merge,
+  row,
   stat,
   stateTimeline,
   table,
@@ -14,6 +15,9 @@ import {
 } from './builder.js';
 import { FS } from './exprs.js';
 import { bridgeVariable, wallFieldConfig } from './noc.js';
+
+/** The store server's real filesystems (node exporter also lists tmpfs and friends). */
+const SERVER_FS = `fstype!~"tmpfs|ramfs|squashfs|overlay", ${FS}`;
 
 const BY = 'chain, region, store, till';
 const upDown = [
@@ -154,6 +158,87 @@ export function storeDashboard(): Json {
         unit: 's',
         targets: [{ expr: `till_clock_offset_seconds{${F}}`, legend: '{{till}}' }],
       }),
+      row('Store server'),
+      stat({
+        title: 'Store server',
+        description:
+          "The store server's node exporter as the store agent scrapes it (job tillwatch-store-node).",
+        w: 4,
+        targets: [{ expr: `max(up{job="tillwatch-store-node", ${FS}})` }],
+        mappings: upDown,
+        thresholds: [
+          [null, 'red'],
+          [1, 'green'],
+        ],
+      }),
+      stat({
+        title: 'Database',
+        description: 'PostgreSQL on the store server, through postgres_exporter (pg_up).',
+        w: 4,
+        targets: [{ expr: `min(pg_up{${FS}})` }],
+        mappings: upDown,
+        thresholds: [
+          [null, 'red'],
+          [1, 'green'],
+        ],
+      }),
+      stat({
+        title: 'Connections used',
+        description: 'Share of max_connections in use; TillStoreDatabaseConnectionsHigh warns past 80 %.',
+        w: 4,
+        unit: 'percentunit',
+        targets: [{ expr: `sum(pg_stat_activity_count{${FS}}) / sum(pg_settings_max_connections{${FS}})` }],
+        thresholds: [
+          [null, 'green'],
+          [0.8, 'orange'],
+        ],
+      }),
+      stat({
+        title: 'Lowest free disk',
+        description:
+          'The fullest writable filesystem of the store server; TillStoreServerDiskLow warns under 10 %.',
+        w: 4,
+        unit: 'percentunit',
+        targets: [
+          {
+            expr: `min(node_filesystem_avail_bytes{${SERVER_FS}} / node_filesystem_size_bytes{${SERVER_FS}})`,
+          },
+        ],
+        thresholds: [
+          [null, 'red'],
+          [0.1, 'green'],
+        ],
+      }),
+      stat({
+        title: 'Server load (1 m)',
+        w: 4,
+        decimals: 2,
+        targets: [{ expr: `max(node_load1{${FS}})` }],
+      }),
+      stat({
+        title: 'Database size',
+        w: 4,
+        unit: 'bytes',
+        targets: [{ expr: `sum(pg_database_size_bytes{${FS}})` }],
+      }),
+      timeseries({
+        title: 'Longest open transaction',
+        description: 'Per database; TillStoreDatabaseLongTransaction warns past 10 minutes.',
+        unit: 's',
+        targets: [
+          {
+            expr: `max by (datname) (pg_stat_activity_max_tx_duration{state=~"active|idle in transaction.*", ${FS}})`,
+            legend: '{{datname}}',
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Replication lag',
+        description: 'WAL bytes each standby has not replayed (stores with replication only).',
+        unit: 'bytes',
+        targets: [{ expr: `pg_stat_replication_pg_wal_lsn_diff{${FS}}`, legend: '{{application_name}}' }],
+      }),
+      row('Alerts'),
       table({
         title: 'Firing alerts',
         targets: [{ expr: `ALERTS{alertstate="firing", ${F}}` }],

@@ -19,6 +19,7 @@ export type {
   InventoryInput,
   Region,
   Store,
+  StoreServer,
   Till,
   StoreFacts,
   TillEntry,

@@ -103,6 +103,21 @@ const timezone = z.string({ error: 'expected a time zone name' }).refine(
   },
   { error: 'expected an IANA time zone such as Europe/Moscow or Asia/Novosibirsk' },
 );
+/**
+ * The store's back-office server, watched through Debian's node and PostgreSQL exporters that its store
+ * agent scrapes (deploy/edge/README.md, "Store server"). Each address is host:port of one exporter.
+ */
+const storeServerSchema = z
+  .strictObject(
+    {
+      /** prometheus-node-exporter (port 9100 by default). */
+      node: hostPort.optional(),
+      /** prometheus-postgres-exporter (port 9187 by default). */
+      postgres: hostPort.optional(),
+    },
+    { error: 'expected a map with node and/or postgres' },
+  )
+  .refine((s) => s.node !== undefined || s.postgres !== undefined, { error: 'set node, postgres or both' });
 
 const storeSchema = z.strictObject(
   {
@@ -110,6 +125,7 @@ const storeSchema = z.strictObject(
     name: z.string().optional(),
     /** The store's time zone; by default its region's, then its chain's. */
     timezone: timezone.optional(),
+    server: storeServerSchema.optional(),
     /** Extra target labels for every till of the store (e.g. a city or a format). */
     labels: labelValues.optional(),
     tills: z
@@ -131,11 +147,25 @@ const regionSchema = z.strictObject(
   { error: 'expected a region map' },
 );
 
+/** `pos: "4.2.0"`: the oldest version of a software component the chain accepts on a till. */
+const minVersions = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]*$/, { error: 'expected a component name such as pos' }),
+  z
+    .string({ error: 'expected the version as a quoted string, e.g. "4.2.0"' })
+    .regex(/^\d+(\.\d+){0,2}$/, { error: 'expected a version such as "4.2.0" (up to three numbers)' }),
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type' ? 'expected a map of component names to versions' : undefined,
+  },
+);
+
 const chainSchema = z.strictObject(
   {
     id,
     name: z.string().optional(),
     timezone: timezone.optional(),
+    /** Minimum versions per software component (rules/software.yml, TillSoftwareBelowMinimum). */
+    min_versions: minVersions.optional(),
     regions: z
       .array(regionSchema, { error: 'expected a list of regions' })
       .min(1, { error: 'expected at least one region' }),
@@ -155,6 +185,7 @@ export const inventorySchema = z.strictObject(
 export type Inventory = z.infer<typeof inventorySchema>;
 export type InventoryInput = z.input<typeof inventorySchema>;
 export type Chain = Inventory['chains'][number];
+export type StoreServer = z.infer<typeof storeServerSchema>;
 export type Region = Chain['regions'][number];
 export type Store = Region['stores'][number];
 export type Till = Store['tills'][number];

@@ -45,6 +45,15 @@ export { openPtyPair, type PtyPair } from './pty.js';
 export { PG_URL, uniqueSchemaName, dropSchema } from './postgres.js';
 export { anchor, headingAnchors } from './markdown.js';
 export {
+  promtoolAlerts,
+  firstMetrics,
+  TILL_TARGET,
+  type FiringAlert,
+  type PromtoolAlertsOptions,
+} from './promtool-alerts.js';
+export { startCups, type RunningCups } from './cups.js';
+export { startPgCluster, type PgCluster } from './pg-cluster.js';
+export {
   loadFixture,
   bytes,
   hexOf,

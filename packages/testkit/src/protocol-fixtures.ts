@@ -35,6 +35,8 @@ export const shtrihFixtureSchema = z.strictObject({
       doc,
       command: z.string().regex(/^(?:FF)?[0-9A-F]{2}$/),
       password: z.number().int().optional(),
+      /** Bytes after the password (FF0A: the document number). */
+      argument: hex.optional(),
       device_error: z.number().int().optional(),
       request: hex,
       reply: hex,
@@ -78,6 +80,12 @@ export const atolFixtureSchema = z.strictObject({
     request: z.array(z.strictObject({ type: z.string() })),
     body: json,
     expect: z.strictObject({ error: z.number().int() }),
+  }),
+  fn_resource: z.strictObject({
+    doc,
+    request: z.array(z.strictObject({ type: z.string() })),
+    body: json,
+    expect: expected,
   }),
 });
 

@@ -44,6 +44,8 @@ const healthy = [
   ...['critical', 'memory_full', 'ofd_timeout', 'replace_urgent', 'resource_low'].map(
     (w) => `till_fiscal_fn_warning{device=kkt,warning=${w}} 0`,
   ),
+  // From the getFnFreeMemory task, asked in a request of its own.
+  'till_fiscal_fn_documents_remaining{device=kkt} 240000',
   'till_fiscal_ofd_connected{device=kkt} 1',
   'till_fiscal_ofd_unsent_documents{device=kkt} 3',
   `till_fiscal_ofd_oldest_unsent_timestamp_seconds{device=kkt} ${S - 2 * 86400}`,
@@ -81,7 +83,8 @@ describe('ATOL web server', () => {
   it('sends one request per task when batching is off', async () => {
     const r = await collectOnce(collector(emu.address, { atol_batch: false }), now);
     expect(dump(r)).toEqual(healthy);
-    expect(emu.requestCounts.get('/api/v2/requests')).toBe(5);
+    // The five documented tasks, then the FN resource task on its own.
+    expect(emu.requestCounts.get('/api/v2/requests')).toBe(6);
   });
 
   it('keeps polling while tasks are in progress', async () => {

@@ -34,7 +34,7 @@ interface Job {
   }>;
 }
 
-const FN_TASKS = new Set(['getFnInfo', 'ofdExchangeStatus']);
+const FN_TASKS = new Set(['getFnInfo', 'getFnFreeMemory', 'ofdExchangeStatus']);
 
 export class AtolEmulator extends HttpEmulator<AtolState> {
   readonly kind = 'atol' as const;
@@ -186,6 +186,9 @@ export class AtolEmulator extends HttpEmulator<AtolState> {
             },
           },
         });
+      case 'getFnFreeMemory':
+        // Which task reports the FN's free resource is unconfirmed (docs/protocols/atol.md, "getFnFreeMemory").
+        return ok({ fnFreeMemory: { documentsCount: s.documentsRemaining, availableMemory: 1024 } });
       case 'ofdExchangeStatus':
         return ok({
           status: {

@@ -17,6 +17,12 @@ export const fiscalStateSchema = z.strictObject({
   shiftOpen: z.boolean(),
   shiftNumber: z.number().int().min(0).max(65535),
   shiftOpenedAt: ts.nullable(),
+  /** Number of the FN's last fiscal document; documents are numbered from 1 for the life of the FN. */
+  lastDocumentNumber: z.number().int().min(0).max(0xffffffff),
+  /** Number of the open shift's opening report (a fiscal document of type 2); null when unknown or closed. */
+  shiftOpenDocument: z.number().int().min(1).nullable(),
+  /** Receipts in the open shift (the shift's receipt counter). */
+  receiptsInShift: z.number().int().min(0).max(65535),
   fnExpiry: ts,
   fnWarnings: z.strictObject({
     replace_urgent: z.boolean(),
@@ -49,6 +55,9 @@ export function defaultFiscalState(nowSeconds: number): FiscalState {
     shiftOpen: true,
     shiftNumber: 42,
     shiftOpenedAt: nowSeconds - 3600,
+    lastDocumentNumber: 1000,
+    shiftOpenDocument: 980,
+    receiptsInShift: 20,
     fnExpiry: nowSeconds + 300 * 86400,
     fnWarnings: {
       replace_urgent: false,
@@ -68,4 +77,40 @@ export function defaultFiscalState(nowSeconds: number): FiscalState {
 
 export function shiftExpired(s: FiscalState, nowSeconds: number): boolean {
   return s.shiftOpen && s.shiftOpenedAt !== null && nowSeconds - s.shiftOpenedAt > 24 * 3600;
+}
+
+/** The state after the cashier opens a new shift at `atSeconds` (device time): the opening report is the next document. */
+export function openShift(s: FiscalState, atSeconds: number): FiscalState {
+  const doc = s.lastDocumentNumber + 1;
+  return {
+    ...s,
+    shiftOpen: true,
+    shiftNumber: s.shiftNumber + 1,
+    shiftOpenedAt: atSeconds,
+    lastDocumentNumber: doc,
+    shiftOpenDocument: doc,
+    receiptsInShift: 0,
+  };
+}
+
+/** The state after the Z-report closes the shift (itself a fiscal document). */
+export function closeShift(s: FiscalState): FiscalState {
+  return {
+    ...s,
+    shiftOpen: false,
+    shiftOpenedAt: null,
+    shiftOpenDocument: null,
+    lastDocumentNumber: s.lastDocumentNumber + 1,
+    receiptsInShift: 0,
+  };
+}
+
+/** The state after `n` receipts: each is one fiscal document and uses one of the FN's remaining documents. */
+export function sell(s: FiscalState, n = 1): FiscalState {
+  return {
+    ...s,
+    lastDocumentNumber: s.lastDocumentNumber + n,
+    receiptsInShift: s.receiptsInShift + n,
+    documentsRemaining: Math.max(0, s.documentsRemaining - n),
+  };
 }

@@ -159,6 +159,16 @@ describe('ATOL emulator against docs/protocols/fixtures/atol.yml', () => {
     });
   }
 
+  it(`answers the FN free-resource task (${fx.fn_resource.doc})`, async () => {
+    const emu = await emulator({ pendingPolls: 0 });
+    const uuid = fx.submit.body.uuid;
+    await submit(emu.address, { uuid, request: fx.fn_resource.request });
+    expect(await getJson(`${emu.address}/api/v2/requests/${uuid}`)).toEqual({
+      status: 200,
+      body: fx.fn_resource.body,
+    });
+  });
+
   it(`answers a failed task with its error code (${fx.task_error.doc})`, async () => {
     const emu = await emulator({ pendingPolls: 0 });
     emu.fault(fx.task_error.fault as Fault);

@@ -41,6 +41,12 @@ export interface ShtrihEmulatorOptions {
 // Error bytes (docs/protocols/shtrih-m.md, "Error codes").
 const ERR_UNKNOWN_COMMAND = 0x37;
 const ERR_BAD_PASSWORD = 0x4f;
+const ERR_NO_DATA = 0x08;
+
+/** Fiscal document types the emulator keeps (docs/protocols/shtrih-m.md, "FF0A find fiscal document"). */
+const DOC_SHIFT_OPEN = 2;
+const DOC_RECEIPT = 3;
+const DOC_SHIFT_CLOSE = 5;
 
 export class ShtrihEmulator extends Emulator<FiscalState> {
   readonly kind = 'shtrih' as const;
@@ -280,7 +286,7 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
             ...dateBytes(deviceNow, 'YMD', tz),
             ...timeBytes(deviceNow, false, tz),
             ...Buffer.from(s.fnSerial.padEnd(16, ' ').slice(0, 16), 'latin1'),
-            ...le(1000, 4), // last fiscal document
+            ...le(s.lastDocumentNumber, 4),
           ]);
         }
         case 'FF03':
@@ -298,6 +304,20 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
               : [...dateBytes(unsent, 'YMD', tz), ...timeBytes(unsent, false, tz)]),
           ]);
         }
+        case 'FF40':
+          // Shift state, shift number, receipt number in the shift.
+          return ok([s.shiftOpen ? 1 : 0, ...le(s.shiftNumber, 2), ...le(s.receiptsInShift, 2)]);
+        case 'FF0A': {
+          if (args.length < 8) return err(ERR_NO_DATA);
+          const doc = this.document(args.readUInt32LE(4), deviceNow);
+          if (!doc) return err(ERR_NO_DATA);
+          const head = [doc.type, 1, ...dateBytes(doc.at, 'YMD', tz), ...timeBytes(doc.at, false, tz)];
+          const tail =
+            doc.type === DOC_RECEIPT
+              ? [1, ...le(10_000, 4), 0] // operation: sale; sum 100.00 in kopecks (5 bytes)
+              : le(doc.shift, 2);
+          return ok([...head, ...le(doc.number, 4), ...le(0x5eed0000 + doc.number, 4), ...tail]);
+        }
         case 'FF63':
           return ok([...le(s.documentsRemaining, 4), ...le(1024, 4), 5]);
         default:
@@ -305,6 +325,34 @@ export class ShtrihEmulator extends Emulator<FiscalState> {
       }
     }
     return err(ERR_UNKNOWN_COMMAND);
+  }
+
+  /**
+   * The fiscal document `n` as the FN archive would give it back: the open shift's opening report, the
+   * receipts and other documents after it (a minute apart), and before it the previous shift's closing report.
+   * Documents older than that are not modelled.
+   */
+  private document(
+    n: number,
+    deviceNow: number,
+  ): { type: number; at: number; number: number; shift: number } | null {
+    const s = this.state;
+    if (n < 1 || n > s.lastDocumentNumber) return null;
+    const open = s.shiftOpen ? s.shiftOpenDocument : null;
+    const openedAt = s.shiftOpenedAt ?? deviceNow;
+    if (open !== null && n === open)
+      return { type: DOC_SHIFT_OPEN, at: openedAt, number: n, shift: s.shiftNumber };
+    if (open !== null && n > open)
+      return {
+        type: DOC_RECEIPT,
+        at: Math.min(deviceNow, openedAt + (n - open) * 60),
+        number: n,
+        shift: s.shiftNumber,
+      };
+    const closedShift = s.shiftOpen ? s.shiftNumber - 1 : s.shiftNumber;
+    if (n === (open ?? s.lastDocumentNumber + 1) - 1)
+      return { type: DOC_SHIFT_CLOSE, at: openedAt - 8 * 3600, number: n, shift: closedShift };
+    return null;
   }
 }
 

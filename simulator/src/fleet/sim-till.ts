@@ -475,7 +475,12 @@ export class SimTill {
             utc_offset_minutes: UTC_OFFSET_MINUTES,
             reply_timeout: replyTimeout,
             connect_timeout: replyTimeout,
-            ...(s.fiscalDriver === 'shtrih' && { retries: 1, byte_timeout: byteTimeout }),
+            // The fleet's tills share one host: shift records stay in memory, never in the host's state directory.
+            ...(s.fiscalDriver === 'shtrih' && {
+              retries: 1,
+              byte_timeout: byteTimeout,
+              shift_state_file: '',
+            }),
             ...(s.fiscalDriver === 'atol' && { atol_result_poll: '50ms' }),
           },
         ],

@@ -52,6 +52,8 @@ export function healthyLines(model = 'ШТРИХ-М-01Ф'): string[] {
     'till_fiscal_drawer_open{device=fiscal} 0',
     'till_fiscal_shift_open{device=fiscal} 1',
     'till_fiscal_shift_expired{device=fiscal} 0',
+    // From the shift's opening report in the FN archive (FF40, FF0A).
+    `till_fiscal_shift_opened_timestamp_seconds{device=fiscal} ${S - 3600}`,
     `till_fiscal_fn_expiry_timestamp_seconds{device=fiscal} ${FN_EXPIRY}`,
     ...['critical', 'memory_full', 'ofd_timeout', 'replace_urgent', 'resource_low'].map(
       (w) => `till_fiscal_fn_warning{device=fiscal,warning=${w}} 0`,

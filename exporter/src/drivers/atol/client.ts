@@ -22,6 +22,11 @@ export interface AtolOptions {
   batch: boolean;
   /** Zone for date-times without one, minutes east of UTC; undefined = the host's zone. */
   utcOffsetMinutes?: number;
+  /**
+   * The task that reports the FN's free resource (documents it can still create); which task does is
+   * unconfirmed (docs/protocols/atol.md, "getFnFreeMemory"). Empty: not asked.
+   */
+  fnResourceTask?: string;
 }
 
 export const ATOL_TASKS = [
@@ -31,7 +36,9 @@ export const ATOL_TASKS = [
   'getFnInfo',
   'ofdExchangeStatus',
 ] as const;
-type Task = (typeof ATOL_TASKS)[number];
+/** The default name of the FN free-resource task (unconfirmed; the `atol_fn_resource_task` option). */
+export const ATOL_FN_RESOURCE_TASK = 'getFnFreeMemory';
+type Task = (typeof ATOL_TASKS)[number] | 'fnResource';
 
 interface TaskResult {
   status: string;
@@ -39,6 +46,9 @@ interface TaskResult {
   errorDescription: string;
   result: Record<string, unknown>;
 }
+
+/** After the web server refuses the resource task, ask again only this much later (the name may just be wrong). */
+const RESOURCE_RETRY_MS = 3600_000;
 
 const PENDING = new Set(['wait', 'inprogress', 'in_progress', 'pending']);
 
@@ -82,7 +92,13 @@ function bool(v: unknown): boolean | undefined {
 }
 
 export class AtolDriver implements FiscalDriver {
-  constructor(private readonly opts: AtolOptions) {}
+  private readonly resourceTask: string;
+  /** Until when the resource task is not asked again after the web server refused it. */
+  private resourceRetryAt = 0;
+
+  constructor(private readonly opts: AtolOptions) {
+    this.resourceTask = opts.fnResourceTask ?? ATOL_FN_RESOURCE_TASK;
+  }
 
   private headers(): Record<string, string> {
     const h: Record<string, string> = { 'content-type': 'application/json' };
@@ -92,7 +108,7 @@ export class AtolDriver implements FiscalDriver {
   }
 
   /** Runs tasks through POST + GET polling; resolves with one result per task. */
-  private async run(tasks: readonly Task[], signal: AbortSignal): Promise<TaskResult[]> {
+  private async run(tasks: readonly string[], signal: AbortSignal): Promise<TaskResult[]> {
     const base = this.opts.url.replace(/\/+$/, '');
     const uuid = randomUUID();
     const req = { timeoutMs: this.opts.requestTimeoutMs, signal, headers: this.headers() };
@@ -128,15 +144,31 @@ export class AtolDriver implements FiscalDriver {
     }
     const at = now() / 1000;
     result.up = true;
-    ATOL_TASKS.forEach((task, i) => {
-      const r = results[i];
+    const tasks: Array<{ name: string; task: Task; r: TaskResult | undefined }> = ATOL_TASKS.map((t, i) => ({
+      name: t,
+      task: t,
+      r: results[i],
+    }));
+    // The resource task goes in a request of its own: its name is unconfirmed, and a web server that
+    // refuses a whole batch for one unknown task must not cost the documented five.
+    if (this.resourceTask && now() >= this.resourceRetryAt) {
+      try {
+        const [r] = await this.run([this.resourceTask], signal);
+        tasks.push({ name: this.resourceTask, task: 'fnResource', r });
+        if (r?.status.toLowerCase() !== 'ready') this.resourceRetryAt = now() + RESOURCE_RETRY_MS;
+      } catch (err) {
+        this.resourceRetryAt = now() + RESOURCE_RETRY_MS;
+        result.errors.push(toDriverError(err));
+      }
+    }
+    tasks.forEach(({ name, task, r }) => {
       if (!r) return;
       if (r.status.toLowerCase() !== 'ready') {
         result.lastErrorCode = r.errorCode;
         result.errors.push(
           new DriverError(
             'device_error',
-            `${task}: ${r.status} ${r.errorCode} ${r.errorDescription}`,
+            `${name}: ${r.status} ${r.errorCode} ${r.errorDescription}`,
             r.errorCode,
           ),
         );
@@ -210,6 +242,14 @@ function apply(
         critical: w.criticalError === true,
       };
       if (expiry === undefined) missing('validityDate');
+      return;
+    }
+    case 'fnResource': {
+      const d = pick(r, 'fnFreeMemory');
+      // libfptr's free-memory query names the figure "documents count"; accept the longer spelling too.
+      const n = Number(d.documentsCount ?? d.freeDocumentsCount);
+      if (!Number.isFinite(n) || n < 0) return missing('documentsCount');
+      s.documentsRemaining = n;
       return;
     }
     case 'ofdExchangeStatus': {

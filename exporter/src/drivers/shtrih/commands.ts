@@ -12,6 +12,8 @@ export const CMD = {
   fnValidity: [0xff, 0x03],
   ofdStatus: [0xff, 0x39],
   fnResource: [0xff, 0x63],
+  shiftParams: [0xff, 0x40],
+  findDocument: [0xff, 0x0a],
 } as const;
 
 export type CommandCode = readonly number[];
@@ -20,13 +22,23 @@ export function commandName(cmd: CommandCode): string {
   return cmd.map(hex).join('').toUpperCase();
 }
 
-/** Request payload: command bytes, then the 4-byte little-endian password (omitted for 0xFC). */
-export function buildRequest(cmd: CommandCode, password?: number): Buffer {
+/**
+ * Request payload: command bytes, then the 4-byte little-endian password (omitted for 0xFC), then the
+ * command's own arguments (FF0A: the document number).
+ */
+export function buildRequest(cmd: CommandCode, password?: number, args?: Buffer): Buffer {
   const head = Buffer.from(cmd);
   if (password === undefined) return head;
   const pw = Buffer.alloc(4);
   pw.writeUInt32LE(password >>> 0);
-  return Buffer.concat([head, pw]);
+  return Buffer.concat([head, pw, args ?? Buffer.alloc(0)]);
+}
+
+/** The FF0A argument: a fiscal document number, 4 bytes little-endian. */
+export function documentNumberArg(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
 }
 
 /**
@@ -236,6 +248,58 @@ export function parseOfdStatus(data: Buffer, utcOffsetMinutes?: number): OfdStat
 export function parseFnResource(data: Buffer): { documentsRemaining: number; freeKb: number } {
   need(CMD.fnResource, data, 8);
   return { documentsRemaining: data.readUInt32LE(0), freeKb: data.readUInt32LE(4) };
+}
+
+export interface ShiftParams {
+  shiftOpen: boolean;
+  shiftNumber: number;
+  /** Receipts in the shift so far. */
+  receiptNumber: number;
+}
+
+/** FF40: shift state(1: 0 closed, 1 open), shift number(2), receipt number in the shift(2). */
+export function parseShiftParams(data: Buffer): ShiftParams {
+  need(CMD.shiftParams, data, 5);
+  return {
+    shiftOpen: data.readUInt8(0) !== 0,
+    shiftNumber: data.readUInt16LE(1),
+    receiptNumber: data.readUInt16LE(3),
+  };
+}
+
+/** Fiscal document types that matter for the shift's age (docs/protocols/shtrih-m.md, "FF0A find fiscal document"). */
+export const DOCUMENT_TYPE = { shiftOpen: 2, receipt: 3, shiftClose: 5 } as const;
+
+export interface FiscalDocument {
+  type: number;
+  /** The OFD acknowledged the document. */
+  ofdAcknowledged: boolean;
+  /** When the document was made, Unix seconds (minute precision). */
+  time: number;
+  number: number;
+  /** Shift number, for the shift opening and closing reports only. */
+  shiftNumber?: number;
+}
+
+/**
+ * FF0A: document type(1), OFD receipt flag(1), then the document: date-time(5 YYMMDDHHMM), number(4), fiscal
+ * sign(4); the shift reports (types 2 and 5) then carry the shift number(2).
+ */
+export function parseFiscalDocument(data: Buffer, utcOffsetMinutes?: number): FiscalDocument {
+  need(CMD.findDocument, data, 11);
+  const d = (i: number): number => data.readUInt8(i);
+  const type = d(0);
+  const doc: FiscalDocument = {
+    type,
+    ofdAcknowledged: d(1) !== 0,
+    time: wallClockToEpoch(2000 + d(2), d(3), d(4), d(5), d(6), 0, utcOffsetMinutes),
+    number: data.readUInt32LE(7),
+  };
+  if (type === DOCUMENT_TYPE.shiftOpen || type === DOCUMENT_TYPE.shiftClose) {
+    need(CMD.findDocument, data, 17);
+    doc.shiftNumber = data.readUInt16LE(15);
+  }
+  return doc;
 }
 
 const CP1251_HIGH =
