@@ -247,6 +247,22 @@ export const configSchema = z.strictObject({
       dead_retention: duration.default(parseDuration('30d')),
     })
     .prefault({}),
+  // One problem on many places at once (the OFD or EGAIS down for everyone, a bad POS update): one parent
+  // ticket for the chain (or region) instead of a message per till.
+  mass_incidents: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      // Open tickets of one class on this many stores of one chain (or region), opened within `window`,
+      // make a mass incident.
+      min_stores: z.number().int().min(2).default(10),
+      window: duration.default(parseDuration('10m')),
+      scope: z.enum(['chain', 'region']).default('chain'),
+      // The parent's growing counts reach people and desks at most this often.
+      update_interval: duration.default(parseDuration('5m')),
+      // The classes that can be mass incidents; by default those whose card says `shared_cause: true`.
+      classes: z.array(z.string().min(1)).optional(),
+    })
+    .prefault({}),
   enrichment: z
     .strictObject({
       prometheus_url: z.url(),

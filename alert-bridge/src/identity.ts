@@ -44,7 +44,7 @@ export function identify(
  * The key's separators inside a value are percent-encoded, so `store="a|till=b"` can never produce the
  * key of `store=a, till=b`; values without `%`, `|` or `=` (every real id) keep their plain form.
  */
-function escapeKeyPart(v: string): string {
+export function escapeKeyPart(v: string): string {
   return /[%|=]/.test(v) ? v.replace(/%/g, '%25').replace(/\|/g, '%7C').replace(/=/g, '%3D') : v;
 }
 

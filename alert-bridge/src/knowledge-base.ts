@@ -62,6 +62,12 @@ export const cardSchema = z.strictObject({
    * warning and its expiry, the registrar and its paper and cover.
    */
   family: z.string().regex(CLASS_RE, 'must look like fiscal.fn').optional(),
+  /**
+   * The class can have one cause shared by many places (the OFD, EGAIS or a POS update down for
+   * everyone): when it opens on many stores of a chain at once it is a mass incident. Classes of one
+   * till's own hardware (paper, a cover) are not: many of them at once in a big chain is an ordinary day.
+   */
+  shared_cause: z.boolean().default(false),
   team: z.string().min(1),
   priority: PRIORITY,
   expected_minutes: z.number().int().positive(),
@@ -164,6 +170,11 @@ export class KnowledgeBase {
   /** The family a class belongs to: its card's `family`, else the class itself. */
   familyOf(incidentClass: string): string {
     return this.cards.get(incidentClass)?.family ?? incidentClass;
+  }
+
+  /** Whether the class's card says many places at once share one cause (a mass incident). */
+  sharedCause(incidentClass: string): boolean {
+    return this.cards.get(incidentClass)?.shared_cause ?? false;
   }
 
   /** The variant of the class's card that an alert with these labels selects, if any. */

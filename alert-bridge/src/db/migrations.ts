@@ -219,6 +219,17 @@ migrations['0005_families'] = {
   },
 };
 
+migrations['0006_mass'] = {
+  async up(db: Kysely<unknown>) {
+    // A mass incident counts the recent open tickets of one class in one chain on every new ticket of it.
+    await db.schema
+      .createIndex('tickets_class_chain_opened')
+      .on('tickets')
+      .columns(['incident_class', 'chain', 'opened_at'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

@@ -21,6 +21,12 @@ const listQuery = z.strictObject({
   incident_class: z.string().optional(),
   chain: z.string().optional(),
   region: z.string().optional(),
+  parent_id: z.coerce.number().int().positive().optional(),
+  // Paging through history for analysts: tickets opened in [opened_after, opened_before), newest first,
+  // the next page starting below the last id seen (`next_before_id`), stable while new tickets arrive.
+  opened_after: z.iso.datetime({ offset: true }).optional(),
+  opened_before: z.iso.datetime({ offset: true }).optional(),
+  before_id: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
@@ -80,7 +86,20 @@ export function apiRoutes(deps: {
     });
   });
   api.get('/tickets', async (req, res) => {
-    res.json({ tickets: await visibleList(tickets, principalOf(req), parseOr400(listQuery, req.query)) });
+    const q = parseOr400(listQuery, req.query);
+    const { opened_after, opened_before, ...rest } = q;
+    const filter = {
+      ...rest,
+      ...(opened_after ? { opened_after: Date.parse(opened_after) } : {}),
+      ...(opened_before ? { opened_before: Date.parse(opened_before) } : {}),
+    };
+    const page = await visibleList(tickets, principalOf(req), filter);
+    const limit = q.limit ?? 100;
+    res.json({
+      tickets: page,
+      // Present when the page is full: pass it as before_id for the next one.
+      ...(page.length === limit ? { next_before_id: page[page.length - 1]!.id } : {}),
+    });
   });
   api.get('/tickets/:id', async (req, res) => {
     res.json(await visibleTicket(tickets, principalOf(req), ticketId(req)));

@@ -53,6 +53,7 @@ export class TicketService {
       places: deps.places ?? Places.none(config.timezone),
     });
     this.writes = new TicketStore({
+      kb,
       // The snapshot query's own bound, plus a little for storing it.
       holdNewFor: config.enrichment ? config.enrichment.timeout + 500 : 0,
       familyOf: (c) => kb.familyOf(c),

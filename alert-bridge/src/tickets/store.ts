@@ -8,7 +8,10 @@ import { targetId } from '../delivery/target.js';
 import { isTransient } from '../db/errors.js';
 import { identify } from '../identity.js';
 import type { Metrics } from '../metrics.js';
+import type { KnowledgeBase } from '../knowledge-base.js';
 import { StoreAbsorption } from './absorb.js';
+import * as actions from './actions.js';
+import { MassIncidents } from './mass.js';
 import type { Fanout } from './fanout.js';
 import { GroupCommit, type Work } from './group-commit.js';
 import {
@@ -53,6 +56,7 @@ interface Notification extends Work {
 }
 
 export interface TicketStoreDeps {
+  kb: KnowledgeBase;
   /**
    * How long a new ticket's first messages wait for its snapshot (0: they do not): enrichment releases
    * them as soon as the snapshot is stored or has failed, so the facts are in the first message.
@@ -86,12 +90,14 @@ export class TicketStore {
   private readonly db: Kysely<Database>;
   private readonly pg: boolean;
   private readonly absorb: StoreAbsorption;
+  private readonly mass: MassIncidents;
   private readonly group = new GroupCommit<Notification, IngestResult>((rounds) => this.commitRounds(rounds));
 
   constructor(private readonly deps: TicketStoreDeps) {
     this.db = deps.store.db;
     this.pg = deps.store.engine === 'postgres';
     this.absorb = new StoreAbsorption(deps.config, deps.familyOf);
+    this.mass = new MassIncidents(deps.config, deps.kb, deps.policy, (team) => deps.fanout.hasTargets(team));
   }
 
   /**
@@ -268,12 +274,20 @@ export class TicketStore {
       }
     }
 
+    // A storm of one class in one chain: the new tickets join their mass incident before their own events
+    // are recorded, so none of them is announced on its own.
+    const born = fresh
+      .filter((k) => ids.has(k))
+      .map((k) => ({ ...decisions.get(k)!.created!.ticket, id: ids.get(k)! }));
+    const mass = await this.mass.adopt(trx, born, now, this.pg);
+    const parents = new Set<number>();
+
     const out = new Map<string, KeyResult>();
     for (const key of keys) {
       const d = decisions.get(key)!;
       if (d.created && ids.has(key)) {
         const id = ids.get(key)!;
-        const t: Ticket = { ...d.created.ticket, id };
+        const t: Ticket = { ...d.created.ticket, id, parent_id: mass.parentOf.get(id) ?? null };
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
         this.record(t, d.created.events, now, sink);
@@ -293,9 +307,16 @@ export class TicketStore {
       if (d.updated) {
         const after = await this.change(trx, d.updated, k.ticket!);
         this.record(after, d.updated.events, now, sink);
+        if (after.parent_id !== null && 'status' in d.updated.set) parents.add(after.parent_id);
       }
       out.set(key, { id: live.id, created: false });
     }
+    for (const c of mass.changes) this.record(c.ticket, c.events, now, sink);
+    // Members that resolved or came back: their parent follows (resolved when none is open).
+    for (const id of [...parents]
+      .filter((p) => !mass.changes.some((c) => c.ticket.id === p))
+      .sort((a, b) => a - b))
+      await this.syncParent(trx, id, now, sink);
     await this.flush(trx, sink);
     for (const [from, to] of alias) {
       const r = out.get(to);
@@ -315,6 +336,18 @@ export class TicketStore {
     for (const e of events) this.recordOne(t, e, now, sink);
   }
 
+  private async syncParent(trx: Trx, id: number, now: number, sink: Sink): Promise<void> {
+    const parent = await trx
+      .selectFrom('tickets')
+      .selectAll()
+      .where('id', '=', id)
+      .$if(this.pg, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!parent || parent.status === 'closed') return;
+    const synced = await this.mass.sync(trx, parent, now);
+    this.record(synced.ticket, synced.events, now, sink);
+  }
+
   private recordOne(t: Ticket, e: EventSpec, now: number, sink: Sink): void {
     const eventId = randomUUID();
     sink.events.push({
@@ -327,7 +360,8 @@ export class TicketStore {
     });
     sink.transitions.push(e.kind);
     const type = OUTGOING[e.kind];
-    if (!type) return;
+    // A mass incident's member is announced through its parent only.
+    if (!type || t.parent_id !== null) return;
     const targets = this.deps.fanout.targetsFor(t.team, type);
     if (targets.length === 0) return;
     for (const target of targets) {
@@ -391,21 +425,76 @@ export class TicketStore {
         return undefined;
       }
       const now = this.deps.now();
-      const alerts = await trx
-        .selectFrom('ticket_alerts')
-        .selectAll()
-        .where('ticket_id', '=', t.id)
-        .execute();
+      // A mass incident has no alerts of its own: a person acting on it sees its open members' alerts.
+      const members = t.mass
+        ? await trx
+            .selectFrom('tickets')
+            .selectAll()
+            .where('parent_id', '=', t.id)
+            .where('status', 'in', ['open', 'acknowledged'])
+            .orderBy('id')
+            .$if(this.pg, (q) => q.forUpdate())
+            .execute()
+        : [];
+      const alerts = await this.alertsOf(trx, t.mass ? members.map((m) => m.id) : [t.id]);
       const c = fn(t, alerts, now);
       if (!c) return undefined;
       const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
-      const after = await this.change(trx, c, t);
+      let after = await this.change(trx, c, t);
       this.record(after, c.events, now, sink);
+      if (after.parent_id !== null && 'status' in c.set)
+        await this.syncParent(trx, after.parent_id, now, sink);
+      if (t.mass && 'status' in c.set && members.length > 0) {
+        await this.cascade(trx, after, members, alerts, c.events[0]?.actor ?? 'bridge', now, sink);
+        const synced = await this.mass.sync(trx, after, now, 'quiet');
+        this.record(synced.ticket, synced.events, now, sink);
+        after = synced.ticket;
+      }
       await this.flush(trx, sink);
       return after;
     });
     this.count(transitions);
     return out;
+  }
+
+  private async alertsOf(trx: Trx, ids: number[]): Promise<TicketAlert[]> {
+    const out: TicketAlert[] = [];
+    for (let i = 0; i < ids.length; i += 500)
+      out.push(
+        ...(await trx
+          .selectFrom('ticket_alerts')
+          .selectAll()
+          .where('ticket_id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      );
+    return out;
+  }
+
+  /**
+   * A person's acknowledgement or resolution of a mass incident is theirs on every open member too: the
+   * engineer who takes "OFD unreachable at 1,243 tills" takes each till's ticket, and resolving it
+   * resolves them (forced where a member's alerts still fire: the parent's resolve was already allowed).
+   */
+  private async cascade(
+    trx: Trx,
+    parent: Ticket,
+    members: Ticket[],
+    alerts: TicketAlert[],
+    actor: string,
+    now: number,
+    sink: Sink,
+  ): Promise<void> {
+    const byTicket = new Map<number, TicketAlert[]>();
+    for (const a of alerts) byTicket.set(a.ticket_id, [...(byTicket.get(a.ticket_id) ?? []), a]);
+    for (const m of members) {
+      let c: TicketChange | undefined;
+      if (parent.status === 'acknowledged' && m.status === 'open')
+        c = actions.acknowledge(m, actor, now, `#${parent.id}`);
+      else if (parent.status === 'resolved')
+        c = actions.resolve(m, byTicket.get(m.id) ?? [], actor, now, { force: true, note: `#${parent.id}` });
+      if (!c) continue;
+      this.record(await this.change(trx, c, m), c.events, now, sink);
+    }
   }
 
   /** Marks tickets registered once a target confirmed their ticket.created (same transaction). */

@@ -94,6 +94,13 @@ export interface ListFilter {
   incident_class?: string;
   chain?: string;
   region?: string;
+  /** The members of a mass incident. */
+  parent_id?: number;
+  /** Opened at or after / before these epoch milliseconds. */
+  opened_after?: number;
+  opened_before?: number;
+  /** Only ids below this one (the next page of a newest-first listing). */
+  before_id?: number;
   limit?: number;
 }
 
@@ -276,6 +283,10 @@ export class TicketReader {
       const v = filter[k];
       if (v !== undefined) q = q.where(k, '=', v);
     }
+    if (filter.parent_id !== undefined) q = q.where('parent_id', '=', filter.parent_id);
+    if (filter.opened_after !== undefined) q = q.where('opened_at', '>=', filter.opened_after);
+    if (filter.opened_before !== undefined) q = q.where('opened_at', '<', filter.opened_before);
+    if (filter.before_id !== undefined) q = q.where('id', '<', filter.before_id);
     const rows = await q.execute();
     if (rows.length === 0) return [];
     const alerts = await this.db
