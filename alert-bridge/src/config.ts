@@ -257,6 +257,10 @@ export const configSchema = z.strictObject({
       min_stores: z.number().int().min(2).default(10),
       window: duration.default(parseDuration('10m')),
       scope: z.enum(['chain', 'region']).default('chain'),
+      // A new ticket of such a class, once another store of its chain has it too, waits this long before it
+      // is announced, so the first tickets of a storm are not each sent before the parent takes them in. A
+      // fault on one store alone is sent at once.
+      hold: duration.default(parseDuration('20s')),
       // The parent's growing counts reach people and desks at most this often.
       update_interval: duration.default(parseDuration('5m')),
       // The classes that can be mass incidents; by default those whose card says `shared_cause: true`.

@@ -41,6 +41,12 @@ export function massTitle(base: string, c: MassCounts, locale: Locale): string {
 export interface MassOutcome {
   /** Tickets of this round that now belong to a parent (their own messages are left to it). */
   parentOf: Map<number, number>;
+  /**
+   * New tickets whose class is already open on another store of their chain: a storm may be starting, so
+   * their first messages wait `hold` for a parent that would speak for them. A fault on one store alone is
+   * sent at once.
+   */
+  held: Set<number>;
   changes: { ticket: Ticket; events: EventSpec[] }[];
 }
 
@@ -87,7 +93,7 @@ export class MassIncidents {
    * messages are never sent.
    */
   async adopt(trx: Db, born: Ticket[], now: number, pg: boolean): Promise<MassOutcome> {
-    const out: MassOutcome = { parentOf: new Map(), changes: [] };
+    const out: MassOutcome = { parentOf: new Map(), changes: [], held: new Set() };
     const groups = new Map<string, Ticket[]>();
     for (const t of born) {
       if (!this.eligible(t)) continue;
@@ -115,14 +121,16 @@ export class MassIncidents {
           .where('status', 'in', OPEN)
           .where('opened_at', '>=', since)
           .execute();
-        if (new Set(candidates.map((c) => c.store)).size < this.cfg.min_stores) continue;
+        const stores = new Set(candidates.map((c) => c.store)).size;
+        if (stores < this.cfg.min_stores) {
+          if (stores >= 2) for (const m of members) out.held.add(m.id);
+          continue;
+        }
         parent = await this.open(trx, key, sample, now);
         events = [{ kind: 'created', actor: 'bridge', data: { mass: true, members: candidates.length } }];
-        await this.link(
-          trx,
-          parent.id,
-          candidates.map((c) => Number(c.id)),
-        );
+        const ids = candidates.map((c) => Number(c.id));
+        await this.link(trx, parent.id, ids);
+        await this.withdraw(trx, ids, now);
       } else {
         await this.link(
           trx,
@@ -143,6 +151,35 @@ export class MassIncidents {
       .where('incident_class', '=', t.incident_class)
       .where('chain', '=', t.chain!)
       .$if(this.cfg.scope === 'region', (q) => q.where('region', '=', t.region!));
+  }
+
+  /**
+   * Messages of the parent's earlier members that are still held (never sent to their target) are not
+   * sent at all: the parent's message speaks for them. Rows being delivered right now are left alone.
+   */
+  private async withdraw(trx: Db, ids: number[], now: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const unsent = await trx
+        .selectFrom('outbox')
+        .select(['ticket_id', 'target'])
+        .where('ticket_id', 'in', part)
+        .where('event_type', '=', 'ticket.created')
+        .where('status', '=', 'pending')
+        .where('attempts', '=', 0)
+        .execute();
+      const targets = new Map<string, number[]>();
+      for (const r of unsent) targets.set(r.target, [...(targets.get(r.target) ?? []), r.ticket_id]);
+      for (const [target, tickets] of targets)
+        await trx
+          .deleteFrom('outbox')
+          .where('target', '=', target)
+          .where('ticket_id', 'in', tickets)
+          .where('status', '=', 'pending')
+          .where('attempts', '=', 0)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .execute();
+    }
   }
 
   private async link(trx: Db, parentId: number, ids: number[]): Promise<void> {

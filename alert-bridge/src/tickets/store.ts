@@ -38,6 +38,8 @@ type Trx = Transaction<Database>;
 /** Rows collected while applying one round and written in a few multi-row inserts at the end. */
 interface Sink {
   alerts: Map<string, TicketAlert>;
+  /** New tickets whose first messages wait for a mass incident that may take them in. */
+  held?: Set<number>;
   events: Insertable<EventsTable>[];
   outbox: Insertable<OutboxTable>[];
   transitions: EventKind[];
@@ -280,6 +282,7 @@ export class TicketStore {
       .filter((k) => ids.has(k))
       .map((k) => ({ ...decisions.get(k)!.created!.ticket, id: ids.get(k)! }));
     const mass = await this.mass.adopt(trx, born, now, this.pg);
+    sink.held = mass.held;
     const parents = new Set<number>();
 
     const out = new Map<string, KeyResult>();
@@ -372,7 +375,11 @@ export class TicketStore {
         event_type: type,
         status: 'pending',
         attempts: 0,
-        next_attempt_at: e.kind === 'created' ? now + this.deps.holdNewFor : now,
+        next_attempt_at:
+          e.kind === 'created'
+            ? now +
+              Math.max(this.deps.holdNewFor, sink.held?.has(t.id) ? this.deps.config.mass_incidents.hold : 0)
+            : now,
         created_at: now,
       });
     }
@@ -510,13 +517,19 @@ export class TicketStore {
 
   /** Lets a new ticket's held messages go now (its snapshot is stored, or will not come). */
   async release(id: number): Promise<void> {
+    const t = await this.db.selectFrom('tickets').select('opened_at').where('id', '=', id).executeTakeFirst();
+    if (!t) return;
+    const now = this.deps.now();
     await this.db
       .updateTable('outbox')
-      .set({ next_attempt_at: this.deps.now() })
+      .set({ next_attempt_at: now })
       .where('ticket_id', '=', id)
       .where('status', '=', 'pending')
       .where('event_type', '=', 'ticket.created')
-      .where('next_attempt_at', '>', this.deps.now())
+      .where('next_attempt_at', '>', now)
+      // A row held longer than the snapshot's wait is held for a mass incident: the snapshot does not
+      // shorten that.
+      .where('next_attempt_at', '<=', t.opened_at + this.deps.holdNewFor)
       .execute();
   }
 
