@@ -159,6 +159,19 @@ describe.each(ENGINES)('mass incidents on %s', (engine) => {
     expect(desk.got.slice(before).map((g) => g.type)).toEqual(['ticket.updated']);
     const update = (desk.got.at(-1)!.body as { ticket: TicketJson }).ticket;
     expect(update.title).toBe('УТМ не отвечает: 51 касса в 41 магазине');
+    // The parent's page lists its places, each linked; a member's page points to the parent.
+    const page = async (id: number) => {
+      const r = await fetch(`${ctx.bridge.url}/ui/tickets/${id}`, {
+        headers: { authorization: `Basic ${Buffer.from(`alice:${WRITE_TOKEN}`).toString('base64')}` },
+      });
+      expect(r.status).toBe(200);
+      return r.text();
+    };
+    const html = await page(parentId);
+    expect(html).toContain('Места инцидента (51)');
+    const member = (await list(`parent_id=${parentId}&limit=1`)).tickets[0]!;
+    expect(html).toContain(`<a href="/ui/tickets/${member.id}">#${member.id}</a>`);
+    expect(await page(member.id)).toContain(`Входит в массовый инцидент <a href="/ui/tickets/${parentId}">`);
   });
 
   it('another chain and another class stay apart; a till-hardware class is never a mass incident', async () => {

@@ -180,7 +180,9 @@ export function uiRoutes(deps: UiDeps): Router {
       if (!(err instanceof ConflictError)) throw err;
       // Show the refusal on the ticket page; a resolve refused while alerts fire offers the forced one.
       const t = await tickets.get(ticketId(req));
-      const firing = [...new Set(t.alerts.filter((a) => a.status === 'firing').map((a) => a.alertname))];
+      // A mass incident's alerts are its members'.
+      const all = [...t.alerts, ...(t.members ?? []).flatMap((m) => m.alerts)];
+      const firing = [...new Set(all.filter((a) => a.status === 'firing').map((a) => a.alertname))];
       const live = t.status === 'open' || t.status === 'acknowledged';
       const offerForce = name === 'resolve' && !input.force && firing.length > 0 && live;
       return showTicket(req, res, 409, {

@@ -84,7 +84,16 @@ export interface EventJson {
   data: unknown;
 }
 
-export type TicketDetail = TicketJson & { events: EventJson[] };
+/** Members a mass incident's detail lists at most (the API's parent_id filter pages through all). */
+export const DETAIL_MEMBERS = 200;
+
+export type TicketDetail = TicketJson & {
+  events: EventJson[];
+  /** A mass incident's place tickets, open first (at most DETAIL_MEMBERS); absent for other tickets. */
+  members?: TicketJson[];
+  /** How many place tickets a mass incident has in all. */
+  member_count?: number;
+};
 
 export interface ListFilter {
   status?: Ticket['status'][];
@@ -260,8 +269,10 @@ export class TicketReader {
       .where('ticket_id', '=', id)
       .orderBy('id')
       .execute();
+    const members = t.mass ? await this.membersOf(id) : undefined;
     return {
       ...this.toJson(t, alerts),
+      ...members,
       events: events.map((e) => ({
         id: e.event_id,
         type: e.type,
@@ -270,6 +281,24 @@ export class TicketReader {
         data: JSON.parse(e.data) as unknown,
       })),
     };
+  }
+
+  private async membersOf(id: number): Promise<{ members: TicketJson[]; member_count: number }> {
+    const total = await this.db
+      .selectFrom('tickets')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('parent_id', '=', id)
+      .executeTakeFirstOrThrow();
+    const live = await this.list({ parent_id: id, status: ['open', 'acknowledged'], limit: DETAIL_MEMBERS });
+    const rest =
+      live.length < DETAIL_MEMBERS
+        ? await this.list({
+            parent_id: id,
+            status: ['resolved', 'closed'],
+            limit: DETAIL_MEMBERS - live.length,
+          })
+        : [];
+    return { members: [...live, ...rest], member_count: Number(total.n) };
   }
 
   async list(filter: ListFilter): Promise<TicketJson[]> {

@@ -43,6 +43,10 @@ const ru = {
   facts: 'Показания на момент сбоя',
   factsTaken: (at: string) => `снято ${at}`,
   history: 'История',
+  members: (shown: number, all: number) =>
+    shown < all ? `Места инцидента (показано ${shown} из ${all})` : `Места инцидента (${all})`,
+  memberCols: { ticket: 'Заявка', place: 'Место', status: 'Статус', since: 'Открыта' },
+  partOf: 'Входит в массовый инцидент',
   links: {
     runbook: 'инструкция',
     dashboard: 'дашборд',
@@ -153,6 +157,10 @@ const en: UiText = {
   facts: 'Readings at the time of the fault',
   factsTaken: (at) => `taken ${at}`,
   history: 'History',
+  members: (shown, all) =>
+    shown < all ? `Places of this incident (${shown} of ${all})` : `Places of this incident (${all})`,
+  memberCols: { ticket: 'Ticket', place: 'Place', status: 'Status', since: 'Opened' },
+  partOf: 'Part of the mass incident',
   links: {
     runbook: 'runbook',
     dashboard: 'dashboard',

@@ -98,6 +98,18 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
       ? `<p class="notice">${e(L.readOnlyLink(formatTime(opts.linkUntil, zone, locale, { now })))} <a href="/ui/tickets/${t.id}">${e(L.login)}</a></p>`
       : '';
   const c = L.cols;
+  const members = t.members
+    ? `<h2>${e(L.members(t.members.length, t.member_count ?? t.members.length))}</h2><table><thead><tr><th>${e(L.memberCols.ticket)}</th><th>${e(L.memberCols.place)}</th><th>${e(L.memberCols.status)}</th><th>${e(L.memberCols.since)}</th></tr></thead><tbody>${t.members
+        .map(
+          (m) =>
+            `<tr><td><a href="/ui/tickets/${m.id}">#${m.id}</a></td><td>${e(place(m))}</td><td>${e(L.status[m.status] ?? m.status)}</td><td>${e(time(m.opened_at))}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
+  const partOf =
+    t.parent_id !== null
+      ? `<p class="notice">${e(L.partOf)} <a href="/ui/tickets/${t.parent_id}">#${t.parent_id}</a></p>`
+      : '';
   return page(
     ctx,
     `#${t.id} ${t.title}`,
@@ -106,10 +118,12 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
       `<p><b>${e(L.status[t.status] ?? t.status)}</b>${flags} · ${e(place(t))} · ${e(L.team)} ${e(t.team)} · ${e(L.klass)} ${e(t.incident_class)}</p>` +
       `<p>${e(L.opened)} ${e(time(t.opened_at))} · ${e(L.due)} ${e(time(t.sla_due_at))} · ${e(L.assignee)}: ${e(t.assignee ?? L.nobody)}</p>` +
       (links ? `<p>${links}</p>` : '') +
+      partOf +
       problemBox(t, ctx, opts) +
       actions(t, ctx, opts) +
       card +
       factsHtml +
+      members +
       `<h2>${e(L.alerts)}</h2><table><thead><tr><th>${e(L.alertCols.name)}</th><th>${e(L.alertCols.status)}</th><th>${e(L.alertCols.since)}</th><th>${e(L.alertCols.summary)}</th></tr></thead><tbody>${alerts}</tbody></table>` +
       `<h2>${e(L.history)}</h2>${historyList(t.events, zone, locale, L, now)}` +
       `<p class="muted">${e(c.id)} ${t.id} · ${e(t.key)}</p>`,
