@@ -184,18 +184,33 @@ describe('connections', () => {
           socket.once('connect', () => resolve({ socket, closed }));
           void closed.then(() => resolve({ socket, closed }));
         });
+      // Each step is bounded, so a stuck one names itself (and what closed so far) instead of the test's
+      // overall timeout: every close here is the bridge's doing within a second or two.
+      const within = <T>(what: string, p: Promise<T>) =>
+        Promise.race([
+          p,
+          new Promise<never>((_, reject) =>
+            setTimeout(
+              () => reject(new Error(`stuck on ${what}; closed so far: ${order.join(', ')}`)),
+              15_000,
+            ),
+          ),
+        ]);
       // Slowloris: headers started, never finished; the bridge answers 408 and closes.
-      const slow = await open('slow');
+      const slow = await within('connecting the slow client', open('slow'));
       let answer = '';
       slow.socket.on('data', (d) => (answer += String(d)));
       slow.socket.write('POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\n');
-      await slow.closed;
+      await within('the 408 to the slow client', slow.closed);
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
-      const held = await Promise.all([open('held'), open('held'), open('held')]);
-      const extra = await open('extra');
-      await extra.closed;
+      const held = await within(
+        'three silent clients',
+        Promise.all([open('held'), open('held'), open('held')]),
+      );
+      const extra = await within('the client over the cap', open('extra'));
+      await within('the client over the cap to be refused', extra.closed);
       // Silent sockets do not keep their place for ever either; the one over the cap went first.
-      await Promise.all(held.map((h) => h.closed));
+      await within('the silent clients to be cut off', Promise.all(held.map((h) => h.closed)));
       expect(order.slice(0, 2)).toEqual(['slow', 'extra']);
       expect((await fetch(`${ctx.bridge.url}/healthz`)).status).toBe(200);
     } finally {
