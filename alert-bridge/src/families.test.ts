@@ -5,7 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnowledgeBase } from './knowledge-base.js';
 import type { TicketDetail, TicketJson } from './tickets/index.js';
-import { alert, api, ENGINES, payload, postWebhook, startBridge } from '@tillwatch/testkit/bridge';
+import {
+  alert,
+  api,
+  ENGINES,
+  payload,
+  postWebhook,
+  startBridge,
+  WRITE_TOKEN,
+} from '@tillwatch/testkit/bridge';
 
 // Problem families and card templates with the shipped knowledge base: related classes on one place are
 // one ticket, headed (title, priority, team) by the most urgent of them, its card filled with the facts.
@@ -62,6 +70,19 @@ describe.each(ENGINES)('problem families on %s', (engine) => {
       family: 'fiscal.fn',
     });
     expect(t.events.map((e) => e.type)).toEqual(['created', 'alert_joined']);
+    // Each alert speaks Russian in a Russian ticket: its own card's title for its labels, not the rule's
+    // English summary (the API keeps that in annotations).
+    const texts = Object.fromEntries(t.alerts.map((a) => [a.alertname, a.text]));
+    expect(texts.TillFiscalFnExpired).toBe('ФН истёк — касса не может продавать');
+    expect(texts.TillFiscalFnWarning).toMatch(/ФН/);
+    expect(texts.TillFiscalFnWarning).not.toMatch(/summary/);
+    const page = await (
+      await fetch(`${ctx.bridge.url}/ui/tickets/${id}`, {
+        headers: { authorization: `Basic ${Buffer.from(`alice:${WRITE_TOKEN}`).toString('base64')}` },
+      })
+    ).text();
+    expect(page).toContain(`<td>${texts.TillFiscalFnWarning}</td>`);
+    expect(page).not.toContain('TillFiscalFnWarning summary');
   });
 
   it('a warning ticket is taken over by its worse sibling: title, priority and team follow the expiry', async () => {

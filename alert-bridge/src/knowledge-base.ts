@@ -189,6 +189,14 @@ export class KnowledgeBase {
     return this.variantFor(incidentClass, labels)?.priority ?? this.cards.get(incidentClass)?.priority;
   }
 
+  /** One alert's title in one language (its variant's, rendered with its facts), or null without a card. */
+  titleFor(incidentClass: string, locale: Locale, ctx: CardContext = {}): string | null {
+    const c = this.cards.get(incidentClass);
+    if (!c) return null;
+    const v = ctx.labels ? this.variantFor(incidentClass, ctx.labels) : undefined;
+    return this.templates.render(v?.[locale]?.title ?? c[locale].title, ctx);
+  }
+
   /** The card for one alert, in one language, its texts rendered with the alert's facts. */
   recommend(incidentClass: string, locale: Locale, ctx: CardContext = {}): Recommendation | null {
     const c = this.cards.get(incidentClass);

@@ -72,6 +72,11 @@ export interface AlertJson {
   status: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /**
+   * What the alert says, in the configured language: its card's title for its labels (the rule's English
+   * summary only when no card knows the alert's class).
+   */
+  text: string;
   starts_at: string | null;
   ends_at: string | null;
 }
@@ -203,15 +208,28 @@ export function createView(deps: ViewDeps) {
       mass: t.mass === 1,
       recommendation,
       alert_counts: { firing: alerts.filter((a) => a.status === 'firing').length, total: alerts.length },
-      alerts: parsed.map(({ a, labels }) => ({
-        fingerprint: a.fingerprint,
-        alertname: a.alertname,
-        status: a.status,
-        labels,
-        annotations: JSON.parse(a.annotations) as Record<string, string>,
-        starts_at: iso(a.starts_at),
-        ends_at: iso(a.ends_at),
-      })),
+      alerts: parsed.map(({ a, labels }) => {
+        const annotations = JSON.parse(a.annotations) as Record<string, string>;
+        const facts = { ...factsOf(a), labels, annotations };
+        const text =
+          deps.kb.titleFor(
+            labels.incident_class ?? t.incident_class,
+            deps.locale,
+            cardContext(facts, [facts], place),
+          ) ??
+          annotations.summary ??
+          a.alertname;
+        return {
+          fingerprint: a.fingerprint,
+          alertname: a.alertname,
+          status: a.status,
+          labels,
+          annotations,
+          text,
+          starts_at: iso(a.starts_at),
+          ends_at: iso(a.ends_at),
+        };
+      }),
       opened_at: iso(t.opened_at)!,
       acknowledged_at: iso(t.acknowledged_at),
       resolved_at: iso(t.resolved_at),

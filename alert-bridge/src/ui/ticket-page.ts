@@ -82,7 +82,7 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
   const alerts = t.alerts
     .map(
       (a) =>
-        `<tr><td>${e(a.alertname)}</td><td>${e(L.alertStatus[a.status] ?? a.status)}</td><td>${a.starts_at ? e(time(a.starts_at)) : ''}</td><td>${e(a.annotations.summary ?? '')}${a.annotations.description ? `<br><span class="muted">${e(a.annotations.description)}</span>` : ''}</td></tr>`,
+        `<tr><td>${e(a.alertname)}</td><td>${e(L.alertStatus[a.status] ?? a.status)}</td><td>${a.starts_at ? e(time(a.starts_at)) : ''}</td><td>${e(a.text)}${locale === 'en' && a.annotations.description ? `<br><span class="muted">${e(a.annotations.description)}</span>` : ''}</td></tr>`,
     )
     .join('');
   const links = Object.entries(t.links)
