@@ -33,6 +33,7 @@ let browser: Browser;
 let page: Page;
 let place: { chain: string; region: string; store: string; till: string };
 let otherStore: string;
+let expiredTill: string;
 const injected: Record<string, number> = {};
 
 const promQuery = (q: string) => instantQuery(plan.urls.prometheus, q);
@@ -117,6 +118,9 @@ describe('the native stack, fault to notification', () => {
     await api.injectTillFault(place.till, 'paper_out');
     injected.fn = Date.now();
     await api.injectTillFault(place.till, 'fn_expiring');
+    // An expired FN on a till of a third store (its rule waits a minute, so it runs beside the rest).
+    expiredTill = tills.find((t) => t.store.id !== place.store && t.store.id !== otherStore)!.till.id;
+    await api.injectTillFault(expiredTill, 'fn_expired');
 
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -201,6 +205,47 @@ describe('the native stack, fault to notification', () => {
       (await api.telegram()).filter((m) => m.chat_id === HARDWARE.chat && m.text.includes(place.till)),
     ).toHaveLength(1);
   }, 240_000);
+
+  it('FN expired: one P1 ticket saying the till cannot sell and since when; the FN warning joins that ticket', async () => {
+    const ticket = await waitFor(
+      'a fiscal.fn_expiry ticket for the till with the expired FN',
+      () => ticketFor('fiscal.fn_expiry', (t) => t.till === expiredTill && t.status === 'open'),
+      { timeoutMs: 150_000, intervalMs: 250 },
+    );
+    const detail = await api.ticket(ticket.id);
+    expect(detail).toMatchObject({
+      priority: 'P1',
+      title: 'ФН истёк — касса не может продавать',
+      team: 'field',
+    });
+    // The simulator's FN expired a day before the fault was injected.
+    expect(detail.recommendation?.impact).toMatch(/Срок ФН истёк 1 день назад/);
+    // The registrar's FN warning, as Alertmanager gets it from the rule, for the same till and device.
+    const expired = detail.alerts.find((a) => a.alertname === 'TillFiscalFnExpired')!;
+    const warning = {
+      ...expired.labels,
+      alertname: 'TillFiscalFnWarning',
+      incident_class: 'fiscal.fn_warning',
+      severity: 'warning',
+      team: 'fiscal',
+      warning: 'memory_full',
+    };
+    await api.postAlerts([{ labels: warning, annotations: { summary: 'FN memory is full.' } }]);
+    const joined = await waitFor(
+      'the FN warning on the expired FN ticket',
+      async () => {
+        const t = await api.ticket(ticket.id);
+        return t.alerts.some((a) => a.alertname === 'TillFiscalFnWarning') ? t : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    expect(joined).toMatchObject({ priority: 'P1', family: 'fiscal.fn', status: 'open' });
+    const live = (await api.tickets({})).filter(
+      (t) => t.till === expiredTill && (t.status === 'open' || t.status === 'acknowledged'),
+    );
+    expect(live.map((t) => t.id)).toEqual([ticket.id]);
+    await api.clearTillFault(expiredTill, 'fn_expired');
+  }, 300_000);
 
   it(
     'FN expiring: the rule picks it up for the till with its class (the ticket follows the rule’s 10 m `for`)',

@@ -79,6 +79,13 @@ export interface Ticket {
   resolved_at: string | null;
 }
 
+export interface TicketDetail extends Ticket {
+  priority: string;
+  family: string;
+  recommendation: { first_line: string[]; impact: string } | null;
+  alerts: { alertname: string; status: string; labels: Record<string, string> }[];
+}
+
 export type { BotMessage as TelegramMessage } from '@tillwatch/testkit/telegram';
 
 export interface Mail {
@@ -137,6 +144,18 @@ export function stackClient(plan: StackPlan) {
       });
     },
     mails: async () => (await json<{ messages: Mail[] }>(plan.urls.mail)).messages,
+    /** One ticket with its alerts and card, as the bridge's API gives it. */
+    ticket: (id: number) =>
+      json<TicketDetail>(`${plan.urls.bridge}/api/v1/tickets/${id}`, {
+        headers: { authorization: `Bearer ${plan.apiToken}` },
+      }),
+    /** Sends alerts to Alertmanager's API as a rule would (an alert the simulator cannot raise by itself). */
+    postAlerts: (alerts: { labels: Record<string, string>; annotations?: Record<string, string> }[]) =>
+      json<unknown>(`${plan.urls.alertmanager}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts.map((a) => ({ ...a, startsAt: new Date().toISOString() }))),
+      }),
     alerts: async () =>
       (
         await json<{
