@@ -81,7 +81,10 @@ describe('amtool', () => {
     type Route = { matchers?: string[]; group_wait?: string; routes?: Route[] };
     const cfg = parseYaml(readFileSync(CONFIG, 'utf8'), { merge: true }) as { route: Route };
     expect(cfg.route.group_wait).toBe('30s');
-    for (const team of cfg.route.routes ?? []) {
+    // The Watchdog heartbeat's route has no severity branches (alert-bridge watchdog.test.ts covers it).
+    for (const team of (cfg.route.routes ?? []).filter(
+      (r) => !r.matchers?.includes('alertname="Watchdog"'),
+    )) {
       const critical = team.routes?.find((r) => r.matchers?.includes('severity="critical"'));
       expect(critical?.group_wait, JSON.stringify(team.matchers)).toBe('5s');
     }

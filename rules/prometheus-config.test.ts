@@ -18,6 +18,7 @@ function sandbox(targets: string): string {
   mkdirSync(join(root, 'deploy', 'targets'), { recursive: true });
   mkdirSync(join(root, 'rules'));
   copyFileSync(CONFIG, join(root, 'deploy', 'prometheus.yml'));
+  copyFileSync(join(REPO_DIR, 'deploy', 'meta-rules.yml'), join(root, 'deploy', 'meta-rules.yml'));
   for (const f of ruleFiles()) cpSync(f, join(root, 'rules', f.split('/').pop() as string));
   writeFileSync(join(root, 'deploy', 'targets', 'tills.json'), targets);
   return join(root, 'deploy', 'prometheus.yml');
@@ -39,6 +40,8 @@ describe('deploy/prometheus.yml', () => {
     const r = await check(sandbox(sample));
     expect(r.code, r.out).toBe(0);
     for (const f of ruleFiles()) expect(r.out).toContain(f.split('/').pop());
+    // The Watchdog heartbeat beside them (deploy/meta-rules.yml).
+    expect(r.out).toMatch(/meta-rules\.yml\s+SUCCESS: 1 rules found/);
     expect(r.out).toMatch(/SUCCESS: \d+ rule files found/);
   });
 

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { createCsrf } from './auth/csrf.js';
 import { failureLimiter } from './auth/limit.js';
 import { createLinkSigner, type LinkSigner } from './auth/links.js';
+import { Watchdog } from './watchdog.js';
 import { Directory } from './auth/principal.js';
 import { createSessions, deriveKey } from './auth/session.js';
 import type { Config } from './config.js';
@@ -120,6 +121,19 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     now,
   });
 
+  const watchdog = new Watchdog({
+    config,
+    db: store.db,
+    metrics,
+    logger,
+    ingest: async (p) => {
+      const r = await tickets.ingest(p);
+      dispatcher.kick();
+      return r;
+    },
+    now,
+  });
+
   const pendingEnrichment = new Set<Promise<void>>();
   const enrich = (ids: number[]) => {
     const cfg = config.enrichment;
@@ -213,7 +227,12 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       config,
       metrics,
       logger,
-      ingest: (p) => tickets.ingest(p),
+      ingest: async (p) => {
+        const rest = await watchdog.take(p);
+        return rest.alerts.length
+          ? tickets.ingest(rest)
+          : { alerts: 0, tickets: [], created: [], rejected: [] };
+      },
       stored: (r) => {
         dispatcher.kick();
         enrich(r.created);
@@ -290,7 +309,9 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
         dispatcher.start();
         telegram?.start();
         const sweep = () =>
-          tickets.sweep().catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'sweep failed'));
+          Promise.all([tickets.sweep(), watchdog.check()]).catch((e: unknown) =>
+            logger.warn({ err: (e as Error).message }, 'sweep failed'),
+          );
         void sweep();
         sweepTimer = setInterval(sweep, config.tickets.sweep_interval);
       }

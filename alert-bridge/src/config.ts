@@ -143,6 +143,15 @@ export const configSchema = z.strictObject({
     }),
   api: apiSchema,
   auth: authSchema,
+  // The dead man's switch: Alertmanager sends the always-firing `alertname` every minute; with no
+  // heartbeat for `timeout` the bridge opens a ticket of its own for `team` (null: off).
+  watchdog: z
+    .strictObject({
+      alertname: z.string().min(1).default('Watchdog'),
+      timeout: duration.nullable().default(null),
+      team: z.string().min(1).default('software'),
+    })
+    .prefault({}),
   tickets: z
     .strictObject({
       reopen_window: duration.default(parseDuration('1h')),

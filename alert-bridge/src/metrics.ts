@@ -79,6 +79,11 @@ export function createMetrics() {
       labelNames: ['target'],
       registers: [registry],
     }),
+    watchdogLastSeen: new Gauge({
+      name: `${p}watchdog_last_seen_timestamp_seconds`,
+      help: 'When the Watchdog heartbeat from Alertmanager last reached the bridge (any replica).',
+      registers: [registry],
+    }),
     outboxDead: new Counter({
       name: `${p}outbox_dead_total`,
       help: 'Outbox entries given up after forwarding.dead_after undelivered, or whose target is no longer configured.',

@@ -230,6 +230,17 @@ migrations['0006_mass'] = {
   },
 };
 
+migrations['0007_watchdog'] = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('heartbeats')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('last_seen', 'bigint', (c) => c.notNull())
+      .addColumn('paging', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

@@ -128,4 +128,12 @@ export interface Database {
   telegram_messages: TelegramMessagesTable;
   telegram_handled: TelegramHandledTable;
   telegram_poll: TelegramPollTable;
+  heartbeats: HeartbeatsTable;
+}
+
+/** The Watchdog heartbeat from Alertmanager: when it was last seen, and whether its silence is paged. */
+export interface HeartbeatsTable {
+  name: string;
+  last_seen: number;
+  paging: number;
 }
