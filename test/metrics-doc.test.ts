@@ -16,13 +16,15 @@ describe('metric contract document', () => {
     for (const e of readMetricContract().values()) {
       expect(e.name.endsWith('_total'), e.name).toBe(e.type === 'counter');
       // TillWatch's own series are till_*; the store server's are named by Debian's exporters, and the
-      // fleet declarations are recorded (level:name form).
+      // fleet declarations are recorded (level:name form), the alert bridge's are tillwatch_bridge_*.
       const pattern =
         e.section === "Store server (Debian's exporters)"
           ? /^(pg|node)_[a-zA-Z0-9_]+$/
           : e.section === 'Fleet declarations'
             ? /^tillwatch:[a-z0-9_]+$/
-            : /^till_[a-z0-9_]+$/;
+            : e.section === 'Alert bridge'
+              ? /^tillwatch_bridge_[a-z0-9_]+$/
+              : /^till_[a-z0-9_]+$/;
       expect(e.name, e.name).toMatch(pattern);
     }
   });

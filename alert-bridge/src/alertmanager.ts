@@ -3,6 +3,9 @@ import { z } from 'zod';
 // Alertmanager webhook payload, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
 // Objects are non-strict on purpose: Alertmanager adds fields between versions
 // (e.g. truncatedAlerts, and forks add routeLabels/notification_reason) and those must not be rejected.
+// A label named `__proto__` is dropped by the record parser (zod assigns keys, which cannot make an own
+// `__proto__`); the alert itself is kept. Prometheus never sends one: names starting with `__` are its
+// internal labels, removed before alerts leave it. properties.test.ts holds this as the one exception.
 const labelSet = z.record(z.string(), z.string());
 
 const alert = z.object({

@@ -107,7 +107,13 @@ const TELEGRAM_MAX = 4_000;
 // Any one text shown (a title, a step, a place) is cut to this before escaping.
 const FIELD_MAX = 300;
 
-const cut = (s: string, n = FIELD_MAX) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+// Cut between code points: a cut inside a surrogate pair (an emoji in a title) left a lone surrogate,
+// which is not UTF-8 and which Telegram refuses (found by properties.test.ts).
+const cut = (s: string, n = FIELD_MAX) => {
+  if (s.length <= n) return s;
+  const end = /[\uD800-\uDBFF]/.test(s[n - 2] ?? '') ? n - 2 : n - 1;
+  return `${s.slice(0, end)}…`;
+};
 const esc = (s: string, n = FIELD_MAX) => escapeHtml(cut(s, n));
 
 /**
@@ -169,10 +175,13 @@ export function emailMessage(
 ) {
   const L = TEXT[locale];
   const first = events[0]!;
-  const subject =
+  // One line: titles and places come from alert labels and annotations, which may hold line breaks
+  // (a CR or LF in a header is how headers get injected; found by properties.test.ts).
+  const subject = (
     events.length === 1 && more === 0
       ? `[TillWatch ${first.ticket.priority}] ${L[first.type]}: ${first.ticket.title} — ${where(first)}`
-      : `[TillWatch] ${L.batch(events.length + more)}`;
+      : `[TillWatch] ${L.batch(events.length + more)}`
+  ).replace(/[\r\n\u2028\u2029]+/g, ' ');
   const text = events
     .map((e) => {
       const t = e.ticket;
