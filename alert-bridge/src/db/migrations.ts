@@ -219,6 +219,19 @@ migrations['0005_families'] = {
   },
 };
 
+migrations['0006_service'] = {
+  async up(db: Kysely<unknown>) {
+    // Escalation of an unacknowledged ticket: how many steps were sent, when the last one was, and when
+    // the unacknowledged clock started (null: at opening; a reopening restarts it).
+    await db.schema
+      .alterTable('tickets')
+      .addColumn('escalation_step', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('tickets').addColumn('escalated_at', 'bigint').execute();
+    await db.schema.alterTable('tickets').addColumn('escalation_base', 'bigint').execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

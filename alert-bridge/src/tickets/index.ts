@@ -71,16 +71,22 @@ export class TicketService {
       config,
       metrics,
       targets: () => this.fanout.targetNames(),
+      levelTargets: (l) => this.fanout.levelTargets(l),
       now,
     });
+    this.metrics = metrics;
   }
+
+  private readonly metrics: Metrics;
 
   ingest(payload: WebhookPayload): Promise<IngestResult> {
     return this.writes.ingest(payload);
   }
 
   async acknowledge(id: number, actor: string, note?: string): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, _a, now) => actions.acknowledge(t, actor, now, note)))!;
+    const t = (await this.writes.mutate({ id }, (t, _a, now) => actions.acknowledge(t, actor, now, note)))!;
+    this.metrics.acknowledged(t);
+    return t;
   }
 
   async resolve(id: number, actor: string, opts: ResolveOptions = {}): Promise<Ticket> {

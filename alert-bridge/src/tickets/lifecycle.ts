@@ -191,7 +191,7 @@ export function decide(
   if (severity !== t.severity) set.severity = severity;
   if (rank(priority) < rank(t.priority)) {
     set.priority = priority;
-    Object.assign(set, policy.slaDue(priority, t.opened_at));
+    Object.assign(set, policy.slaDue(priority, t.opened_at, t.chain));
   }
 
   let event: EventSpec | undefined;
@@ -205,6 +205,10 @@ export function decide(
       reopen_count: t.reopen_count + 1,
       flapping: reopenings >= policy.flapThreshold ? 1 : t.flapping,
       forced_resolve: 0,
+      // Nobody has it again: the escalation clock starts over.
+      escalation_step: 0,
+      escalated_at: null,
+      escalation_base: now,
     });
     event = {
       kind: 'reopened',

@@ -328,7 +328,7 @@ export class TicketStore {
     sink.transitions.push(e.kind);
     const type = OUTGOING[e.kind];
     if (!type) return;
-    const targets = this.deps.fanout.targetsFor(t.team, type);
+    const targets = e.targets ?? this.deps.fanout.targetsFor(t.team, type);
     if (targets.length === 0) return;
     for (const target of targets) {
       sink.outbox.push({

@@ -102,6 +102,8 @@ const ru = {
     reopened: (who: string) => `${who} открыл(а) заявку снова`,
     returned: 'проблема вернулась, заявка открыта снова',
     closed: 'заявка закрыта: окно повторного открытия прошло',
+    escalated: (levels: string, min: number, step: number) =>
+      `эскалация (шаг ${step}): заявку ${min} мин никто не взял, оповещены: ${levels}`,
     other: (who: string, type: string) => `${who}: ${type}`,
   },
 };
@@ -212,6 +214,8 @@ const en: UiText = {
     reopened: (who) => `${who} reopened the ticket`,
     returned: 'the problem came back, ticket reopened',
     closed: 'ticket closed: the reopen window has passed',
+    escalated: (levels, min, step) =>
+      `escalation (step ${step}): nobody took the ticket for ${min} min, notified: ${levels}`,
     other: (who, type) => `${who}: ${type}`,
   },
 };
