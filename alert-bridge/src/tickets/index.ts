@@ -9,6 +9,7 @@ import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
 import type { IngestResult, Ticket } from './model.js';
 import { createPolicy, openTicket } from './policy.js';
+import { slaReport, type SlaReport } from './report.js';
 import { TicketStore } from './store.js';
 import { Sweeper } from './sweep.js';
 import {
@@ -23,6 +24,7 @@ import {
 
 export { ConflictError, NotFoundError, type IngestResult, type Ticket } from './model.js';
 export type { ListFilter, PlaceQuery, TicketDetail, TicketJson } from './view.js';
+export { ReportRequestError, type SlaReport } from './report.js';
 
 export interface TicketServiceDeps {
   store: Store;
@@ -75,6 +77,24 @@ export class TicketService {
       now,
     });
     this.metrics = metrics;
+    this.db = deps.store.db;
+    this.config = config;
+    this.now = now;
+  }
+
+  private readonly db: TicketServiceDeps['store']['db'];
+  private readonly config: Config;
+  private readonly now: () => number;
+
+  /**
+   * The monthly SLA report of a chain. The month is taken in the zone of the chain's business-hours
+   * calendar (its first SLA policy that has one), else the bridge's `timezone`.
+   */
+  slaReport(chain: string, month: string): Promise<SlaReport> {
+    const { sla, timezone } = this.config;
+    const withCal = sla.policies.find((p) => p.chain === chain && p.calendar !== '24/7');
+    const zone = withCal ? sla.calendars[withCal.calendar]!.timezone : timezone;
+    return slaReport(this.db, { chain, month, timezone: zone, now: this.now() });
   }
 
   private readonly metrics: Metrics;
