@@ -172,8 +172,8 @@ export function createMetrics() {
     }),
     openTickets: new Gauge({
       name: `${p}open_tickets`,
-      help: 'Open and acknowledged tickets by age since opening and priority (refreshed by the sweeper).',
-      labelNames: ['age', 'priority'],
+      help: 'Open and acknowledged tickets by age since opening, priority and chain (refreshed by the sweeper).',
+      labelNames: ['age', 'priority', 'chain'],
       registers: [registry],
     }),
   };

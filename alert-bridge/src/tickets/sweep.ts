@@ -215,16 +215,20 @@ export class Sweeper {
     const { db, metrics } = this.deps;
     const live = await db
       .selectFrom('tickets')
-      .select(['priority', 'opened_at'])
+      .select(['priority', 'chain', 'opened_at'])
       .where('status', 'in', ['open', 'acknowledged'])
       .execute();
     metrics.openTickets.reset();
-    for (const p of ['P1', 'P2', 'P3', 'P4'])
-      for (const b of AGE_BUCKETS) metrics.openTickets.set({ age: b.label, priority: p }, 0);
+    // Every bucket of every priority is written (0 when empty), per chain that has a live ticket, so a
+    // dashboard's sum over buckets never misses a series that was there a minute ago.
+    const chains = new Set(live.map((t) => t.chain ?? ''));
+    for (const chain of chains)
+      for (const p of ['P1', 'P2', 'P3', 'P4'])
+        for (const b of AGE_BUCKETS) metrics.openTickets.set({ age: b.label, priority: p, chain }, 0);
     for (const t of live) {
       const hours = (now - Number(t.opened_at)) / 3_600_000;
       const b = AGE_BUCKETS.find((x) => hours < x.below)!;
-      metrics.openTickets.inc({ age: b.label, priority: t.priority });
+      metrics.openTickets.inc({ age: b.label, priority: t.priority, chain: t.chain ?? '' });
     }
     const counts = await db
       .selectFrom('tickets')
