@@ -237,4 +237,45 @@ describe.each(ENGINES)('service time on %s', (engine) => {
     expect(text).toContain('tillwatch_bridge_open_tickets{age="1d-3d",priority="P3",chain="other"} 1');
     expect(text).toContain('tillwatch_bridge_open_tickets{age="0-1h",priority="P3",chain="office"} 0');
   });
+
+  it('waiting for the client stops the reaction clock, and resuming gives back the time it had left', async () => {
+    // Monday 30 November 2026, 10:00 Moscow: a business-hours P3, reaction due at 14:00.
+    clock.now = Date.parse('2026-11-30T07:00:00Z');
+    const p3 = alert({
+      alertname: 'TillSlowThing',
+      incident_class: 'test.business_hours',
+      chain: 'office',
+      store: 'wt',
+      till: 't1',
+    });
+    const [id] = (await postWebhook(ctx.bridge.url, payload([p3]))).body.tickets as number[];
+    expect((await get(id!)).sla.reaction_due_at).toBe('2026-11-30T11:00:00.000Z');
+    clock.now = Date.parse('2026-11-30T08:00:00Z'); // 11:00: three working hours left
+    const w = await api<T>(ctx.bridge.url, `/tickets/${id}/wait`, {
+      method: 'POST',
+      body: { note: 'asked the store for the model' },
+    });
+    expect(w.status).toBe(200);
+    expect(w.body.waiting_since).toBe('2026-11-30T08:00:00.000Z');
+    expect((await api(ctx.bridge.url, `/tickets/${id}/wait`, { method: 'POST', body: {} })).status).toBe(409);
+    clock.now = Date.parse('2026-11-30T12:00:00Z'); // 15:00: past the old reaction due time
+    await ctx.bridge.tickets.sweep();
+    expect((await get(id!)).sla.breached.reaction).toBe(false);
+    clock.now = Date.parse('2026-11-30T13:00:00Z'); // 16:00: 2h today, 1h Tuesday from 09:00
+    const r = await api<T>(ctx.bridge.url, `/tickets/${id}/resume`, { method: 'POST', body: {} });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      waiting_since: null,
+      sla: { reaction_due_at: '2026-12-01T07:00:00.000Z' },
+    });
+    expect((await api(ctx.bridge.url, `/tickets/${id}/resume`, { method: 'POST', body: {} })).status).toBe(
+      409,
+    );
+    const auth = { authorization: `Basic ${Buffer.from(`x:${READ_TOKEN}`).toString('base64')}` };
+    const page = await (await fetch(`${ctx.bridge.url}/ui/tickets/${id}`, { headers: auth })).text();
+    expect(page).toContain(
+      'alice: waiting for the client, clocks stopped<blockquote>asked the store for the model</blockquote>',
+    );
+    expect(page).toContain('alice: the client answered, clocks running again (waited 300 min)');
+  });
 });

@@ -229,6 +229,8 @@ migrations['0006_service'] = {
       .execute();
     await db.schema.alterTable('tickets').addColumn('escalated_at', 'bigint').execute();
     await db.schema.alterTable('tickets').addColumn('escalation_base', 'bigint').execute();
+    // Waiting for the client since (null: not waiting): the reaction and resolution clocks stand still.
+    await db.schema.alterTable('tickets').addColumn('waiting_since', 'bigint').execute();
   },
 };
 

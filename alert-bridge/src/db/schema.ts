@@ -53,6 +53,8 @@ export interface TicketsTable {
   escalated_at: number | null;
   /** When the unacknowledged clock started, if not at opening (a reopening restarts it). */
   escalation_base: number | null;
+  /** Waiting for the client since (null: not waiting); the reaction and resolution clocks stand still. */
+  waiting_since: number | null;
 }
 
 export interface TicketAlertsTable {

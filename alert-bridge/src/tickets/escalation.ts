@@ -39,7 +39,7 @@ export function escalate(
   targetsOf: (l: EscalationLevel) => Target[],
   now: number,
 ): TicketChange | undefined {
-  if (t.status !== 'open' || t.acknowledged_at !== null) return undefined;
+  if (t.status !== 'open' || t.acknowledged_at !== null || t.waiting_since !== null) return undefined;
   if (now < nextEscalationAt(t, p)) return undefined;
   const waited = now - (t.escalation_base ?? t.opened_at);
   const levels = p.levels.filter((l) => waited >= l.after);

@@ -1,5 +1,5 @@
 import type { WebhookPayload } from '../alertmanager.js';
-import type { Config } from '../config.js';
+import type { Config, Priority } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import type { Metrics } from '../metrics.js';
@@ -8,7 +8,8 @@ import { createFanout, type Fanout } from './fanout.js';
 import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
 import type { IngestResult, Ticket } from './model.js';
-import { createPolicy, openTicket } from './policy.js';
+import { createPolicy, openTicket, type Policy } from './policy.js';
+import { resume, resumedEvent, resumeSet, startWaiting } from './waiting.js';
 import { slaReport, type SlaReport } from './report.js';
 import { TicketStore } from './store.js';
 import { Sweeper } from './sweep.js';
@@ -77,12 +78,30 @@ export class TicketService {
       now,
     });
     this.metrics = metrics;
+    this.policy = policy;
     this.db = deps.store.db;
     this.config = config;
     this.now = now;
   }
 
   private readonly db: TicketServiceDeps['store']['db'];
+  private readonly policy: Policy;
+
+  private calendarOf(t: Ticket) {
+    return this.policy.slaPolicyOf(t.priority as Priority, t.chain).cal;
+  }
+
+  /** The ticket waits for the client: its reaction and resolution clocks stand still. */
+  async wait(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) => startWaiting(t, actor, now, note)))!;
+  }
+
+  /** The client answered: the clocks run again with the working time they had left. */
+  async resume(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) =>
+      resume(t, actor, now, this.calendarOf(t), note),
+    ))!;
+  }
   private readonly config: Config;
   private readonly now: () => number;
 
@@ -110,9 +129,16 @@ export class TicketService {
   }
 
   async resolve(id: number, actor: string, opts: ResolveOptions = {}): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, alerts, now) =>
-      actions.resolve(t, alerts, actor, now, opts),
-    ))!;
+    return (await this.writes.mutate({ id }, (t, alerts, now) => {
+      const c = actions.resolve(t, alerts, actor, now, opts);
+      // Resolving ends a wait for the client; the time it waited is not counted.
+      if (t.waiting_since === null) return c;
+      return {
+        ...c,
+        set: { ...resumeSet(t, this.calendarOf(t), now), ...c.set },
+        events: [resumedEvent(t, actor, now), ...c.events],
+      };
+    }))!;
   }
 
   async reopen(id: number, actor: string, note?: string): Promise<Ticket> {

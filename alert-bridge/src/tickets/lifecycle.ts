@@ -1,7 +1,9 @@
 import type { AmAlert } from '../alertmanager.js';
 import { fingerprintOf } from '../identity.js';
 import { type AlertWrite, type EventSpec, type NewTicket, type Ticket, type TicketAlert } from './model.js';
+import type { Priority } from '../config.js';
 import { rank, worstSeverity, type AlertFacts, type Policy } from './policy.js';
+import { resumeSet } from './waiting.js';
 
 /**
  * The ticket lifecycle as pure functions: given what is stored and what arrived, decide what changes
@@ -221,6 +223,9 @@ export function decide(
   } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
     // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
     const self = t.acknowledged_at === null ? 1 : 0;
+    // Resolved while waiting for the client: the wait ends here, its time not counted.
+    if (t.waiting_since !== null)
+      Object.assign(set, resumeSet(t, policy.slaPolicyOf(t.priority as Priority, t.chain).cal, now));
     Object.assign(set, { status: 'resolved', resolved_at: now, self_resolved: self });
     event = { kind: 'resolved', actor: 'alertmanager', data: { self_resolved: self === 1 } };
   } else if (joined.length > 0 || 'priority' in set || 'severity' in set) {

@@ -22,6 +22,8 @@ export type EventKind =
   | 'reopened'
   | 'merged'
   | 'escalated'
+  | 'waiting'
+  | 'resumed'
   | 'closed';
 
 export type OutgoingType =
@@ -47,6 +49,8 @@ export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
   merged: 'ticket.resolved',
   // Nobody acknowledged it in time: sent to the escalation level's own targets (EventSpec.targets) only.
   escalated: 'ticket.escalated',
+  waiting: 'ticket.updated',
+  resumed: 'ticket.updated',
   // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
   closed: null,
 };

@@ -219,6 +219,7 @@ export function openTicket(
       escalation_step: 0,
       escalated_at: null,
       escalation_base: null,
+      waiting_since: null,
     };
   };
 }

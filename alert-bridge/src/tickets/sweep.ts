@@ -94,6 +94,8 @@ export class Sweeper {
       .select(['id', 'team', 'priority', 'opened_at', 'escalation_step', 'escalated_at', 'escalation_base'])
       .where('status', '=', 'open')
       .where('acknowledged_at', 'is', null)
+      // Waiting for the client: nobody is late.
+      .where('waiting_since', 'is', null)
       // A member of a mass incident is escalated through its parent.
       .where('parent_id', 'is', null)
       .execute();
@@ -110,8 +112,10 @@ export class Sweeper {
     for (const { kind, flag, due } of BREACHES) {
       let q = db.selectFrom('tickets').select(['id', 'priority']).where(flag, '=', 0).where(due, '<', now);
       if (kind === 'registration') q = q.where('registered_at', 'is', null).where('status', '!=', 'closed');
-      if (kind === 'reaction') q = q.where('status', '=', 'open');
-      if (kind === 'resolution') q = q.where('status', 'in', ['open', 'acknowledged']);
+      // Waiting for the client: the reaction and resolution clocks stand still.
+      if (kind === 'reaction') q = q.where('status', '=', 'open').where('waiting_since', 'is', null);
+      if (kind === 'resolution')
+        q = q.where('status', 'in', ['open', 'acknowledged']).where('waiting_since', 'is', null);
       for (const b of await q.execute()) {
         const r = await db
           .updateTable('tickets')

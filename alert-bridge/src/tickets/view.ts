@@ -54,6 +54,8 @@ export interface TicketJson {
   flapping: boolean;
   reopen_count: number;
   sla_due_at: string;
+  /** Waiting for the client since (null: not waiting): the reaction and resolution clocks stand still. */
+  waiting_since: string | null;
   sla: {
     registration_due_at: string;
     reaction_due_at: string;
@@ -205,6 +207,7 @@ export function createView(deps: ViewDeps) {
       flapping: t.flapping === 1,
       reopen_count: t.reopen_count,
       sla_due_at: iso(t.resolution_due_at)!,
+      waiting_since: iso(t.waiting_since),
       sla: {
         registration_due_at: iso(t.registration_due_at)!,
         reaction_due_at: iso(t.reaction_due_at)!,
