@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketJson } from './tickets/index.js';
 import { metricTypes, readMetricContract } from '@tillwatch/testkit';
+import { startTelegramEmulator } from '@tillwatch/testkit/telegram';
 import {
   alert,
   api,
@@ -277,5 +278,67 @@ describe.each(ENGINES)('service time on %s', (engine) => {
       'alice: waiting for the client, clocks stopped<blockquote>asked the store for the model</blockquote>',
     );
     expect(page).toContain('alice: the client answered, clocks running again (waited 300 min)');
+  });
+});
+
+describe('escalation to a Telegram chat', () => {
+  let tg: Awaited<ReturnType<typeof startTelegramEmulator>>;
+  let ctx: Awaited<ReturnType<typeof startBridge>>;
+  // Chats batch by the clock (notifications.batch_wait), so this clock runs, shifted by `skip`.
+  const clock = { skip: 0 };
+  const now = () => Date.now() + clock.skip;
+  beforeAll(async () => {
+    tg = await startTelegramEmulator('123:ABC');
+    ctx = await startBridge(
+      'sqlite',
+      {
+        telegram: { bot_token: '123:ABC', base_url: tg.url },
+        teams: { hardware: { telegram: [{ chat_id: -100200 }] } },
+        notifications: { batch_wait: '100ms', min_interval: '100ms' },
+        forwarding: { poll_interval: '50ms', retry_base: '100ms' },
+        priority: { by_class: { 'fiscal.paper_out': 'P1' } },
+        tickets: { sweep_interval: '1h' },
+        escalation: {
+          policies: [
+            {
+              team: 'hardware',
+              repeat: '10m',
+              levels: [{ name: 'duty-lead', after: '15m', telegram: [{ chat_id: -100900 }] }],
+            },
+          ],
+        },
+      },
+      { now },
+    );
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await tg?.close();
+  });
+
+  it("posts a new message in the duty lead's chat at each step, not an edit that nobody hears", async () => {
+    await postWebhook(ctx.bridge.url, payload([paperOut('t1', 'tg')]));
+    await waitFor(() => tg.messages().some((m) => m.chat_id === '-100200'), 'the team message');
+    clock.skip = 15 * MIN;
+    await ctx.bridge.tickets.sweep();
+    const first = await waitFor(
+      () => tg.messages().find((m) => m.chat_id === '-100900'),
+      "the duty lead's message",
+    );
+    expect(first.text).toContain('⏫ <b>Escalation: nobody took the ticket: [P1] Receipt paper out</b>');
+    expect(first.text).toContain('<i>not acknowledged for 15 min (step 1)</i>');
+    clock.skip = 25 * MIN;
+    await ctx.bridge.tickets.sweep();
+    await waitFor(() => tg.messages().filter((m) => m.chat_id === '-100900').length === 2, 'the second step');
+    const both = tg.messages().filter((m) => m.chat_id === '-100900');
+    expect(both[1]!.text).toContain('not acknowledged for 25 min (step 2)');
+    expect(both.map((m) => m.edits)).toEqual([0, 0]);
+    // The team's own chat heard nothing about the escalation.
+    expect(
+      tg
+        .messages()
+        .filter((m) => m.chat_id === '-100200')
+        .map((m) => m.text.includes('Escalation')),
+    ).toEqual([false]);
   });
 });
