@@ -216,6 +216,8 @@ describe('config', () => {
     });
     expect(c.storage.driver).toBe('sqlite');
     expect(c.knowledge_base).toBe(new URL('../knowledge-base', import.meta.url).pathname);
+    expect(c.sla.calendars.office?.hours.fri).toEqual([[540, 1080]]);
+    expect(c.sla.policies[0]).toMatchObject({ chain: 'example-chain', calendar: 'office' });
   });
 });
 
