@@ -231,6 +231,12 @@ migrations['0006_service'] = {
     await db.schema.alterTable('tickets').addColumn('escalation_base', 'bigint').execute();
     // Waiting for the client since (null: not waiting): the reaction and resolution clocks stand still.
     await db.schema.alterTable('tickets').addColumn('waiting_since', 'bigint').execute();
+    // The monthly SLA report reads one chain's tickets opened in a month.
+    await db.schema
+      .createIndex('tickets_chain_opened')
+      .on('tickets')
+      .columns(['chain', 'opened_at'])
+      .execute();
   },
 };
 
