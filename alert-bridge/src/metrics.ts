@@ -170,6 +170,12 @@ export function createMetrics() {
       labelNames: [...SERVICE_LABELS, 'resolved_by'],
       registers: [registry],
     }),
+    escalations: new Counter({
+      name: `${p}escalations_total`,
+      help: 'Escalation steps sent for tickets nobody acknowledged, by level notified and priority.',
+      labelNames: ['level', 'priority'],
+      registers: [registry],
+    }),
     openTickets: new Gauge({
       name: `${p}open_tickets`,
       help: 'Open and acknowledged tickets by age since opening, priority and chain (refreshed by the sweeper).',

@@ -211,7 +211,7 @@ describe.each(ENGINES)('service time on %s', (engine) => {
     const documented = [...readMetricContract().values()].filter(
       (e) => e.section === 'Alert bridge: service',
     );
-    expect(documented.length).toBe(5);
+    expect(documented.length).toBe(6);
     const types = metricTypes(text);
     for (const e of documented) expect(types.get(e.name), e.name).toBe(e.type);
     const labels = 'team="hardware",priority="P1",incident_class="fiscal.paper_out",chain="c1"';
@@ -227,6 +227,10 @@ describe.each(ENGINES)('service time on %s', (engine) => {
     );
     expect(text).toContain(`tillwatch_bridge_ticket_time_to_resolve_seconds_sum{${labels}} 5400`);
     expect(text).toContain(`tillwatch_bridge_tickets_closed_total{${labels},resolved_by="alerts"} 1`);
+    // The first test's four steps (the last also to the manager), the second's two, then that reopened
+    // ticket, never acknowledged, once more at each later sweep (Sunday evening, now): both levels.
+    expect(text).toContain('tillwatch_bridge_escalations_total{level="duty-lead",priority="P1"} 8');
+    expect(text).toContain('tillwatch_bridge_escalations_total{level="manager",priority="P1"} 3');
     expect(text).toContain(
       'tillwatch_bridge_sla_deadlines_total{kind="reaction",result="met",priority="P1",chain="c1"} 1',
     );

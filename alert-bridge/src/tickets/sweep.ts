@@ -103,7 +103,14 @@ export class Sweeper {
       const p = escalationPolicyOf(policies, o.team, o.priority);
       if (!p || now < nextEscalationAt(o, p)) continue;
       // Decided again under the row lock: two replicas sweeping at once send one step.
-      await store.mutate({ id: o.id }, (t, _alerts, at) => escalate(t, p, this.deps.levelTargets, at));
+      let levels: string[] = [];
+      const after = await store.mutate({ id: o.id }, (t, _alerts, at) => {
+        const c = escalate(t, p, this.deps.levelTargets, at);
+        levels = (c?.events[0]?.data.levels as string[] | undefined) ?? [];
+        return c;
+      });
+      if (after)
+        for (const level of levels) this.deps.metrics.escalations.inc({ level, priority: after.priority });
     }
   }
 
