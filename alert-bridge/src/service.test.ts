@@ -183,7 +183,14 @@ describe.each(ENGINES)('service time on %s', (engine) => {
       // 72h = 8 working days of 9h: Mon 30 Nov .. Wed 9 Dec 18:00.
       resolution_due_at: '2026-12-09T15:00:00.000Z',
     });
+    expect(a.sla).toMatchObject({ policy: 'office-hours', calendar: 'office' });
+    const auth = { authorization: `Basic ${Buffer.from(`x:${READ_TOKEN}`).toString('base64')}` };
+    const page = await (await fetch(`${ctx.bridge.url}/ui/tickets/${office}`, { headers: auth })).text();
+    expect(page).toMatch(
+      /reaction due [^·]*13:00[^·]*· due [^·]*18:00[^·]*\(working hours of calendar office\)/,
+    );
     const b = await get(other!);
+    expect(b.sla).toMatchObject({ policy: 'default', calendar: '24/7' });
     expect(b.sla).toMatchObject({ reaction_due_at: '2026-11-27T20:30:00.000Z' });
     // No reaction breach over the weekend for the business-hours ticket; the 24/7 one is breached.
     clock.now = Date.parse('2026-11-29T20:00:00Z');

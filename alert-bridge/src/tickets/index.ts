@@ -54,6 +54,7 @@ export class TicketService {
       locale: config.locale,
       publicUrl: config.public_url,
       places: deps.places ?? Places.none(config.timezone),
+      slaPolicyOf: (t) => policy.slaPolicyOf(t.priority as Priority, t.chain),
     });
     this.writes = new TicketStore({
       // The snapshot query's own bound, plus a little for storing it.

@@ -62,6 +62,9 @@ export interface TicketJson {
     resolution_due_at: string;
     registered_at: string | null;
     breached: { registration: boolean; reaction: boolean; resolution: boolean };
+    /** The SLA policy (`sla.policies[].name`, `default`) and the calendar its deadlines count on. */
+    policy: string;
+    calendar: string;
   };
   links: Record<string, string | null>;
   snapshot: unknown;
@@ -133,6 +136,13 @@ export interface ViewDeps {
   publicUrl: string;
   /** Store names, tills and time zones from the inventory. */
   places: Places;
+  /** The SLA policy and calendar names that apply to a ticket (absent: `default` on `24/7`). */
+  slaPolicyOf?: (t: Ticket) => { name: string; calendar: string };
+}
+
+function slaNames(deps: ViewDeps, t: Ticket): { policy: string; calendar: string } {
+  const p = deps.slaPolicyOf?.(t);
+  return p ? { policy: p.name, calendar: p.calendar } : { policy: 'default', calendar: '24/7' };
 }
 
 /** Renders stored rows as TicketJson. */
@@ -218,6 +228,7 @@ export function createView(deps: ViewDeps) {
           reaction: t.reaction_breached === 1,
           resolution: t.resolution_breached === 1,
         },
+        ...slaNames(deps, t),
       },
       links: {
         ticket: `${base}/ui/tickets/${t.id}`,

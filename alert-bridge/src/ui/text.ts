@@ -28,6 +28,8 @@ const ru = {
   klass: 'класс',
   opened: 'открыта',
   due: 'срок решения',
+  reactionDue: 'срок реакции',
+  calendar: (name: string) => `рабочее время по календарю ${name}`,
   assignee: 'исполнитель',
   nobody: 'не назначен',
   card: {
@@ -145,6 +147,8 @@ const en: UiText = {
   klass: 'class',
   opened: 'opened',
   due: 'due',
+  reactionDue: 'reaction due',
+  calendar: (name) => `working hours of calendar ${name}`,
   assignee: 'assignee',
   nobody: 'nobody',
   card: {

@@ -106,7 +106,7 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
     `${opts.linkUntil === undefined ? `<p><a href="/ui">${e(L.backToList)}</a></p>` : ''}${readOnly}` +
       `<h1>#${t.id} <span class="${e(t.priority)}">${e(t.priority)}</span> ${e(t.title)}</h1>` +
       `<p><b>${e(L.status[t.status] ?? t.status)}</b>${flags} · ${e(place(t))} · ${e(L.team)} ${e(t.team)} · ${e(L.klass)} ${e(t.incident_class)}</p>` +
-      `<p>${e(L.opened)} ${e(time(t.opened_at))} · ${e(L.due)} ${e(time(t.sla_due_at))} · ${e(L.assignee)}: ${e(t.assignee ?? L.nobody)}</p>` +
+      `<p>${e(L.opened)} ${e(time(t.opened_at))} · ${e(L.reactionDue)} ${e(time(t.sla.reaction_due_at))} · ${e(L.due)} ${e(time(t.sla_due_at))}${t.sla.calendar === '24/7' ? '' : ` (${e(L.calendar(t.sla.calendar))})`} · ${e(L.assignee)}: ${e(t.assignee ?? L.nobody)}</p>` +
       (t.waiting_since !== null ? `<p class="notice">${e(L.waitingSince(time(t.waiting_since)))}</p>` : '') +
       (links ? `<p>${links}</p>` : '') +
       problemBox(t, ctx, opts) +
