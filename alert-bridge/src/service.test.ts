@@ -289,6 +289,24 @@ describe.each(ENGINES)('service time on %s', (engine) => {
       'alice: waiting for the client, clocks stopped<blockquote>asked the store for the model</blockquote>',
     );
     expect(page).toContain('alice: the client answered, clocks running again (waited 300 min)');
+    // Waiting again, the problem goes away by itself: resolved, and the wait is over.
+    await api(ctx.bridge.url, `/tickets/${id}/wait`, { method: 'POST', body: {} });
+    await postWebhook(
+      ctx.bridge.url,
+      payload([
+        alert(
+          {
+            alertname: 'TillSlowThing',
+            incident_class: 'test.business_hours',
+            chain: 'office',
+            store: 'wt',
+            till: 't1',
+          },
+          { status: 'resolved' },
+        ),
+      ]),
+    );
+    expect(await get(id!)).toMatchObject({ status: 'resolved', waiting_since: null });
   });
 });
 
