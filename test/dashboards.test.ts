@@ -34,6 +34,7 @@ const UIDS: Record<string, string> = {
   'integrations.json': 'tillwatch-integrations',
   'noc.json': 'tillwatch-noc',
   'planning.json': 'tillwatch-planning',
+  'service.json': 'tillwatch-service',
   'store.json': 'tillwatch-store',
   'till.json': 'tillwatch-till',
   'versions.json': 'tillwatch-versions',
@@ -498,6 +499,35 @@ function bridgeExposition(): string {
     'tillwatch_bridge_delivery_duration_seconds_bucket{kind="telegram",le="+Inf"} 2',
     'tillwatch_bridge_delivery_duration_seconds_sum{kind="telegram"} 0.5',
     'tillwatch_bridge_delivery_duration_seconds_count{kind="telegram"} 2',
+    // The service metrics (docs/metrics.md "Alert bridge: service") of two clients.
+    ...['ticket_time_to_acknowledge_seconds', 'ticket_time_to_resolve_seconds'].flatMap((h) => [
+      `# TYPE tillwatch_bridge_${h} histogram`,
+      ...['c1', 'c2'].flatMap((chain) => {
+        const l = `team="hardware",priority="P2",incident_class="fiscal.paper_out",chain="${chain}"`;
+        return [
+          `tillwatch_bridge_${h}_bucket{le="900",${l}} 1`,
+          `tillwatch_bridge_${h}_bucket{le="+Inf",${l}} 2`,
+          `tillwatch_bridge_${h}_sum{${l}} 3000`,
+          `tillwatch_bridge_${h}_count{${l}} 2`,
+        ];
+      }),
+    ]),
+    '# TYPE tillwatch_bridge_sla_deadlines_total counter',
+    ...['registration', 'reaction', 'resolution'].flatMap((kind) =>
+      ['met', 'breached'].map(
+        (result) =>
+          `tillwatch_bridge_sla_deadlines_total{kind="${kind}",result="${result}",priority="P2",chain="c1"} 1`,
+      ),
+    ),
+    '# TYPE tillwatch_bridge_tickets_closed_total counter',
+    ...['self', 'alerts', 'human'].map(
+      (by) =>
+        `tillwatch_bridge_tickets_closed_total{team="hardware",priority="P2",incident_class="fiscal.paper_out",chain="c1",resolved_by="${by}"} 1`,
+    ),
+    '# TYPE tillwatch_bridge_open_tickets gauge',
+    ...['0-1h', '1d-3d', '7d+'].map(
+      (age) => `tillwatch_bridge_open_tickets{age="${age}",priority="P2",chain="c1"} 1`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -620,6 +650,17 @@ describe('dashboard queries on a real Prometheus 2.42', () => {
     // sort_by_label arrived after 2.42: the lezer grammar knows it, this Prometheus does not.
     const r = await prom.query('sort_by_label(up, "till")');
     expect(r.status).toBe('error');
+  });
+
+  it('the Service dashboard reads the bridge: backlog older than a day, per client', async () => {
+    const qs = queriesOf('service.json', dashboards.get('service.json')!);
+    const value = async (where: string, picked: Record<string, string> = {}) => {
+      const r = await prom.query(substitute(qs.find((x) => x.where === where)!.expr, picked));
+      return (r.data?.result as Array<{ value: [number, string] }>).map((x) => x.value[1]);
+    };
+    expect(await value('panel "Open tickets older than a day" A')).toEqual(['2']);
+    expect(await value('panel "Open tickets older than a day" A', { chain: 'c2' })).toEqual(['0']);
+    expect((await value('panel "Open tickets by age" A')).sort()).toEqual(['1', '1', '1']);
   });
 
   it('the NOC counts the faulty till as unable to sell', async () => {

@@ -22,7 +22,7 @@ describe('metric contract document', () => {
           ? /^(pg|node)_[a-zA-Z0-9_]+$/
           : e.section === 'Fleet declarations'
             ? /^tillwatch:[a-z0-9_]+$/
-            : e.section === 'Alert bridge'
+            : e.section === 'Alert bridge' || e.section === 'Alert bridge: service'
               ? /^tillwatch_bridge_[a-z0-9_]+$/
               : /^till_[a-z0-9_]+$/;
       expect(e.name, e.name).toMatch(pattern);

@@ -121,6 +121,36 @@ describe('config', () => {
       ': telegram.callback_key: must be at least 32 characters (e.g. openssl rand -hex 16)',
     ],
     [
+      'an SLA policy naming an unknown calendar',
+      'webhook: { bearer_token: a }\nsla: { policies: [{ chain: x5, calendar: offfice }] }\n',
+      ': sla.policies[0].calendar: unknown calendar "offfice": use "24/7" or a name under sla.calendars',
+    ],
+    [
+      'business hours that end before they start',
+      'webhook: { bearer_token: a }\nsla: { calendars: { office: { timezone: Europe/Moscow, hours: { mon: ["18:00-09:00"] } } } }\n',
+      ': sla.calendars.office.hours.mon[0]: "18:00-09:00" is not a range within one day (start before end, 00:00 to 24:00)',
+    ],
+    [
+      'a calendar in no time zone',
+      'webhook: { bearer_token: a }\nsla: { calendars: { office: { timezone: Moscow, hours: { mon: ["09:00-18:00"] } } } }\n',
+      ': sla.calendars.office.timezone: must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg',
+    ],
+    [
+      'a calendar that never opens',
+      'webhook: { bearer_token: a }\nsla: { calendars: { office: { timezone: Europe/Moscow } } }\n',
+      ': sla.calendars.office: has no working hours on any weekday: its deadlines would never come',
+    ],
+    [
+      'an escalation to a webhook that is not configured',
+      'webhook: { bearer_token: a }\nescalation: { policies: [{ repeat: 10m, levels: [{ name: lead, after: 15m, webhook: [duty] }] }] }\n',
+      ': escalation.policies[0].levels[0].webhook[0]: "duty" is not a forwarding target of type webhook',
+    ],
+    [
+      'an escalation to a Telegram chat without the bot',
+      'webhook: { bearer_token: a }\nescalation: { policies: [{ repeat: 10m, levels: [{ name: lead, after: 15m, telegram: [{ chat_id: -100 }] }] }] }\n',
+      ': escalation.policies[0].levels[0].telegram: needs the telegram section (the bot)',
+    ],
+    [
       'a Telegram webhook without its secret',
       `webhook: { bearer_token: a }\ntelegram: { bot_token: "1:x", updates: webhook, callback_key: ${'k'.repeat(32)} }\n`,
       ': telegram.webhook_secret: required when telegram.updates is webhook (Telegram sends it with every update)',
@@ -186,6 +216,8 @@ describe('config', () => {
     });
     expect(c.storage.driver).toBe('sqlite');
     expect(c.knowledge_base).toBe(new URL('../knowledge-base', import.meta.url).pathname);
+    expect(c.sla.calendars.office?.hours.fri).toEqual([[540, 1080]]);
+    expect(c.sla.policies[0]).toMatchObject({ chain: 'example-chain', calendar: 'office' });
   });
 });
 

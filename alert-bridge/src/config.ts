@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { MIN_KEY_LENGTH, apiSchema, authSchema, checkAuth } from './auth/config.js';
 import { Secret } from './secret.js';
+import { parseRange, WEEKDAYS } from './tickets/calendar.js';
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
 export { ConfigError };
@@ -34,12 +35,71 @@ export type Priority = z.infer<typeof priority>;
 
 const slaTimes = z.strictObject({ registration: duration, reaction: duration, resolution: duration });
 
+const ianaZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg');
+
+const hoursRange = z.string().transform((s, ctx) => {
+  try {
+    return parseRange(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+// Business hours an SLA clock runs in: per weekday a list of local "HH:MM-HH:MM" ranges (a day not
+// listed is closed), in an IANA zone, with holidays (local dates) on which it does not run.
+const calendarSchema = z
+  .strictObject({
+    timezone: ianaZone,
+    hours: z.partialRecord(z.enum(WEEKDAYS), z.array(hoursRange)).default({}),
+    holidays: z.array(z.iso.date()).default([]),
+  })
+  .refine((c) => Object.values(c.hours).some((r) => r && r.length > 0), {
+    message: 'has no working hours on any weekday: its deadlines would never come',
+  });
+
+// One SLA policy: which tickets (chain, priorities; absent = any), on which calendar, with which due
+// times (absent = sla.<priority>). The first policy that matches a ticket applies.
+const slaPolicy = z.strictObject({
+  name: z.string().min(1).optional(),
+  chain: z.string().min(1).optional(),
+  priority: z.array(priority).min(1).optional(),
+  calendar: z.string().min(1).default('24/7'),
+  registration: duration.optional(),
+  reaction: duration.optional(),
+  resolution: duration.optional(),
+});
+
 const telegramChannel = z.strictObject({ chat_id: z.union([z.string(), z.number()]).transform(String) });
 const emailChannel = z.strictObject({ to: z.array(z.string().email()).min(1) });
 
 const teamSchema = z.strictObject({
   telegram: z.array(telegramChannel).default([]),
   email: z.array(emailChannel).default([]),
+});
+
+// Escalation of a ticket nobody acknowledged: each level is notified once the ticket has been open
+// and unacknowledged for its `after`, and every `repeat` after that until someone acknowledges it.
+const escalationLevel = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
+  after: duration,
+  telegram: z.array(telegramChannel).default([]),
+  email: z.array(emailChannel).default([]),
+  // Names of forwarding.targets of type webhook.
+  webhook: z.array(z.string().min(1)).default([]),
+});
+const escalationPolicy = z.strictObject({
+  team: z.string().min(1).optional(),
+  priority: z.array(priority).min(1).optional(),
+  repeat: duration.refine((ms) => ms >= 60_000, 'must be at least 1m'),
+  levels: z.array(escalationLevel).min(1),
 });
 
 const routeSchema = z.strictObject({
@@ -57,7 +117,9 @@ const webhookTarget = z.strictObject({
   // A JSON value whose strings may hold {{path}} placeholders (see docs/configuration.md).
   template: z.unknown().optional(),
   events: z
-    .array(z.enum(['ticket.created', 'ticket.updated', 'ticket.resolved', 'ticket.reopened']))
+    .array(
+      z.enum(['ticket.created', 'ticket.updated', 'ticket.resolved', 'ticket.reopened', 'ticket.escalated']),
+    )
     .optional(),
 });
 
@@ -100,22 +162,19 @@ const storageSchema = z.discriminatedUnion('driver', [
   }),
 ]);
 
+const DEFAULT_SLA = {
+  P1: { registration: 5 * 60_000, reaction: 15 * 60_000, resolution: 4 * 3_600_000 },
+  P2: { registration: 15 * 60_000, reaction: 3_600_000, resolution: 24 * 3_600_000 },
+  P3: { registration: 3_600_000, reaction: 4 * 3_600_000, resolution: 72 * 3_600_000 },
+  P4: { registration: 4 * 3_600_000, reaction: 24 * 3_600_000, resolution: 7 * 86_400_000 },
+};
+
 export const configSchema = z.strictObject({
   listen: z.string().default('127.0.0.1:9836'),
   public_url: z.url().default('http://127.0.0.1:9836'),
   locale: z.enum(['ru', 'en']).default('ru'),
   // Times shown to people are in the store's zone; this one applies where the inventory names none.
-  timezone: z
-    .string()
-    .refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg')
-    .default('Europe/Moscow'),
+  timezone: ianaZone.default('Europe/Moscow'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Bounds on what one client can hold open: slow or idle connections cannot exhaust the process.
   http: z
@@ -172,12 +231,22 @@ export const configSchema = z.strictObject({
       by_class: z.record(z.string(), priority).default({}),
     })
     .prefault({}),
-  sla: z.strictObject({ P1: slaTimes, P2: slaTimes, P3: slaTimes, P4: slaTimes }).default({
-    P1: { registration: 5 * 60_000, reaction: 15 * 60_000, resolution: 4 * 3_600_000 },
-    P2: { registration: 15 * 60_000, reaction: 3_600_000, resolution: 24 * 3_600_000 },
-    P3: { registration: 3_600_000, reaction: 4 * 3_600_000, resolution: 72 * 3_600_000 },
-    P4: { registration: 4 * 3_600_000, reaction: 24 * 3_600_000, resolution: 7 * 86_400_000 },
-  }),
+  sla: z
+    .strictObject({
+      P1: slaTimes.default(DEFAULT_SLA.P1),
+      P2: slaTimes.default(DEFAULT_SLA.P2),
+      P3: slaTimes.default(DEFAULT_SLA.P3),
+      P4: slaTimes.default(DEFAULT_SLA.P4),
+      calendars: z
+        .record(
+          z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
+          calendarSchema,
+        )
+        .default({}),
+      policies: z.array(slaPolicy).default([]),
+    })
+    .prefault({}),
+  escalation: z.strictObject({ policies: z.array(escalationPolicy).default([]) }).prefault({}),
   routing: z
     .strictObject({
       routes: z.array(routeSchema).default([]),
@@ -344,9 +413,54 @@ function checkTelegram(c: z.infer<typeof configSchema>, ctx: z.RefinementCtx): v
   }
 }
 
+/** SLA policies name known calendars; escalation levels name webhook targets and configured channels. */
+function checkService(c: z.infer<typeof configSchema>, ctx: z.RefinementCtx): void {
+  for (const [i, p] of c.sla.policies.entries()) {
+    if (p.calendar !== '24/7' && !Object.hasOwn(c.sla.calendars, p.calendar))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sla', 'policies', i, 'calendar'],
+        message: `unknown calendar "${p.calendar}": use "24/7" or a name under sla.calendars`,
+      });
+  }
+  const webhooks = new Set(c.forwarding.targets.filter((t) => t.type === 'webhook').map((t) => t.name));
+  for (const [i, p] of c.escalation.policies.entries()) {
+    for (const [j, l] of p.levels.entries()) {
+      const at = ['escalation', 'policies', i, 'levels', j];
+      if (j > 0 && l.after < p.levels[j - 1]!.after)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'after'],
+          message: 'must not be earlier than the level before',
+        });
+      for (const [k, w] of l.webhook.entries())
+        if (!webhooks.has(w))
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'webhook', k],
+            message: `"${w}" is not a forwarding target of type webhook`,
+          });
+      if (l.telegram.length && !c.telegram)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'telegram'],
+          message: 'needs the telegram section (the bot)',
+        });
+      if (l.email.length && !c.email)
+        ctx.addIssue({ code: 'custom', path: [...at, 'email'], message: 'needs the email section (SMTP)' });
+      if (!l.telegram.length && !l.email.length && !l.webhook.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: at,
+          message: 'names nobody to notify (telegram, email or webhook)',
+        });
+    }
+  }
+}
+
 export function parseConfig(raw: unknown, file = '<inline>', env: NodeJS.ProcessEnv = process.env): Config {
   return parseWith(
-    configSchema.superRefine(checkAuth).superRefine(checkTelegram),
+    configSchema.superRefine(checkAuth).superRefine(checkTelegram).superRefine(checkService),
     expandEnv(raw ?? {}, [], file, env),
     file,
   );

@@ -11,6 +11,7 @@ import { writeStoreAgents } from './agents/agents.js';
 import { renderMinVersionRules } from './min-versions.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
+import { REPORT_USAGE, ReportUsageError, reportCommand } from './report/command.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -25,7 +26,8 @@ const USAGE = `usage:
   tillwatch inventory min-versions --inventory FILE --out FILE
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
-${FORECAST_USAGE.replace(/^usage:\n/, '')}`;
+${FORECAST_USAGE.replace(/^usage:\n/, '')}
+${REPORT_USAGE.replace(/^usage:\n/, '')}`;
 
 class UsageError extends Error {}
 
@@ -49,6 +51,7 @@ function rangeOption(value: string | undefined, fallback: { min: number; max: nu
 async function run(args: string[], io: Io): Promise<number> {
   if (args[0] === 'backtest') return backtestCommand(args.slice(1), io);
   if (args[0] === 'forecast') return forecastCommand(args.slice(1), io);
+  if (args[0] === 'report') return reportCommand(args.slice(1), io);
   const [group, command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -161,6 +164,7 @@ export async function main(
     if (
       err instanceof UsageError ||
       err instanceof CommandUsageError ||
+      err instanceof ReportUsageError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       io.err(`${(err as Error).message}\n${USAGE}`);

@@ -241,6 +241,27 @@ migrations['0007_watchdog'] = {
   },
 };
 
+migrations['0008_service'] = {
+  async up(db: Kysely<unknown>) {
+    // Escalation of an unacknowledged ticket: how many steps were sent, when the last one was, and when
+    // the unacknowledged clock started (null: at opening; a reopening restarts it).
+    await db.schema
+      .alterTable('tickets')
+      .addColumn('escalation_step', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.alterTable('tickets').addColumn('escalated_at', 'bigint').execute();
+    await db.schema.alterTable('tickets').addColumn('escalation_base', 'bigint').execute();
+    // Waiting for the client since (null: not waiting): the reaction and resolution clocks stand still.
+    await db.schema.alterTable('tickets').addColumn('waiting_since', 'bigint').execute();
+    // The monthly SLA report reads one chain's tickets opened in a month.
+    await db.schema
+      .createIndex('tickets_chain_opened')
+      .on('tickets')
+      .columns(['chain', 'opened_at'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

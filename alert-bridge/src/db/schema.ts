@@ -47,6 +47,14 @@ export interface TicketsTable {
   parent_id: number | null;
   /** 1 for a mass incident: the parent of the same problem on many places. */
   mass: number;
+  /** Escalation steps sent while nobody acknowledged the ticket (0: none). */
+  escalation_step: number;
+  /** When the last escalation step was sent. */
+  escalated_at: number | null;
+  /** When the unacknowledged clock started, if not at opening (a reopening restarts it). */
+  escalation_base: number | null;
+  /** Waiting for the client since (null: not waiting); the reaction and resolution clocks stand still. */
+  waiting_since: number | null;
 }
 
 export interface TicketAlertsTable {

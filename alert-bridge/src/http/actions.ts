@@ -32,6 +32,16 @@ export const ACTIONS = {
     run: (t: TicketService, id: number, actor: string, b: { assignee: string | null }) =>
       t.assign(id, actor, b.assignee),
   },
+  wait: {
+    body: z.strictObject({ note }).default({}),
+    run: (t: TicketService, id: number, actor: string, b: { note?: string | undefined }) =>
+      t.wait(id, actor, b.note),
+  },
+  resume: {
+    body: z.strictObject({ note }).default({}),
+    run: (t: TicketService, id: number, actor: string, b: { note?: string | undefined }) =>
+      t.resume(id, actor, b.note),
+  },
   comments: {
     body: z.strictObject({ text: z.string().trim().min(1).max(10_000) }),
     run: (t: TicketService, id: number, actor: string, b: { text: string }) => t.comment(id, actor, b.text),

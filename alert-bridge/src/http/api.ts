@@ -2,7 +2,7 @@ import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { Directory } from '../auth/principal.js';
 import { HttpError } from '../errors.js';
-import type { TicketService } from '../tickets/index.js';
+import { ReportRequestError, type TicketService } from '../tickets/index.js';
 import { visibleList, visibleTicket } from './access.js';
 import { ACTION_NAMES, ACTIONS, type ActionName } from './actions.js';
 import { authenticateApi, principalOf, requireRole, type AuthDeps } from './auth.js';
@@ -28,6 +28,11 @@ const listQuery = z.strictObject({
   opened_before: z.iso.datetime({ offset: true }).optional(),
   before_id: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+const reportQuery = z.strictObject({
+  chain: z.string().min(1, 'is required'),
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM such as 2026-11'),
 });
 
 export function ticketId(req: Request): number {
@@ -103,6 +108,19 @@ export function apiRoutes(deps: {
   });
   api.get('/tickets/:id', async (req, res) => {
     res.json(await visibleTicket(tickets, principalOf(req), ticketId(req)));
+  });
+  // The monthly service report of one client; a chain-scoped caller gets only their own chains'.
+  api.get('/reports/sla', async (req, res) => {
+    const q = parseOr400(reportQuery, req.query);
+    const p = principalOf(req);
+    if (p.chains !== null && !p.chains.includes(q.chain))
+      throw new HttpError('not_found', `no report for chain ${q.chain}`);
+    try {
+      res.json(await tickets.slaReport(q.chain, q.month));
+    } catch (e) {
+      if (e instanceof ReportRequestError) throw new HttpError('invalid_request', e.message);
+      throw e;
+    }
   });
   for (const name of ACTION_NAMES) {
     api.post(`/tickets/:id/${name}`, requireRole('operator'), async (req, res) => {

@@ -55,6 +55,8 @@ function formInput(name: ActionName, f: Record<string, unknown>): Record<string,
   switch (name) {
     case 'acknowledge':
     case 'reopen':
+    case 'wait':
+    case 'resume':
       return { note: str('note') };
     case 'resolve':
       return { note: str('note'), force: f.force === 'true' ? true : undefined };

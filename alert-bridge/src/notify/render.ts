@@ -9,6 +9,8 @@ const TEXT = {
     'ticket.reopened': 'Заявка открыта снова',
     'ticket.resolved': 'Заявка решена',
     'ticket.updated': 'Заявка обновлена',
+    'ticket.escalated': 'Эскалация: заявку никто не взял',
+    escalated: (min: number, step: number) => `не взята в работу ${min} мин (шаг ${step})`,
     since: 'с',
     steps: 'Первые шаги',
     more: (n: number) => `и ещё ${n} заявок`,
@@ -26,6 +28,8 @@ const TEXT = {
     'ticket.reopened': 'Ticket reopened',
     'ticket.resolved': 'Ticket resolved',
     'ticket.updated': 'Ticket updated',
+    'ticket.escalated': 'Escalation: nobody took the ticket',
+    escalated: (min: number, step: number) => `not acknowledged for ${min} min (step ${step})`,
     since: 'since',
     steps: 'First steps',
     more: (n: number) => `and ${n} more tickets`,
@@ -74,12 +78,21 @@ const ICON: Record<string, string> = {
   'ticket.reopened': '🔁',
   'ticket.resolved': '✅',
   'ticket.updated': 'ℹ️',
+  'ticket.escalated': '⏫',
 };
 
 /** What the event adds to the ticket's line: merged where, resolved by whom and how. */
 function noteOf(e: OutgoingEvent, L: (typeof TEXT)[Locale]): string | null {
-  const d = e.data as { into?: unknown; by?: unknown; forced?: unknown };
+  const d = e.data as {
+    into?: unknown;
+    by?: unknown;
+    forced?: unknown;
+    step?: unknown;
+    unacknowledged_for_s?: unknown;
+  };
   if (e.event === 'merged' && typeof d.into === 'number') return L.merged(d.into);
+  if (e.event === 'escalated' && typeof d.step === 'number' && typeof d.unacknowledged_for_s === 'number')
+    return L.escalated(Math.round(d.unacknowledged_for_s / 60), d.step);
   if (e.event === 'resolved' && d.by === 'human')
     return d.forced ? `${L.by(e.actor)}, ${L.forced}` : L.by(e.actor);
   return null;

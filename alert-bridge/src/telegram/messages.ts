@@ -79,7 +79,9 @@ export class TelegramMessages {
     for (const r of found) {
       // A reopened problem gets a new message: an edit does not notify anyone, and the message may be
       // far up the chat by now. Later events edit the new one.
-      if (latest.get(r.ticket_id)?.type === 'ticket.reopened') continue;
+      // An escalation must be heard too: each step is a new message.
+      const type = latest.get(r.ticket_id)?.type;
+      if (type === 'ticket.reopened' || type === 'ticket.escalated') continue;
       if (!messageOf.has(r.ticket_id)) messageOf.set(r.ticket_id, r.message_id);
     }
     const edits = new Map<number, Map<number, OutgoingEvent>>();

@@ -82,6 +82,10 @@ export function reopen(t: Ticket, actor: string, now: number, note?: string): Ti
         self_resolved: 0,
         forced_resolve: 0,
         reopen_count: t.reopen_count + 1,
+        // Nobody has it again: the escalation clock starts over.
+        escalation_step: 0,
+        escalated_at: null,
+        escalation_base: now,
       },
       now,
     ),

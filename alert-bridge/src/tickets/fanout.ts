@@ -31,8 +31,16 @@ export function createFanout(config: Config) {
     return out;
   }
 
+  // Escalation levels: their own chats, mailboxes and webhooks, named after the level in metrics.
+  const levelTargets = (l: Config['escalation']['policies'][number]['levels'][number]): Target[] => [
+    ...(config.telegram ? l.telegram.map((c): Target => ({ kind: 'telegram', chatId: c.chat_id })) : []),
+    ...(config.email ? l.email.map((e): Target => ({ kind: 'email', to: e.to })) : []),
+    ...l.webhook.map((name): Target => ({ kind: 'webhook', name })),
+  ];
+
   return {
     targetsFor,
+    levelTargets,
     channels,
     /** Whether anything would register a new ticket of this team. */
     hasTargets: (team: string) => targetsFor(team, 'ticket.created').length > 0,
@@ -51,6 +59,15 @@ export function createFanout(config: Config) {
           if (!names.has(id)) names.set(id, `${c.kind}:${team}${same > 1 ? `-${i + 1}` : ''}`);
         }
       }
+      for (const p of config.escalation.policies)
+        for (const l of p.levels) {
+          const cs = levelTargets(l);
+          for (const [i, c] of cs.entries()) {
+            const id = targetId(c);
+            const same = cs.filter((x) => x.kind === c.kind).length;
+            if (!names.has(id)) names.set(id, `${c.kind}:escalation-${l.name}${same > 1 ? `-${i + 1}` : ''}`);
+          }
+        }
       return names;
     },
     isChannel,

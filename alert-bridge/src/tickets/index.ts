@@ -1,5 +1,5 @@
 import type { WebhookPayload } from '../alertmanager.js';
-import type { Config } from '../config.js';
+import type { Config, Priority } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import type { Metrics } from '../metrics.js';
@@ -8,7 +8,9 @@ import { createFanout, type Fanout } from './fanout.js';
 import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
 import type { IngestResult, Ticket } from './model.js';
-import { createPolicy, openTicket } from './policy.js';
+import { createPolicy, openTicket, type Policy } from './policy.js';
+import { resume, resumedEvent, resumeSet, startWaiting } from './waiting.js';
+import { slaReport, type SlaReport } from './report.js';
 import { TicketStore } from './store.js';
 import { Sweeper } from './sweep.js';
 import {
@@ -23,6 +25,7 @@ import {
 
 export { ConflictError, NotFoundError, type IngestResult, type Ticket } from './model.js';
 export type { ListFilter, PlaceQuery, TicketDetail, TicketJson } from './view.js';
+export { ReportRequestError, type SlaReport } from './report.js';
 
 export interface TicketServiceDeps {
   store: Store;
@@ -51,6 +54,7 @@ export class TicketService {
       locale: config.locale,
       publicUrl: config.public_url,
       places: deps.places ?? Places.none(config.timezone),
+      slaPolicyOf: (t) => policy.slaPolicyOf(t.priority as Priority, t.chain),
     });
     this.writes = new TicketStore({
       kb,
@@ -72,22 +76,71 @@ export class TicketService {
       config,
       metrics,
       targets: () => this.fanout.targetNames(),
+      levelTargets: (l) => this.fanout.levelTargets(l),
       now,
     });
+    this.metrics = metrics;
+    this.policy = policy;
+    this.db = deps.store.db;
+    this.config = config;
+    this.now = now;
   }
+
+  private readonly db: TicketServiceDeps['store']['db'];
+  private readonly policy: Policy;
+
+  private calendarOf(t: Ticket) {
+    return this.policy.slaPolicyOf(t.priority as Priority, t.chain).cal;
+  }
+
+  /** The ticket waits for the client: its reaction and resolution clocks stand still. */
+  async wait(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) => startWaiting(t, actor, now, note)))!;
+  }
+
+  /** The client answered: the clocks run again with the working time they had left. */
+  async resume(id: number, actor: string, note?: string): Promise<Ticket> {
+    return (await this.writes.mutate({ id }, (t, _a, now) =>
+      resume(t, actor, now, this.calendarOf(t), note),
+    ))!;
+  }
+  private readonly config: Config;
+  private readonly now: () => number;
+
+  /**
+   * The monthly SLA report of a chain. The month is taken in the zone of the chain's business-hours
+   * calendar (its first SLA policy that has one), else the bridge's `timezone`.
+   */
+  slaReport(chain: string, month: string): Promise<SlaReport> {
+    const { sla, timezone } = this.config;
+    const withCal = sla.policies.find((p) => p.chain === chain && p.calendar !== '24/7');
+    const zone = withCal ? sla.calendars[withCal.calendar]!.timezone : timezone;
+    return slaReport(this.db, { chain, month, timezone: zone, now: this.now() });
+  }
+
+  private readonly metrics: Metrics;
 
   ingest(payload: WebhookPayload): Promise<IngestResult> {
     return this.writes.ingest(payload);
   }
 
   async acknowledge(id: number, actor: string, note?: string): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, _a, now) => actions.acknowledge(t, actor, now, note)))!;
+    const t = (await this.writes.mutate({ id }, (t, _a, now) => actions.acknowledge(t, actor, now, note)))!;
+    this.metrics.acknowledged(t);
+    return t;
   }
 
   async resolve(id: number, actor: string, opts: ResolveOptions = {}): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, alerts, now) =>
-      actions.resolve(t, alerts, actor, now, opts),
-    ))!;
+    return (await this.writes.mutate({ id }, (t, alerts, now) => {
+      const c = actions.resolve(t, alerts, actor, now, opts);
+      // Resolving ends a wait for the client; the time it waited is not counted.
+      if (t.waiting_since === null) return c;
+      return {
+        ...c,
+        set: { ...resumeSet(t, this.calendarOf(t), now), ...c.set },
+        events: [resumedEvent(t, actor, now), ...c.events],
+      };
+    }))!;
   }
 
   async reopen(id: number, actor: string, note?: string): Promise<Ticket> {

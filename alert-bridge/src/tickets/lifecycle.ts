@@ -1,7 +1,9 @@
 import type { AmAlert } from '../alertmanager.js';
 import { fingerprintOf } from '../identity.js';
 import { type AlertWrite, type EventSpec, type NewTicket, type Ticket, type TicketAlert } from './model.js';
+import type { Priority } from '../config.js';
 import { rank, worstSeverity, type AlertFacts, type Policy } from './policy.js';
+import { resumeSet } from './waiting.js';
 
 /**
  * The ticket lifecycle as pure functions: given what is stored and what arrived, decide what changes
@@ -191,7 +193,7 @@ export function decide(
   if (severity !== t.severity) set.severity = severity;
   if (rank(priority) < rank(t.priority)) {
     set.priority = priority;
-    Object.assign(set, policy.slaDue(priority, t.opened_at));
+    Object.assign(set, policy.slaDue(priority, t.opened_at, t.chain));
   }
 
   let event: EventSpec | undefined;
@@ -205,6 +207,10 @@ export function decide(
       reopen_count: t.reopen_count + 1,
       flapping: reopenings >= policy.flapThreshold ? 1 : t.flapping,
       forced_resolve: 0,
+      // Nobody has it again: the escalation clock starts over.
+      escalation_step: 0,
+      escalated_at: null,
+      escalation_base: now,
     });
     event = {
       kind: 'reopened',
@@ -217,6 +223,9 @@ export function decide(
   } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
     // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
     const self = t.acknowledged_at === null ? 1 : 0;
+    // Resolved while waiting for the client: the wait ends here, its time not counted.
+    if (t.waiting_since !== null)
+      Object.assign(set, resumeSet(t, policy.slaPolicyOf(t.priority as Priority, t.chain).cal, now));
     Object.assign(set, { status: 'resolved', resolved_at: now, self_resolved: self });
     event = { kind: 'resolved', actor: 'alertmanager', data: { self_resolved: self === 1 } };
   } else if (joined.length > 0 || 'priority' in set || 'severity' in set) {

@@ -220,7 +220,7 @@ export class MassIncidents {
       resolved_at: null,
       closed_at: null,
       updated_at: now,
-      ...this.policy.slaDue(priority, now),
+      ...this.policy.slaDue(priority, now, sample.chain),
       registered_at: this.hasTargets(sample.team) ? null : now,
       registration_breached: 0,
       reaction_breached: 0,
@@ -233,6 +233,10 @@ export class MassIncidents {
       forced_resolve: 0,
       parent_id: null,
       mass: 1,
+      escalation_step: 0,
+      escalated_at: null,
+      escalation_base: null,
+      waiting_since: null,
     };
     const inserted = await trx.insertInto('tickets').values(row).returning('id').executeTakeFirstOrThrow();
     return { ...row, id: Number(inserted.id) } as Ticket;
@@ -272,7 +276,7 @@ export class MassIncidents {
     const worst = rows.reduce((p, r) => (rank(r.priority) < rank(p) ? r.priority : p), parent.priority);
     if (rank(worst) < rank(parent.priority)) {
       set.priority = worst;
-      Object.assign(set, this.policy.slaDue(worst as Priority, parent.opened_at));
+      Object.assign(set, this.policy.slaDue(worst as Priority, parent.opened_at, parent.chain));
     }
     const severity = rows.length ? worstSeverity(rows.map((r) => r.severity)) : parent.severity;
     if (severity !== parent.severity) set.severity = severity;

@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { TicketAlertsTable, TicketsTable } from '../db/schema.js';
+import type { Target } from '../delivery/target.js';
 
 /** A ticket row as stored. */
 export type Ticket = Selectable<TicketsTable>;
@@ -20,14 +21,19 @@ export type EventKind =
   | 'resolved'
   | 'reopened'
   | 'merged'
+  | 'escalated'
+  | 'waiting'
+  | 'resumed'
   | 'closed';
 
-export type OutgoingType = 'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened';
+export type OutgoingType =
+  'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened' | 'ticket.escalated';
 export const OUTGOING_TYPES: readonly OutgoingType[] = [
   'ticket.created',
   'ticket.updated',
   'ticket.resolved',
   'ticket.reopened',
+  'ticket.escalated',
 ];
 
 /** Which outgoing event type a history event becomes for service desks and chats (null: none). */
@@ -41,6 +47,10 @@ export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
   reopened: 'ticket.reopened',
   // A till's ticket taken into its store's ticket: for service desks it is done (`data.into` names where).
   merged: 'ticket.resolved',
+  // Nobody acknowledged it in time: sent to the escalation level's own targets (EventSpec.targets) only.
+  escalated: 'ticket.escalated',
+  waiting: 'ticket.updated',
+  resumed: 'ticket.updated',
   // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
   closed: null,
 };
@@ -50,6 +60,8 @@ export interface EventSpec {
   kind: EventKind;
   actor: string;
   data: Record<string, unknown>;
+  /** Where the event goes instead of the fanout's targets for the team (an escalation's level). */
+  targets?: readonly Target[];
 }
 
 export class NotFoundError extends Error {

@@ -4,6 +4,7 @@ import { identify, incidentClassOf as classOf, type Place } from '../identity.js
 import type { KnowledgeBase } from '../knowledge-base.js';
 import { routeTeam } from '../routing.js';
 import type { OpenTicket } from './lifecycle.js';
+import { addWorkingTime, ALWAYS, type Calendar } from './calendar.js';
 import type { Ticket } from './model.js';
 
 /** An alert as the policy weighs it (an incoming one or a stored row, parsed). */
@@ -25,7 +26,10 @@ export type Headline = Pick<
 export interface Policy {
   /** Priority of one alert: config override by class, else its card (variant), else by severity. */
   priorityOf(incidentClass: string, labels: Record<string, string>, severity: string): Priority;
-  slaDue(p: Priority, from: number): SlaDue;
+  /** Due times of a ticket of this priority and chain opened at `from`, on its SLA policy's calendar. */
+  slaDue(p: Priority, from: number, chain: string | null): SlaDue;
+  /** The SLA policy and calendar that apply to a ticket (names as configured; `default`, `24/7`). */
+  slaPolicyOf(p: Priority, chain: string | null): { name: string; calendar: string; cal: Calendar };
   /** The alert that speaks for a ticket: the most urgent by its card, then severity, then the newest. */
   headline(alerts: readonly AlertFacts[]): AlertFacts;
   /** The ticket fields the headline alert sets, its card rendered with the ticket's firing alerts. */
@@ -87,18 +91,44 @@ export function createPolicy(config: Config, kb: KnowledgeBase): Policy {
       p = priority.by_severity.critical;
     return p;
   };
+  const calendars = new Map<string, Calendar>([['24/7', ALWAYS]]);
+  for (const [name, c] of Object.entries(sla.calendars))
+    calendars.set(name, {
+      kind: 'hours',
+      timezone: c.timezone,
+      hours: c.hours,
+      holidays: new Set(c.holidays),
+    });
+  const slaPolicyOf = (p: Priority, chain: string | null) => {
+    const i = sla.policies.findIndex(
+      (x) => (x.chain === undefined || x.chain === chain) && (!x.priority || x.priority.includes(p)),
+    );
+    const x = sla.policies[i];
+    if (!x) return { name: 'default', calendar: '24/7', cal: ALWAYS, times: sla[p] };
+    return {
+      name: x.name ?? `${i}`,
+      calendar: x.calendar,
+      cal: calendars.get(x.calendar)!,
+      times: {
+        registration: x.registration ?? sla[p].registration,
+        reaction: x.reaction ?? sla[p].reaction,
+        resolution: x.resolution ?? sla[p].resolution,
+      },
+    };
+  };
   const weight = (a: AlertFacts) =>
     rank(priorityOf(classOf(a.labels), a.labels, a.labels.severity ?? 'warning'));
   return {
     priorityOf,
-    slaDue(p, from) {
-      const s = sla[p];
+    slaDue(p, from, chain) {
+      const { cal, times } = slaPolicyOf(p, chain);
       return {
-        registration_due_at: from + s.registration,
-        reaction_due_at: from + s.reaction,
-        resolution_due_at: from + s.resolution,
+        registration_due_at: addWorkingTime(cal, from, times.registration),
+        reaction_due_at: addWorkingTime(cal, from, times.reaction),
+        resolution_due_at: addWorkingTime(cal, from, times.resolution),
       };
     },
+    slaPolicyOf,
     headline(alerts) {
       let best = alerts[0]!;
       for (const a of alerts.slice(1)) {
@@ -175,7 +205,7 @@ export function openTicket(
       resolved_at: null,
       closed_at: null,
       updated_at: now,
-      ...policy.slaDue(priority, now),
+      ...policy.slaDue(priority, now, id.place.chain ?? null),
       registered_at: hasTargets(head.team) ? null : now,
       registration_breached: 0,
       reaction_breached: 0,
@@ -186,6 +216,10 @@ export function openTicket(
       forced_resolve: 0,
       parent_id: null,
       mass: 0,
+      escalation_step: 0,
+      escalated_at: null,
+      escalation_base: null,
+      waiting_since: null,
     };
   };
 }

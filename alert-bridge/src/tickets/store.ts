@@ -365,7 +365,7 @@ export class TicketStore {
     const type = OUTGOING[e.kind];
     // A mass incident's member is announced through its parent only.
     if (!type || t.parent_id !== null) return;
-    const targets = this.deps.fanout.targetsFor(t.team, type);
+    const targets = e.targets ?? this.deps.fanout.targetsFor(t.team, type);
     if (targets.length === 0) return;
     for (const target of targets) {
       sink.outbox.push({

@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, TicketsTable } from '../db/schema.js';
-import type { Metrics } from '../metrics.js';
+import { AGE_BUCKETS, type Metrics } from '../metrics.js';
+import type { Target } from '../delivery/target.js';
 import { close } from './actions.js';
+import { escalate, escalationPolicyOf, nextEscalationAt, type EscalationLevel } from './escalation.js';
+import type { Ticket } from './model.js';
 import type { TicketStore } from './store.js';
 
 type BreachFlag = 'registration_breached' | 'reaction_breached' | 'resolution_breached';
@@ -35,6 +38,8 @@ export class Sweeper {
       metrics: Metrics;
       /** Configured target ids with their display names. */
       targets: () => Map<string, string>;
+      /** Where an escalation level is notified. */
+      levelTargets: (l: EscalationLevel) => Target[];
       now: () => number;
     },
   ) {}
@@ -43,6 +48,7 @@ export class Sweeper {
     const now = this.deps.now();
     await this.closeStale(now);
     await this.breaches(now);
+    await this.escalate(now);
     await this.deadLetter(now);
     await this.retention(now);
     await this.gauges(now);
@@ -56,8 +62,56 @@ export class Sweeper {
       .where('status', '=', 'resolved')
       .where('resolved_at', '<', now - config.tickets.reopen_window)
       .execute();
-    for (const s of stale)
-      await store.mutate({ key: s.key }, (t, _alerts, at) => (t.id === s.id ? close(t, at) : undefined));
+    for (const s of stale) {
+      let before: Ticket | undefined;
+      const after = await store.mutate({ key: s.key }, (t, _alerts, at) => {
+        before = t;
+        return t.id === s.id ? close(t, at) : undefined;
+      });
+      // Only the replica whose transaction closed it counts it: each ticket's outcome once, when final.
+      if (after && before) {
+        const last = await db
+          .selectFrom('events')
+          .select('data')
+          .where('ticket_id', '=', s.id)
+          .where('type', '=', 'resolved')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        const byHuman = last !== undefined && (JSON.parse(last.data) as { by?: unknown }).by === 'human';
+        this.deps.metrics.closed(before, byHuman);
+      }
+    }
+  }
+
+  /** Sends the escalation steps that are due for open tickets nobody acknowledged. */
+  private async escalate(now: number): Promise<void> {
+    const { db, store, config } = this.deps;
+    const policies = config.escalation.policies;
+    if (policies.length === 0) return;
+    const open = await db
+      .selectFrom('tickets')
+      .select(['id', 'team', 'priority', 'opened_at', 'escalation_step', 'escalated_at', 'escalation_base'])
+      .where('status', '=', 'open')
+      .where('acknowledged_at', 'is', null)
+      // Waiting for the client: nobody is late.
+      .where('waiting_since', 'is', null)
+      // A member of a mass incident is escalated through its parent.
+      .where('parent_id', 'is', null)
+      .execute();
+    for (const o of open) {
+      const p = escalationPolicyOf(policies, o.team, o.priority);
+      if (!p || now < nextEscalationAt(o, p)) continue;
+      // Decided again under the row lock: two replicas sweeping at once send one step.
+      let levels: string[] = [];
+      const after = await store.mutate({ id: o.id }, (t, _alerts, at) => {
+        const c = escalate(t, p, this.deps.levelTargets, at);
+        levels = (c?.events[0]?.data.levels as string[] | undefined) ?? [];
+        return c;
+      });
+      if (after)
+        for (const level of levels) this.deps.metrics.escalations.inc({ level, priority: after.priority });
+    }
   }
 
   private async breaches(now: number): Promise<void> {
@@ -65,8 +119,10 @@ export class Sweeper {
     for (const { kind, flag, due } of BREACHES) {
       let q = db.selectFrom('tickets').select(['id', 'priority']).where(flag, '=', 0).where(due, '<', now);
       if (kind === 'registration') q = q.where('registered_at', 'is', null).where('status', '!=', 'closed');
-      if (kind === 'reaction') q = q.where('status', '=', 'open');
-      if (kind === 'resolution') q = q.where('status', 'in', ['open', 'acknowledged']);
+      // Waiting for the client: the reaction and resolution clocks stand still.
+      if (kind === 'reaction') q = q.where('status', '=', 'open').where('waiting_since', 'is', null);
+      if (kind === 'resolution')
+        q = q.where('status', 'in', ['open', 'acknowledged']).where('waiting_since', 'is', null);
       for (const b of await q.execute()) {
         const r = await db
           .updateTable('tickets')
@@ -168,6 +224,23 @@ export class Sweeper {
 
   private async gauges(now: number): Promise<void> {
     const { db, metrics } = this.deps;
+    const live = await db
+      .selectFrom('tickets')
+      .select(['priority', 'chain', 'opened_at'])
+      .where('status', 'in', ['open', 'acknowledged'])
+      .execute();
+    metrics.openTickets.reset();
+    // Every bucket of every priority is written (0 when empty), per chain that has a live ticket, so a
+    // dashboard's sum over buckets never misses a series that was there a minute ago.
+    const chains = new Set(live.map((t) => t.chain ?? ''));
+    for (const chain of chains)
+      for (const p of ['P1', 'P2', 'P3', 'P4'])
+        for (const b of AGE_BUCKETS) metrics.openTickets.set({ age: b.label, priority: p, chain }, 0);
+    for (const t of live) {
+      const hours = (now - Number(t.opened_at)) / 3_600_000;
+      const b = AGE_BUCKETS.find((x) => hours < x.below)!;
+      metrics.openTickets.inc({ age: b.label, priority: t.priority, chain: t.chain ?? '' });
+    }
     const counts = await db
       .selectFrom('tickets')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])

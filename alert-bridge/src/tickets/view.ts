@@ -54,12 +54,17 @@ export interface TicketJson {
   flapping: boolean;
   reopen_count: number;
   sla_due_at: string;
+  /** Waiting for the client since (null: not waiting): the reaction and resolution clocks stand still. */
+  waiting_since: string | null;
   sla: {
     registration_due_at: string;
     reaction_due_at: string;
     resolution_due_at: string;
     registered_at: string | null;
     breached: { registration: boolean; reaction: boolean; resolution: boolean };
+    /** The SLA policy (`sla.policies[].name`, `default`) and the calendar its deadlines count on. */
+    policy: string;
+    calendar: string;
   };
   links: Record<string, string | null>;
   snapshot: unknown;
@@ -152,6 +157,13 @@ export interface ViewDeps {
   publicUrl: string;
   /** Store names, tills and time zones from the inventory. */
   places: Places;
+  /** The SLA policy and calendar names that apply to a ticket (absent: `default` on `24/7`). */
+  slaPolicyOf?: (t: Ticket) => { name: string; calendar: string };
+}
+
+function slaNames(deps: ViewDeps, t: Ticket): { policy: string; calendar: string } {
+  const p = deps.slaPolicyOf?.(t);
+  return p ? { policy: p.name, calendar: p.calendar } : { policy: 'default', calendar: '24/7' };
 }
 
 /** Renders stored rows as TicketJson. */
@@ -239,6 +251,7 @@ export function createView(deps: ViewDeps) {
       flapping: t.flapping === 1,
       reopen_count: t.reopen_count,
       sla_due_at: iso(t.resolution_due_at)!,
+      waiting_since: iso(t.waiting_since),
       sla: {
         registration_due_at: iso(t.registration_due_at)!,
         reaction_due_at: iso(t.reaction_due_at)!,
@@ -249,6 +262,7 @@ export function createView(deps: ViewDeps) {
           reaction: t.reaction_breached === 1,
           resolution: t.resolution_breached === 1,
         },
+        ...slaNames(deps, t),
       },
       links: {
         ticket: `${base}/ui/tickets/${t.id}`,

@@ -31,6 +31,18 @@ export function eventLine(ev: EventJson, L: UiText): string {
       return (d.by === 'human' ? L.ev.reopened(who) : e(L.ev.returned)) + noteOf();
     case 'closed':
       return e(L.ev.closed);
+    case 'waiting':
+      return L.ev.waiting(who) + noteOf();
+    case 'resumed':
+      return L.ev.resumed(who, Math.round((typeof d.waited_s === 'number' ? d.waited_s : 0) / 60)) + noteOf();
+    case 'escalated':
+      return e(
+        L.ev.escalated(
+          list(d.levels),
+          Math.round((typeof d.unacknowledged_for_s === 'number' ? d.unacknowledged_for_s : 0) / 60),
+          typeof d.step === 'number' ? d.step : 0,
+        ),
+      );
     default:
       return e(L.ev.other(L.system[ev.actor] ?? ev.actor, ev.type));
   }

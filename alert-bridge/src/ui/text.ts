@@ -28,6 +28,8 @@ const ru = {
   klass: 'класс',
   opened: 'открыта',
   due: 'срок решения',
+  reactionDue: 'срок реакции',
+  calendar: (name: string) => `рабочее время по календарю ${name}`,
   assignee: 'исполнитель',
   nobody: 'не назначен',
   card: {
@@ -68,6 +70,9 @@ const ru = {
   forceExplain:
     'Сигналы ещё активны. Принудительно решённая заявка откроется снова, если при следующем уведомлении они всё ещё будут активны.',
   reopen: 'Открыть снова',
+  wait: 'Ждём клиента',
+  resume: 'Клиент ответил',
+  waitingSince: (at: string) => `Ждём клиента с ${at}: сроки реакции и решения остановлены`,
   readOnlyLink: (until: string) =>
     `Просмотр по ссылке из сообщения, действует до ${until}. Чтобы работать с заявкой, войдите.`,
   login: 'Вход',
@@ -106,6 +111,10 @@ const ru = {
     reopened: (who: string) => `${who} открыл(а) заявку снова`,
     returned: 'проблема вернулась, заявка открыта снова',
     closed: 'заявка закрыта: окно повторного открытия прошло',
+    waiting: (who: string) => `${who}: ждём клиента, сроки остановлены`,
+    resumed: (who: string, min: number) => `${who}: клиент ответил, сроки идут снова (ожидание ${min} мин)`,
+    escalated: (levels: string, min: number, step: number) =>
+      `эскалация (шаг ${step}): заявку ${min} мин никто не взял, оповещены: ${levels}`,
     other: (who: string, type: string) => `${who}: ${type}`,
   },
 };
@@ -142,6 +151,8 @@ const en: UiText = {
   klass: 'class',
   opened: 'opened',
   due: 'due',
+  reactionDue: 'reaction due',
+  calendar: (name) => `working hours of calendar ${name}`,
   assignee: 'assignee',
   nobody: 'nobody',
   card: {
@@ -182,6 +193,9 @@ const en: UiText = {
   forceExplain:
     'Alerts still fire. A ticket resolved anyway reopens if they still fire at the next notification.',
   reopen: 'Reopen',
+  wait: 'Waiting for the client',
+  resume: 'The client answered',
+  waitingSince: (at) => `Waiting for the client since ${at}: the reaction and resolution clocks stand still`,
   readOnlyLink: (until) =>
     `Read-only view from a message link, valid until ${until}. Log in to work on the ticket.`,
   login: 'Log in',
@@ -220,6 +234,10 @@ const en: UiText = {
     reopened: (who) => `${who} reopened the ticket`,
     returned: 'the problem came back, ticket reopened',
     closed: 'ticket closed: the reopen window has passed',
+    waiting: (who) => `${who}: waiting for the client, clocks stopped`,
+    resumed: (who, min) => `${who}: the client answered, clocks running again (waited ${min} min)`,
+    escalated: (levels, min, step) =>
+      `escalation (step ${step}): nobody took the ticket for ${min} min, notified: ${levels}`,
     other: (who, type) => `${who}: ${type}`,
   },
 };

@@ -31,6 +31,8 @@ function actions(t: TicketDetail, ctx: PageContext, opts: TicketPageOptions): st
   if (t.status === 'open')
     out.push(form('acknowledge', `${note()}<button class="primary">${e(L.acknowledge)}</button>`));
   if (live) out.push(form('resolve', `${note()}<button>${e(L.resolve)}</button>`));
+  if (live && t.waiting_since === null) out.push(form('wait', `${note()}<button>${e(L.wait)}</button>`));
+  if (t.waiting_since !== null) out.push(form('resume', `${note()}<button>${e(L.resume)}</button>`));
   if (t.status === 'resolved') out.push(form('reopen', `${note()}<button>${e(L.reopen)}</button>`));
   if (t.status !== 'closed') {
     const names = [...new Set([user.name, ...(opts.assignees ?? [])])];
@@ -116,7 +118,8 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
     `${opts.linkUntil === undefined ? `<p><a href="/ui">${e(L.backToList)}</a></p>` : ''}${readOnly}` +
       `<h1>#${t.id} <span class="${e(t.priority)}">${e(t.priority)}</span> ${e(t.title)}</h1>` +
       `<p><b>${e(L.status[t.status] ?? t.status)}</b>${flags} · ${e(place(t))} · ${e(L.team)} ${e(t.team)} · ${e(L.klass)} ${e(t.incident_class)}</p>` +
-      `<p>${e(L.opened)} ${e(time(t.opened_at))} · ${e(L.due)} ${e(time(t.sla_due_at))} · ${e(L.assignee)}: ${e(t.assignee ?? L.nobody)}</p>` +
+      `<p>${e(L.opened)} ${e(time(t.opened_at))} · ${e(L.reactionDue)} ${e(time(t.sla.reaction_due_at))} · ${e(L.due)} ${e(time(t.sla_due_at))}${t.sla.calendar === '24/7' ? '' : ` (${e(L.calendar(t.sla.calendar))})`} · ${e(L.assignee)}: ${e(t.assignee ?? L.nobody)}</p>` +
+      (t.waiting_since !== null ? `<p class="notice">${e(L.waitingSince(time(t.waiting_since)))}</p>` : '') +
       (links ? `<p>${links}</p>` : '') +
       partOf +
       problemBox(t, ctx, opts) +

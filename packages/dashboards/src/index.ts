@@ -14,6 +14,7 @@ import { exportersDashboard } from './exporters.js';
 import { forecastDashboard } from './forecast.js';
 import { planningDashboard } from './planning.js';
 import { versionsDashboard } from './versions.js';
+import { serviceDashboard } from './service.js';
 
 /** File name → dashboard. The uids are stable: links and bookmarks depend on them. */
 export function allDashboards(): Record<string, Json> {
@@ -28,6 +29,7 @@ export function allDashboards(): Record<string, Json> {
     'forecast.json': forecastDashboard(),
     'planning.json': planningDashboard(),
     'versions.json': versionsDashboard(),
+    'service.json': serviceDashboard(),
   };
 }
 
