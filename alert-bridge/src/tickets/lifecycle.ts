@@ -205,6 +205,8 @@ export function decide(
       reopen_count: t.reopen_count + 1,
       flapping: reopenings >= policy.flapThreshold ? 1 : t.flapping,
       forced_resolve: 0,
+      // It came back: the automatic step did not fix it for good.
+      auto_remediated: 0,
     });
     event = {
       kind: 'reopened',
@@ -215,10 +217,23 @@ export function decide(
       },
     };
   } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
+    // The automatic first step worked while the page was held: resolved as auto-remediated, and the
+    // store drops the held messages. Anything else (no step, a failed one, the page already out) is the
+    // usual resolve.
+    const auto = t.remediation_state === 'succeeded' && t.page_hold_until !== null && now < t.page_hold_until;
     // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
-    const self = t.acknowledged_at === null ? 1 : 0;
-    Object.assign(set, { status: 'resolved', resolved_at: now, self_resolved: self });
-    event = { kind: 'resolved', actor: 'alertmanager', data: { self_resolved: self === 1 } };
+    const self = t.acknowledged_at === null && !auto ? 1 : 0;
+    Object.assign(set, {
+      status: 'resolved',
+      resolved_at: now,
+      self_resolved: self,
+      ...(auto ? { auto_remediated: 1, page_hold_until: null } : {}),
+    });
+    event = {
+      kind: 'resolved',
+      actor: 'alertmanager',
+      data: { self_resolved: self === 1, ...(auto ? { auto_remediated: true } : {}) },
+    };
   } else if (joined.length > 0 || 'priority' in set || 'severity' in set) {
     const shown = ['severity', 'priority', 'incident_class', 'title', 'team'] as const;
     const changed = Object.fromEntries(shown.filter((k) => k in set).map((k) => [k, set[k]]));

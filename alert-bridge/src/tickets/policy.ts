@@ -186,6 +186,9 @@ export function openTicket(
       forced_resolve: 0,
       parent_id: null,
       mass: 0,
+      page_hold_until: null,
+      remediation_state: null,
+      auto_remediated: 0,
     };
   };
 }

@@ -51,6 +51,10 @@ export interface TicketJson {
   closed_at: string | null;
   updated_at: string;
   self_resolved: boolean;
+  /** Resolved by the automatic first step (a remote action on the till) with nobody paged. */
+  auto_remediated: boolean;
+  /** The automatic first step: pending, succeeded, failed, or null when the ticket has none. */
+  remediation_state: string | null;
   flapping: boolean;
   reopen_count: number;
   sla_due_at: string;
@@ -202,6 +206,8 @@ export function createView(deps: ViewDeps) {
       closed_at: iso(t.closed_at),
       updated_at: iso(t.updated_at)!,
       self_resolved: t.self_resolved === 1,
+      auto_remediated: t.auto_remediated === 1,
+      remediation_state: t.remediation_state,
       flapping: t.flapping === 1,
       reopen_count: t.reopen_count,
       sla_due_at: iso(t.resolution_due_at)!,

@@ -89,7 +89,11 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
     .filter(([k, v]) => v && k !== 'ticket')
     .map(([k, v]) => link(v, L.links[k] ?? k))
     .join(' · ');
-  const flags = [t.self_resolved ? L.tags.selfResolved : null, t.flapping ? L.tags.flapping : null]
+  const flags = [
+    t.auto_remediated ? L.tags.autoRemediated : null,
+    t.self_resolved ? L.tags.selfResolved : null,
+    t.flapping ? L.tags.flapping : null,
+  ]
     .filter((x): x is string => x !== null)
     .map((x) => `<span class="tag">${e(x)}</span>`)
     .join('');
