@@ -5,6 +5,7 @@
 // receiver get nothing). A fault the action cannot fix pages, with every attempt on the ticket. And the
 // channel's security: a till sees and reports only its own actions; forged, stale and replayed requests
 // are refused; the kill switches stop everything; fiscal policies are refused in the config.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +180,15 @@ for (const engine of ENGINES) {
       expect(m).toContain(
         'tillwatch_bridge_remediation_actions_total{incident_class="egais.utm_down",action="restart_utm",result="succeeded"} 1',
       );
+      // The new series follow Prometheus naming: promtool has nothing to say about them.
+      const lint = execFileSync('promtool', ['check', 'metrics'], {
+        input: m
+          .split('\n')
+          .filter((l) => /tillwatch_bridge_(remediation|till_requests)/.test(l))
+          .join('\n'),
+        encoding: 'utf8',
+      });
+      expect(lint).toBe('');
     }, 30_000);
 
     it('a fault the action cannot fix pages after the attempts, with each attempt on the ticket', async () => {
