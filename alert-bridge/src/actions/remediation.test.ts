@@ -185,7 +185,8 @@ for (const engine of ENGINES) {
         input: m
           .split('\n')
           .filter((l) => /tillwatch_bridge_(remediation|till_requests)/.test(l))
-          .join('\n'),
+          .map((l) => `${l}\n`)
+          .join(''),
         encoding: 'utf8',
       });
       expect(lint).toBe('');
