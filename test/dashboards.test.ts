@@ -498,6 +498,11 @@ function bridgeExposition(): string {
     'tillwatch_bridge_delivery_duration_seconds_bucket{kind="telegram",le="+Inf"} 2',
     'tillwatch_bridge_delivery_duration_seconds_sum{kind="telegram"} 0.5',
     'tillwatch_bridge_delivery_duration_seconds_count{kind="telegram"} 2',
+    '# TYPE tillwatch_bridge_remediation_tickets_total counter',
+    'tillwatch_bridge_remediation_tickets_total{incident_class="egais.utm_down",outcome="auto_remediated"} 3',
+    'tillwatch_bridge_remediation_tickets_total{incident_class="egais.utm_down",outcome="paged"} 1',
+    '# TYPE tillwatch_bridge_remediation_actions_total counter',
+    'tillwatch_bridge_remediation_actions_total{incident_class="egais.utm_down",action="restart_utm",result="succeeded"} 3',
   ];
   return `${lines.join('\n')}\n`;
 }
