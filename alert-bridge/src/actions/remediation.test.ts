@@ -209,6 +209,10 @@ for (const engine of ENGINES) {
         10_000,
       );
       expect(msgs[0]!.text).toContain('t2');
+      // The page says what was tried, so the engineer does not try it again.
+      expect(msgs[0]!.text).toContain(
+        'Tried automatically: restart_utm (1: failed), restart_utm (2: failed); it did not help',
+      );
       await waitFor(() => desk.got.some((g) => g.type === 'ticket.created'), 'the service desk event');
       const results = (await eventsOf(t.id)).filter(
         (e) => e.type === 'remediation' && e.data.step === 'result',
