@@ -188,6 +188,7 @@ describe('self-healing on the native stack', () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(page.text).toContain(unfixable.till);
+    expect(page.text).toMatch(/restart_utm \(1: [^)]+\), restart_utm \(2: [^)]+\)/);
     await waitFor(
       'the e-mail for the unfixable till',
       async () => (await api.mails()).find((m) => m.text.includes(unfixable.store)),
