@@ -16,6 +16,7 @@ import { startTelegramEmulator, type TelegramEmulator } from '@tillwatch/testkit
 import { startReceiver } from '@tillwatch/testkit/bridge';
 import {
   ENGINES,
+  READ_TOKEN,
   alert,
   api,
   payload,
@@ -33,6 +34,7 @@ const SECRETS: Record<string, string> = {
   'c1/s1/t4': 'secret-of-t4-0123456789abcdef0123456789',
   'c1/s1/t5': 'secret-of-t5-0123456789abcdef0123456789',
   'c1/s1/t6': 'secret-of-t6-0123456789abcdef0123456789',
+  'c1/s1/t7': 'secret-of-t7-0123456789abcdef0123456789',
   'c2/s9/t1': 'secret-of-c2-0123456789abcdef0123456789',
 };
 const WAIT = 4_000;
@@ -285,6 +287,56 @@ for (const engine of ENGINES) {
           new RegExp(`tillwatch_bridge_till_requests_rejected_total\\{reason="${reason}"\\} [1-9]`),
         );
     });
+
+    it('an operator asks the till for an action from the ticket, with a confirmation; the till runs it and the result is on the ticket', async () => {
+      rmSync(log, { force: true });
+      const marking = alert(
+        {
+          alertname: 'TillMarkingModuleDown',
+          incident_class: 'marking.down',
+          severity: 'critical',
+          team: 'software',
+          store: 's1',
+          till: 't7',
+          device: 'marking',
+        },
+        { startsAt: '2026-01-01T10:00:00Z' },
+      );
+      await postWebhook(b.bridge.url, payload([marking]));
+      const list = await api<{ tickets: TicketJson[] }>(
+        b.bridge.url,
+        '/tickets?incident_class=marking.down&till=t7',
+      );
+      const id = list.body.tickets[0]!.id;
+      // No policy for the class: nothing was queued by itself.
+      expect(list.body.tickets[0]!.remediation_state).toBeNull();
+      const ask = (body: unknown, token?: string) =>
+        api(b.bridge.url, `/tickets/${id}/remote_action`, {
+          method: 'POST',
+          body,
+          ...(token ? { token } : {}),
+        });
+      expect((await ask({ action: 'restart_marking' })).status).toBe(400);
+      expect((await ask({ action: 'restart_marking', confirm: true }, READ_TOKEN)).status).toBe(403);
+      expect((await ask({ action: 'close_shift', confirm: true })).status).toBe(409);
+      expect((await ask({ action: 'restart_marking; reboot', confirm: true })).status).toBe(400);
+      expect((await ask({ action: 'restart_marking', confirm: true })).status).toBe(200);
+      const agent = agentFor('c1/s1/t7', { restart_marking: restart('marking-t7') });
+      expect((await agent.pollOnce()).map((d) => d.report.result)).toEqual(['succeeded']);
+      expect(ran()).toEqual(['["marking-t7"]']);
+      const ev = (await eventsOf(id)).filter((e) => e.type === 'remediation');
+      expect(ev.map((e) => [e.actor, e.data.step, e.data.result ?? null])).toEqual([
+        ['alice', 'requested', null],
+        ['bridge', 'result', 'succeeded'],
+      ]);
+      const page = await (
+        await fetch(`${b.bridge.url}/ui/tickets/${id}`, {
+          headers: { authorization: `Basic ${Buffer.from('x:writer-secret-0123456789').toString('base64')}` },
+        })
+      ).text();
+      expect(page).toContain('alice asked the till to run restart_marking');
+      expect(page).toContain('I confirm running it on the till');
+    }, 30_000);
 
     it('the kill switches stop everything at once: file, chain, and the page is not held', async () => {
       rmSync(log, { force: true });

@@ -11,9 +11,9 @@ import type { Config } from '../config.js';
 import type { Database, RemediationActionsTable } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
 import { bump } from '../tickets/lifecycle.js';
-import type { NewTicket, Ticket } from '../tickets/model.js';
+import { ConflictError, type NewTicket, type Ticket } from '../tickets/model.js';
 import type { TicketStore } from '../tickets/store.js';
-import type { RemediationConfig, RemediationPolicy } from './config.js';
+import { FISCAL_ACTION, type RemediationConfig, type RemediationPolicy } from './config.js';
 
 export type ActionRow = Selectable<RemediationActionsTable>;
 
@@ -108,6 +108,36 @@ export class Remediation {
       created_at: now,
       expires_at: now + this.config!.action_ttl,
     };
+  }
+
+  /**
+   * A person (operator or admin, checked by the caller) asks for an action of the ticket's till. The
+   * till's own allowlist still decides; fiscal ones are refused here as well, whoever asks.
+   */
+  async request(ticketId: number, actor: string, action: string, choice: string | undefined): Promise<void> {
+    if (FISCAL_ACTION.test(action))
+      throw new ConflictError(`${action} looks like a fiscal action: those are never run remotely`);
+    let row: ReturnType<Remediation['row']> | undefined;
+    await this.deps.store().mutate({ id: ticketId }, (t, _a, now) => {
+      const till = tillIdOf(t);
+      if (!this.config || !till || !this.secrets.has(till))
+        throw new ConflictError(`ticket ${t.id} is not about a till enrolled for remote actions`);
+      if (this.killedFor(t.chain)) throw new ConflictError('remote actions are switched off (kill switch)');
+      if (t.status === 'closed') throw new ConflictError(`ticket ${t.id} is closed`);
+      row = {
+        ...this.row(t.id, till, t.chain, t.incident_class, { action, choice, attempts: 1, wait: 0 }, 1, now),
+        requested_by: actor,
+      };
+      return {
+        id: t.id,
+        set: bump(t, {}, now),
+        events: [
+          { kind: 'remediation', actor, data: { step: 'requested', action, ...(choice ? { choice } : {}) } },
+        ],
+      };
+    });
+    await this.deps.db.insertInto('remediation_actions').values(row!).execute();
+    this.count(row!.incident_class, action, 'queued');
   }
 
   /**

@@ -29,7 +29,9 @@ export function eventLine(ev: EventJson, L: UiText, events: readonly EventJson[]
       if (d.auto_remediated) return e(L.ev.autoRemediated(remediatedBy(events)));
       return e(d.self_resolved ? L.ev.selfResolved : L.ev.autoResolved);
     case 'remediation':
-      return remediationLine(d, L);
+      return d.step === 'requested'
+        ? e(L.ev.remediationRequested(L.system[ev.actor] ?? ev.actor, String(d.action ?? '')))
+        : remediationLine(d, L);
     case 'reopened':
       return (d.by === 'human' ? L.ev.reopened(who) : e(L.ev.returned)) + noteOf();
     case 'closed':

@@ -62,6 +62,9 @@ const ru = {
   assignTo: 'Исполнитель',
   unassign: 'Снять назначение',
   comment: 'Комментировать',
+  remoteAction: 'Действие на кассе (из её списка разрешённых)',
+  remoteConfirm: 'подтверждаю запуск на кассе',
+  remoteRun: 'Запустить',
   commentText: 'Комментарий',
   note: 'Примечание (необязательно)',
   resolve: 'Решить',
@@ -109,6 +112,7 @@ const ru = {
     remediationQueued: (action: string, attempt: number, of: number, waitMin: number) =>
       `автоматическое действие ${action} поставлено в очередь (попытка ${attempt} из ${of}); оповещение ждёт ${waitMin} мин`,
     remediationDryRun: (action: string) => `пробный режим: было бы запущено действие ${action}`,
+    remediationRequested: (who: string, action: string) => `${who} запросил(а) на кассе действие ${action}`,
     remediationResult: (action: string, attempt: number, result: string, detail: string) =>
       `действие ${action}, попытка ${attempt}: ${REMEDIATION_RU[result] ?? result}${detail}`,
     remediationPaged: (tried: string) =>
@@ -193,6 +197,9 @@ const en: UiText = {
   assignTo: 'Assignee',
   unassign: 'Unassign',
   comment: 'Comment',
+  remoteAction: "Action on the till (from the till's allowlist)",
+  remoteConfirm: 'I confirm running it on the till',
+  remoteRun: 'Run',
   commentText: 'Comment',
   note: 'Note (optional)',
   resolve: 'Resolve',
@@ -240,6 +247,7 @@ const en: UiText = {
     remediationQueued: (action, attempt, of, waitMin) =>
       `automatic action ${action} queued (attempt ${attempt} of ${of}); the page waits ${waitMin} min`,
     remediationDryRun: (action) => `dry run: would have run ${action}`,
+    remediationRequested: (who, action) => `${who} asked the till to run ${action}`,
     remediationResult: (action, attempt, result, detail) =>
       `${action}, attempt ${attempt}: ${result}${detail}`,
     remediationPaged: (tried) => `the automatic action did not help (${tried}): paged`,

@@ -16,6 +16,8 @@ export interface TicketPageOptions {
   problem?: { message: string; offerForce?: boolean; note?: string } | undefined;
   /** Opened through a signed link: read-only, with its expiry. */
   linkUntil?: number;
+  /** Remote actions are configured: operators get a form to ask the ticket's till for one. */
+  remoteActions?: boolean;
 }
 
 const ACTION_BASE = (id: number) => `/ui/tickets/${id}`;
@@ -44,6 +46,13 @@ function actions(t: TicketDetail, ctx: PageContext, opts: TicketPageOptions): st
       ),
     );
   }
+  if (opts.remoteActions && t.till !== null && live)
+    out.push(
+      form(
+        'remote_action',
+        `<label>${e(L.remoteAction)}<input name="action" required maxlength="64" pattern="[a-z][a-z0-9_]*"></label><label><input type="checkbox" name="confirm" value="true" required> ${e(L.remoteConfirm)}</label><button>${e(L.remoteRun)}</button>`,
+      ),
+    );
   out.push(
     form(
       'comments',
