@@ -373,6 +373,20 @@ for (const engine of ENGINES) {
       await waitFor(() => tg.messages().length > before + 1, 'the unheld page of chain c2');
       expect(ran()).toEqual([]);
     }, 30_000);
+
+    it('an action still queued when its alert clears is dropped, not run on a healthy till', async () => {
+      rmSync(log, { force: true });
+      await postWebhook(b.bridge.url, payload([utmDown('t5', 's1', 'c1', 'resolved')]));
+      expect((await ticketOf('t5'))!.status).toBe('resolved');
+      expect(await agentFor('c1/s1/t5', { restart_utm: restart('utm-t5') }).pollOnce()).toEqual([]);
+      const rows = await b.bridge.store.db
+        .selectFrom('remediation_actions')
+        .select(['status', 'reason'])
+        .where('till', '=', 'c1/s1/t5')
+        .execute();
+      expect(rows).toEqual([{ status: 'expired', reason: 'the ticket resolved before the till fetched it' }]);
+      expect(ran()).toEqual([]);
+    });
   });
 }
 

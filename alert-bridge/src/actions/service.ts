@@ -156,6 +156,18 @@ export class Remediation {
       .returning(['incident_class', 'action'])
       .execute();
     for (const e of expired) this.count(e.incident_class, e.action, 'expired');
+    // The problem went away before the till asked: restarting a healthy service only interrupts sales.
+    const moot = await db
+      .updateTable('remediation_actions')
+      .set({ status: 'expired', finished_at: at, reason: 'the ticket resolved before the till fetched it' })
+      .where('till', '=', till)
+      .where('status', '=', 'queued')
+      .where('ticket_id', 'in', (eb) =>
+        eb.selectFrom('tickets').select('id').where('status', 'in', ['resolved', 'closed']),
+      )
+      .returning(['incident_class', 'action'])
+      .execute();
+    for (const e of moot) this.count(e.incident_class, e.action, 'expired');
     if (this.killedFor(chain)) return [];
     const queued = await db
       .selectFrom('remediation_actions')

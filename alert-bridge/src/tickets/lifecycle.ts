@@ -227,7 +227,9 @@ export function decide(
       status: 'resolved',
       resolved_at: now,
       self_resolved: self,
-      ...(auto ? { auto_remediated: 1, page_hold_until: null } : {}),
+      // Whatever held the page is over: the held messages keep their time, the sweeper has nothing to do.
+      page_hold_until: null,
+      ...(auto ? { auto_remediated: 1 } : {}),
     });
     event = {
       kind: 'resolved',
