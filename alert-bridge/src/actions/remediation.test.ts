@@ -390,6 +390,33 @@ for (const engine of ENGINES) {
   });
 }
 
+describe('remediation dry run', () => {
+  it('records on the ticket what it would queue, queues nothing and holds no page', async () => {
+    const b = await startBridge('sqlite', {
+      remediation: {
+        dry_run: true,
+        tills: [{ id: 'c1/s1/t1', secret: SECRETS['c1/s1/t1'] }],
+        policies: { 'egais.utm_down': { action: 'restart_utm' } },
+      },
+    });
+    try {
+      await postWebhook(b.bridge.url, payload([utmDown('t1')]));
+      const t = (await api<{ tickets: TicketJson[] }>(b.bridge.url, '/tickets?incident_class=egais.utm_down'))
+        .body.tickets[0]!;
+      expect(t.remediation_state).toBeNull();
+      const ev = (await api<{ events: EventJson[] }>(b.bridge.url, `/tickets/${t.id}`)).body.events;
+      expect(ev.filter((e) => e.type === 'remediation').map((e) => e.data)).toEqual([
+        { step: 'dry_run', action: 'restart_utm', attempts: 1, wait_ms: 300_000 },
+      ]);
+      expect(await b.bridge.store.db.selectFrom('remediation_actions').selectAll().execute()).toEqual([]);
+      const row = await b.bridge.store.db.selectFrom('tickets').select('page_hold_until').executeTakeFirst();
+      expect(row!.page_hold_until).toBeNull();
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 describe('remediation config', () => {
   const bad = (remediation: unknown) => {
     try {
