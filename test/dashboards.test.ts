@@ -528,6 +528,11 @@ function bridgeExposition(): string {
     ...['0-1h', '1d-3d', '7d+'].map(
       (age) => `tillwatch_bridge_open_tickets{age="${age}",priority="P2",chain="c1"} 1`,
     ),
+    '# TYPE tillwatch_bridge_remediation_tickets_total counter',
+    'tillwatch_bridge_remediation_tickets_total{incident_class="egais.utm_down",outcome="auto_remediated"} 3',
+    'tillwatch_bridge_remediation_tickets_total{incident_class="egais.utm_down",outcome="paged"} 1',
+    '# TYPE tillwatch_bridge_remediation_actions_total counter',
+    'tillwatch_bridge_remediation_actions_total{incident_class="egais.utm_down",action="restart_utm",result="succeeded"} 3',
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -19,6 +19,7 @@ import { takeSnapshot } from './enrich.js';
 import { HttpError } from './errors.js';
 import { redmineSender } from './forward/redmine.js';
 import { webhookSender } from './forward/webhook.js';
+import { tillActionRoutes } from './actions/http.js';
 import { apiRoutes } from './http/api.js';
 import { principalSession, type AuthDeps } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
@@ -240,6 +241,8 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     }),
   );
   if (telegram?.routes) app.use(telegram.routes);
+  if (config.remediation)
+    app.use(tillActionRoutes({ remediation: tickets.remediation, db: store.db, metrics, logger, now }));
   app.use('/api/v1', apiRoutes({ tickets, auth, directory, changed: () => dispatcher.kick() }));
   app.use(
     uiRoutes({

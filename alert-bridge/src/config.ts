@@ -10,6 +10,7 @@ import {
 } from '@tillwatch/config';
 import { z } from 'zod';
 import { MIN_KEY_LENGTH, apiSchema, authSchema, checkAuth } from './auth/config.js';
+import { remediationSchema } from './actions/config.js';
 import { Secret } from './secret.js';
 import { parseRange, WEEKDAYS } from './tickets/calendar.js';
 
@@ -355,6 +356,8 @@ export const configSchema = z.strictObject({
       timeout: duration.default(parseDuration('3s')),
     })
     .optional(),
+  // Remote actions on tills (issue 19): off unless configured.
+  remediation: remediationSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -473,5 +476,13 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     ...c,
     knowledge_base: resolve(dirname(file), c.knowledge_base),
     ...(c.inventory !== undefined ? { inventory: resolve(dirname(file), c.inventory) } : {}),
+    ...(c.remediation?.kill_switch_file !== undefined
+      ? {
+          remediation: {
+            ...c.remediation,
+            kill_switch_file: resolve(dirname(file), c.remediation.kill_switch_file),
+          },
+        }
+      : {}),
   };
 }

@@ -143,6 +143,24 @@ export function createMetrics() {
       labelNames: ['table'],
       registers: [registry],
     }),
+    remediationActions: new Counter({
+      name: `${p}remediation_actions_total`,
+      help: 'Remote actions on tills by incident class, action and result: queued, succeeded, failed, refused (by the till), dry_run, expired (never fetched).',
+      labelNames: ['incident_class', 'action', 'result'],
+      registers: [registry],
+    }),
+    remediationTickets: new Counter({
+      name: `${p}remediation_tickets_total`,
+      help: 'Tickets with an automatic first step, by incident class and outcome: auto_remediated (nobody paged) or paged.',
+      labelNames: ['incident_class', 'outcome'],
+      registers: [registry],
+    }),
+    tillRequestsRejected: new Counter({
+      name: `${p}till_requests_rejected_total`,
+      help: 'Requests on the till action channel refused, by reason (unknown_till, bad_signature, stale, replayed, invalid).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     enrichment: new Counter({
       name: `${p}enrichment_total`,
       help: 'Prometheus snapshot queries at ticket creation, by result.',

@@ -29,10 +29,8 @@ writeFileSync(
   join(root, 'dist', 'build-info.json'),
   `${JSON.stringify({ version, revision: revision() })}\n`,
 );
-await build({
+const options = {
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
-  outfile: 'dist/cli.js',
   bundle: true,
   minify: true,
   sourcemap: true,
@@ -62,4 +60,7 @@ await build({
       },
     },
   ],
-});
+};
+await build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
+// The remote-action agent (tillwatch-actions) ships in the same package, bundled the same way.
+await build({ ...options, entryPoints: ['src/actions/cli.ts'], outfile: 'dist/actions-cli.js' });

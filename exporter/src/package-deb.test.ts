@@ -108,6 +108,15 @@ describe.skipIf(process.getuid?.() !== 0)('the tillwatch-exporter .deb', { timeo
     expect(unit).toContain('EnvironmentFile=-/etc/default/tillwatch-exporter\n');
     expect(unit).toContain('ExecStart=/usr/bin/tillwatch-exporter $ARGS\n');
     expect(unit).toContain('ExecReload=/bin/kill -HUP $MAINPID\n');
+    // The remote-action agent is installed but not enabled: it needs the till's actions.yml and secret.
+    for (const p of ['usr/bin/tillwatch-actions', 'opt/tillwatch-exporter/dist/actions-cli.js'])
+      expect(existsSync(at(p)), p).toBe(true);
+    expect(readFileSync(at('lib/systemd/system/tillwatch-actions.service'), 'utf8')).toContain(
+      'ExecStart=/usr/bin/tillwatch-actions --config /etc/tillwatch/actions.yml\n',
+    );
+    expect(existsSync(at('etc/systemd/system/multi-user.target.wants/tillwatch-actions.service'))).toBe(
+      false,
+    );
     const wants = at('etc/systemd/system/multi-user.target.wants/tillwatch-exporter.service');
     expect(lstatSync(wants).isSymbolicLink()).toBe(true);
     expect(readlinkSync(wants)).toMatch(/\/systemd\/system\/tillwatch-exporter.service$/);
@@ -126,6 +135,26 @@ describe.skipIf(process.getuid?.() !== 0)('the tillwatch-exporter .deb', { timeo
       `tillwatch-exporter, version ${buildInfo.version} (revision: ${buildInfo.revision})`,
     );
     expect(version).toContain('node version: v20.');
+
+    // The agent runs from its installed bundle: a mistake in its config names the file and the key.
+    const agent = readFileSync(at('usr/bin/tillwatch-actions'), 'utf8').replaceAll('/opt/', `${root}/opt/`);
+    writeFileSync(join(out, 'tillwatch-actions'), agent);
+    const badConfig = join(out, 'actions.yml');
+    writeFileSync(
+      badConfig,
+      'bridge: { url: "http://127.0.0.1:9", till: c/s/t, secret_file: nope }\nallow: { x: { program: /bin/echo, args: ["a;b"] } }\n',
+    );
+    let failed: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync('sh', [join(out, 'tillwatch-actions'), '--config', badConfig], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (e) {
+      failed = e as { status?: number; stderr?: string };
+    }
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain(`${badConfig}: allow.x.args[0]: must be one plain word`);
 
     const args =
       /^ARGS="(.*)"$/m.exec(readFileSync(at('etc/default/tillwatch-exporter'), 'utf8'))?.[1]?.split(' ') ??

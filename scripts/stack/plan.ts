@@ -49,6 +49,8 @@ export interface StackOptions {
   botToken?: string;
   /** Extra arguments for `tillwatch-simulator fleet` (e.g. `--seed 1`). */
   simulatorArgs?: string[];
+  /** A `remediation` section for the bridge (remote actions on tills); none by default. */
+  remediation?: Record<string, unknown>;
 }
 
 export interface ServiceSpec {
@@ -182,6 +184,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
     [rt('bridge.yml')]: render('bridge.yml', (doc) => {
       doc.setIn(['storage', 'path'], fromRuntime(rt('bridge.db')));
       doc.setIn(['email', 'smtp', 'port'], ports.smtp);
+      if (opts.remediation) doc.set('remediation', doc.createNode(opts.remediation));
     }),
   };
 

@@ -32,6 +32,8 @@ export interface TestStackOptions {
   dir: string;
   stores: number;
   tillsPerStore: number;
+  /** The bridge's `remediation` section (remote actions), when the test needs one. */
+  remediation?: Record<string, unknown>;
 }
 
 /** Plans the stack with every port free and an inventory of `stores` × `tillsPerStore` tills. */
@@ -59,6 +61,7 @@ export async function planTestStack(o: TestStackOptions): Promise<StackPlan> {
     scenario: null,
     ports,
     simulatorArgs: ['--seed', '1'],
+    ...(o.remediation ? { remediation: o.remediation } : {}),
   });
 }
 

@@ -262,6 +262,60 @@ migrations['0008_service'] = {
   },
 };
 
+migrations['0009_remediation_actions'] = {
+  async up(db: Kysely<unknown>) {
+    // Remote actions (issue 19): the ones queued for a till, handed out once and reported back; the
+    // nonces tills signed requests with (a replay is refused on every replica); and on the ticket, how
+    // long its first page is held for the automatic first step and whether that step fixed it.
+    const pg = await isPostgres(db);
+    const serial = pg ? 'bigserial' : 'integer';
+    await db.schema
+      .createTable('remediation_actions')
+      .addColumn('id', sql.raw(serial), (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('ticket_id', 'bigint')
+      .addColumn('till', 'text', (c) => c.notNull())
+      .addColumn('chain', 'text')
+      .addColumn('incident_class', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('choice', 'text')
+      .addColumn('attempt', 'integer', (c) => c.notNull())
+      .addColumn('requested_by', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('delivered_at', 'bigint')
+      .addColumn('finished_at', 'bigint')
+      .addColumn('exit_code', 'integer')
+      .addColumn('reason', 'text')
+      .addColumn('output', 'text')
+      .execute();
+    await db.schema
+      .createIndex('remediation_actions_till')
+      .on('remediation_actions')
+      .columns(['till', 'status', 'id'])
+      .execute();
+    await db.schema
+      .createIndex('remediation_actions_ticket')
+      .on('remediation_actions')
+      .columns(['ticket_id', 'id'])
+      .execute();
+    await db.schema
+      .createTable('remediation_nonces')
+      .addColumn('till', 'text', (c) => c.notNull())
+      .addColumn('nonce', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('remediation_nonces_pk', ['till', 'nonce'])
+      .execute();
+    await db.schema.createIndex('remediation_nonces_at').on('remediation_nonces').column('at').execute();
+    await db.schema.alterTable('tickets').addColumn('page_hold_until', 'bigint').execute();
+    await db.schema.alterTable('tickets').addColumn('remediation_state', 'text').execute();
+    await db.schema
+      .alterTable('tickets')
+      .addColumn('auto_remediated', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

@@ -55,6 +55,12 @@ export interface TicketsTable {
   escalation_base: number | null;
   /** Waiting for the client since (null: not waiting); the reaction and resolution clocks stand still. */
   waiting_since: number | null;
+  /** Until when the first page waits for the automatic first step (remediation); null: not held. */
+  page_hold_until: number | null;
+  /** The automatic first step: pending, succeeded, failed (attempts used up), or null for none. */
+  remediation_state: 'pending' | 'succeeded' | 'failed' | null;
+  /** 1 when the alerts cleared after the automatic step succeeded, before anyone was paged. */
+  auto_remediated: number;
 }
 
 export interface TicketAlertsTable {
@@ -127,6 +133,36 @@ export interface TelegramPollTable {
   next_offset: number;
 }
 
+export interface RemediationActionsTable {
+  id: Generated<number>;
+  /** The ticket that asked for it; null for none (kept for actions asked from elsewhere). */
+  ticket_id: number | null;
+  /** chain/store/till, as the till authenticates. */
+  till: string;
+  chain: string | null;
+  incident_class: string;
+  action: string;
+  choice: string | null;
+  attempt: number;
+  /** `bridge` (a policy) or the person's name. */
+  requested_by: string;
+  /** queued → delivered → succeeded | failed | refused | dry_run; queued → expired (never fetched). */
+  status: 'queued' | 'delivered' | 'succeeded' | 'failed' | 'refused' | 'dry_run' | 'expired';
+  created_at: number;
+  expires_at: number;
+  delivered_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  reason: string | null;
+  output: string | null;
+}
+
+export interface RemediationNoncesTable {
+  till: string;
+  nonce: string;
+  at: number;
+}
+
 export interface Database {
   tickets: TicketsTable;
   ticket_alerts: TicketAlertsTable;
@@ -137,6 +173,8 @@ export interface Database {
   telegram_handled: TelegramHandledTable;
   telegram_poll: TelegramPollTable;
   heartbeats: HeartbeatsTable;
+  remediation_actions: RemediationActionsTable;
+  remediation_nonces: RemediationNoncesTable;
 }
 
 /** The Watchdog heartbeat from Alertmanager: when it was last seen, and whether its silence is paged. */

@@ -42,6 +42,19 @@ export const ACTIONS = {
     run: (t: TicketService, id: number, actor: string, b: { note?: string | undefined }) =>
       t.resume(id, actor, b.note),
   },
+  // A remote action on the ticket's till (its allowlist decides); `confirm: true` is the person's yes.
+  remote_action: {
+    body: z.strictObject({
+      action: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'action names are a-z, 0-9 and _'),
+      choice: z
+        .string()
+        .regex(/^(?!\.{1,2}$)(?!-)[A-Za-z0-9_.@-]{1,64}$/, 'must be one plain word')
+        .optional(),
+      confirm: z.literal(true, { error: 'confirm: true is required: a remote action runs on a till' }),
+    }),
+    run: (t: TicketService, id: number, actor: string, b: { action: string; choice?: string | undefined }) =>
+      t.remediation.request(id, actor, b.action, b.choice),
+  },
   comments: {
     body: z.strictObject({ text: z.string().trim().min(1).max(10_000) }),
     run: (t: TicketService, id: number, actor: string, b: { text: string }) => t.comment(id, actor, b.text),

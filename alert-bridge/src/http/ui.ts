@@ -64,6 +64,12 @@ function formInput(name: ActionName, f: Record<string, unknown>): Record<string,
       return { assignee: str('assignee') ?? null };
     case 'comments':
       return { text: str('text') ?? '' };
+    case 'remote_action':
+      return {
+        action: str('action') ?? '',
+        choice: str('choice'),
+        confirm: f.confirm === 'true' ? true : undefined,
+      };
   }
 }
 
@@ -166,7 +172,13 @@ export function uiRoutes(deps: UiDeps): Router {
     html(
       res,
       status,
-      ticketPage(ctx(req, res), t, { locale, now: now(), assignees: deps.directory.assignees(), ...extra }),
+      ticketPage(ctx(req, res), t, {
+        locale,
+        now: now(),
+        assignees: deps.directory.assignees(),
+        remoteActions: tickets.remediation.config !== undefined,
+        ...extra,
+      }),
     );
   };
   r.get('/ui/tickets/:id', page, (req, res) => showTicket(req, res, 200));

@@ -22,6 +22,16 @@ const TEXT = {
     forced: 'решена вручную при активном алерте',
     by: (who: string) => `решил(а) ${who}`,
     store: 'магазин',
+    tried: (list: string) => `Автоматически пробовали: ${list} — не помогло`,
+    results: {
+      succeeded: 'выполнено',
+      failed: 'ошибка',
+      refused: 'касса отказалась',
+      expired: 'касса не забрала',
+      queued: 'ждёт кассу',
+      delivered: 'без ответа',
+      dry_run: 'пробно',
+    } as Record<string, string>,
   },
   en: {
     'ticket.created': 'New ticket',
@@ -41,6 +51,16 @@ const TEXT = {
     forced: 'resolved by hand while the alert fired',
     by: (who: string) => `resolved by ${who}`,
     store: 'store',
+    tried: (list: string) => `Tried automatically: ${list}; it did not help`,
+    results: {
+      succeeded: 'done',
+      failed: 'failed',
+      refused: 'refused by the till',
+      expired: 'never fetched',
+      queued: 'waiting for the till',
+      delivered: 'no answer',
+      dry_run: 'dry run',
+    } as Record<string, string>,
   },
 } as const;
 
@@ -98,6 +118,15 @@ function noteOf(e: OutgoingEvent, L: (typeof TEXT)[Locale]): string | null {
   return null;
 }
 
+/** "Tried automatically: restart_utm (1: failed), …" on a page that went out after the automatic step. */
+function triedOf(e: OutgoingEvent, L: (typeof TEXT)[Locale]): string | null {
+  const tried = e.ticket.remediation_tried;
+  if (e.type === 'ticket.resolved' || !tried?.length || e.ticket.auto_remediated) return null;
+  return L.tried(
+    tried.map((a) => `${a.action} (${a.attempt}: ${L.results[a.status] ?? a.status})`).join(', '),
+  );
+}
+
 /** Up to three facts of the snapshot that matter for the class (the ФН's date, paper present, ...). */
 function factsOf(e: OutgoingEvent, locale: Locale): string[] {
   const t = e.ticket;
@@ -147,9 +176,11 @@ export function telegramText(
       .filter(Boolean)
       .join(', ');
     const note = noteOf(e, L);
+    const tried = triedOf(e, L);
     const lines = [
       `${iconOf(e)} <b>${escapeHtml(L[e.type])}: [${esc(t.priority, 4)}] ${esc(t.title)}</b>${flags ? ` (${flags})` : ''}`,
       ...(note ? [`<i>${esc(note)}</i>`] : []),
+      ...(tried ? [`🔧 ${esc(tried)}`] : []),
       `📍 ${esc(where(e))}`,
       `⏱ ${L.since} ${escapeHtml(sinceOf(e, locale))}`,
       ...factsOf(e, locale).map((f) => `• ${esc(f)}`),
@@ -200,9 +231,11 @@ export function emailMessage(
       const t = e.ticket;
       const steps = e.type === 'ticket.resolved' ? [] : (t.recommendation?.first_line ?? []);
       const note = noteOf(e, L);
+      const tried = triedOf(e, L);
       return [
         `${L[e.type]}: [${t.priority}] ${t.title}${t.self_resolved ? ` (${L.self})` : ''}`,
         ...(note ? [note] : []),
+        ...(tried ? [tried] : []),
         where(e),
         `${L.since} ${sinceOf(e, locale)}`,
         ...factsOf(e, locale).map((f) => `  • ${f}`),

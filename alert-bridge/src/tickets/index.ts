@@ -4,6 +4,7 @@ import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import type { Metrics } from '../metrics.js';
 import { Places } from '../places.js';
+import { Remediation } from '../actions/service.js';
 import { createFanout, type Fanout } from './fanout.js';
 import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
@@ -41,10 +42,12 @@ export class TicketService {
   readonly fanout: Fanout;
   readonly toJson: ToJson;
   readonly writes: TicketStore;
+  /** Remote actions on tills: the automatic first step of tickets (issue 19). */
+  readonly remediation: Remediation;
   private readonly reader: TicketReader;
   private readonly sweeper: Sweeper;
 
-  constructor(deps: TicketServiceDeps) {
+  constructor(private readonly deps: TicketServiceDeps) {
     const now = deps.now ?? Date.now;
     const { config, kb, metrics } = deps;
     this.fanout = createFanout(config);
@@ -56,8 +59,16 @@ export class TicketService {
       places: deps.places ?? Places.none(config.timezone),
       slaPolicyOf: (t) => policy.slaPolicyOf(t.priority as Priority, t.chain),
     });
+    this.remediation = new Remediation({
+      db: deps.store.db,
+      config,
+      metrics,
+      store: () => this.writes,
+      now,
+    });
     this.writes = new TicketStore({
       kb,
+      remediation: config.remediation ? this.remediation : undefined,
       // The snapshot query's own bound, plus a little for storing it.
       holdNewFor: config.enrichment ? config.enrichment.timeout + 500 : 0,
       familyOf: (c) => kb.familyOf(c),
@@ -176,7 +187,8 @@ export class TicketService {
     return this.writes.setSnapshot(id, snapshot);
   }
 
-  sweep(): Promise<void> {
-    return this.sweeper.sweep();
+  async sweep(): Promise<void> {
+    await this.sweeper.sweep();
+    if (this.deps.config.remediation) await this.remediation.sweep();
   }
 }

@@ -211,6 +211,8 @@ export function decide(
       escalation_step: 0,
       escalated_at: null,
       escalation_base: now,
+      // It came back: the automatic step did not fix it for good.
+      auto_remediated: 0,
     });
     event = {
       kind: 'reopened',
@@ -221,13 +223,28 @@ export function decide(
       },
     };
   } else if ((t.status === 'open' || t.status === 'acknowledged') && firing.length === 0) {
+    // The automatic first step worked while the page was held: resolved as auto-remediated, and the
+    // store drops the held messages. Anything else (no step, a failed one, the page already out) is the
+    // usual resolve.
+    const auto = t.remediation_state === 'succeeded' && t.page_hold_until !== null && now < t.page_hold_until;
     // Faults that cure themselves before anyone looked still need analysis (they hide real faults).
-    const self = t.acknowledged_at === null ? 1 : 0;
+    const self = t.acknowledged_at === null && !auto ? 1 : 0;
     // Resolved while waiting for the client: the wait ends here, its time not counted.
     if (t.waiting_since !== null)
       Object.assign(set, resumeSet(t, policy.slaPolicyOf(t.priority as Priority, t.chain).cal, now));
-    Object.assign(set, { status: 'resolved', resolved_at: now, self_resolved: self });
-    event = { kind: 'resolved', actor: 'alertmanager', data: { self_resolved: self === 1 } };
+    Object.assign(set, {
+      status: 'resolved',
+      resolved_at: now,
+      self_resolved: self,
+      // Whatever held the page is over: the held messages keep their time, the sweeper has nothing to do.
+      page_hold_until: null,
+      ...(auto ? { auto_remediated: 1 } : {}),
+    });
+    event = {
+      kind: 'resolved',
+      actor: 'alertmanager',
+      data: { self_resolved: self === 1, ...(auto ? { auto_remediated: true } : {}) },
+    };
   } else if (joined.length > 0 || 'priority' in set || 'severity' in set) {
     const shown = ['severity', 'priority', 'incident_class', 'title', 'team'] as const;
     const changed = Object.fromEntries(shown.filter((k) => k in set).map((k) => [k, set[k]]));

@@ -237,6 +237,9 @@ export class MassIncidents {
       escalated_at: null,
       escalation_base: null,
       waiting_since: null,
+      page_hold_until: null,
+      remediation_state: null,
+      auto_remediated: 0,
     };
     const inserted = await trx.insertInto('tickets').values(row).returning('id').executeTakeFirstOrThrow();
     return { ...row, id: Number(inserted.id) } as Ticket;

@@ -24,7 +24,8 @@ export type EventKind =
   | 'escalated'
   | 'waiting'
   | 'resumed'
-  | 'closed';
+  | 'closed'
+  | 'remediation';
 
 export type OutgoingType =
   'ticket.created' | 'ticket.updated' | 'ticket.resolved' | 'ticket.reopened' | 'ticket.escalated';
@@ -53,6 +54,8 @@ export const OUTGOING: Readonly<Record<EventKind, OutgoingType | null>> = {
   resumed: 'ticket.updated',
   // Closing is bookkeeping after the reopen window; service desks already got ticket.resolved.
   closed: null,
+  // Attempts of the automatic first step: on the ticket's history; the page that follows (or not) says it.
+  remediation: null,
 };
 
 /** A history event the lifecycle asks to record (the store gives it an id and a time). */

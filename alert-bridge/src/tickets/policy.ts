@@ -220,6 +220,9 @@ export function openTicket(
       escalated_at: null,
       escalation_base: null,
       waiting_since: null,
+      page_hold_until: null,
+      remediation_state: null,
+      auto_remediated: 0,
     };
   };
 }

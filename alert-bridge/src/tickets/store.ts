@@ -3,7 +3,8 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { WebhookPayload } from '../alertmanager.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/connect.js';
-import type { Database, EventsTable, OutboxTable } from '../db/schema.js';
+import type { Remediation } from '../actions/service.js';
+import type { Database, EventsTable, OutboxTable, RemediationActionsTable } from '../db/schema.js';
 import { targetId } from '../delivery/target.js';
 import { isTransient } from '../db/errors.js';
 import { identify } from '../identity.js';
@@ -43,6 +44,10 @@ interface Sink {
   events: Insertable<EventsTable>[];
   outbox: Insertable<OutboxTable>[];
   transitions: EventKind[];
+  /** Actions queued for tills by remediation policies. */
+  actions?: Insertable<RemediationActionsTable>[];
+  /** Tickets auto-remediated in this round: their held messages are dropped (nobody is paged). */
+  suppress?: { id: number; incidentClass: string }[];
 }
 
 // Keeps multi-row inserts under SQLite's and PostgreSQL's bound-parameter limits.
@@ -73,6 +78,8 @@ export interface TicketStoreDeps {
   fanout: Fanout;
   metrics: Metrics;
   now: () => number;
+  /** Remote actions (issue 19): the automatic first step of a new ticket, when configured. */
+  remediation?: Remediation | undefined;
 }
 
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 300);
@@ -255,6 +262,16 @@ export class TicketStore {
     // New problems: one multi-row insert. A key another replica inserted meanwhile is skipped by the
     // unique open_key, then read (locked) and decided again against that replica's ticket.
     const fresh = keys.filter((k) => decisions.get(k)!.created);
+    const plans = new Map<string, NonNullable<ReturnType<Remediation['planFor']>>>();
+    for (const k of fresh) {
+      const t = decisions.get(k)!.created!.ticket;
+      const plan = this.deps.remediation?.planFor(t);
+      if (!plan) continue;
+      plans.set(k, plan);
+      // A dry run only records what it would do: nothing is queued and the page is not held.
+      if (!plan.dryRun)
+        Object.assign(t, { page_hold_until: now + plan.policy.wait, remediation_state: 'pending' });
+    }
     const ids = new Map<string, number>();
     for (const part of chunks(fresh)) {
       const rows = await trx
@@ -294,6 +311,8 @@ export class TicketStore {
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
         this.record(t, d.created.events, now, sink);
+        const plan = plans.get(key);
+        if (plan) this.queueFirst(t, plan, now, sink);
         // Till tickets of this very round may still have their alert rows in the sink: write them first.
         if (t.till === null && t.store !== null) await this.flush(trx, sink);
         const merged = await this.absorb.mergeTills(trx, t, now);
@@ -326,6 +345,47 @@ export class TicketStore {
       if (r) out.set(from, { id: r.id, created: false });
     }
     return out;
+  }
+
+  /** The first attempt of a new ticket's automatic step, queued in the ticket's own transaction. */
+  private queueFirst(
+    t: Ticket,
+    plan: NonNullable<ReturnType<Remediation['planFor']>>,
+    now: number,
+    sink: Sink,
+  ): void {
+    const r = this.deps.remediation!;
+    const { action, attempts, wait } = plan.policy;
+    if (plan.dryRun) {
+      this.record(
+        t,
+        [
+          {
+            kind: 'remediation',
+            actor: 'bridge',
+            data: { step: 'dry_run', action, attempts, wait_ms: wait },
+          },
+        ],
+        now,
+        sink,
+      );
+      r.count(t.incident_class, action, 'dry_run');
+      return;
+    }
+    (sink.actions ??= []).push(r.firstAction(t.id, t, plan, now));
+    this.record(
+      t,
+      [
+        {
+          kind: 'remediation',
+          actor: 'bridge',
+          data: { step: 'queued', action, attempt: 1, attempts, wait_ms: wait },
+        },
+      ],
+      now,
+      sink,
+    );
+    r.count(t.incident_class, action, 'queued');
   }
 
   /** Writes one decided change of a ticket; returns the ticket as it now stands. */
@@ -362,6 +422,11 @@ export class TicketStore {
       data: JSON.stringify(e.data),
     });
     sink.transitions.push(e.kind);
+    if (e.kind === 'resolved' && e.data.auto_remediated === true) {
+      // Fixed by the automatic step while its page was held: nobody hears of it (history and metrics do).
+      (sink.suppress ??= []).push({ id: t.id, incidentClass: t.incident_class });
+      return;
+    }
     const type = OUTGOING[e.kind];
     // A mass incident's member is announced through its parent only.
     if (!type || t.parent_id !== null) return;
@@ -375,10 +440,15 @@ export class TicketStore {
         event_type: type,
         status: 'pending',
         attempts: 0,
+        // A new ticket's messages wait for its snapshot, for a mass incident that may take it in, and for its
+        // automatic first step when it has one.
         next_attempt_at:
           e.kind === 'created'
-            ? now +
-              Math.max(this.deps.holdNewFor, sink.held?.has(t.id) ? this.deps.config.mass_incidents.hold : 0)
+            ? Math.max(
+                now +
+                  Math.max(this.deps.holdNewFor, sink.held?.has(t.id) ? this.deps.config.mass_incidents.hold : 0),
+                t.page_hold_until ?? 0,
+              )
             : now,
         created_at: now,
       });
@@ -405,6 +475,26 @@ export class TicketStore {
     // Insert order is id order, which is the per-ticket delivery order of the outbox.
     for (const part of chunks(sink.events)) await trx.insertInto('events').values(part).execute();
     for (const part of chunks(sink.outbox)) await trx.insertInto('outbox').values(part).execute();
+    for (const part of chunks(sink.actions ?? []))
+      await trx.insertInto('remediation_actions').values(part).execute();
+    for (const part of chunks(sink.suppress ?? [])) {
+      await trx
+        .deleteFrom('outbox')
+        .where(
+          'ticket_id',
+          'in',
+          part.map((s) => s.id),
+        )
+        .where('status', '=', 'pending')
+        .execute();
+      for (const s of part)
+        this.deps.metrics.remediationTickets.inc({
+          incident_class: s.incidentClass,
+          outcome: 'auto_remediated',
+        });
+    }
+    sink.actions = [];
+    sink.suppress = [];
     sink.alerts.clear();
     sink.events.length = 0;
     sink.outbox.length = 0;
@@ -517,9 +607,15 @@ export class TicketStore {
 
   /** Lets a new ticket's held messages go now (its snapshot is stored, or will not come). */
   async release(id: number): Promise<void> {
-    const t = await this.db.selectFrom('tickets').select('opened_at').where('id', '=', id).executeTakeFirst();
+    const t = await this.db
+      .selectFrom('tickets')
+      .select(['opened_at', 'page_hold_until'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!t) return;
     const now = this.deps.now();
+    // A page held for the ticket's automatic first step stays held (the snapshot is in by then anyway).
+    if (t.page_hold_until != null && t.page_hold_until > now) return;
     await this.db
       .updateTable('outbox')
       .set({ next_attempt_at: now })

@@ -51,6 +51,12 @@ export interface TicketJson {
   closed_at: string | null;
   updated_at: string;
   self_resolved: boolean;
+  /** Resolved by the automatic first step (a remote action on the till) with nobody paged. */
+  auto_remediated: boolean;
+  /** The automatic first step: pending, succeeded, failed, or null when the ticket has none. */
+  remediation_state: string | null;
+  /** Its attempts so far (action, attempt, status), oldest first; in details and outgoing events. */
+  remediation_tried?: { action: string; attempt: number; status: string }[];
   flapping: boolean;
   reopen_count: number;
   sla_due_at: string;
@@ -248,6 +254,8 @@ export function createView(deps: ViewDeps) {
       closed_at: iso(t.closed_at),
       updated_at: iso(t.updated_at)!,
       self_resolved: t.self_resolved === 1,
+      auto_remediated: t.auto_remediated === 1,
+      remediation_state: t.remediation_state,
       flapping: t.flapping === 1,
       reopen_count: t.reopen_count,
       sla_due_at: iso(t.resolution_due_at)!,
@@ -286,6 +294,26 @@ export class TicketReader {
     private readonly toJson: ToJson,
   ) {}
 
+  /** The remote-action attempts of these tickets, by ticket (only tickets that had any). */
+  private async tried(
+    ids: readonly number[],
+  ): Promise<Map<number, NonNullable<TicketJson['remediation_tried']>>> {
+    const out = new Map<number, NonNullable<TicketJson['remediation_tried']>>();
+    if (ids.length === 0) return out;
+    for (const r of await this.db
+      .selectFrom('remediation_actions')
+      .select(['ticket_id', 'action', 'attempt', 'status'])
+      .where('ticket_id', 'in', [...ids])
+      .orderBy('id')
+      .execute()) {
+      const id = Number(r.ticket_id);
+      const l = out.get(id) ?? [];
+      l.push({ action: r.action, attempt: r.attempt, status: r.status });
+      out.set(id, l);
+    }
+    return out;
+  }
+
   async get(id: number): Promise<TicketDetail> {
     const t = await this.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
     if (!t) throw new NotFoundError(`ticket ${id} does not exist`);
@@ -302,9 +330,11 @@ export class TicketReader {
       .orderBy('id')
       .execute();
     const members = t.mass ? await this.membersOf(id) : undefined;
+    const tried = (await this.tried([id])).get(id);
     return {
       ...this.toJson(t, alerts),
       ...members,
+      ...(tried ? { remediation_tried: tried } : {}),
       events: events.map((e) => ({
         id: e.event_id,
         type: e.type,
@@ -422,12 +452,17 @@ export class TicketReader {
       if (l) l.push(a);
       else alerts.set(a.ticket_id, [a]);
     }
+    const tried = await this.tried(
+      [...tickets.values()].filter((t) => t.remediation_state !== null).map((t) => t.id),
+    );
     return rows.map((r) => {
       const e = events.get(r.event_id);
       const t = tickets.get(r.ticket_id);
       if (!e || !t) throw new Error(`outbox row for event ${r.event_id} has no stored event or ticket`);
       const all = alerts.get(t.id) ?? [];
       const json = this.toJson(t, all);
+      const attempts = tried.get(t.id);
+      if (attempts) json.remediation_tried = attempts;
       const shown = [
         ...json.alerts.filter((a) => a.status === 'firing'),
         ...json.alerts.filter((a) => a.status !== 'firing'),

@@ -22,7 +22,12 @@ const ru = {
     string,
     string
   >,
-  tags: { needsCard: 'нет карточки', flapping: 'мигает', selfResolved: 'устранилось само' },
+  tags: {
+    needsCard: 'нет карточки',
+    flapping: 'мигает',
+    selfResolved: 'устранилось само',
+    autoRemediated: 'устранено автоматически',
+  },
   times: (zone: string) => `Время местное: ${zone}`,
   team: 'команда',
   klass: 'класс',
@@ -63,6 +68,9 @@ const ru = {
   assignTo: 'Исполнитель',
   unassign: 'Снять назначение',
   comment: 'Комментировать',
+  remoteAction: 'Действие на кассе (из её списка разрешённых)',
+  remoteConfirm: 'подтверждаю запуск на кассе',
+  remoteRun: 'Запустить',
   commentText: 'Комментарий',
   note: 'Примечание (необязательно)',
   resolve: 'Решить',
@@ -108,6 +116,16 @@ const ru = {
     forced: (alerts: string) => `принудительно, сигналы ещё активны: ${alerts}`,
     autoResolved: 'все сигналы погасли, заявка решена',
     selfResolved: 'все сигналы погасли до реакции — устранилось само',
+    autoRemediated: (action: string) =>
+      `все сигналы погасли после автоматического действия ${action}: устранено автоматически, никого не вызывали`,
+    remediationQueued: (action: string, attempt: number, of: number, waitMin: number) =>
+      `автоматическое действие ${action} поставлено в очередь (попытка ${attempt} из ${of}); оповещение ждёт ${waitMin} мин`,
+    remediationDryRun: (action: string) => `пробный режим: было бы запущено действие ${action}`,
+    remediationRequested: (who: string, action: string) => `${who} запросил(а) на кассе действие ${action}`,
+    remediationResult: (action: string, attempt: number, result: string, detail: string) =>
+      `действие ${action}, попытка ${attempt}: ${REMEDIATION_RU[result] ?? result}${detail}`,
+    remediationPaged: (tried: string) =>
+      `автоматическое действие не помогло (${tried}): отправлено оповещение`,
     reopened: (who: string) => `${who} открыл(а) заявку снова`,
     returned: 'проблема вернулась, заявка открыта снова',
     closed: 'заявка закрыта: окно повторного открытия прошло',
@@ -117,6 +135,13 @@ const ru = {
       `эскалация (шаг ${step}): заявку ${min} мин никто не взял, оповещены: ${levels}`,
     other: (who: string, type: string) => `${who}: ${type}`,
   },
+};
+
+const REMEDIATION_RU: Record<string, string> = {
+  succeeded: 'выполнено',
+  failed: 'ошибка',
+  refused: 'касса отказалась',
+  dry_run: 'пробный режим',
 };
 
 const ROLE_RU: Record<string, string> = {
@@ -145,7 +170,12 @@ const en: UiText = {
     due: 'Due',
   },
   status: { open: 'open', acknowledged: 'acknowledged', resolved: 'resolved', closed: 'closed' },
-  tags: { needsCard: 'needs card', flapping: 'flapping', selfResolved: 'self-resolved' },
+  tags: {
+    needsCard: 'needs card',
+    flapping: 'flapping',
+    selfResolved: 'self-resolved',
+    autoRemediated: 'auto-remediated',
+  },
   times: (zone) => `Local time: ${zone}`,
   team: 'team',
   klass: 'class',
@@ -186,6 +216,9 @@ const en: UiText = {
   assignTo: 'Assignee',
   unassign: 'Unassign',
   comment: 'Comment',
+  remoteAction: "Action on the till (from the till's allowlist)",
+  remoteConfirm: 'I confirm running it on the till',
+  remoteRun: 'Run',
   commentText: 'Comment',
   note: 'Note (optional)',
   resolve: 'Resolve',
@@ -231,6 +264,15 @@ const en: UiText = {
     forced: (alerts) => `anyway, alerts still firing: ${alerts}`,
     autoResolved: 'all alerts resolved, ticket resolved',
     selfResolved: 'all alerts resolved before anyone reacted: self-resolved',
+    autoRemediated: (action) =>
+      `all alerts resolved after the automatic ${action}: auto-remediated, nobody paged`,
+    remediationQueued: (action, attempt, of, waitMin) =>
+      `automatic action ${action} queued (attempt ${attempt} of ${of}); the page waits ${waitMin} min`,
+    remediationDryRun: (action) => `dry run: would have run ${action}`,
+    remediationRequested: (who, action) => `${who} asked the till to run ${action}`,
+    remediationResult: (action, attempt, result, detail) =>
+      `${action}, attempt ${attempt}: ${result}${detail}`,
+    remediationPaged: (tried) => `the automatic action did not help (${tried}): paged`,
     reopened: (who) => `${who} reopened the ticket`,
     returned: 'the problem came back, ticket reopened',
     closed: 'ticket closed: the reopen window has passed',

@@ -16,6 +16,8 @@ export interface TicketPageOptions {
   problem?: { message: string; offerForce?: boolean; note?: string } | undefined;
   /** Opened through a signed link: read-only, with its expiry. */
   linkUntil?: number;
+  /** Remote actions are configured: operators get a form to ask the ticket's till for one. */
+  remoteActions?: boolean;
 }
 
 const ACTION_BASE = (id: number) => `/ui/tickets/${id}`;
@@ -46,6 +48,13 @@ function actions(t: TicketDetail, ctx: PageContext, opts: TicketPageOptions): st
       ),
     );
   }
+  if (opts.remoteActions && t.till !== null && live)
+    out.push(
+      form(
+        'remote_action',
+        `<label>${e(L.remoteAction)}<input name="action" required maxlength="64" pattern="[a-z][a-z0-9_]*"></label><label><input type="checkbox" name="confirm" value="true" required> ${e(L.remoteConfirm)}</label><button>${e(L.remoteRun)}</button>`,
+      ),
+    );
   out.push(
     form(
       'comments',
@@ -91,7 +100,11 @@ export function ticketPage(ctx: PageContext, t: TicketDetail, opts: TicketPageOp
     .filter(([k, v]) => v && k !== 'ticket')
     .map(([k, v]) => link(v, L.links[k] ?? k))
     .join(' · ');
-  const flags = [t.self_resolved ? L.tags.selfResolved : null, t.flapping ? L.tags.flapping : null]
+  const flags = [
+    t.auto_remediated ? L.tags.autoRemediated : null,
+    t.self_resolved ? L.tags.selfResolved : null,
+    t.flapping ? L.tags.flapping : null,
+  ]
     .filter((x): x is string => x !== null)
     .map((x) => `<span class="tag">${e(x)}</span>`)
     .join('');

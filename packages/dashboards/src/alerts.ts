@@ -120,6 +120,31 @@ export function alertsDashboard(): Json {
         ],
       }),
 
+      row('Self-healing (remote actions on tills)'),
+      barGauge({
+        title: 'Auto-remediated share by class in range',
+        description:
+          'Of the tickets that got an automatic first step (a remote action on the till), the share resolved by it with nobody paged.',
+        w: 12,
+        unit: 'percentunit',
+        targets: [
+          {
+            expr: `sum by (incident_class) (increase(${B}remediation_tickets_total{outcome="auto_remediated"}[$__range])) / sum by (incident_class) (increase(${B}remediation_tickets_total[$__range]))`,
+            legend: '{{incident_class}}',
+          },
+        ],
+      }),
+      timeseries({
+        title: 'Remote actions by result',
+        unit: 'ops',
+        targets: [
+          {
+            expr: `sum by (action, result) (rate(${B}remediation_actions_total[$__rate_interval]))`,
+            legend: '{{action}} {{result}}',
+          },
+        ],
+      }),
+
       row('Alerts (Prometheus)'),
       timeseries({
         title: 'Firing alerts by severity',

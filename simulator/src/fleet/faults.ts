@@ -10,6 +10,7 @@ export const TILL_FAULTS = [
   'ofd_down',
   'clock_drift',
   'utm_cert_expiring',
+  'utm_hung',
   'marking_not_ready',
   'registrar_down',
   'pos_crashloop',
@@ -32,6 +33,7 @@ export function isStoreFault(s: string): s is StoreFault {
 /** Which device a fault needs on the till; a till without it cannot take the fault. */
 export const FAULT_NEEDS: Partial<Record<TillFault, 'utm' | 'marking' | 'scanner'>> = {
   utm_cert_expiring: 'utm',
+  utm_hung: 'utm',
   marking_not_ready: 'marking',
   scanner_missing: 'scanner',
 };
@@ -48,6 +50,8 @@ export const EXPECTED_ALERTS: Record<TillFault | StoreFault, { alert: string; in
     alert: 'TillUtmCertificateExpiresIn14Days',
     incidentClass: 'egais.certificate_expiry',
   },
+  // The УТМ accepts connections and never answers: what a restart of its service clears (issue 19).
+  utm_hung: { alert: 'TillUtmDown', incidentClass: 'egais.utm_down' },
   marking_not_ready: { alert: 'TillMarkingNotReady', incidentClass: 'marking.not_ready' },
   registrar_down: { alert: 'TillFiscalRegistrarDown', incidentClass: 'fiscal.registrar_down' },
   pos_crashloop: { alert: 'TillProcessCrashLooping', incidentClass: 'software.crash_loop' },

@@ -26,7 +26,7 @@ describe('scenario validation', () => {
   it.each([
     [
       'events:\n  - { at: 30s, till: s1-t1, fault: on_fire }',
-      'bad.yml: events[0].fault: unknown till fault "on_fire" (known: paper_out, cover_open, fn_expiring, fn_expired, ofd_down, clock_drift, utm_cert_expiring, marking_not_ready, registrar_down, pos_crashloop, disk_filling, scanner_missing)',
+      'bad.yml: events[0].fault: unknown till fault "on_fire" (known: paper_out, cover_open, fn_expiring, fn_expired, ofd_down, clock_drift, utm_cert_expiring, utm_hung, marking_not_ready, registrar_down, pos_crashloop, disk_filling, scanner_missing)',
     ],
     [
       'events:\n  - { at: 30s, store: s1, fault: paper_out }',

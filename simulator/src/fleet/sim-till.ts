@@ -242,6 +242,10 @@ export class SimTill {
         this.fiscal.clearFaults();
         this.fiscal.addFault({ type: 'drop' });
         break;
+      case 'utm_hung':
+        this.utm?.clearFaults();
+        this.utm?.addFault({ type: 'no_answer' });
+        break;
       case 'pos_crashloop':
         m.nextCrashAt = now;
         break;
@@ -282,6 +286,10 @@ export class SimTill {
         break;
       case 'registrar_down':
         this.fiscal.clearFaults();
+        break;
+      case 'utm_hung':
+        // What restarting the УТМ service does: it answers again.
+        this.utm?.clearFaults();
         break;
       default:
     }
