@@ -1,11 +1,17 @@
 // The calendar component for real: listening on 127.0.0.1, scraped by a real Prometheus, at a fixed clock.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   close,
+  freePort,
   instantQuery,
   listen,
+  repoPath,
   startPrometheus,
+  startVictoriaMetrics,
   waitFor,
   type RunningPrometheus,
 } from '@tillwatch/testkit';
@@ -115,6 +121,38 @@ describe('the calendar component scraped by Prometheus', () => {
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
   });
+});
+
+describe('the distributed path', () => {
+  it('is scraped by the central VictoriaMetrics with the shipped deploy/central/calendar-scrape.yml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-calendar-vm-'));
+    // The shipped scrape config, its target moved to this test's port and its interval to 1 s.
+    const shipped = readFileSync(repoPath('deploy', 'central', 'calendar-scrape.yml'), 'utf8');
+    expect(shipped).toContain("'127.0.0.1:9841'");
+    const config = join(dir, 'calendar-scrape.yml');
+    writeFileSync(
+      config,
+      shipped
+        .replace("'127.0.0.1:9841'", `'127.0.0.1:${port}'`)
+        .replace('scrape_interval: 15s', 'scrape_interval: 1s'),
+    );
+    clock = new Date('2026-12-07T18:30:00Z');
+    const vmPort = await freePort();
+    const vm = await startVictoriaMetrics(join(dir, 'data'), vmPort, [`-promscrape.config=${config}`]);
+    try {
+      const states = await waitFor('VictoriaMetrics to scrape the calendar', async () => {
+        const r = (await instantQuery(`http://127.0.0.1:${vmPort}`, 'tillwatch_store_open')) as {
+          metric: Record<string, string>;
+          value: [number, string];
+        }[];
+        return r.length === 3 ? Object.fromEntries(r.map((x) => [x.metric.store, x.value[1]])) : undefined;
+      });
+      expect(states).toEqual({ 'msk-001': '1', 'msk-024': '1', 'nsk-001': '0' });
+    } finally {
+      await vm.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('tillwatch calendar serve', () => {
