@@ -15,8 +15,9 @@ describe('metric contract document', () => {
   it('follows Prometheus naming: counters end in _total and nothing else does', () => {
     for (const e of readMetricContract().values()) {
       expect(e.name.endsWith('_total'), e.name).toBe(e.type === 'counter');
-      // TillWatch's own series are till_*; the store server's are named by Debian's exporters, and the
-      // fleet declarations are recorded (level:name form), the alert bridge's are tillwatch_bridge_*.
+      // TillWatch's own series are till_*; the store server's are named by Debian's exporters, the
+      // fleet declarations are recorded (level:name form), the alert bridge's are tillwatch_bridge_*, and the
+      // store calendar's are about stores, not tills.
       const pattern =
         e.section === "Store server (Debian's exporters)"
           ? /^(pg|node)_[a-zA-Z0-9_]+$/
@@ -24,6 +25,8 @@ describe('metric contract document', () => {
             ? /^tillwatch:[a-z0-9_]+$/
             : e.section === 'Alert bridge' || e.section === 'Alert bridge: service'
               ? /^tillwatch_bridge_[a-z0-9_]+$/
+            : e.section === 'Store calendars'
+              ? /^tillwatch_store_[a-z0-9_]+$/
               : /^till_[a-z0-9_]+$/;
       expect(e.name, e.name).toMatch(pattern);
     }

@@ -114,6 +114,7 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
   const tills: string[] = [];
   const noiseOf = new Map<string, Noise[]>();
   const stores = new Map<string, { is24h: boolean; offAtNight: boolean }>();
+  const calendarsDone = new Set<string>();
 
   for (let i = 0; i < s.tills; i++) {
     const store = `store-${String(Math.floor(i / 2) + 1).padStart(4, '0')}`;
@@ -142,6 +143,23 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
     // A till that loses a step every evening is one that is switched off at night.
     const offAtNight = place.offAtNight || kind === 'disk_steps';
     const reports = (t: number) => !offAtNight || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+    // What Prometheus records of the scrape itself: 0 while the till is switched off.
+    series.push({ name: 'up', labels: base, samples: times.map((t) => [t, reports(t) ? 1 : 0]) });
+    if (s.calendars && !calendarsDone.has(store)) {
+      calendarsDone.add(store);
+      const open = (t: number) => place.is24h || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+      series.push({
+        name: 'tillwatch_store_open',
+        labels: {
+          chain: base.chain,
+          region: base.region,
+          store,
+          instance: '127.0.0.1:9841',
+          job: 'tillwatch-calendar',
+        },
+        samples: times.map((t) => [t, open(t) ? 1 : 0]),
+      });
+    }
     const push = (name: string, labels: Record<string, string>, value: (t: number) => number | undefined) => {
       const samples: Array<[number, number]> = [];
       for (const t of times) {

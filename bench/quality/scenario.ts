@@ -84,6 +84,12 @@ const noise = z
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
+  /**
+   * The stores' opening hours are in the inventory: the history carries `tillwatch_store_open` (08:00-22:00, the
+   * 24-hour stores always open), as the calendar component serves it, and the rules hold the alerts of closed
+   * stores (rules/README.md, "Store hours"). Without it, a till switched off at night pages as unreachable.
+   */
+  calendars: z.boolean().default(false),
   description: z.string().min(1),
   tills: z.number().int().positive(),
   /**

@@ -12,6 +12,7 @@ import { renderMinVersionRules } from './min-versions.js';
 import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
 import { REPORT_USAGE, ReportUsageError, reportCommand } from './report/command.js';
+import { createCalendarServer, parseListen } from './calendar/server.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -24,6 +25,7 @@ const USAGE = `usage:
   tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
       [--exporter-ca-file FILE [--exporter-username NAME --exporter-password-file FILE]]
   tillwatch inventory min-versions --inventory FILE --out FILE
+  tillwatch calendar serve --inventory FILE [--listen 127.0.0.1:9841]
   tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
 ${BACKTEST_USAGE.replace(/^usage:\n/, '')}
 ${FORECAST_USAGE.replace(/^usage:\n/, '')}
@@ -71,6 +73,7 @@ async function run(args: string[], io: Io): Promise<number> {
       'exporter-ca-file': { type: 'string' },
       'exporter-username': { type: 'string' },
       'exporter-password-file': { type: 'string' },
+      listen: { type: 'string' },
     },
   });
   const need = (v: string | undefined, flag: string): string => {
@@ -124,6 +127,25 @@ async function run(args: string[], io: Io): Promise<number> {
       writeFileAtomic(out, renderMinVersionRules(inv));
       const n = inv.chains.reduce((a, c) => a + Object.keys(c.min_versions ?? {}).length, 0);
       io.out(`wrote ${n} minimum versions to ${out}`);
+      return 0;
+    }
+    case 'calendar serve': {
+      // Serves until the process is stopped (SIGTERM/SIGINT close the listener).
+      const inv = loadInventory(need(values.inventory, '--inventory'));
+      const listen = parseListen(values.listen ?? '127.0.0.1:9841');
+      const { server, stores } = createCalendarServer(inv);
+      await new Promise<void>((ok, fail) => {
+        server.once('error', fail);
+        server.listen(listen.port, listen.host, () => ok());
+      });
+      const a = server.address();
+      const where = typeof a === 'object' && a !== null ? `${listen.host}:${a.port}` : values.listen;
+      io.out(`calendar ready: ${stores} stores with a calendar at http://${where}/metrics`);
+      await new Promise<void>((ok) => {
+        const stop = () => server.close(() => ok());
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
       return 0;
     }
     case 'inventory demo': {

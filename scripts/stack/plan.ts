@@ -19,6 +19,7 @@ export const DEFAULT_PORTS = {
   telegram: 9838,
   mailHttp: 9839,
   wall: 9840,
+  calendar: 9841,
   smtp: 2525,
 } as const;
 
@@ -293,6 +294,27 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       readyUrl: url(ports.control, '/fleet'),
       readyLine: /fleet ready:/,
       url: url(ports.control, '/fleet'),
+    },
+    {
+      // tillwatch_store_open for the stores with a calendar in the inventory (none in the demo fleet, which
+      // is watched around the clock); Prometheus scrapes it as job tillwatch-calendar.
+      name: 'calendar',
+      title: 'Store calendar',
+      command: [
+        'node',
+        'ops/dist/cli.js',
+        'calendar',
+        'serve',
+        '--inventory',
+        arg(inventory),
+        '--listen',
+        addr(ports.calendar),
+      ],
+      env: {},
+      listens: [{ port: ports.calendar, what: 'store calendar (tillwatch_store_open)' }],
+      readyUrl: url(ports.calendar, '/-/ready'),
+      readyLine: /calendar ready:/,
+      url: url(ports.calendar, '/metrics'),
     },
     {
       name: 'wall',

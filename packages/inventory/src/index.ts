@@ -6,6 +6,7 @@ export {
   inventorySchema,
   iterateStores,
   storeFacts,
+  storeCalendars,
   iterateTills,
   loadInventory,
   parseInventory,
@@ -26,3 +27,5 @@ export type {
 } from './inventory.js';
 export { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from './demo.js';
 export type { DemoOptions } from './demo.js';
+export { StoreOpenRenderer, WEEKDAYS, isOpenAt, localTime, resolveCalendar } from './calendar.js';
+export type { CalendarStore, Hours, LocalTime, OpenRange, StoreCalendar, Weekday } from './calendar.js';

@@ -11,6 +11,13 @@ import {
   type ConfigProblem,
 } from '@tillwatch/config';
 import { z } from 'zod';
+import {
+  closuresSchema,
+  holidaysSchema,
+  hoursSchema,
+  resolveCalendar,
+  type CalendarStore,
+} from './calendar.js';
 
 /** Device kinds, the same vocabulary as the `kind` label in docs/metrics.md. */
 export const DEVICE_KINDS = [
@@ -125,6 +132,12 @@ const storeSchema = z.strictObject(
     name: z.string().optional(),
     /** The store's time zone; by default its region's, then its chain's. */
     timezone: timezone.optional(),
+    /** Opening hours (docs: README "Store calendars"); the nearest level's hours win. */
+    hours: hoursSchema.optional(),
+    /** Local dates the store is closed all day; every level's dates count. */
+    holidays: holidaysSchema.optional(),
+    /** One-off closures in local time; every level's count. */
+    closures: closuresSchema.optional(),
     server: storeServerSchema.optional(),
     /** Extra target labels for every till of the store (e.g. a city or a format). */
     labels: labelValues.optional(),
@@ -140,6 +153,12 @@ const regionSchema = z.strictObject(
     id,
     name: z.string().optional(),
     timezone: timezone.optional(),
+    /** Opening hours (docs: README "Store calendars"); the nearest level's hours win. */
+    hours: hoursSchema.optional(),
+    /** Local dates the store is closed all day; every level's dates count. */
+    holidays: holidaysSchema.optional(),
+    /** One-off closures in local time; every level's count. */
+    closures: closuresSchema.optional(),
     stores: z
       .array(storeSchema, { error: 'expected a list of stores' })
       .min(1, { error: 'expected at least one store' }),
@@ -164,6 +183,12 @@ const chainSchema = z.strictObject(
     id,
     name: z.string().optional(),
     timezone: timezone.optional(),
+    /** Opening hours (docs: README "Store calendars"); the nearest level's hours win. */
+    hours: hoursSchema.optional(),
+    /** Local dates the store is closed all day; every level's dates count. */
+    holidays: holidaysSchema.optional(),
+    /** One-off closures in local time; every level's count. */
+    closures: closuresSchema.optional(),
     /** Minimum versions per software component (rules/software.yml, TillSoftwareBelowMinimum). */
     min_versions: minVersions.optional(),
     regions: z
@@ -251,12 +276,50 @@ function uniquenessProblems(inv: Inventory): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * A calendar needs a time zone, and holidays or closures need hours to interrupt: say so at the key that
+ * set them, rather than serve a store as open around the clock or in the server's zone.
+ */
+function calendarProblems(inv: Inventory): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  inv.chains.forEach((chain, c) => {
+    chain.regions.forEach((region, r) => {
+      region.stores.forEach((store, s) => {
+        const sp = `chains[${c}].regions[${r}].stores[${s}]`;
+        const levels = [
+          [store, sp],
+          [region, `chains[${c}].regions[${r}]`],
+          [chain, `chains[${c}]`],
+        ] as const;
+        const hoursAt = levels.find(([l]) => l.hours !== undefined);
+        const tz = store.timezone ?? region.timezone ?? chain.timezone;
+        if (hoursAt !== undefined && tz === undefined)
+          problems.push({
+            key: `${hoursAt[1]}.hours`,
+            message: `store "${store.id}" has opening hours but no time zone: set timezone on the store, its region or its chain`,
+          });
+        if (hoursAt === undefined)
+          for (const [l, path] of levels)
+            for (const k of ['holidays', 'closures'] as const)
+              if (l[k] !== undefined && l[k].length > 0)
+                problems.push({
+                  key: `${path}.${k}`,
+                  message: `store "${store.id}" has ${k} but no opening hours: set hours on the store, its region or its chain`,
+                });
+      });
+    });
+  });
+  // One problem per key: a chain-level mistake would otherwise repeat for each of its stores.
+  const seen = new Set<string>();
+  return problems.filter((p) => !seen.has(p.key ?? '') && seen.add(p.key ?? ''));
+}
+
 /** Validates an already-parsed document. `file` only names the source in errors. */
 export function validateInventory(data: unknown, file = '<inventory>'): Inventory {
   // reportInput tells a missing key (input undefined) from a wrong value.
   const parsed = inventorySchema.safeParse(data, PARSE_OPTIONS);
   if (!parsed.success) throw new ConfigError(file, problemsOf(parsed.error.issues));
-  const problems = uniquenessProblems(parsed.data);
+  const problems = [...uniquenessProblems(parsed.data), ...calendarProblems(parsed.data)];
   if (problems.length > 0) throw new ConfigError(file, problems);
   return parsed.data;
 }
@@ -355,4 +418,12 @@ export function storeFacts(inv: Inventory): Map<string, StoreFacts> {
     });
   }
   return out;
+}
+
+/** Every store that has a calendar (hours on it, its region or its chain), in file order. */
+export function* storeCalendars(inv: Inventory): Generator<CalendarStore> {
+  for (const { chain, region, store } of iterateStores(inv)) {
+    const calendar = resolveCalendar(chain, region, store);
+    if (calendar !== null) yield { chain: chain.id, region: region.id, store: store.id, calendar };
+  }
 }
