@@ -57,11 +57,26 @@ describe('tillwatch CLI', () => {
     ],
     [['inventory', 'demo', '--stores', 'many'], '--stores: expected a whole number, got "many"'],
     [['inventory', 'frobnicate'], 'unknown command "inventory frobnicate"'],
-    [['inventory', 'check', full, '--colour'], "Unknown option '--colour'"],
+    [['inventory', 'check', full, '--colour'], 'unknown option --colour'],
+    [['inventory', 'targets', '--inventroy', full], 'unknown option --inventroy (did you mean --inventory?)'],
+    [['inventory', 'chek', full], 'unknown command "inventory chek" (did you mean "inventory check"?)'],
+    [['backtets'], 'unknown command "backtets" (did you mean "backtest"?)'],
+    [['--verison'], 'unknown option --verison (did you mean --version?)'],
+    [[], 'no command given'],
   ])('exits 2 with usage for %j', async (args, message) => {
     const r = await run(...args);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('usage:');
+    expect(r.out).toBe('');
+  });
+
+  it('shows only the usage of the command a usage error is in', async () => {
+    const r = await run('backtest', '--rules', full, '--promethus', 'http://127.0.0.1:1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `unknown option --promethus (did you mean --prometheus?)\n${(await run('backtest', '--help')).out}`,
+    );
+    expect(r.err).not.toContain('inventory');
   });
 });
