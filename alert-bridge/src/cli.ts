@@ -14,7 +14,7 @@ import {
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
-const USAGE = `usage: tillwatch-bridge --config FILE [--listen HOST:PORT]
+const USAGE = `usage: tillwatch-bridge --config FILE [--web.listen-address HOST:PORT]   (--listen is the same)
        tillwatch-bridge hash-password < password   (prints a bcrypt hash for auth.users[].password_hash)
        tillwatch-bridge [COMMAND] --help | --version`;
 
@@ -61,12 +61,17 @@ async function parse(argv: string[]): Promise<{ config: string; listen?: string 
   }
   const { values } = parseCli(argv, {
     config: { type: 'string' },
+    // node_exporter's name, as the exporter's; --listen, the older one, stays for existing units.
+    'web.listen-address': { type: 'string' },
     listen: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean' },
   });
   if (!values.config) throw new UsageError('--config is required');
-  return { config: values.config, ...(values.listen !== undefined && { listen: values.listen }) };
+  if (values.listen !== undefined && values['web.listen-address'] !== undefined)
+    throw new UsageError('--listen and --web.listen-address name the same setting: give one');
+  const listen = values['web.listen-address'] ?? values.listen;
+  return { config: values.config, ...(listen !== undefined && { listen }) };
 }
 
 async function main(): Promise<number> {
