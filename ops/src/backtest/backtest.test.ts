@@ -459,15 +459,17 @@ describe('backtest on backfilled history', () => {
 
     it.each([
       ['at the first request', false, 'GET /api/v1/query?query=vector(1)'],
-      ['mid-run', true, ''],
+      ['mid-run', true, 'query_range up == 0'],
     ])('fails %s naming the URL and the timeout', async (_, answerCheck, request) => {
       const server = await holding(answerCheck);
+      const plain = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'plain.yml');
+      writeFileSync(plain, 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: up == 0\n');
       const err: string[] = [];
       try {
         const code = await main(
           [
             'backtest',
-            ...['--rules', rulesFile, '--prometheus', server.url, '--from', 'now-1h', '--to', 'now'],
+            ...['--rules', plain, '--prometheus', server.url, '--from', 'now-1h', '--to', 'now'],
             ...['--timeout', '1s'],
           ],
           { out: () => {}, err: (l) => err.push(l) },
@@ -477,10 +479,31 @@ describe('backtest on backfilled history', () => {
         server.close();
       }
       expect(err).toHaveLength(1);
-      expect(err[0]).toContain(
+      expect(err[0]).toBe(
         `error: Prometheus at ${server.url} did not answer within 1s (--timeout): ${request}`,
       );
     });
+  });
+
+  it('fails naming the bridge and the timeout when the bridge does not answer', async () => {
+    const sockets = new Set<Socket>();
+    const bridge = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => bridge.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(bridge.address() as { port: number }).port}`;
+    const err: string[] = [];
+    try {
+      const code = await main([...range(rulesFile), '--bridge', url, '--timeout', '1s'], {
+        out: () => {},
+        err: (l) => err.push(l),
+      });
+      expect(code).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      bridge.close();
+    }
+    expect(err).toEqual([
+      `error: --bridge ${url} did not answer within 1s (--timeout): GET ${url}/api/v1/tickets?limit=1000`,
+    ]);
   });
 
   it('names the cause of bad input', async () => {

@@ -18,7 +18,7 @@ export const BACKTEST_USAGE = `usage:
       [--tills N] [--alertmanager-config FILE|none] [--group-intervals]
       [--format table|json|csv] [--compare OLD_FILE_OR_DIR...] [--timeout 2m] [--progress|--no-progress]
   TIME: RFC 3339, Unix seconds, now or now-DURATION (now-30d)
-  --timeout: how long one request to Prometheus may take before the run fails (default 2m)
+  --timeout: how long one request to Prometheus or the bridge may take before the run fails (default 2m)
   --progress: a line on stderr per 10% of the range queries (default: when stderr is a terminal and
       the run takes over 2s)`;
 
@@ -168,6 +168,7 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
       fromMs,
       toMs,
       places: historyPlaces(prometheus, fromMs, toMs, { timeoutMs }),
+      timeoutMs,
     });
     for (const w of r.warnings) io.err(`warning: ${w}`);
     incidents = r.incidents;
