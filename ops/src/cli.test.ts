@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli.js';
+import { progressPrinter } from './backtest/command.js';
 
 async function run(...args: string[]) {
   const out: string[] = [];
@@ -78,5 +79,27 @@ describe('tillwatch CLI', () => {
       `unknown option --promethus (did you mean --prometheus?)\n${(await run('backtest', '--help')).out}`,
     );
     expect(r.err).not.toContain('inventory');
+  });
+
+  it('backtest progress on a terminal stays quiet for a run under 2s, then one line per 10%', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const show = progressPrinter({ out: () => {}, err: (l) => lines.push(l) }, 'backtest', false, () => t);
+    const at = (ms: number, done: number) => {
+      t = ms;
+      show({ done, queries: 40, rulesDone: Math.floor(done / 4), rules: 10 });
+    };
+    at(500, 4);
+    at(1_900, 8);
+    expect(lines).toEqual([]);
+    at(3_000, 12); // 30%: the first line once the run is slow
+    at(3_100, 13); // still 30%
+    at(4_000, 20);
+    at(8_000, 40);
+    expect(lines).toEqual([
+      'backtest: 30% (12/40 queries, 3/10 rules), 3.0s elapsed, about 7.0s left',
+      'backtest: 50% (20/40 queries, 5/10 rules), 4.0s elapsed, about 4.0s left',
+      'backtest: 100% (40/40 queries, 10/10 rules), 8.0s elapsed',
+    ]);
   });
 });
