@@ -16,7 +16,7 @@ const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 function spawnBridge(configFile: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, '--config', configFile, '--listen', '127.0.0.1:0'],
+    ['--import', 'tsx', CLI, '--config', configFile, '--web.listen-address', '127.0.0.1:0'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

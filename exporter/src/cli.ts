@@ -4,8 +4,8 @@
 //                    [--log.level=info] [--log.format=logfmt]
 // Flags are named as node_exporter's, so an operator's habits and tooling carry over.
 import { parseArgs } from 'node:util';
-import { closest, distance } from 'fastest-levenshtein';
 import pino from 'pino';
+import { unknownOption, versionText, wantsHelp } from '@tillwatch/config';
 import {
   ConfigError,
   createExporter,
@@ -37,37 +37,14 @@ Prometheus exporter for a retail till: fiscal registrar, peripherals, network, s
   --log.level LEVEL             debug, info, warn, error (default info)
   --log.format FORMAT           logfmt or json (default logfmt), on stderr
   --version                     print the version and exit
-  --help                        print this help and exit
+  -h, --help                    print this help and exit
 
 Collectors: ${names.join(', ')}
 Signals: SIGHUP re-reads the web config (the exporter config needs a restart).
 `;
 }
 
-function versionText(): string {
-  return `tillwatch-exporter, version ${VERSION} (revision: ${REVISION})\n  node version: ${process.version}\n  platform: ${process.platform}/${process.arch}\n`;
-}
-
-type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-/**
- * An unknown flag, named with the closest known one when it is a likely typo (node:util's parseArgs
- * only says "Unknown option").
- */
-function unknownFlag(argv: readonly string[], options: Options): string | undefined {
-  for (const arg of argv) {
-    if (arg === '--') return undefined;
-    if (!arg.startsWith('-')) continue;
-    const name = arg.replace(/^--?/, '').split('=')[0] ?? '';
-    if (name in options) continue;
-    const known = Object.keys(options);
-    const guess = closest(name, known);
-    // Two edits cover a dropped, doubled or swapped letter; further off, a guess misleads more than it helps.
-    const near = distance(name, guess) <= 2;
-    return `unknown flag ${arg.split('=')[0]}${near ? ` (did you mean --${guess}?)` : ''}`;
-  }
-  return undefined;
-}
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 
 async function main(argv: string[]): Promise<number> {
   const defs = registeredCollectors();
@@ -79,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     'log.level': { type: 'string' },
     'log.format': { type: 'string' },
     version: { type: 'boolean' },
-    help: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   };
   for (const d of defs) {
     options[`collector.${d.name}`] = { type: 'boolean' };
@@ -89,7 +66,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tillwatch-exporter: ${message}\nSee tillwatch-exporter --help.\n`);
     return 2;
   };
-  const unknown = unknownFlag(argv, options);
+  // Help first, so `--help` next to a mistyped flag still answers.
+  if (wantsHelp(argv)) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  // A mistyped flag is named with the one meant (node:util's parseArgs only says "Unknown option").
+  const unknown = unknownOption(argv, options, 'flag');
   if (unknown) return fail(unknown);
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
@@ -102,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(versionText());
+    process.stdout.write(versionText('tillwatch-exporter', VERSION, REVISION));
     return 0;
   }
   if (typeof values.config !== 'string') return fail('--config is required');

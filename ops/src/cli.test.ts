@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './cli.js';
+import { progressPrinter } from './backtest/command.js';
 
 async function run(...args: string[]) {
   const out: string[] = [];
@@ -57,11 +58,48 @@ describe('tillwatch CLI', () => {
     ],
     [['inventory', 'demo', '--stores', 'many'], '--stores: expected a whole number, got "many"'],
     [['inventory', 'frobnicate'], 'unknown command "inventory frobnicate"'],
-    [['inventory', 'check', full, '--colour'], "Unknown option '--colour'"],
+    [['inventory', 'check', full, '--colour'], 'unknown option --colour'],
+    [['inventory', 'targets', '--inventroy', full], 'unknown option --inventroy (did you mean --inventory?)'],
+    [['inventory', 'chek', full], 'unknown command "inventory chek" (did you mean "inventory check"?)'],
+    [['backtets'], 'unknown command "backtets" (did you mean "backtest"?)'],
+    [['--verison'], 'unknown option --verison (did you mean --version?)'],
+    [[], 'no command given'],
   ])('exits 2 with usage for %j', async (args, message) => {
     const r = await run(...args);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.err).toContain('usage:');
+    expect(r.out).toBe('');
+  });
+
+  it('shows only the usage of the command a usage error is in', async () => {
+    const r = await run('backtest', '--rules', full, '--promethus', 'http://127.0.0.1:1');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `unknown option --promethus (did you mean --prometheus?)\n${(await run('backtest', '--help')).out}`,
+    );
+    expect(r.err).not.toContain('inventory');
+  });
+
+  it('backtest progress on a terminal stays quiet for a run under 2s, then one line per 10%', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const show = progressPrinter({ out: () => {}, err: (l) => lines.push(l) }, 'backtest', false, () => t);
+    const at = (ms: number, done: number) => {
+      t = ms;
+      show({ done, queries: 40, rulesDone: Math.floor(done / 4), rules: 10 });
+    };
+    at(500, 4);
+    at(1_900, 8);
+    expect(lines).toEqual([]);
+    at(3_000, 12); // 30%: the first line once the run is slow
+    at(3_100, 13); // still 30%
+    at(4_000, 20);
+    at(8_000, 40);
+    expect(lines).toEqual([
+      'backtest: 30% (12/40 queries, 3/10 rules), 3.0s elapsed, about 7.0s left',
+      'backtest: 50% (20/40 queries, 5/10 rules), 4.0s elapsed, about 4.0s left',
+      'backtest: 100% (40/40 queries, 10/10 rules), 8.0s elapsed',
+    ]);
   });
 });

@@ -1,37 +1,82 @@
 #!/usr/bin/env node
 // `tillwatch`: operator commands. main() takes argv and streams so tests run it in-process.
 import { realpathSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import {
+  USAGE_EXIT,
+  UsageError,
+  packageVersion,
+  parseCli,
+  unknownCommand,
+  unknownOption,
+  versionText,
+  wantsHelp,
+  wantsVersion,
+} from '@tillwatch/config';
 import { InventoryError, iterateTills, loadInventory } from '@tillwatch/inventory';
 import { writeFileSd } from './file-sd.js';
 import { DEMO_DEFAULTS, generateDemoInventory, renderInventory } from '@tillwatch/inventory';
 import { writeFileAtomic } from './write-atomic.js';
 import { writeStoreAgents } from './agents/agents.js';
 import { renderMinVersionRules } from './min-versions.js';
-import { BACKTEST_USAGE, CommandUsageError, backtestCommand } from './backtest/command.js';
+import { BACKTEST_USAGE, backtestCommand } from './backtest/command.js';
 import { FORECAST_USAGE, forecastCommand } from './forecast/command.js';
-import { REPORT_USAGE, ReportUsageError, reportCommand } from './report/command.js';
+import { REPORT_USAGE, reportCommand } from './report/command.js';
 import { createCalendarServer, parseListen } from './calendar/server.js';
 
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Whether `err` is a terminal (backtest then shows progress without --progress). */
+  errIsTTY?: boolean;
 }
 
-const USAGE = `usage:
-  tillwatch inventory check FILE
-  tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]
-  tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
-      [--exporter-ca-file FILE [--exporter-username NAME --exporter-password-file FILE]]
-  tillwatch inventory min-versions --inventory FILE --out FILE
-  tillwatch calendar serve --inventory FILE [--listen 127.0.0.1:9841]
-  tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]
-${BACKTEST_USAGE.replace(/^usage:\n/, '')}
-${FORECAST_USAGE.replace(/^usage:\n/, '')}
-${REPORT_USAGE.replace(/^usage:\n/, '')}`;
+/** Usage of each inventory command, for `tillwatch inventory COMMAND --help` and its usage errors. */
+const INVENTORY_USAGE: Record<string, string> = {
+  check: '  tillwatch inventory check FILE',
+  targets: '  tillwatch inventory targets --inventory FILE --out DIR [--name tills.json]',
+  agents: `  tillwatch inventory agents --inventory FILE --out DIR --remote-write URL [--scrape-interval 10s] [--data-dir DIR] [--drop-metrics REGEX]
+      [--exporter-ca-file FILE [--exporter-username NAME --exporter-password-file FILE]]`,
+  'min-versions': '  tillwatch inventory min-versions --inventory FILE --out FILE',
+  demo: '  tillwatch inventory demo [--stores 50] [--tills-per-store 2..3] [--base-port 19100] [--host 127.0.0.1] [--out FILE]',
+};
 
-class UsageError extends Error {}
+/** Usage of each calendar command. */
+const CALENDAR_USAGE: Record<string, string> = {
+  serve: '  tillwatch calendar serve --inventory FILE [--listen 127.0.0.1:9841]',
+};
+
+/** The commands that take a second word, with the usage of each. */
+const GROUPS: Record<string, Record<string, string>> = {
+  inventory: INVENTORY_USAGE,
+  calendar: CALENDAR_USAGE,
+};
+
+/** The commands' usage, by first word: what `tillwatch COMMAND --help` prints and a usage error shows. */
+const COMMAND_USAGE: Record<string, string> = {
+  inventory: `usage:\n${Object.values(INVENTORY_USAGE).join('\n')}`,
+  calendar: `usage:\n${Object.values(CALENDAR_USAGE).join('\n')}`,
+  backtest: BACKTEST_USAGE,
+  forecast: FORECAST_USAGE,
+  report: REPORT_USAGE,
+};
+
+const USAGE = `usage:
+${Object.values(COMMAND_USAGE)
+  .map((u) => u.replace(/^usage:\n/, ''))
+  .join('\n')}
+  tillwatch help [COMMAND]   (or COMMAND --help, -h): a command's usage
+  tillwatch --version`;
+
+/** The usage of the command `args` names (its first one or two words), else every command's. */
+function usageOf(args: string[]): string {
+  const [group, command] = args;
+  const sub = group !== undefined && Object.hasOwn(GROUPS, group) ? GROUPS[group]! : undefined;
+  if (sub && command !== undefined && Object.hasOwn(sub, command)) return `usage:\n${sub[command]}`;
+  return group !== undefined && Object.hasOwn(COMMAND_USAGE, group) ? COMMAND_USAGE[group]! : USAGE;
+}
+
+export const VERSION = packageVersion(new URL('../package.json', import.meta.url));
 
 function intOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -51,14 +96,37 @@ function rangeOption(value: string | undefined, fallback: { min: number; max: nu
 }
 
 async function run(args: string[], io: Io): Promise<number> {
+  if (args.length === 0) throw new UsageError('no command given');
+  if (wantsVersion(args)) {
+    io.out(versionText('tillwatch', VERSION).trimEnd());
+    return 0;
+  }
+  if (args[0] === 'help') {
+    io.out(usageOf(args.slice(1)));
+    return 0;
+  }
+  if (wantsHelp(args)) {
+    io.out(args[0]?.startsWith('-') ? USAGE : usageOf(args));
+    return 0;
+  }
   if (args[0] === 'backtest') return backtestCommand(args.slice(1), io);
   if (args[0] === 'forecast') return forecastCommand(args.slice(1), io);
   if (args[0] === 'report') return reportCommand(args.slice(1), io);
   const [group, command, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
+  if (group!.startsWith('-'))
+    throw new UsageError(
+      unknownOption([group!], { help: { type: 'boolean' }, version: { type: 'boolean' } })!,
+    );
+  if (!Object.hasOwn(GROUPS, group!)) throw unknownCommand(group!, [...Object.keys(COMMAND_USAGE), 'help']);
+  const sub = GROUPS[group!]!;
+  if (command === undefined || !Object.hasOwn(sub, command))
+    throw unknownCommand(
+      args.slice(0, 2).join(' '),
+      Object.keys(sub).map((c) => `${group} ${c}`),
+    );
+  const { values, positionals } = parseCli(
+    rest,
+    {
       inventory: { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -75,7 +143,8 @@ async function run(args: string[], io: Io): Promise<number> {
       'exporter-password-file': { type: 'string' },
       listen: { type: 'string' },
     },
-  });
+    { allowPositionals: true },
+  );
   const need = (v: string | undefined, flag: string): string => {
     if (v === undefined || v === '') throw new UsageError(`${group} ${command}: ${flag} is required`);
     return v;
@@ -168,13 +237,13 @@ async function run(args: string[], io: Io): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(args.length === 0 ? 'no command given' : `unknown command "${args.join(' ')}"`);
+      throw unknownCommand(args.join(' '), []);
   }
 }
 
 export async function main(
   args: string[],
-  io: Io = { out: console.log, err: console.error },
+  io: Io = { out: console.log, err: console.error, errIsTTY: process.stderr.isTTY },
 ): Promise<number> {
   try {
     return await run(args, io);
@@ -183,14 +252,10 @@ export async function main(
       io.err(err.message);
       return 1;
     }
-    if (
-      err instanceof UsageError ||
-      err instanceof CommandUsageError ||
-      err instanceof ReportUsageError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      io.err(`${(err as Error).message}\n${USAGE}`);
-      return 2;
+    // CommandUsageError is a UsageError; parseArgs' own errors are turned into them by parseCli.
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n${err.usage ?? usageOf(args)}`);
+      return USAGE_EXIT;
     }
     io.err(`error: ${(err as Error).message}`);
     return 1;

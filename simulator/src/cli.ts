@@ -4,26 +4,41 @@
 //                               [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]
 //   tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen 127.0.0.1:9837]
 //                             [--speed N] [--seed N] [--interval 5s]
-import { parseArgs } from 'node:util';
+import {
+  USAGE_EXIT,
+  UsageError,
+  packageVersion,
+  parseCli,
+  unknownCommand,
+  versionText,
+  wantsHelp,
+  wantsVersion,
+} from '@tillwatch/config';
 import { loadDevicesConfig, startDevices } from './devices.js';
-import { fleetCommand } from './fleet/cli.js';
+import { FLEET_USAGE, fleetCommand } from './fleet/cli.js';
 
-const USAGE = `usage: tillwatch-simulator devices [--config FILE] [--host HOST] [--shtrih-port N] [--shtrih-serial PATH]
-                                  [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]
+const DEVICES_USAGE = `usage: tillwatch-simulator devices [--config FILE] [--host HOST] [--shtrih-port N] [--shtrih-serial PATH]
+                                  [--atol-port N] [--utm-port N] [--marking-port N] [--control-port N]`;
+
+const USAGE = `${DEVICES_USAGE}
        tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen 127.0.0.1:9837]
-                                 [--speed N] [--seed N] [--interval 5s]`;
+                                 [--speed N] [--seed N] [--interval 5s]
+       tillwatch-simulator [COMMAND] --help | --version`;
+
+const COMMAND_USAGE: Record<string, string> = { devices: DEVICES_USAGE, fleet: FLEET_USAGE };
 
 function portArg(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${v}" is not a port number`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${name}: "${v}" is not a port number`, DEVICES_USAGE);
   return n;
 }
 
 async function devices(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCli(
+    argv,
+    {
       config: { type: 'string' },
       host: { type: 'string' },
       'shtrih-port': { type: 'string' },
@@ -34,9 +49,10 @@ async function devices(argv: string[]): Promise<void> {
       'control-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    { usage: DEVICES_USAGE },
+  );
   if (values.help) {
-    console.log(USAGE);
+    console.log(DEVICES_USAGE);
     return;
   }
   const base: Record<string, Record<string, unknown> | string> = values.config
@@ -66,15 +82,36 @@ async function devices(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (wantsVersion(argv)) {
+    process.stdout.write(
+      versionText('tillwatch-simulator', packageVersion(new URL('../package.json', import.meta.url))),
+    );
+    return;
+  }
+  if (command === 'help') {
+    console.log(
+      rest[0] !== undefined && Object.hasOwn(COMMAND_USAGE, rest[0]) ? COMMAND_USAGE[rest[0]] : USAGE,
+    );
+    return;
+  }
   if (command === 'devices') return devices(rest);
   if (command === 'fleet') return fleetCommand(rest);
-  console.error(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
-  process.exitCode = 2;
+  if (command === undefined) throw new UsageError('no command given');
+  if (command.startsWith('-')) {
+    if (wantsHelp([command])) return void console.log(USAGE);
+    parseCli([command], { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } });
+  }
+  throw unknownCommand(command, [...Object.keys(COMMAND_USAGE), 'help']);
 }
 
-main().catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`tillwatch-simulator: ${err.message}\n${err.usage ?? USAGE}`);
+    process.exitCode = USAGE_EXIT;
+    return;
+  }
   console.error(`tillwatch-simulator: ${(err as Error).message}`);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 // The backtest against a real Prometheus 2.42 over backfilled history, with hand-computed answers, and
 // scored against tickets of the real alert bridge (createApp on SQLite, fed Alertmanager's webhooks).
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -407,6 +408,102 @@ describe('backtest on backfilled history', () => {
     expect(code).toBe(1);
     expect(err).toHaveLength(1);
     expect(err[0]).toContain('--prometheus http://127.0.0.1:1: cannot connect');
+  });
+
+  it('shows progress on stderr with --progress, one line per 10% of the range queries', async () => {
+    // A 250ms step over the hour is 14,401 points: two query_range requests per rule.
+    const rules = loadRules([rulesFile]).length;
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l) };
+    expect(await main([...range(rulesFile), '--step', '250ms', '--progress'], io), err.join('\n')).toBe(0);
+    expect(err.length).toBeGreaterThan(1);
+    expect(err.length).toBeLessThanOrEqual(10);
+    for (const line of err)
+      expect(line).toMatch(/^backtest: \d+% \(\d+\/\d+ queries, \d+\/\d+ rules\), \S+ elapsed/);
+    expect(err.at(-1)).toMatch(
+      new RegExp(`^backtest: 100% \\(${2 * rules}/${2 * rules} queries, ${rules}/${rules} rules\\)`),
+    );
+    // Not asked and not a terminal, or a terminal with --no-progress: stderr stays empty.
+    err.length = 0;
+    expect(await main([...range(rulesFile), '--step', '250ms'], io)).toBe(0);
+    expect(await main([...range(rulesFile), '--no-progress'], { ...io, errIsTTY: true })).toBe(0);
+    expect(err).toEqual([]);
+  });
+
+  describe('a Prometheus that does not answer', () => {
+    // Loopback servers that accept connections and never answer (or answer only the first check, as a
+    // Prometheus stand-in that hangs mid-run: a real one cannot be made to hang on demand).
+    const sockets = new Set<Socket>();
+    async function holding(answerCheck: boolean): Promise<{ url: string; close: () => void }> {
+      const server = createServer((s) => {
+        sockets.add(s);
+        s.once('data', (req) => {
+          if (answerCheck && req.toString().startsWith('GET /api/v1/query?query=vector(1)')) {
+            const body = '{"status":"success","data":{"resultType":"vector","result":[]}}';
+            s.end(
+              `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+            );
+          }
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as { port: number };
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => {
+          for (const s of sockets) s.destroy();
+          server.close();
+        },
+      };
+    }
+
+    it.each([
+      ['at the first request', false, 'GET /api/v1/query?query=vector(1)'],
+      ['mid-run', true, 'query_range up == 0'],
+    ])('fails %s naming the URL and the timeout', async (_, answerCheck, request) => {
+      const server = await holding(answerCheck);
+      const plain = join(mkdtempSync(join(tmpdir(), 'tillwatch-bt-')), 'plain.yml');
+      writeFileSync(plain, 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: up == 0\n');
+      const err: string[] = [];
+      try {
+        const code = await main(
+          [
+            'backtest',
+            ...['--rules', plain, '--prometheus', server.url, '--from', 'now-1h', '--to', 'now'],
+            ...['--timeout', '1s'],
+          ],
+          { out: () => {}, err: (l) => err.push(l) },
+        );
+        expect(code).toBe(1);
+      } finally {
+        server.close();
+      }
+      expect(err).toHaveLength(1);
+      expect(err[0]).toBe(
+        `error: Prometheus at ${server.url} did not answer within 1s (--timeout): ${request}`,
+      );
+    });
+  });
+
+  it('fails naming the bridge and the timeout when the bridge does not answer', async () => {
+    const sockets = new Set<Socket>();
+    const bridge = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => bridge.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(bridge.address() as { port: number }).port}`;
+    const err: string[] = [];
+    try {
+      const code = await main([...range(rulesFile), '--bridge', url, '--timeout', '1s'], {
+        out: () => {},
+        err: (l) => err.push(l),
+      });
+      expect(code).toBe(1);
+    } finally {
+      for (const s of sockets) s.destroy();
+      bridge.close();
+    }
+    expect(err).toEqual([
+      `error: --bridge ${url} did not answer within 1s (--timeout): GET ${url}/api/v1/tickets?limit=1000`,
+    ]);
   });
 
   it('names the cause of bad input', async () => {

@@ -1,7 +1,7 @@
 // `tillwatch backtest`: what a set of alerting rules would have done over a stretch of history.
 import type { AlertRule, RecordRule } from './rules.js';
 import { inlineRecords, recordsRead } from './rules.js';
-import { queryRange, seriesExist } from './prometheus.js';
+import { PrometheusTimeoutError, deadline, queryRange, rangeChunks, seriesExist } from './prometheus.js';
 import { isFlapping, simulateSeries } from './simulate.js';
 import type { Episode } from './simulate.js';
 import { incidentClasses, samePlace } from './incidents.js';
@@ -27,6 +27,18 @@ export interface BacktestOptions {
   /** Fleet size for false alarms per 1,000 tills per day; defaults to the tills seen in `up`. */
   tills?: number;
   concurrency?: number;
+  /** Per Prometheus request (default DEFAULT_TIMEOUT_MS); a timeout stops the run with a PrometheusTimeoutError. */
+  timeoutMs?: number;
+  /** Called after each query_range request: the work done of the rules' range queries. */
+  onProgress?: (p: BacktestProgress) => void;
+}
+
+export interface BacktestProgress {
+  /** query_range requests answered, of `queries` (each rule's range in chunks: see rangeChunks). */
+  done: number;
+  queries: number;
+  rulesDone: number;
+  rules: number;
 }
 
 export interface AlertReport {
@@ -153,7 +165,11 @@ async function resolveRecords(
   for (const r of rules) if (r.records) for (const n of recordsRead(r.source, r.records)) used.add(n);
   const present = new Set<string>();
   await pool([...used], o.concurrency ?? 4, async (name) => {
-    if (await seriesExist(o.prometheus, name, o.fromMs, o.toMs).catch(() => false)) present.add(name);
+    const exists = await seriesExist(o.prometheus, name, o.fromMs, o.toMs, o).catch((err: unknown) => {
+      if (err instanceof PrometheusTimeoutError) throw err;
+      return false;
+    });
+    if (exists) present.add(name);
   });
   const resolved = rules.map((r) => {
     if (!r.records || present.size === 0) return r;
@@ -172,12 +188,32 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
   const flapCount = o.flapCount ?? 3;
   const flapWindow = o.flapWindowMs ?? 3_600_000;
   const { rules, recorded, rebuilt } = await resolveRecords(alertRules, o);
-  const perRule = await pool(rules, o.concurrency ?? 4, async (rule) => {
+  const grid = (rule: AlertRule) => {
     const stepMs = (o.groupIntervals ? rule.intervalMs : undefined) ?? o.stepMs;
     // The engine evaluates on its own grid; the first evaluation at or after --from.
-    const fromMs = Math.ceil(o.fromMs / stepMs) * stepMs;
+    return { stepMs, fromMs: Math.ceil(o.fromMs / stepMs) * stepMs };
+  };
+  const progress: BacktestProgress = {
+    done: 0,
+    queries: rules.reduce((n, r) => n + rangeChunks(grid(r).fromMs, o.toMs, grid(r).stepMs), 0),
+    rulesDone: 0,
+    rules: rules.length,
+  };
+  const perRule = await pool(rules, o.concurrency ?? 4, async (rule) => {
+    const { stepMs, fromMs } = grid(rule);
+    const chunks = rangeChunks(fromMs, o.toMs, stepMs);
+    let answered = 0;
+    const report = (n: number) => {
+      progress.done += n;
+      answered += n;
+      if (answered === chunks) progress.rulesDone++;
+      o.onProgress?.({ ...progress });
+    };
     try {
-      const series = await queryRange(o.prometheus, rule.expr, fromMs, o.toMs, stepMs);
+      const series = await queryRange(o.prometheus, rule.expr, fromMs, o.toMs, stepMs, {
+        ...(o.timeoutMs !== undefined && { timeoutMs: o.timeoutMs }),
+        onChunk: () => report(1),
+      });
       const bySeries = series.map((s) =>
         simulateSeries(s, {
           alert: rule.name,
@@ -191,6 +227,10 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
       );
       return { rule, bySeries: bySeries as ReportEpisode[][], error: undefined };
     } catch (err) {
+      // A bad expression is that rule's error; a Prometheus that stopped answering is the whole run's.
+      if (err instanceof PrometheusTimeoutError) throw err;
+      // The chunks a failed query will not ask still count as done, so the progress ends at 100%.
+      if (answered < chunks) report(chunks - answered);
       return { rule, bySeries: [] as ReportEpisode[][], error: (err as Error).message };
     }
   });
@@ -257,7 +297,7 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
   };
   if (incidentResults) {
     const days = (o.toMs - o.fromMs) / 86_400_000;
-    const fleet = o.tills ?? (await countTills(o.prometheus, o.toMs).catch(() => undefined));
+    const fleet = o.tills ?? (await countTills(o.prometheus, o.toMs, o).catch(() => undefined));
     const matched = notified.filter((e) => e.matched).length;
     const falseAlarms = notified.length - matched;
     const critical = incidentResults.filter((r) => r.incident.criticalAt !== undefined);
@@ -305,8 +345,14 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
 
 /** Tills that reported at the end of the range: the fleet size when none is given. Only a few metric
  * names are read, since `{till!=""}` would touch every series of a large fleet. */
-async function countTills(prometheus: string, atMs: number): Promise<number | undefined> {
+async function countTills(
+  prometheus: string,
+  atMs: number,
+  o: { timeoutMs?: number },
+): Promise<number | undefined> {
+  const { signal } = deadline(prometheus, 'count of tills', o);
   const res = await fetch(`${prometheus.replace(/\/$/, '')}/api/v1/query`, {
+    signal,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({

@@ -1,6 +1,7 @@
 // Real incidents to score alerts against and to count failures from: the alert bridge's tickets (or a
 // known ground truth). An incident sits at the place its ticket names (a store, a till, a device), so a
 // store-wide outage is one incident of the store, not one per till.
+import { formatDuration } from '@tillwatch/config';
 
 /** The levels of the place hierarchy, outermost first: the labels the bridge keys a ticket by. */
 export const PLACE_LEVELS = ['chain', 'region', 'store', 'till', 'device'] as const;
@@ -119,26 +120,43 @@ export interface FetchTicketsOptions {
   toMs: number;
   /** Places to split by when one filter holds more tickets in the range than a page; see fetchTickets. */
   places?: PlaceValues;
+  /** Per request to the bridge, headers and body (default BRIDGE_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** The bridge's list API may answer slowly, never not at all: a hung bridge fails the run naming it. */
+const BRIDGE_TIMEOUT_MS = 120_000;
 
 async function ticketPage(
   bridgeUrl: string,
   token: string | undefined,
   filter: Filter,
+  timeoutMs = BRIDGE_TIMEOUT_MS,
 ): Promise<TicketJson[]> {
   const query = new URLSearchParams({ ...filter, limit: String(BRIDGE_PAGE) });
   const url = `${bridgeUrl.replace(/\/$/, '')}/api/v1/tickets?${query}`;
+  const timedOut = (err: unknown) =>
+    (err as { name?: string } | undefined)?.name === 'TimeoutError'
+      ? new BridgeError(
+          `--bridge ${bridgeUrl} did not answer within ${formatDuration(timeoutMs)} (--timeout): GET ${url}`,
+        )
+      : undefined;
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal });
   } catch (err) {
-    throw new BridgeError(`--bridge ${bridgeUrl}: cannot connect: ${(err as Error).message}`);
+    throw (
+      timedOut(err) ?? new BridgeError(`--bridge ${bridgeUrl}: cannot connect: ${(err as Error).message}`)
+    );
   }
   if (!res.ok) {
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     throw new BridgeError(`${url}: HTTP ${res.status}: ${body.error?.message ?? res.statusText}`);
   }
-  const json = (await res.json()) as { tickets?: TicketJson[] };
+  const json = (await res.json().catch((err: unknown) => {
+    throw timedOut(err) ?? err;
+  })) as { tickets?: TicketJson[] };
   if (!Array.isArray(json.tickets)) throw new BridgeError(`${url}: answer has no "tickets" list`);
   return json.tickets;
 }
@@ -167,7 +185,7 @@ export async function fetchTickets(
       .join(' ') || 'all tickets';
   const walk = async (filter: Filter, depth: number): Promise<void> => {
     requests++;
-    const page = await ticketPage(bridgeUrl, token, filter);
+    const page = await ticketPage(bridgeUrl, token, filter, o.timeoutMs);
     for (const t of page) byId.set(String(t.id), t);
     if (page.length < BRIDGE_PAGE) return;
     const oldest = Math.min(...page.map((t) => Date.parse(t.opened_at)));

@@ -2,6 +2,7 @@ export { backtest, matches, median, DEFAULT_MATCH_WINDOW_MS } from './backtest.j
 export type {
   AlertReport,
   BacktestOptions,
+  BacktestProgress,
   BacktestReport,
   IncidentResult,
   ReportEpisode,
@@ -16,8 +17,12 @@ export {
   engineFlags,
   seriesExist,
   PrometheusError,
+  PrometheusTimeoutError,
   MAX_POINTS,
+  DEFAULT_TIMEOUT_MS,
+  rangeChunks,
 } from './prometheus.js';
+export type { RangeOptions, RequestOptions } from './prometheus.js';
 export { simulateSeries, isFlapping } from './simulate.js';
 export type { Episode } from './simulate.js';
 export {

@@ -1,6 +1,5 @@
 // `tillwatch forecast`: argument handling; the work is in forecast.ts.
-import { parseArgs } from 'node:util';
-import { parseDuration } from '@tillwatch/config';
+import { parseCli, parseDuration } from '@tillwatch/config';
 import { parseTime } from '../backtest/duration.js';
 import { CommandUsageError, checkPrometheus, durationOption, formatOption } from '../backtest/command.js';
 import { fetchIncidents } from '../backtest/incidents.js';
@@ -27,23 +26,20 @@ interface Io {
 }
 
 export async function forecastCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      prometheus: { type: 'string' },
-      at: { type: 'string' },
-      weeks: { type: 'string' },
-      'fn-window': { type: 'string' },
-      'cert-window': { type: 'string' },
-      history: { type: 'string' },
-      bridge: { type: 'string' },
-      'bridge-token': { type: 'string' },
-      'knowledge-base': { type: 'string' },
-      'reopen-window': { type: 'string' },
-      resolution: { type: 'string' },
-      section: { type: 'string' },
-      format: { type: 'string' },
-    },
+  const { values } = parseCli(args, {
+    prometheus: { type: 'string' },
+    at: { type: 'string' },
+    weeks: { type: 'string' },
+    'fn-window': { type: 'string' },
+    'cert-window': { type: 'string' },
+    history: { type: 'string' },
+    bridge: { type: 'string' },
+    'bridge-token': { type: 'string' },
+    'knowledge-base': { type: 'string' },
+    'reopen-window': { type: 'string' },
+    resolution: { type: 'string' },
+    section: { type: 'string' },
+    format: { type: 'string' },
   });
   if (!values.prometheus) throw new CommandUsageError('forecast: --prometheus is required');
   const format = formatOption(values.format);

@@ -1,6 +1,6 @@
 // `tillwatch report sla`: asks the bridge for a chain's monthly SLA report and writes it as HTML and CSV.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli, UsageError } from '@tillwatch/config';
 import { writeFileAtomic } from '../write-atomic.js';
 import { reportCsv, reportHtml, slaReportSchema, type Locale, type SlaReport } from './render.js';
 
@@ -12,7 +12,12 @@ interface Io {
   err: (line: string) => void;
 }
 
-export class ReportUsageError extends Error {}
+/** A mistake on the `report` command line: shown with the report's usage. */
+export class ReportUsageError extends UsageError {
+  constructor(message: string) {
+    super(message, REPORT_USAGE);
+  }
+}
 
 export async function fetchSlaReport(
   bridge: string,
@@ -37,9 +42,9 @@ export async function fetchSlaReport(
 export async function reportCommand(args: string[], io: Io): Promise<number> {
   const [what, ...rest] = args;
   if (what !== 'sla') throw new ReportUsageError(`report: unknown report "${what ?? ''}"`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
+  const { values } = parseCli(
+    rest,
+    {
       bridge: { type: 'string' },
       'bridge-token': { type: 'string' },
       chain: { type: 'string' },
@@ -47,7 +52,8 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
       out: { type: 'string' },
       locale: { type: 'string' },
     },
-  });
+    { usage: REPORT_USAGE },
+  );
   const need = (v: string | undefined, flag: string): string => {
     if (!v) throw new ReportUsageError(`report sla: ${flag} is required`);
     return v;

@@ -237,6 +237,9 @@ describe('tillwatch report sla', () => {
           escalation_step: 0,
           escalated_at: null,
           escalation_base: null,
+          page_hold_until: null,
+          remediation_state: null,
+          auto_remediated: 0,
         })
         .execute();
     }

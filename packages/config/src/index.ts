@@ -12,3 +12,17 @@ export {
 export { BYTE_SIZE_SYNTAX, byteSize, byteSizeProblem, parseByteSize } from './byte-size.js';
 export { loadYamlFile, parseYaml, parseYamlDocument, readConfigFile, toYaml } from './yaml.js';
 export { PARSE_OPTIONS, parseWith, problemsOf } from './issues.js';
+export {
+  USAGE_EXIT,
+  UsageError,
+  packageVersion,
+  parseCli,
+  suggest,
+  unknownCommand,
+  unknownOption,
+  versionText,
+  wantsHelp,
+  wantsVersion,
+  type CliOptions,
+  type ParsedCli,
+} from './cli.js';

@@ -1,8 +1,7 @@
 // `tillwatch-simulator fleet`: parses the flags, runs the fleet, prints the ready line the stack
 // script waits for, and stops everything on SIGINT/SIGTERM.
-import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration } from '@tillwatch/config';
+import { UsageError, parseCli, parseDuration } from '@tillwatch/config';
 import { runFleet } from './run.js';
 
 export const FLEET_USAGE = `usage: tillwatch-simulator fleet --inventory FILE [--scenario FILE] [--control-listen HOST:PORT]
@@ -13,19 +12,21 @@ export const FLEET_USAGE = `usage: tillwatch-simulator fleet --inventory FILE [-
   --speed N               simulated seconds per real second for the slow processes (default 1, or the scenario's)
   --seed N                seed of the per-till variation (default 1)
   --interval DURATION     collector interval of every till's exporter (default 5s)
-  --log-level LEVEL       exporter logs on stderr: silent (default), error, warn, info`;
+  --log-level LEVEL       exporter logs on stderr: silent (default), error, warn, info
+  -h, --help              print this help and exit`;
 
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: "${v}" is not a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name}: "${v}" is not a positive number`, FLEET_USAGE);
   return n;
 }
 
 export async function fleetCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCli(
+    argv,
+    {
       inventory: { type: 'string' },
       scenario: { type: 'string' },
       'control-listen': { type: 'string' },
@@ -35,18 +36,19 @@ export async function fleetCommand(argv: string[]): Promise<void> {
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    { usage: FLEET_USAGE },
+  );
   if (values.help) {
     console.log(FLEET_USAGE);
     return;
   }
-  if (!values.inventory) throw new Error(`--inventory is required\n${FLEET_USAGE}`);
+  if (!values.inventory) throw new UsageError('--inventory is required', FLEET_USAGE);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isInteger(seed))
-    throw new Error(`--seed: "${values.seed}" is not an integer`);
+    throw new UsageError(`--seed: "${values.seed}" is not an integer`, FLEET_USAGE);
   const intervalMs = values.interval === undefined ? undefined : parseDuration(values.interval);
   if (intervalMs === 0 || (values.interval !== undefined && intervalMs === undefined))
-    throw new Error(`--interval: "${values.interval}" is not a duration such as "5s"`);
+    throw new UsageError(`--interval: "${values.interval}" is not a duration such as "5s"`, FLEET_USAGE);
   const speed = positive('speed', values.speed);
   const level = values['log-level'] ?? 'silent';
   const running = await runFleet({
