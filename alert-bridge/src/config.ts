@@ -1,167 +1,32 @@
 import { dirname, resolve } from 'node:path';
-import {
-  ConfigError,
-  byteSize,
-  durationMs,
-  formatKeyPath,
-  loadYamlFile,
-  parseDuration as parsePrometheusDuration,
-  parseWith,
-} from '@tillwatch/config';
+import { ConfigError, byteSize, formatKeyPath, loadYamlFile, parseWith } from '@tillwatch/config';
 import { z } from 'zod';
 import { MIN_KEY_LENGTH, apiSchema, authSchema, checkAuth } from './auth/config.js';
 import { remediationSchema } from './actions/config.js';
 import { Secret } from './secret.js';
-import { parseRange, WEEKDAYS } from './tickets/calendar.js';
+import {
+  secret,
+  duration,
+  parseDuration,
+  priority,
+  slaTimes,
+  ianaZone,
+  calendarSchema,
+  slaPolicy,
+  teamSchema,
+  escalationPolicy,
+  routeSchema,
+  webhookTarget,
+  redmineTarget,
+  storageSchema,
+  type Priority,
+} from './config-parts.js';
+
+export type { Priority };
+export { parseDuration };
 
 /** Raised for any configuration problem; the message names the file, the key and the reason. */
 export { ConfigError };
-
-const secret = z
-  .string()
-  .min(1, 'must not be empty')
-  .transform((s) => new Secret(s));
-
-const duration = durationMs;
-
-/** Milliseconds of a Prometheus duration written in code (the defaults below), so they read as documented. */
-export function parseDuration(s: string): number {
-  const ms = parsePrometheusDuration(s);
-  if (ms === undefined) throw new Error(`bad duration ${s}`);
-  return ms;
-}
-
-const priority = z.enum(['P1', 'P2', 'P3', 'P4']);
-export type Priority = z.infer<typeof priority>;
-
-const slaTimes = z.strictObject({ registration: duration, reaction: duration, resolution: duration });
-
-const ianaZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Europe/Moscow or Asia/Yekaterinburg');
-
-const hoursRange = z.string().transform((s, ctx) => {
-  try {
-    return parseRange(s);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
-
-// Business hours an SLA clock runs in: per weekday a list of local "HH:MM-HH:MM" ranges (a day not
-// listed is closed), in an IANA zone, with holidays (local dates) on which it does not run.
-const calendarSchema = z
-  .strictObject({
-    timezone: ianaZone,
-    hours: z.partialRecord(z.enum(WEEKDAYS), z.array(hoursRange)).default({}),
-    holidays: z.array(z.iso.date()).default([]),
-  })
-  .refine((c) => Object.values(c.hours).some((r) => r && r.length > 0), {
-    message: 'has no working hours on any weekday: its deadlines would never come',
-  });
-
-// One SLA policy: which tickets (chain, priorities; absent = any), on which calendar, with which due
-// times (absent = sla.<priority>). The first policy that matches a ticket applies.
-const slaPolicy = z.strictObject({
-  name: z.string().min(1).optional(),
-  chain: z.string().min(1).optional(),
-  priority: z.array(priority).min(1).optional(),
-  calendar: z.string().min(1).default('24/7'),
-  registration: duration.optional(),
-  reaction: duration.optional(),
-  resolution: duration.optional(),
-});
-
-const telegramChannel = z.strictObject({ chat_id: z.union([z.string(), z.number()]).transform(String) });
-const emailChannel = z.strictObject({ to: z.array(z.string().email()).min(1) });
-
-const teamSchema = z.strictObject({
-  telegram: z.array(telegramChannel).default([]),
-  email: z.array(emailChannel).default([]),
-});
-
-// Escalation of a ticket nobody acknowledged: each level is notified once the ticket has been open
-// and unacknowledged for its `after`, and every `repeat` after that until someone acknowledges it.
-const escalationLevel = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
-  after: duration,
-  telegram: z.array(telegramChannel).default([]),
-  email: z.array(emailChannel).default([]),
-  // Names of forwarding.targets of type webhook.
-  webhook: z.array(z.string().min(1)).default([]),
-});
-const escalationPolicy = z.strictObject({
-  team: z.string().min(1).optional(),
-  priority: z.array(priority).min(1).optional(),
-  repeat: duration.refine((ms) => ms >= 60_000, 'must be at least 1m'),
-  levels: z.array(escalationLevel).min(1),
-});
-
-const routeSchema = z.strictObject({
-  match: z.record(z.string(), z.string()).default({}),
-  match_re: z.record(z.string(), z.string()).default({}),
-  team: z.string().min(1),
-});
-
-const webhookTarget = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
-  type: z.literal('webhook'),
-  url: z.url(),
-  secret: secret.optional(),
-  headers: z.record(z.string(), z.string()).default({}),
-  // A JSON value whose strings may hold {{path}} placeholders (see docs/configuration.md).
-  template: z.unknown().optional(),
-  events: z
-    .array(
-      z.enum(['ticket.created', 'ticket.updated', 'ticket.resolved', 'ticket.reopened', 'ticket.escalated']),
-    )
-    .optional(),
-});
-
-const redmineTarget = z.strictObject({
-  name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
-  type: z.literal('redmine'),
-  url: z.url(),
-  // Redmine looks up only alphanumeric API keys and treats any other as anonymous (401 on every call).
-  api_key: z
-    .string()
-    .regex(/^[A-Za-z0-9]+$/, 'a Redmine API key is letters and digits only (My account → API access key)')
-    .transform((s) => new Secret(s)),
-  project_id: z.union([z.string(), z.number()]).transform(String),
-  tracker_id: z.number().int().optional(),
-  priority_ids: z.partialRecord(priority, z.number().int()).default({}),
-  resolved_status_id: z.number().int().default(3),
-  reopened_status_id: z.number().int().default(1),
-});
-
-const storageSchema = z.discriminatedUnion('driver', [
-  z.strictObject({
-    driver: z.literal('sqlite'),
-    path: z.string().min(1).default('tillwatch-bridge.db'),
-    // full: each commit is fsynced before the webhook answers (survives power loss);
-    // normal: survives a crash of the process but not of the machine, for less I/O.
-    synchronous: z.enum(['full', 'normal']).default('full'),
-  }),
-  z.strictObject({
-    driver: z.literal('postgres'),
-    url: secret,
-    schema: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a plain lower-case identifier')
-      .optional(),
-    pool_size: z.number().int().positive().default(10),
-    // A stalled network or a frozen server must become a quick 503 that Alertmanager retries, not a
-    // webhook that hangs: bounds on connecting and on each statement (server- and client-side).
-    connect_timeout: duration.default(parseDuration('5s')),
-    statement_timeout: duration.default(parseDuration('10s')),
-  }),
-]);
 
 const DEFAULT_SLA = {
   P1: { registration: 5 * 60_000, reaction: 15 * 60_000, resolution: 4 * 3_600_000 },

@@ -1,18 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { WebhookPayload } from '../alertmanager.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { Remediation } from '../actions/service.js';
-import type { Database, EventsTable, OutboxTable, RemediationActionsTable } from '../db/schema.js';
-import { targetId } from '../delivery/target.js';
+import type { Database } from '../db/schema.js';
 import { isTransient } from '../db/errors.js';
 import { identify } from '../identity.js';
 import type { Metrics } from '../metrics.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import { StoreAbsorption } from './absorb.js';
-import * as actions from './actions.js';
 import { MassIncidents } from './mass.js';
+import { chunks, Recorder, type Sink } from './sink.js';
+import { MassMembers } from './mass-members.js';
+import { queueFirstStep } from './first-step.js';
 import type { Fanout } from './fanout.js';
 import { GroupCommit, type Work } from './group-commit.js';
 import {
@@ -23,35 +23,10 @@ import {
   type OpenTicket,
   type TicketChange,
 } from './lifecycle.js';
-import {
-  NotFoundError,
-  OUTGOING,
-  type EventKind,
-  type EventSpec,
-  type IngestResult,
-  type Ticket,
-  type TicketAlert,
-} from './model.js';
+import { NotFoundError, type EventKind, type IngestResult, type Ticket, type TicketAlert } from './model.js';
 import type { Policy } from './policy.js';
 
 type Trx = Transaction<Database>;
-
-/** Rows collected while applying one round and written in a few multi-row inserts at the end. */
-interface Sink {
-  alerts: Map<string, TicketAlert>;
-  /** New tickets whose first messages wait for a mass incident that may take them in. */
-  held?: Set<number>;
-  events: Insertable<EventsTable>[];
-  outbox: Insertable<OutboxTable>[];
-  transitions: EventKind[];
-  /** Actions queued for tills by remediation policies. */
-  actions?: Insertable<RemediationActionsTable>[];
-  /** Tickets auto-remediated in this round: their held messages are dropped (nobody is paged). */
-  suppress?: { id: number; incidentClass: string }[];
-}
-
-// Keeps multi-row inserts under SQLite's and PostgreSQL's bound-parameter limits.
-const CHUNK = 500;
 
 interface KeyResult {
   id: number;
@@ -84,12 +59,6 @@ export interface TicketStoreDeps {
 
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 300);
 
-const chunks = <T>(xs: readonly T[]): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
-  return out;
-};
-
 /**
  * The write side of tickets: group commit, batched reads and writes, row locking, and recording
  * history events with their outbox rows in the same transaction. What changes is decided by the pure
@@ -100,13 +69,17 @@ export class TicketStore {
   private readonly pg: boolean;
   private readonly absorb: StoreAbsorption;
   private readonly mass: MassIncidents;
+  private readonly recorder: Recorder;
+  private readonly members: MassMembers;
   private readonly group = new GroupCommit<Notification, IngestResult>((rounds) => this.commitRounds(rounds));
 
   constructor(private readonly deps: TicketStoreDeps) {
     this.db = deps.store.db;
     this.pg = deps.store.engine === 'postgres';
     this.absorb = new StoreAbsorption(deps.config, deps.familyOf);
+    this.recorder = new Recorder(deps);
     this.mass = new MassIncidents(deps.config, deps.kb, deps.policy, (team) => deps.fanout.hasTargets(team));
+    this.members = new MassMembers(this.mass, this.recorder, this.pg);
   }
 
   /**
@@ -256,7 +229,12 @@ export class TicketStore {
     for (const k of keys) {
       const d = decisions.get(k)!;
       if (d.closed)
-        this.record(await this.change(trx, d.closed, known.get(k)!.ticket!), d.closed.events, now, sink);
+        this.recorder.record(
+          await this.change(trx, d.closed, known.get(k)!.ticket!),
+          d.closed.events,
+          now,
+          sink,
+        );
     }
 
     // New problems: one multi-row insert. A key another replica inserted meanwhile is skipped by the
@@ -310,14 +288,14 @@ export class TicketStore {
         const t: Ticket = { ...d.created.ticket, id, parent_id: mass.parentOf.get(id) ?? null };
         const alerts = d.alerts.map((a) => ({ ...a, ticket_id: id }));
         for (const a of alerts) sink.alerts.set(`${id}\u0000${a.fingerprint}`, a);
-        this.record(t, d.created.events, now, sink);
+        this.recorder.record(t, d.created.events, now, sink);
         const plan = plans.get(key);
-        if (plan) this.queueFirst(t, plan, now, sink);
+        if (plan) queueFirstStep(this.deps.remediation!, this.recorder, t, plan, now, sink);
         // Till tickets of this very round may still have their alert rows in the sink: write them first.
-        if (t.till === null && t.store !== null) await this.flush(trx, sink);
+        if (t.till === null && t.store !== null) await this.recorder.flush(trx, sink);
         const merged = await this.absorb.mergeTills(trx, t, now);
-        for (const c of merged.closed) this.record(c.ticket, c.events, now, sink);
-        if (merged.joined) this.record(t, [merged.joined], now, sink);
+        for (const c of merged.closed) this.recorder.record(c.ticket, c.events, now, sink);
+        if (merged.joined) this.recorder.record(t, [merged.joined], now, sink);
         out.set(key, { id, created: true });
         continue;
       }
@@ -328,18 +306,18 @@ export class TicketStore {
       for (const a of alerts) sink.alerts.set(`${live.id}\u0000${a.fingerprint}`, a);
       if (d.updated) {
         const after = await this.change(trx, d.updated, k.ticket!);
-        this.record(after, d.updated.events, now, sink);
+        this.recorder.record(after, d.updated.events, now, sink);
         if (after.parent_id !== null && 'status' in d.updated.set) parents.add(after.parent_id);
       }
       out.set(key, { id: live.id, created: false });
     }
-    for (const c of mass.changes) this.record(c.ticket, c.events, now, sink);
+    for (const c of mass.changes) this.recorder.record(c.ticket, c.events, now, sink);
     // Members that resolved or came back: their parent follows (resolved when none is open).
     for (const id of [...parents]
       .filter((p) => !mass.changes.some((c) => c.ticket.id === p))
       .sort((a, b) => a - b))
-      await this.syncParent(trx, id, now, sink);
-    await this.flush(trx, sink);
+      await this.members.syncParent(trx, id, now, sink);
+    await this.recorder.flush(trx, sink);
     for (const [from, to] of alias) {
       const r = out.get(to);
       if (r) out.set(from, { id: r.id, created: false });
@@ -348,156 +326,9 @@ export class TicketStore {
   }
 
   /** The first attempt of a new ticket's automatic step, queued in the ticket's own transaction. */
-  private queueFirst(
-    t: Ticket,
-    plan: NonNullable<ReturnType<Remediation['planFor']>>,
-    now: number,
-    sink: Sink,
-  ): void {
-    const r = this.deps.remediation!;
-    const { action, attempts, wait } = plan.policy;
-    if (plan.dryRun) {
-      this.record(
-        t,
-        [
-          {
-            kind: 'remediation',
-            actor: 'bridge',
-            data: { step: 'dry_run', action, attempts, wait_ms: wait },
-          },
-        ],
-        now,
-        sink,
-      );
-      r.count(t.incident_class, action, 'dry_run');
-      return;
-    }
-    (sink.actions ??= []).push(r.firstAction(t.id, t, plan, now));
-    this.record(
-      t,
-      [
-        {
-          kind: 'remediation',
-          actor: 'bridge',
-          data: { step: 'queued', action, attempt: 1, attempts, wait_ms: wait },
-        },
-      ],
-      now,
-      sink,
-    );
-    r.count(t.incident_class, action, 'queued');
-  }
-
-  /** Writes one decided change of a ticket; returns the ticket as it now stands. */
   private async change(trx: Trx, c: TicketChange, base: Ticket): Promise<Ticket> {
     await trx.updateTable('tickets').set(c.set).where('id', '=', c.id).execute();
     return { ...base, ...c.set };
-  }
-
-  /** Adds the history events and one outbox row per event and interested target to the sink. */
-  private record(t: Ticket, events: EventSpec[], now: number, sink: Sink): void {
-    for (const e of events) this.recordOne(t, e, now, sink);
-  }
-
-  private async syncParent(trx: Trx, id: number, now: number, sink: Sink): Promise<void> {
-    const parent = await trx
-      .selectFrom('tickets')
-      .selectAll()
-      .where('id', '=', id)
-      .$if(this.pg, (q) => q.forUpdate())
-      .executeTakeFirst();
-    if (!parent || parent.status === 'closed') return;
-    const synced = await this.mass.sync(trx, parent, now);
-    this.record(synced.ticket, synced.events, now, sink);
-  }
-
-  private recordOne(t: Ticket, e: EventSpec, now: number, sink: Sink): void {
-    const eventId = randomUUID();
-    sink.events.push({
-      event_id: eventId,
-      ticket_id: t.id,
-      type: e.kind,
-      at: now,
-      actor: e.actor,
-      data: JSON.stringify(e.data),
-    });
-    sink.transitions.push(e.kind);
-    if (e.kind === 'resolved' && e.data.auto_remediated === true) {
-      // Fixed by the automatic step while its page was held: nobody hears of it (history and metrics do).
-      (sink.suppress ??= []).push({ id: t.id, incidentClass: t.incident_class });
-      return;
-    }
-    const type = OUTGOING[e.kind];
-    // A mass incident's member is announced through its parent only.
-    if (!type || t.parent_id !== null) return;
-    const targets = e.targets ?? this.deps.fanout.targetsFor(t.team, type);
-    if (targets.length === 0) return;
-    for (const target of targets) {
-      sink.outbox.push({
-        event_id: eventId,
-        ticket_id: t.id,
-        target: targetId(target),
-        event_type: type,
-        status: 'pending',
-        attempts: 0,
-        // A new ticket's messages wait for its snapshot, for a mass incident that may take it in, and for its
-        // automatic first step when it has one.
-        next_attempt_at:
-          e.kind === 'created'
-            ? Math.max(
-                now +
-                  Math.max(this.deps.holdNewFor, sink.held?.has(t.id) ? this.deps.config.mass_incidents.hold : 0),
-                t.page_hold_until ?? 0,
-              )
-            : now,
-        created_at: now,
-      });
-    }
-  }
-
-  private async flush(trx: Trx, sink: Sink): Promise<void> {
-    for (const part of chunks([...sink.alerts.values()])) {
-      await trx
-        .insertInto('ticket_alerts')
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(['ticket_id', 'fingerprint']).doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            labels: eb.ref('excluded.labels'),
-            annotations: eb.ref('excluded.annotations'),
-            starts_at: eb.ref('excluded.starts_at'),
-            ends_at: eb.ref('excluded.ends_at'),
-            last_seen_at: eb.ref('excluded.last_seen_at'),
-          })),
-        )
-        .execute();
-    }
-    // Insert order is id order, which is the per-ticket delivery order of the outbox.
-    for (const part of chunks(sink.events)) await trx.insertInto('events').values(part).execute();
-    for (const part of chunks(sink.outbox)) await trx.insertInto('outbox').values(part).execute();
-    for (const part of chunks(sink.actions ?? []))
-      await trx.insertInto('remediation_actions').values(part).execute();
-    for (const part of chunks(sink.suppress ?? [])) {
-      await trx
-        .deleteFrom('outbox')
-        .where(
-          'ticket_id',
-          'in',
-          part.map((s) => s.id),
-        )
-        .where('status', '=', 'pending')
-        .execute();
-      for (const s of part)
-        this.deps.metrics.remediationTickets.inc({
-          incident_class: s.incidentClass,
-          outcome: 'auto_remediated',
-        });
-    }
-    sink.actions = [];
-    sink.suppress = [];
-    sink.alerts.clear();
-    sink.events.length = 0;
-    sink.outbox.length = 0;
   }
 
   /**
@@ -533,65 +364,25 @@ export class TicketStore {
             .$if(this.pg, (q) => q.forUpdate())
             .execute()
         : [];
-      const alerts = await this.alertsOf(trx, t.mass ? members.map((m) => m.id) : [t.id]);
+      const alerts = await this.members.alertsOf(trx, t.mass ? members.map((m) => m.id) : [t.id]);
       const c = fn(t, alerts, now);
       if (!c) return undefined;
       const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
       let after = await this.change(trx, c, t);
-      this.record(after, c.events, now, sink);
+      this.recorder.record(after, c.events, now, sink);
       if (after.parent_id !== null && 'status' in c.set)
-        await this.syncParent(trx, after.parent_id, now, sink);
+        await this.members.syncParent(trx, after.parent_id, now, sink);
       if (t.mass && 'status' in c.set && members.length > 0) {
-        await this.cascade(trx, after, members, alerts, c.events[0]?.actor ?? 'bridge', now, sink);
+        await this.members.cascade(trx, after, members, alerts, c.events[0]?.actor ?? 'bridge', now, sink);
         const synced = await this.mass.sync(trx, after, now, 'quiet');
-        this.record(synced.ticket, synced.events, now, sink);
+        this.recorder.record(synced.ticket, synced.events, now, sink);
         after = synced.ticket;
       }
-      await this.flush(trx, sink);
+      await this.recorder.flush(trx, sink);
       return after;
     });
     this.count(transitions);
     return out;
-  }
-
-  private async alertsOf(trx: Trx, ids: number[]): Promise<TicketAlert[]> {
-    const out: TicketAlert[] = [];
-    for (let i = 0; i < ids.length; i += 500)
-      out.push(
-        ...(await trx
-          .selectFrom('ticket_alerts')
-          .selectAll()
-          .where('ticket_id', 'in', ids.slice(i, i + 500))
-          .execute()),
-      );
-    return out;
-  }
-
-  /**
-   * A person's acknowledgement or resolution of a mass incident is theirs on every open member too: the
-   * engineer who takes "OFD unreachable at 1,243 tills" takes each till's ticket, and resolving it
-   * resolves them (forced where a member's alerts still fire: the parent's resolve was already allowed).
-   */
-  private async cascade(
-    trx: Trx,
-    parent: Ticket,
-    members: Ticket[],
-    alerts: TicketAlert[],
-    actor: string,
-    now: number,
-    sink: Sink,
-  ): Promise<void> {
-    const byTicket = new Map<number, TicketAlert[]>();
-    for (const a of alerts) byTicket.set(a.ticket_id, [...(byTicket.get(a.ticket_id) ?? []), a]);
-    for (const m of members) {
-      let c: TicketChange | undefined;
-      if (parent.status === 'acknowledged' && m.status === 'open')
-        c = actions.acknowledge(m, actor, now, `#${parent.id}`);
-      else if (parent.status === 'resolved')
-        c = actions.resolve(m, byTicket.get(m.id) ?? [], actor, now, { force: true, note: `#${parent.id}` });
-      if (!c) continue;
-      this.record(await this.change(trx, c, m), c.events, now, sink);
-    }
   }
 
   /** Marks tickets registered once a target confirmed their ticket.created (same transaction). */
