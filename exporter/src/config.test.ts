@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { registeredCollectors } from './collector.js';
 import { ConfigError, loadConfig, parseConfig, resolveCollectors } from './config.js';
@@ -110,6 +111,20 @@ describe('example configs', () => {
     expect(cfg.sections.utm).toMatchObject({ url: 'http://127.0.0.1:8080' });
     expect(cfg.sections.marking).toMatchObject({ url: 'http://127.0.0.1:5995' });
     expect(readFileSync(join(EXAMPLES, 'full.yml'), 'utf8')).toContain('tcp://127.0.0.1:7778');
+  });
+
+  it('full.yml reaches nothing beyond this machine when run as is (its NTP servers and probes are on loopback)', () => {
+    const doc = parseYaml(readFileSync(join(EXAMPLES, 'full.yml'), 'utf8')) as {
+      clock: { servers: string[] };
+      probes: { target: string }[];
+    };
+    const local = (host: string) => /^(127\.0\.0\.1|::1|\[::1\]|localhost)$/.test(host);
+    const hostOf = (target: string) =>
+      /^[a-z]+:\/\//.test(target) ? new URL(target).hostname : target.replace(/:\d+$/, '');
+    expect(doc.clock.servers.length).toBeGreaterThan(0);
+    expect(doc.probes.length).toBeGreaterThan(0);
+    for (const s of doc.clock.servers) expect(local(s), `clock server ${s}`).toBe(true);
+    for (const p of doc.probes) expect(local(hostOf(p.target)), `probe ${p.target}`).toBe(true);
   });
 });
 
