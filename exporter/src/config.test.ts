@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '@tillwatch/config';
 import { describe, expect, it } from 'vitest';
 import { registeredCollectors } from './collector.js';
 import { ConfigError, loadConfig, parseConfig, resolveCollectors } from './config.js';
@@ -114,7 +114,7 @@ describe('example configs', () => {
   });
 
   it('full.yml reaches nothing beyond this machine when run as is (its NTP servers and probes are on loopback)', () => {
-    const doc = parseYaml(readFileSync(join(EXAMPLES, 'full.yml'), 'utf8')) as {
+    const doc = parseYaml(readFileSync(join(EXAMPLES, 'full.yml'), 'utf8'), 'full.yml') as {
       clock: { servers: string[] };
       probes: { target: string }[];
     };
