@@ -8,11 +8,11 @@
 // competed for the same event loop and the bench measured both. The CPU column is the bridge's alone.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { webhookClient } from './lib/webhook-client.js';
 import { KnowledgeBase, createApp, parseConfig } from '@tillwatch/alert-bridge';
 import { PG_URL, dropSchema, uniqueSchemaName } from '@tillwatch/testkit';
 
@@ -54,29 +54,7 @@ interface ClientReport {
 
 /** The load generator: 8 keep-alive connections (Alertmanager reuses its connections too). */
 async function client(url: string): Promise<ClientReport> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            authorization: 'Bearer bench',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const { post, close } = webhookClient(url, 'bench', CONCURRENCY);
   const latencies: number[] = [];
   let alerts = 0;
   let errors = 0;
@@ -108,7 +86,7 @@ async function client(url: string): Promise<ClientReport> {
       }
     }),
   );
-  agent.destroy();
+  close();
   return { latencies, alerts, errors, elapsed: (performance.now() - started) / 1000 };
 }
 

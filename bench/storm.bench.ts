@@ -8,11 +8,11 @@
 // and its default mass_incidents settings; the desk is a webhook receiver on 127.0.0.1.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { webhookClient } from './lib/webhook-client.js';
 import { KnowledgeBase, createApp, parseConfig } from '@tillwatch/alert-bridge';
 import { PG_URL, dropSchema, uniqueSchemaName } from '@tillwatch/testkit';
 import { startReceiver } from '@tillwatch/testkit/bridge';
@@ -86,29 +86,7 @@ interface SenderReport {
 
 /** Posts `count` notifications evenly over `seconds`, at most 8 in flight, and times each. */
 async function sender(url: string, role: string): Promise<SenderReport> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            authorization: 'Bearer bench',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const { post, close } = webhookClient(url, 'bench', 8);
   const storm = role === 'storm';
   const count = storm ? STORES : STORM_SECONDS * OTHER_PER_SECOND;
   const every = (STORM_SECONDS * 1000) / count;
@@ -133,7 +111,7 @@ async function sender(url: string, role: string): Promise<SenderReport> {
     void p.finally(() => inflight.delete(p));
   }
   await Promise.all(inflight);
-  agent.destroy();
+  close();
   return report;
 }
 
