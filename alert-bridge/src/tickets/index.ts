@@ -189,6 +189,7 @@ export class TicketService {
 
   async sweep(): Promise<void> {
     await this.sweeper.sweep();
+    await this.writes.syncMassIncidents();
     if (this.deps.config.remediation) await this.remediation.sweep();
   }
 }

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import * as actions from './actions.js';
 import type { TicketChange } from './lifecycle.js';
@@ -73,5 +73,24 @@ export class MassMembers {
       if (!c) continue;
       this.recorder.record(await this.change(trx, c, m), c.events, now, sink);
     }
+  }
+
+  /** Brings every live mass incident in line with its places (the sweeper: a storm's last arrivals). */
+  async syncAll(db: Kysely<Database>, now: number): Promise<Sink[]> {
+    const parents = await db
+      .selectFrom('tickets')
+      .select('id')
+      .where('mass', '=', 1)
+      .where('status', 'in', ['open', 'acknowledged'])
+      .execute();
+    const sinks: Sink[] = [];
+    for (const p of parents)
+      await db.transaction().execute(async (trx) => {
+        const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions: [] };
+        await this.syncParent(trx, Number(p.id), now, sink);
+        await this.recorder.flush(trx, sink);
+        sinks.push(sink);
+      });
+    return sinks;
   }
 }

@@ -9,6 +9,8 @@ import { rank, worstSeverity, type Policy } from './policy.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const OPEN = ['open', 'acknowledged'] as const;
+/** How often a growing mass incident's counts are taken while its places arrive. */
+const SYNC_EVERY = 1_000;
 
 /** How many places a mass incident covers: its open member tickets, their tills and their stores. */
 export interface MassCounts {
@@ -139,6 +141,10 @@ export class MassIncidents {
         );
       }
       for (const m of members) out.parentOf.set(m.id, parent.id);
+      // A storm brings its places dozens a second: the parent's counts are taken at most once a second
+      // (they read every member), and the sweeper takes them once more when the storm is over.
+      const lastSync = Number((JSON.parse(parent.annotations) as Record<string, string>).mass_synced_at ?? 0);
+      if (events.length === 0 && now - lastSync < SYNC_EVERY) continue;
       const synced = await this.sync(trx, parent, now, events.length === 0 ? 'announce' : 'created');
       out.changes.push({ ticket: synced.ticket, events: [...events, ...synced.events] });
     }
@@ -324,6 +330,7 @@ export class MassIncidents {
       mass_peak_stores: String(peakStores),
     });
     Object.assign(annotations, {
+      mass_synced_at: String(now),
       mass_tickets: String(counts.tickets),
       mass_tills: String(counts.tills),
       mass_stores: String(counts.stores),

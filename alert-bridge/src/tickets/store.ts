@@ -385,6 +385,12 @@ export class TicketStore {
     return out;
   }
 
+  /** Takes the counts of every live mass incident once more (run by the sweeper after a storm). */
+  async syncMassIncidents(): Promise<void> {
+    const sinks = await this.members.syncAll(this.db, this.deps.now());
+    this.count(sinks.flatMap((s) => s.transitions));
+  }
+
   /** Marks tickets registered once a target confirmed their ticket.created (same transaction). */
   async markRegistered(trx: Kysely<Database> | Trx, ticketIds: number[], now: number): Promise<void> {
     if (ticketIds.length === 0) return;
