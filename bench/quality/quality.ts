@@ -1,11 +1,17 @@
 // The prediction-quality figures: the shipped rules backtested over a synthetic fleet whose faults are
 // known (fleet.ts), per fault class and over several seeds.
+import { fileURLToPath } from 'node:url';
 import { backtesting } from '@tillwatch/ops';
 import { startHistoryPrometheus } from '@tillwatch/testkit';
 import { generateFleet, type FaultTruth, type Precursor } from './fleet.js';
 import type { Scenario } from './scenario.js';
 
-const { backtest, loadRules, median } = backtesting;
+const { backtest, loadInhibitConfig, loadRules, median } = backtesting;
+
+// What people are notified of: the shipped Alertmanager's inhibit rules apply (a store that is down silences
+// its tills, a till clock its registrar's, critical the warning of the same fault); a muted firing is never a
+// false alarm, as `tillwatch backtest` counts it by default.
+const SHIPPED_ALERTMANAGER = fileURLToPath(new URL('../../deploy/alertmanager.yml', import.meta.url));
 
 export interface ClassFigures {
   /** Faults of the class, by how much warning their metrics gave. */
@@ -78,6 +84,7 @@ export async function measureQuality(
       stepMs,
       incidents: fleet.incidents,
       tills: scenario.tills,
+      inhibit: loadInhibitConfig(SHIPPED_ALERTMANAGER),
     });
     const t2 = Date.now();
     const byClass: Record<string, ClassFigures> = {};
