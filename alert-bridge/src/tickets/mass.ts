@@ -10,7 +10,7 @@ import { rank, worstSeverity, type Policy } from './policy.js';
 type Db = Kysely<Database> | Transaction<Database>;
 const OPEN = ['open', 'acknowledged'] as const;
 /** How often a growing mass incident's counts are taken while its places arrive. */
-const SYNC_EVERY = 1_000;
+export const SYNC_EVERY = 1_000;
 
 /** How many places a mass incident covers: its open member tickets, their tills and their stores. */
 export interface MassCounts {
@@ -49,6 +49,8 @@ export interface MassOutcome {
    * sent at once.
    */
   held: Set<number>;
+  /** A parent took in places without taking its counts (less than a second since the last): take them soon. */
+  deferred: boolean;
   changes: { ticket: Ticket; events: EventSpec[] }[];
 }
 
@@ -95,7 +97,7 @@ export class MassIncidents {
    * messages are never sent.
    */
   async adopt(trx: Db, born: Ticket[], now: number, pg: boolean): Promise<MassOutcome> {
-    const out: MassOutcome = { parentOf: new Map(), changes: [], held: new Set() };
+    const out: MassOutcome = { parentOf: new Map(), changes: [], held: new Set(), deferred: false };
     const groups = new Map<string, Ticket[]>();
     for (const t of born) {
       if (!this.eligible(t)) continue;
@@ -142,9 +144,12 @@ export class MassIncidents {
       }
       for (const m of members) out.parentOf.set(m.id, parent.id);
       // A storm brings its places dozens a second: the parent's counts are taken at most once a second
-      // (they read every member), and the sweeper takes them once more when the storm is over.
+      // (they read every member), and once more a second after the last arrival.
       const lastSync = Number((JSON.parse(parent.annotations) as Record<string, string>).mass_synced_at ?? 0);
-      if (events.length === 0 && now - lastSync < SYNC_EVERY) continue;
+      if (events.length === 0 && now - lastSync < SYNC_EVERY) {
+        out.deferred = true;
+        continue;
+      }
       const synced = await this.sync(trx, parent, now, events.length === 0 ? 'announce' : 'created');
       out.changes.push({ ticket: synced.ticket, events: [...events, ...synced.events] });
     }

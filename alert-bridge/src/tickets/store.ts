@@ -9,7 +9,7 @@ import { identify } from '../identity.js';
 import type { Metrics } from '../metrics.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import { StoreAbsorption } from './absorb.js';
-import { MassIncidents } from './mass.js';
+import { MassIncidents, SYNC_EVERY } from './mass.js';
 import { chunks, Recorder, type Sink } from './sink.js';
 import { MassMembers } from './mass-members.js';
 import { queueFirstStep } from './first-step.js';
@@ -278,6 +278,7 @@ export class TicketStore {
       .map((k) => ({ ...decisions.get(k)!.created!.ticket, id: ids.get(k)! }));
     const mass = await this.mass.adopt(trx, born, now, this.pg);
     sink.held = mass.held;
+    if (mass.deferred) this.deferMassSync();
     const parents = new Set<number>();
 
     const out = new Map<string, KeyResult>();
@@ -385,7 +386,20 @@ export class TicketStore {
     return out;
   }
 
-  /** Takes the counts of every live mass incident once more (run by the sweeper after a storm). */
+  private massTimer: NodeJS.Timeout | undefined;
+
+  /** A parent's counts were left for later: take them a second from now (once, however many arrive). */
+  private deferMassSync(): void {
+    if (this.massTimer) return;
+    this.massTimer = setTimeout(() => {
+      this.massTimer = undefined;
+      // The sweeper takes them anyway: a failure here (the store closing, a timeout) only delays the title.
+      this.syncMassIncidents().catch(() => undefined);
+    }, SYNC_EVERY);
+    this.massTimer.unref();
+  }
+
+  /** Takes the counts of every live mass incident once more (after a storm's last arrivals; the sweeper too). */
   async syncMassIncidents(): Promise<void> {
     const sinks = await this.members.syncAll(this.db, this.deps.now());
     this.count(sinks.flatMap((s) => s.transitions));
