@@ -131,6 +131,28 @@ describe('a real Alertmanager with the shipped configuration', () => {
   let n = 0;
 
   /** Posts alerts (each in its own store so cases do not interfere) and returns them as the API shows them. */
+  /**
+   * The state of each alert of the store (`ALERTNAME/TILL`), read until it shows `want`: Alertmanager lists a
+   * new alert before its inhibitions are worked out. Returns what it last saw.
+   */
+  async function statesOnceInhibited(store: string, want: Record<string, string>) {
+    type ApiAlert = { labels: Record<string, string>; status: { state: string } };
+    let seen: Record<string, string> = {};
+    await waitFor(
+      `the inhibitions of store ${store}`,
+      async () => {
+        const r = await fetch(`${am.url}/api/v2/alerts?filter=${encodeURIComponent(`store="${store}"`)}`);
+        const list = (await r.json()) as ApiAlert[];
+        seen = Object.fromEntries(
+          list.map((a) => [`${a.labels.alertname}/${a.labels.till}`, a.status.state]),
+        );
+        return JSON.stringify(seen) === JSON.stringify({ ...seen, ...want });
+      },
+      { timeoutMs: 10_000 },
+    ).catch(() => undefined);
+    return seen;
+  }
+
   async function scenario(alertsIn: Record<string, string>[]) {
     const store = `store-${++n}`;
     const now = Date.now();
@@ -240,28 +262,13 @@ describe('a real Alertmanager with the shipped configuration', () => {
       },
       tillUnreachable('t2'),
     ]);
-    // Alertmanager lists a new alert before its inhibitions are worked out: read until they are.
-    type ApiAlert = { labels: Record<string, string>; status: { state: string } };
     const want = {
       'TillNotReadyAtOpening/t1': 'active',
       'TillUnreachable/t1': 'suppressed',
       'TillProcessDown/t1': 'suppressed',
       'TillUnreachable/t2': 'active',
     };
-    let seen: Record<string, string> = {};
-    await waitFor(
-      'the inhibitions of the not-ready till',
-      async () => {
-        const r = await fetch(`${am.url}/api/v2/alerts?filter=${encodeURIComponent(`store="${store}"`)}`);
-        const list = (await r.json()) as ApiAlert[];
-        seen = Object.fromEntries(
-          list.map((a) => [`${a.labels.alertname}/${a.labels.till}`, a.status.state]),
-        );
-        return JSON.stringify(seen) === JSON.stringify({ ...seen, ...want });
-      },
-      { timeoutMs: 10_000 },
-    ).catch(() => undefined);
-    expect(seen).toEqual(want);
+    expect(await statesOnceInhibited(store, want)).toEqual(want);
   });
 
   it('a till clock that is off speaks for its registrar clock, not for another till’s', async () => {
@@ -279,28 +286,13 @@ describe('a real Alertmanager with the shipped configuration', () => {
       clock('TillFiscalClockDriftCritical', 't1', 'critical'),
       clock('TillFiscalClockDrift', 't2'),
     ]);
-    type ApiAlert = { labels: Record<string, string>; status: { state: string } };
     const want = {
       'TillHostClockOffset/t1': 'active',
       'TillFiscalClockDrift/t1': 'suppressed',
       'TillFiscalClockDriftCritical/t1': 'suppressed',
       'TillFiscalClockDrift/t2': 'active',
     };
-    let seen: Record<string, string> = {};
-    // Alertmanager lists a new alert before its inhibitions are worked out: read until they are.
-    await waitFor(
-      'the inhibitions of the till clock',
-      async () => {
-        const r = await fetch(`${am.url}/api/v2/alerts?filter=${encodeURIComponent(`store="${store}"`)}`);
-        const list = (await r.json()) as ApiAlert[];
-        seen = Object.fromEntries(
-          list.map((a) => [`${a.labels.alertname}/${a.labels.till}`, a.status.state]),
-        );
-        return JSON.stringify(seen) === JSON.stringify({ ...seen, ...want });
-      },
-      { timeoutMs: 10_000 },
-    ).catch(() => undefined);
-    expect(seen).toEqual(want);
+    expect(await statesOnceInhibited(store, want)).toEqual(want);
   });
 
   it('a registrar that does not answer silences its own paper alert, not its neighbour device', async () => {
