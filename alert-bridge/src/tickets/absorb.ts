@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import { identify } from '../identity.js';
 import type { Incoming } from './lifecycle.js';
 import type { EventSpec, Ticket } from './model.js';
+import { chunks } from './sink.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const LIVE = ['open', 'acknowledged', 'resolved'] as const;
@@ -42,12 +43,8 @@ export class StoreAbsorption {
     if (wanted.size === 0) return;
     const storeKeys = [...new Set(wanted.values())];
     const live = new Set<string>();
-    for (let i = 0; i < storeKeys.length; i += 500) {
-      const rows = await trx
-        .selectFrom('tickets')
-        .select('open_key')
-        .where('open_key', 'in', storeKeys.slice(i, i + 500))
-        .execute();
+    for (const part of chunks(storeKeys)) {
+      const rows = await trx.selectFrom('tickets').select('open_key').where('open_key', 'in', part).execute();
       for (const r of rows) live.add(r.open_key!);
     }
     for (const [k, sk] of wanted) {

@@ -4,7 +4,7 @@ import * as actions from './actions.js';
 import type { TicketChange } from './lifecycle.js';
 import type { MassIncidents } from './mass.js';
 import type { Ticket, TicketAlert } from './model.js';
-import type { Recorder, Sink } from './sink.js';
+import { applyChange, chunks, type Recorder, type Sink } from './sink.js';
 
 type Trx = Transaction<Database>;
 
@@ -15,11 +15,6 @@ export class MassMembers {
     private readonly recorder: Recorder,
     private readonly pg: boolean,
   ) {}
-
-  private async change(trx: Trx, c: TicketChange, base: Ticket): Promise<Ticket> {
-    await trx.updateTable('tickets').set(c.set).where('id', '=', c.id).execute();
-    return { ...base, ...c.set };
-  }
 
   /** Brings a mass incident in line with its places after one of them changed. */
   async syncParent(trx: Trx, id: number, now: number, sink: Sink): Promise<void> {
@@ -37,13 +32,9 @@ export class MassMembers {
   /** The alerts of these tickets (a mass incident's are its places'). */
   async alertsOf(trx: Trx, ids: number[]): Promise<TicketAlert[]> {
     const out: TicketAlert[] = [];
-    for (let i = 0; i < ids.length; i += 500)
+    for (const part of chunks(ids))
       out.push(
-        ...(await trx
-          .selectFrom('ticket_alerts')
-          .selectAll()
-          .where('ticket_id', 'in', ids.slice(i, i + 500))
-          .execute()),
+        ...(await trx.selectFrom('ticket_alerts').selectAll().where('ticket_id', 'in', part).execute()),
       );
     return out;
   }
@@ -71,7 +62,7 @@ export class MassMembers {
       else if (parent.status === 'resolved')
         c = actions.resolve(m, byTicket.get(m.id) ?? [], actor, now, { force: true, note: `#${parent.id}` });
       if (!c) continue;
-      this.recorder.record(await this.change(trx, c, m), c.events, now, sink);
+      this.recorder.record(await applyChange(trx, c, m), c.events, now, sink);
     }
   }
 

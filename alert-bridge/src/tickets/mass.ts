@@ -2,10 +2,11 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Config, Priority } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { escapeKeyPart } from '../identity.js';
+import { chunks } from './sink.js';
 import type { KnowledgeBase, Locale } from '../knowledge-base.js';
 import { bump, type TicketChange } from './lifecycle.js';
 import type { EventSpec, NewTicket, Ticket } from './model.js';
-import { rank, worstSeverity, type Policy } from './policy.js';
+import { freshLifecycle, rank, worstSeverity, type Policy } from './policy.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const OPEN = ['open', 'acknowledged'] as const;
@@ -169,8 +170,7 @@ export class MassIncidents {
    * sent at all: the parent's message speaks for them. Rows being delivered right now are left alone.
    */
   private async withdraw(trx: Db, ids: number[], now: number): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) {
-      const part = ids.slice(i, i + 500);
+    for (const part of chunks(ids)) {
       const unsent = await trx
         .selectFrom('outbox')
         .select(['ticket_id', 'target'])
@@ -194,12 +194,8 @@ export class MassIncidents {
   }
 
   private async link(trx: Db, parentId: number, ids: number[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500)
-      await trx
-        .updateTable('tickets')
-        .set({ parent_id: parentId })
-        .where('id', 'in', ids.slice(i, i + 500))
-        .execute();
+    for (const part of chunks(ids))
+      await trx.updateTable('tickets').set({ parent_id: parentId }).where('id', 'in', part).execute();
   }
 
   private async open(trx: Db, key: string, sample: Ticket, now: number): Promise<Ticket> {
@@ -208,9 +204,9 @@ export class MassIncidents {
     const head = Object.fromEntries(Object.entries(labels).filter(([k]) => keep.includes(k)));
     const priority = sample.priority as Priority;
     const row: NewTicket = {
+      ...freshLifecycle(now),
       key,
       open_key: key,
-      status: 'open',
       priority,
       severity: sample.severity,
       incident_class: sample.incident_class,
@@ -223,34 +219,11 @@ export class MassIncidents {
       device: null,
       title: sample.title,
       needs_card: sample.needs_card,
-      self_resolved: 0,
-      flapping: 0,
-      reopen_count: 0,
-      opened_at: now,
-      acknowledged_at: null,
-      resolved_at: null,
-      closed_at: null,
-      updated_at: now,
       ...this.policy.slaDue(priority, now, sample.chain),
       registered_at: this.hasTargets(sample.team) ? null : now,
-      registration_breached: 0,
-      reaction_breached: 0,
-      resolution_breached: 0,
       labels: JSON.stringify(head),
       annotations: JSON.stringify({}),
-      snapshot: null,
-      version: 0,
-      assignee: null,
-      forced_resolve: 0,
-      parent_id: null,
       mass: 1,
-      escalation_step: 0,
-      escalated_at: null,
-      escalation_base: null,
-      waiting_since: null,
-      page_hold_until: null,
-      remediation_state: null,
-      auto_remediated: 0,
     };
     const inserted = await trx.insertInto('tickets').values(row).returning('id').executeTakeFirstOrThrow();
     return { ...row, id: Number(inserted.id) } as Ticket;
@@ -340,6 +313,15 @@ export class MassIncidents {
       mass_tills: String(counts.tills),
       mass_stores: String(counts.stores),
     });
+    // Nothing moved (the sweeper's pass over a quiet incident): no write, the parent stays as it is.
+    const { mass_synced_at: _was, ...before } = JSON.parse(parent.annotations) as Record<string, string>;
+    const { mass_synced_at: _now, ...after } = annotations;
+    if (
+      events.length === 0 &&
+      Object.keys(set).length === 0 &&
+      JSON.stringify(before) === JSON.stringify(after)
+    )
+      return { ticket: parent, events };
     set.annotations = JSON.stringify(annotations);
     const change = bump(parent, set, now);
     await trx.updateTable('tickets').set(change).where('id', '=', parent.id).execute();

@@ -164,6 +164,40 @@ export function createPolicy(config: Config, kb: KnowledgeBase): Policy {
  * priority; the worst severity may raise the priority; SLA clocks start now. With nowhere to register a
  * ticket (no chat, mailbox or service desk for its team), the bridge counts as having registered it.
  */
+/**
+ * The lifecycle fields of a ticket just opened, whatever opened it (an alert or a mass incident): open,
+ * nothing acknowledged, resolved, breached, escalated or held yet. One place, so a new column of the
+ * lifecycle gets its starting value everywhere a ticket is born.
+ */
+export function freshLifecycle(now: number) {
+  return {
+    status: 'open' as const,
+    self_resolved: 0,
+    flapping: 0,
+    reopen_count: 0,
+    opened_at: now,
+    acknowledged_at: null,
+    resolved_at: null,
+    closed_at: null,
+    updated_at: now,
+    registration_breached: 0,
+    reaction_breached: 0,
+    resolution_breached: 0,
+    snapshot: null,
+    version: 0,
+    assignee: null,
+    forced_resolve: 0,
+    parent_id: null,
+    escalation_step: 0,
+    escalated_at: null,
+    escalation_base: null,
+    waiting_since: null,
+    page_hold_until: null,
+    remediation_state: null,
+    auto_remediated: 0,
+  };
+}
+
 export function openTicket(
   config: Config,
   kb: KnowledgeBase,
@@ -187,7 +221,6 @@ export function openTicket(
     return {
       key,
       open_key: key,
-      status: 'open',
       priority,
       severity,
       family: id.family,
@@ -197,32 +230,10 @@ export function openTicket(
         ...h.annotations,
         ...(externalURL ? { alertmanager_url: externalURL } : {}),
       }),
-      self_resolved: 0,
-      flapping: 0,
-      reopen_count: 0,
-      opened_at: now,
-      acknowledged_at: null,
-      resolved_at: null,
-      closed_at: null,
-      updated_at: now,
+      ...freshLifecycle(now),
       ...policy.slaDue(priority, now, id.place.chain ?? null),
       registered_at: hasTargets(head.team) ? null : now,
-      registration_breached: 0,
-      reaction_breached: 0,
-      resolution_breached: 0,
-      snapshot: null,
-      version: 0,
-      assignee: null,
-      forced_resolve: 0,
-      parent_id: null,
       mass: 0,
-      escalation_step: 0,
-      escalated_at: null,
-      escalation_base: null,
-      waiting_since: null,
-      page_hold_until: null,
-      remediation_state: null,
-      auto_remediated: 0,
     };
   };
 }

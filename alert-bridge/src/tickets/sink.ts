@@ -5,6 +5,7 @@ import type { Database, EventsTable, OutboxTable, RemediationActionsTable } from
 import { targetId } from '../delivery/target.js';
 import type { Metrics } from '../metrics.js';
 import type { Fanout } from './fanout.js';
+import type { TicketChange } from './lifecycle.js';
 import { OUTGOING, type EventKind, type EventSpec, type Ticket, type TicketAlert } from './model.js';
 
 // What one round (or one person's change) writes besides the tickets themselves: alert rows, history
@@ -35,6 +36,12 @@ export const chunks = <T>(xs: readonly T[]): T[][] => {
   for (let i = 0; i < xs.length; i += CHUNK) out.push(xs.slice(i, i + CHUNK));
   return out;
 };
+
+/** Writes a lifecycle change to its ticket's row; the ticket as it now stands. */
+export async function applyChange(trx: Trx, c: TicketChange, base: Ticket): Promise<Ticket> {
+  await trx.updateTable('tickets').set(c.set).where('id', '=', c.id).execute();
+  return { ...base, ...c.set };
+}
 
 /** Records events into a sink (history and outbox rows per target) and writes a sink in one go. */
 export class Recorder {

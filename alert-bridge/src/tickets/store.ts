@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
 import { StoreAbsorption } from './absorb.js';
 import { MassIncidents, SYNC_EVERY } from './mass.js';
-import { chunks, Recorder, type Sink } from './sink.js';
+import { applyChange, chunks, Recorder, type Sink } from './sink.js';
 import { MassMembers } from './mass-members.js';
 import { queueFirstStep } from './first-step.js';
 import type { Fanout } from './fanout.js';
@@ -230,7 +230,7 @@ export class TicketStore {
       const d = decisions.get(k)!;
       if (d.closed)
         this.recorder.record(
-          await this.change(trx, d.closed, known.get(k)!.ticket!),
+          await applyChange(trx, d.closed, known.get(k)!.ticket!),
           d.closed.events,
           now,
           sink,
@@ -306,7 +306,7 @@ export class TicketStore {
       const alerts = d.alerts.map((a) => ({ ...a, ticket_id: live.id }));
       for (const a of alerts) sink.alerts.set(`${live.id}\u0000${a.fingerprint}`, a);
       if (d.updated) {
-        const after = await this.change(trx, d.updated, k.ticket!);
+        const after = await applyChange(trx, d.updated, k.ticket!);
         this.recorder.record(after, d.updated.events, now, sink);
         if (after.parent_id !== null && 'status' in d.updated.set) parents.add(after.parent_id);
       }
@@ -327,11 +327,6 @@ export class TicketStore {
   }
 
   /** The first attempt of a new ticket's automatic step, queued in the ticket's own transaction. */
-  private async change(trx: Trx, c: TicketChange, base: Ticket): Promise<Ticket> {
-    await trx.updateTable('tickets').set(c.set).where('id', '=', c.id).execute();
-    return { ...base, ...c.set };
-  }
-
   /**
    * Applies a person's (or the sweeper's) change to one ticket under a row lock. `fn` sees the ticket
    * as stored and returns the change, or undefined for none; it may throw ConflictError.
@@ -369,7 +364,7 @@ export class TicketStore {
       const c = fn(t, alerts, now);
       if (!c) return undefined;
       const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
-      let after = await this.change(trx, c, t);
+      let after = await applyChange(trx, c, t);
       this.recorder.record(after, c.events, now, sink);
       if (after.parent_id !== null && 'status' in c.set)
         await this.members.syncParent(trx, after.parent_id, now, sink);
