@@ -25,9 +25,9 @@ describe('metric contract document', () => {
             ? /^tillwatch:[a-z0-9_]+$/
             : e.section === 'Alert bridge' || e.section === 'Alert bridge: service'
               ? /^tillwatch_bridge_[a-z0-9_]+$/
-            : e.section === 'Store calendars'
-              ? /^tillwatch_store_[a-z0-9_]+$/
-              : /^till_[a-z0-9_]+$/;
+              : e.section === 'Store calendars'
+                ? /^tillwatch_store_[a-z0-9_]+$/
+                : /^till_[a-z0-9_]+$/;
       expect(e.name, e.name).toMatch(pattern);
     }
   });
