@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { webhookClient } from './lib/webhook-client.js';
+import { firing, webhookClient } from './lib/webhook-client.js';
 import { KnowledgeBase, createApp, parseConfig } from '@tillwatch/alert-bridge';
 import { PG_URL, dropSchema, uniqueSchemaName } from '@tillwatch/testkit';
 
@@ -21,9 +21,8 @@ const CONCURRENCY = 8;
 const PER_REQUEST = 10;
 
 function alertFor(store: number, till: number) {
-  return {
-    status: 'firing',
-    labels: {
+  return firing(
+    {
       alertname: 'TillPaperOut',
       incident_class: 'fiscal.paper_out',
       severity: 'warning',
@@ -34,15 +33,12 @@ function alertFor(store: number, till: number) {
       till: `t${till}`,
       device: 'kkt',
     },
-    annotations: {
+    {
       summary: 'Receipt paper out',
       description: `till t${till} of store s${store} has no paper`,
     },
-    startsAt: '2026-01-01T10:00:00Z',
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus/graph',
-    fingerprint: `${store.toString(16)}-${till}`,
-  };
+    `${store.toString(16)}-${till}`,
+  );
 }
 
 interface ClientReport {

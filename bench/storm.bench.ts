@@ -12,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { webhookClient } from './lib/webhook-client.js';
+import { firing, webhookClient } from './lib/webhook-client.js';
 import { KnowledgeBase, createApp, parseConfig } from '@tillwatch/alert-bridge';
 import { PG_URL, dropSchema, uniqueSchemaName } from '@tillwatch/testkit';
 import { startReceiver } from '@tillwatch/testkit/bridge';
@@ -24,9 +24,8 @@ const OTHER_PER_SECOND = 20;
 const KB = fileURLToPath(new URL('../alert-bridge/knowledge-base', import.meta.url));
 
 function utm(store: number, till: number) {
-  return {
-    status: 'firing',
-    labels: {
+  return firing(
+    {
       alertname: 'TillUtmDown',
       incident_class: 'egais.utm_down',
       severity: 'critical',
@@ -37,17 +36,13 @@ function utm(store: number, till: number) {
       till: `t${till}`,
       device: 'utm',
     },
-    annotations: { summary: 'EGAIS transport module (UTM) does not answer.' },
-    startsAt: '2026-01-01T10:00:00Z',
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus/graph',
-  };
+    { summary: 'EGAIS transport module (UTM) does not answer.' },
+  );
 }
 
 function paper(n: number) {
-  return {
-    status: 'firing',
-    labels: {
+  return firing(
+    {
       alertname: 'TillPaperOut',
       incident_class: 'fiscal.paper_out',
       severity: 'warning',
@@ -58,11 +53,8 @@ function paper(n: number) {
       till: 't1',
       device: 'kkt',
     },
-    annotations: { summary: 'Receipt paper out' },
-    startsAt: '2026-01-01T10:00:00Z',
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus/graph',
-  };
+    { summary: 'Receipt paper out' },
+  );
 }
 
 const notification = (key: string, alerts: unknown[]) =>
