@@ -1,4 +1,5 @@
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { DatabaseIntrospector, SchemaMetadata, TableMetadata } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { Config } from '../config.js';
@@ -47,8 +48,10 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
     // 503, and the pool opens a fresh connection for the next request.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    if (storage.schema) await sql`create schema if not exists ${sql.id(storage.schema)}`.execute(db);
+    db = new Kysely<Database>({
+      dialect: new OwnSchemaPostgresDialect({ pool }, storage.schema ?? 'public'),
+    });
+    if (storage.schema) await createSchema(db, storage.schema);
   }
   // Kysely looks for its bookkeeping tables across all schemas; name ours so several bridges
   // (or test runs) in separate schemas of one database do not see each other's.
@@ -71,6 +74,58 @@ export async function openStore(storage: Config['storage']): Promise<Store> {
       await sql`select 1`.execute(db);
     },
   };
+}
+
+/**
+ * `create schema if not exists` is not atomic in PostgreSQL: two replicas starting at once can both
+ * find it missing, and the second fails on the catalog's unique index. That one is fine: it exists.
+ */
+async function createSchema(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    const { rows } = await sql`select 1 from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+    if (rows.length === 0) throw error;
+  }
+}
+
+/**
+ * The PostgreSQL dialect with an introspector that looks at the bridge's own schema only. Kysely's
+ * migrator asks the introspector whether its bookkeeping tables exist, and Kysely's own PostgreSQL
+ * introspector reads every table of every schema, resolving each by name (has_schema_privilege,
+ * pg_get_serial_sequence): when another session drops a schema meanwhile — another application in the
+ * same database, or a parallel test run — the query fails with `schema "…" does not exist` and the
+ * bridge refused to start. The migrator needs table names only, read here by OID joins, which a
+ * concurrent drop cannot break. Written by hand because Kysely offers no schema filter.
+ */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    const schema = this.schema;
+    const getTables = async (): Promise<TableMetadata[]> => {
+      const { rows } = await sql<{ name: string; view: boolean }>`
+        select c.relname as name, c.relkind = 'v' as view
+        from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relkind in ('r', 'v', 'p')
+        order by c.relname`.execute(db);
+      return rows.map((r) => ({ name: r.name, schema, isView: r.view, columns: [] }));
+    };
+    return {
+      getSchemas: async (): Promise<SchemaMetadata[]> => {
+        const { rows } = await sql<{ name: string }>`
+          select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+        return rows;
+      },
+      getTables,
+      getMetadata: async () => ({ tables: await getTables() }),
+    };
+  }
 }
 
 /**
