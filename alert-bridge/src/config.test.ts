@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseConfig } from './config.js';
 import { KnowledgeBase } from './knowledge-base.js';
 import { CARDS_DIR, WEBHOOK_TOKEN, paperOut, payload, postWebhook } from '@tillwatch/testkit/bridge';
 
@@ -267,4 +267,38 @@ describe('webhook.max_body on a running bridge', () => {
       }
     },
   );
+});
+
+describe('remediation config', () => {
+  const bad = (remediation: unknown) => {
+    try {
+      parseConfig({ webhook: { bearer_token: 'x' }, remediation }, 'bridge.yml');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  it('refuses fiscal policies, short secrets and twice-enrolled tills, naming file and key', () => {
+    expect(bad({ policies: { 'fiscal.shift_24h': { action: 'restart_utm' } } })).toBe(
+      'bridge.yml: remediation.policies.fiscal.shift_24h: fiscal incidents are never remediated automatically (docs/security.md, "Remote actions")',
+    );
+    expect(bad({ policies: { 'egais.utm_down': { action: 'close_shift' } } })).toContain(
+      'remediation.policies.egais.utm_down.action: close_shift looks like a fiscal action',
+    );
+    expect(bad({ tills: [{ id: 'c1/s1/t1', secret: 'short' }] })).toContain(
+      'remediation.tills[0].secret: must be at least 32',
+    );
+    const s = 'x'.repeat(40);
+    expect(
+      bad({
+        tills: [
+          { id: 'c1/s1/t1', secret: s },
+          { id: 'c1/s1/t1', secret: s },
+        ],
+      }),
+    ).toContain('remediation.tills[1].id: c1/s1/t1 is enrolled twice');
+    expect(bad({ tills: [{ id: 'c1-s1-t1', secret: s }] })).toContain(
+      'remediation.tills[0].id: expected chain/store/till',
+    );
+  });
 });

@@ -25,7 +25,6 @@ import {
   waitFor,
   type TestAlert,
 } from '@tillwatch/testkit/bridge';
-import { parseConfig } from '../config.js';
 
 const AGENT_TESTDATA = fileURLToPath(new URL('../../../exporter/src/actions/testdata/', import.meta.url));
 const SECRETS: Record<string, string> = {
@@ -37,7 +36,9 @@ const SECRETS: Record<string, string> = {
   'c1/s1/t7': 'secret-of-t7-0123456789abcdef0123456789',
   'c2/s9/t1': 'secret-of-c2-0123456789abcdef0123456789',
 };
-const WAIT = 4_000;
+// The policy's wait, on a clock the test moves: real time never reaches it, however slow the machine, and
+// "past the wait" is one step of the test's clock and one sweep.
+const WAIT = 60_000;
 
 const utmDown = (
   till: string,
@@ -81,6 +82,7 @@ for (const engine of ENGINES) {
     let tg: TelegramEmulator;
     let desk: Awaited<ReturnType<typeof startReceiver>>;
     let b: Awaited<ReturnType<typeof startBridge>>;
+    let skew = 0;
 
     const agentFor = (till: string, allow: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
       const secretFile = join(dir, `${till.replaceAll('/', '_')}.secret`);
@@ -115,21 +117,25 @@ for (const engine of ENGINES) {
       killFile = join(dir, 'remediation.off');
       tg = await startTelegramEmulator('55:REM');
       desk = await startReceiver('desk-secret');
-      b = await startBridge(engine, {
-        telegram: { bot_token: '55:REM', base_url: tg.url },
-        teams: { software: { telegram: [{ chat_id: -100500 }] } },
-        forwarding: {
-          poll_interval: '100ms',
-          targets: [{ name: 'desk', type: 'webhook', url: desk.url, secret: 'desk-secret' }],
+      b = await startBridge(
+        engine,
+        {
+          telegram: { bot_token: '55:REM', base_url: tg.url },
+          teams: { software: { telegram: [{ chat_id: -100500 }] } },
+          forwarding: {
+            poll_interval: '100ms',
+            targets: [{ name: 'desk', type: 'webhook', url: desk.url, secret: 'desk-secret' }],
+          },
+          tickets: { sweep_interval: '250ms' },
+          remediation: {
+            kill_switch_file: killFile,
+            disabled_chains: ['c2'],
+            tills: Object.entries(SECRETS).map(([id, secret]) => ({ id, secret })),
+            policies: { 'egais.utm_down': { action: 'restart_utm', attempts: 2, wait: `${WAIT}ms` } },
+          },
         },
-        tickets: { sweep_interval: '250ms' },
-        remediation: {
-          kill_switch_file: killFile,
-          disabled_chains: ['c2'],
-          tills: Object.entries(SECRETS).map(([id, secret]) => ({ id, secret })),
-          policies: { 'egais.utm_down': { action: 'restart_utm', attempts: 2, wait: `${WAIT}ms` } },
-        },
-      });
+        { now: () => Date.now() + skew },
+      );
     }, 60_000);
     afterAll(async () => {
       await b?.close();
@@ -151,8 +157,16 @@ for (const engine of ENGINES) {
       await postWebhook(b.bridge.url, payload([utmDown('t1', 's1', 'c1', 'resolved')]));
       const after = (await ticketOf('t1'))!;
       expect(after).toMatchObject({ status: 'resolved', auto_remediated: true, self_resolved: false });
-      // Past the wait, still nobody was told.
-      await new Promise((r) => setTimeout(r, WAIT + 1_000));
+      // Past the wait, still nobody was told: nothing is left to send, and nothing was sent.
+      skew += WAIT + 1_000;
+      await b.bridge.tickets.sweep();
+      const pending = await b.bridge.store.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('ticket_id', '=', t.id)
+        .where('status', '=', 'pending')
+        .execute();
+      expect(pending).toEqual([]);
       expect(tg.messages()).toEqual([]);
       expect(desk.got).toEqual([]);
       const ev = await eventsOf(t.id);
@@ -370,7 +384,8 @@ for (const engine of ENGINES) {
       await postWebhook(b.bridge.url, payload([utmDown('t1', 's9', 'c2')]));
       expect((await ticketOf('t1', 's9'))!.remediation_state).toBeNull();
       expect(await agentFor('c2/s9/t1', { restart_utm: restart('c2') }).pollOnce()).toEqual([]);
-      await waitFor(() => tg.messages().length > before + 1, 'the unheld page of chain c2');
+      await waitFor(() => tg.messages().some((m) => m.text.includes('s9')), 'the unheld page of chain c2');
+      expect(tg.messages().length).toBeGreaterThan(before + 1);
       expect(ran()).toEqual([]);
     }, 30_000);
 
@@ -414,39 +429,5 @@ describe('remediation dry run', () => {
     } finally {
       await b.close();
     }
-  });
-});
-
-describe('remediation config', () => {
-  const bad = (remediation: unknown) => {
-    try {
-      parseConfig({ webhook: { bearer_token: 'x' }, remediation }, 'bridge.yml');
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('accepted');
-  };
-  it('refuses fiscal policies, short secrets and twice-enrolled tills, naming file and key', () => {
-    expect(bad({ policies: { 'fiscal.shift_24h': { action: 'restart_utm' } } })).toBe(
-      'bridge.yml: remediation.policies.fiscal.shift_24h: fiscal incidents are never remediated automatically (docs/security.md, "Remote actions")',
-    );
-    expect(bad({ policies: { 'egais.utm_down': { action: 'close_shift' } } })).toContain(
-      'remediation.policies.egais.utm_down.action: close_shift looks like a fiscal action',
-    );
-    expect(bad({ tills: [{ id: 'c1/s1/t1', secret: 'short' }] })).toContain(
-      'remediation.tills[0].secret: must be at least 32',
-    );
-    const s = 'x'.repeat(40);
-    expect(
-      bad({
-        tills: [
-          { id: 'c1/s1/t1', secret: s },
-          { id: 'c1/s1/t1', secret: s },
-        ],
-      }),
-    ).toContain('remediation.tills[1].id: c1/s1/t1 is enrolled twice');
-    expect(bad({ tills: [{ id: 'c1-s1-t1', secret: s }] })).toContain(
-      'remediation.tills[0].id: expected chain/store/till',
-    );
   });
 });

@@ -13,16 +13,10 @@ import { MassIncidents, SYNC_EVERY } from './mass.js';
 import { applyChange, chunks, Recorder, type Sink } from './sink.js';
 import { MassMembers } from './mass-members.js';
 import { queueFirstStep } from './first-step.js';
+import { readKnown } from './known.js';
 import type { Fanout } from './fanout.js';
 import { GroupCommit, type Work } from './group-commit.js';
-import {
-  decide,
-  type Decision,
-  type Incoming,
-  type Known,
-  type OpenTicket,
-  type TicketChange,
-} from './lifecycle.js';
+import { decide, type Decision, type Incoming, type OpenTicket, type TicketChange } from './lifecycle.js';
 import { NotFoundError, type EventKind, type IngestResult, type Ticket, type TicketAlert } from './model.js';
 import type { Policy } from './policy.js';
 
@@ -154,59 +148,6 @@ export class TicketStore {
       if (t !== 'commented' && t !== 'alert_joined') this.deps.metrics.ticketsTransitions.inc({ event: t });
   }
 
-  /** Reads what the lifecycle needs for these keys: live tickets (locked), their alerts, reopenings. */
-  private async known(trx: Trx, keys: string[]): Promise<Map<string, Known>> {
-    const live = new Map<string, Ticket>();
-    for (const part of chunks(keys)) {
-      const rows = await trx
-        .selectFrom('tickets')
-        .selectAll()
-        .where('open_key', 'in', part)
-        // A fixed lock order keeps two replicas handling overlapping notifications from deadlocking.
-        .orderBy('open_key')
-        .$if(this.pg, (q) => q.forUpdate())
-        .execute();
-      for (const r of rows) live.set(r.open_key!, r);
-    }
-    const tickets = [...live.values()];
-    const alerts = new Map<number, TicketAlert[]>();
-    for (const part of chunks(tickets.map((t) => t.id))) {
-      for (const a of await trx
-        .selectFrom('ticket_alerts')
-        .selectAll()
-        .where('ticket_id', 'in', part)
-        .execute()) {
-        const l = alerts.get(a.ticket_id);
-        if (l) l.push(a);
-        else alerts.set(a.ticket_id, [a]);
-      }
-    }
-    const reopenings = new Map<number, number>();
-    const resolved = tickets.filter((t) => t.status === 'resolved').map((t) => t.id);
-    const since = this.deps.now() - this.deps.policy.flapWindow;
-    for (const part of chunks(resolved)) {
-      const rows = await trx
-        .selectFrom('events')
-        .select(['ticket_id', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('ticket_id', 'in', part)
-        .where('type', '=', 'reopened')
-        .where('at', '>=', since)
-        .groupBy('ticket_id')
-        .execute();
-      for (const r of rows) reopenings.set(Number(r.ticket_id), Number(r.n));
-    }
-    const out = new Map<string, Known>();
-    for (const k of keys) {
-      const t = live.get(k);
-      out.set(k, {
-        ticket: t,
-        alerts: t ? (alerts.get(t.id) ?? []) : [],
-        recentReopenings: t ? (reopenings.get(t.id) ?? 0) : 0,
-      });
-    }
-    return out;
-  }
-
   /** Applies notifications with disjoint ticket keys: a few reads and multi-row writes in all. */
   private async applyRound(
     trx: Trx,
@@ -220,7 +161,7 @@ export class TicketStore {
     const keys = [...groups.keys()].sort();
     const now = this.deps.now();
     const { policy, open } = this.deps;
-    const known = await this.known(trx, keys);
+    const known = await readKnown(trx, keys, this.pg, now - policy.flapWindow);
     const decisions = new Map<string, Decision>();
     for (const k of keys) decisions.set(k, decide(known.get(k)!, groups.get(k)!, now, policy, open));
     const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
@@ -262,7 +203,7 @@ export class TicketStore {
     }
     const lost = fresh.filter((k) => !ids.has(k));
     if (lost.length) {
-      const again = await this.known(trx, lost);
+      const again = await readKnown(trx, lost, this.pg, now - policy.flapWindow);
       for (const k of lost) {
         known.set(k, again.get(k)!);
         const d = decide(again.get(k)!, groups.get(k)!, now, policy, open);
@@ -326,7 +267,6 @@ export class TicketStore {
     return out;
   }
 
-  /** The first attempt of a new ticket's automatic step, queued in the ticket's own transaction. */
   /**
    * Applies a person's (or the sweeper's) change to one ticket under a row lock. `fn` sees the ticket
    * as stored and returns the change, or undefined for none; it may throw ConflictError.
