@@ -8,7 +8,8 @@
  * - imported by the UI or `POST /api/dashboards/import`: Grafana asks for the `__inputs` entry
  *   DS_PROMETHEUS and replaces `${DS_PROMETHEUS}` everywhere, which is the variable's starting value;
  * - provisioned from files (no inputs are resolved there): the variable keeps no value of an existing
- *   datasource and Grafana selects the first Prometheus datasource, the provisioned one in the stack.
+ *   datasource and Grafana selects the first Prometheus datasource by name (not the default one): the
+ *   provisioned one, the only one in the stack.
  * This is the wiring of Grafana's "Export for sharing externally" with a datasource variable.
  */
 export const DATASOURCE_VARIABLE = 'datasource';
