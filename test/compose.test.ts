@@ -1,11 +1,12 @@
-// docker-compose.yml is the native stack in containers: it must be valid for docker-compose, pin every
-// image, and run each service with exactly the command scripts/stack gives the native stack (the same
-// arguments, config files and environment), so what the e2e test proves holds for the compose file too.
+// docker-compose.yml is the native stack in containers: it must be valid for Compose v2, pin every
+// image, give every service a healthcheck that its image can run, and run each service with exactly the
+// command scripts/stack gives the native stack (the same arguments, config files and environment), so what
+// the e2e test proves holds for the compose file too. The VictoriaMetrics cluster overlay
+// (deploy/central/docker-compose.cluster.yml) is checked the same way on top of it.
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { planStack, repoRoot } from '../scripts/stack/index.js';
 
 interface ComposeService {
@@ -14,17 +15,103 @@ interface ComposeService {
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string>;
-  volumes?: string[];
+  volumes?: Array<{ type: string; source: string; target: string }>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
 }
 
-// `docker-compose config` resolves anchors, merges and paths: the file as Docker would run it.
-const resolved = parse(
-  execFileSync('docker-compose', ['-f', join(repoRoot, 'docker-compose.yml'), 'config'], {
+const INSTALL =
+  "bash scripts/install-compose-v2.sh (unpacks Debian 13's docker-compose 2.x into .tmp/compose-v2)";
+
+/**
+ * Compose v2 as a command line: the copy scripts/install-compose-v2.sh unpacks (what .ci/run installs),
+ * else `docker compose` or a `docker-compose` that is v2. Debian 12's docker-compose is 1.29: not accepted.
+ */
+function findComposeV2(): string[] | undefined {
+  const candidates = [
+    [join(repoRoot, '.tmp/compose-v2/usr/libexec/docker/cli-plugins/docker-compose')],
+    ['docker', 'compose'],
+    ['docker-compose'],
+  ];
+  for (const [cmd, ...pre] of candidates) {
+    const r = spawnSync(cmd!, [...pre, 'version', '--short'], { encoding: 'utf8' });
+    if (r.status === 0 && /^v?2\./.test(r.stdout.trim())) return [cmd!, ...pre];
+  }
+  return undefined;
+}
+
+const compose = findComposeV2();
+
+/**
+ * `config` resolves anchors, merges, profiles and paths: the files as Docker would run them. `profiles`
+ * are enabled (a global option), `flags` go to `config` itself.
+ */
+function config(files: string[], profiles: string[], ...flags: string[]): string {
+  const [cmd, ...pre] = compose!;
+  const global = [
+    ...files.flatMap((f) => ['-f', join(repoRoot, f)]),
+    ...profiles.flatMap((p) => ['--profile', p]),
+  ];
+  return execFileSync(cmd!, [...pre, ...global, 'config', ...flags], {
     cwd: repoRoot,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-  }),
-) as { services: Record<string, ComposeService> };
+  });
+}
+
+function servicesOf(files: string[], profiles: string[] = []): Record<string, ComposeService> {
+  return (
+    JSON.parse(config(files, profiles, '--format', 'json')) as { services: Record<string, ComposeService> }
+  ).services;
+}
+
+/**
+ * The programs a healthcheck may run in the images this repository does not build, by what each image
+ * is made of (its base has no other HTTP client: no curl in any of them).
+ */
+const IMAGE_PROGRAMS: Array<{ image: RegExp; programs: string[]; why: string }> = [
+  { image: /^prom\/(prometheus|alertmanager):/, programs: ['wget'], why: 'busybox base: busybox wget' },
+  { image: /^grafana\/grafana:/, programs: ['wget'], why: 'Alpine base: busybox wget' },
+  { image: /^victoriametrics\/vm\w+:/, programs: ['wget'], why: 'Alpine base: busybox wget' },
+];
+
+/** What a healthcheck runs: its program and the URL it probes (if any). */
+function probe(s: ComposeService): { program: string; url?: string } {
+  const [kind, program, ...args] = s.healthcheck?.test ?? [];
+  // CMD-SHELL would need a shell, which distroless or scratch images lack: the exec form only.
+  expect(kind).toBe('CMD');
+  return { program: program!, url: /https?:\/\/[^\s'"]+/.exec(args.join(' '))?.[0] };
+}
+
+/** The program a service's container runs (the image's entrypoint when the file sets none). */
+function ownProgram(s: ComposeService): string | undefined {
+  return (s.entrypoint ?? s.command ?? [])[0];
+}
+
+function checkHealthchecks(services: Record<string, ComposeService>): string[] {
+  const wrong: string[] = [];
+  for (const [name, s] of Object.entries(services)) {
+    if (!s.healthcheck?.test || s.healthcheck.disable) {
+      wrong.push(`${name}: no healthcheck`);
+      continue;
+    }
+    const { program } = probe(s);
+    if (s.build !== undefined) {
+      // TillWatch's own image: the healthcheck runs the program every service of it runs (node).
+      if (program !== ownProgram(s))
+        wrong.push(`${name}: healthcheck runs ${program}, the service runs ${ownProgram(s)}`);
+      continue;
+    }
+    const known = IMAGE_PROGRAMS.find((k) => k.image.test(s.image ?? ''));
+    if (!known) wrong.push(`${name}: no known programs for image ${s.image}`);
+    else if (!known.programs.includes(program))
+      wrong.push(`${name}: ${program} is not in ${s.image} (${known.why})`);
+  }
+  return wrong;
+}
+
+const CLUSTER = ['docker-compose.yml', 'deploy/central/docker-compose.cluster.yml'];
+const resolved = compose ? { services: servicesOf(['docker-compose.yml']) } : { services: {} };
 const services = resolved.services;
 const plan = planStack();
 
@@ -39,8 +126,19 @@ function argv(s: ComposeService): string[] {
   return [IMAGE_BINARY[bin ?? ''] ?? bin ?? '', ...rest];
 }
 
-describe('docker-compose.yml', () => {
-  it('passes docker-compose config and has every native service plus Grafana', () => {
+if (!compose) {
+  describe('docker-compose.yml', () => {
+    it.skip(`needs Compose v2, which is missing: ${INSTALL}`, () => {});
+  });
+}
+
+describe.skipIf(!compose)('docker-compose.yml (Compose v2)', () => {
+  it('passes `docker compose config --quiet`, alone and with the cluster overlay', () => {
+    expect(config(['docker-compose.yml'], [], '--quiet')).toBe('');
+    expect(config(CLUSTER, ['cluster'], '--quiet')).toBe('');
+  });
+
+  it('has every native service plus Grafana', () => {
     expect(Object.keys(services).sort()).toEqual(
       [...plan.services.map((s) => s.name), 'prepare', 'grafana'].sort(),
     );
@@ -78,7 +176,7 @@ describe('docker-compose.yml', () => {
     ).id;
     const g = services.grafana!;
     expect(g.environment?.GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS?.split(',')).toContain(pluginId);
-    const mounts = (g.volumes ?? []).map((v) => v.replace(`${repoRoot}/`, '').replace(/:(ro|rw)$/, ''));
+    const mounts = (g.volumes ?? []).map((v) => `${v.source.replace(`${repoRoot}/`, '')}:${v.target}`);
     expect(mounts).toEqual(
       expect.arrayContaining([
         `grafana-plugin/dist:/var/lib/grafana/plugins/${pluginId}`,
@@ -86,5 +184,38 @@ describe('docker-compose.yml', () => {
         'dashboards:/var/lib/grafana/dashboards',
       ]),
     );
+  });
+
+  it('gives every service a healthcheck its image can run', () => {
+    expect(checkHealthchecks(services)).toEqual([]);
+  });
+
+  it.each(plan.services.map((s) => [s.name, s] as const))(
+    '%s: the healthcheck probes the URL the native stack waits for',
+    (name, spec) => {
+      expect(probe(services[name]!).url).toBe(spec.readyUrl);
+    },
+  );
+
+  it('starts each service once what it talks to is healthy: the bridge before Alertmanager, Alertmanager before Prometheus', () => {
+    expect(services.alertmanager?.depends_on?.bridge?.condition).toBe('service_healthy');
+    expect(services.prometheus?.depends_on?.alertmanager?.condition).toBe('service_healthy');
+    expect(services.grafana?.depends_on?.prometheus?.condition).toBe('service_healthy');
+  });
+
+  it('cluster overlay: every service has a runnable healthcheck and mounts files that exist', () => {
+    const all = servicesOf(CLUSTER, ['cluster']);
+    expect(Object.keys(all)).toEqual(expect.arrayContaining(['vminsert', 'vmselect', 'vmalert-cluster']));
+    expect(checkHealthchecks(all)).toEqual([]);
+    // Compose v2 resolves an overlay's relative paths from the project directory (the first file's): the
+    // overlay's own services must mount repository files that exist from there.
+    const missing = Object.entries(all)
+      .filter(([name]) => !(name in services))
+      .flatMap(([name, s]) =>
+        (s.volumes ?? [])
+          .filter((v) => v.type === 'bind' && !existsSync(v.source))
+          .map((v) => `${name}: ${v.source}`),
+      );
+    expect(missing).toEqual([]);
   });
 });

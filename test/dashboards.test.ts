@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -181,6 +182,31 @@ function known(name: string, contract: Set<string>): boolean {
   return base !== undefined && contract.has(base);
 }
 
+/** How every panel, target and query variable names its datasource: the dashboard's `datasource` variable. */
+const DATASOURCE_REF = { type: 'prometheus', uid: '${datasource}' };
+
+/** Every `datasource` reference in a dashboard, with its JSON path. */
+function datasourceRefs(node: unknown, path = ''): Array<{ path: string; ref: unknown }> {
+  if (Array.isArray(node)) return node.flatMap((x, i) => datasourceRefs(x, `${path}[${i}]`));
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node as Json).flatMap(([k, v]) => [
+    ...(k === 'datasource' ? [{ path: `${path}.${k}`, ref: v }] : []),
+    ...datasourceRefs(v, `${path}.${k}`),
+  ]);
+}
+
+/**
+ * A stand-in for Grafana's dashboard import (its template evaluator in pkg/services/dashboardimport),
+ * which cannot run here: each `${INPUT}` of `__inputs` in every string becomes the value the person picked,
+ * other `${...}` stay as they are.
+ */
+function importAs(d: Json, inputs: Record<string, string>): Json {
+  const text = JSON.stringify(d, (_k, v: unknown) =>
+    typeof v === 'string' ? v.replace(/\$\{([^}]+)\}/g, (m, name: string) => inputs[name] ?? m) : v,
+  );
+  return JSON.parse(text) as Json;
+}
+
 const dashboards = loadDashboards();
 const queries = [...dashboards].flatMap(([f, d]) => queriesOf(f, d));
 
@@ -199,8 +225,11 @@ describe('dashboards', () => {
     expect(d.links).toContainEqual(
       expect.objectContaining({ type: 'dashboards', tags: ['tillwatch'], includeVars: true }),
     );
-    for (const p of panelsOf(d).filter((p) => p.type !== 'row'))
-      expect(p.datasource, String(p.title)).toEqual({ type: 'prometheus', uid: 'tillwatch-prometheus' });
+    for (const p of panelsOf(d).filter((p) => p.type !== 'row')) {
+      expect(p.datasource, String(p.title)).toEqual(DATASOURCE_REF);
+      for (const t of (p.targets as Json[] | undefined) ?? [])
+        expect(t.datasource, `${String(p.title)} ${String(t.refId)}`).toEqual(DATASOURCE_REF);
+    }
     const ids = panelsOf(d).map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -208,8 +237,10 @@ describe('dashboards', () => {
   it.each([...dashboards.keys()])('%s: has the chained chain → region → store → till variables', (f) => {
     const all = (dashboards.get(f)!.templating as Json).list as Json[];
     const vars = all
-      // The wall's hidden `bridge` textbox (the alert bridge its ticket links open) is no hierarchy level.
+      // The wall's hidden `bridge` textbox (the alert bridge its ticket links open) is no hierarchy level,
+      // nor is the Prometheus datasource picker.
       .filter((v) => !(v.name === 'bridge' && v.type === 'textbox' && v.hide === 2))
+      .filter((v) => v.type !== 'datasource')
       .map((v) => ({ name: v.name, query: (v.query as Json).query }));
     expect(vars.map((v) => v.name)).toEqual(['chain', 'region', 'store', 'till']);
     // Each level is filtered by the ones above it, so picking a chain narrows the regions.
@@ -265,7 +296,65 @@ describe('dashboards', () => {
     expect((panel!.targets as Json[]).map((t) => t.refId)).toContain(options.alertsRefId);
   });
 
-  it('are provisioned into Grafana with the datasource uid they reference', () => {
+  it.each([...dashboards.keys()])(
+    '%s: imports into a Grafana whose Prometheus has another uid (__inputs, __requires, datasource variable)',
+    (f) => {
+      const d = dashboards.get(f)!;
+      expect(d.__inputs).toEqual([
+        expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }),
+      ]);
+      // No fixed uid anywhere: only the variable, or Grafana's built-in annotation source.
+      const fixed = datasourceRefs(d).filter(
+        ({ ref }) =>
+          !isDeepStrictEqual(ref, DATASOURCE_REF) &&
+          !isDeepStrictEqual(ref, { type: 'grafana', uid: '-- Grafana --' }),
+      );
+      expect(fixed).toEqual([]);
+      expect(JSON.stringify(d)).not.toContain('tillwatch-prometheus');
+      const vars = (d.templating as Json).list as Json[];
+      expect(vars[0]).toMatchObject({
+        type: 'datasource',
+        name: 'datasource',
+        query: 'prometheus',
+        current: { value: '${DS_PROMETHEUS}' },
+      });
+      // Grafana, the datasource plugin and every panel plugin the dashboard uses.
+      const requires = d.__requires as Json[];
+      const panelTypes = [...new Set(panelsOf(d).map((p) => p.type as string))].filter((t) => t !== 'row');
+      expect(requires.filter((r) => r.type === 'panel').map((r) => r.id)).toEqual(panelTypes.sort());
+      expect(requires).toContainEqual(expect.objectContaining({ type: 'grafana', id: 'grafana' }));
+      expect(requires).toContainEqual(expect.objectContaining({ type: 'datasource', id: 'prometheus' }));
+      // Imported with another Prometheus picked: the variable starts on it, so every query reads it.
+      const imported = importAs(d, { DS_PROMETHEUS: 'their-prometheus' });
+      expect(((imported.templating as Json).list as Json[])[0]?.current).toEqual({
+        text: 'their-prometheus',
+        value: 'their-prometheus',
+      });
+      expect(JSON.stringify(imported)).not.toContain('DS_PROMETHEUS}');
+    },
+  );
+
+  it('declare the hierarchy panel plugin and the Grafana it needs in __requires', () => {
+    const plugin = JSON.parse(readFileSync(join(root, 'grafana-plugin/src/plugin.json'), 'utf8')) as {
+      id: string;
+      name: string;
+      dependencies: { grafanaDependency: string };
+    };
+    const pkg = JSON.parse(readFileSync(join(root, 'grafana-plugin/package.json'), 'utf8')) as {
+      version: string;
+    };
+    const requires = dashboards.get('noc.json')!.__requires as Json[];
+    expect(requires).toContainEqual({
+      type: 'panel',
+      id: plugin.id,
+      name: plugin.name,
+      version: pkg.version,
+    });
+    const grafana = requires.find((r) => r.type === 'grafana');
+    expect(`>=${String(grafana?.version)}`).toBe(plugin.dependencies.grafanaDependency);
+  });
+
+  it('are provisioned into Grafana with the one Prometheus datasource their variable then selects', () => {
     const prov = join(root, 'deploy/grafana/provisioning');
     const ds = parseYaml(readFileSync(join(prov, 'datasources/tillwatch.yml'), 'utf8')) as {
       datasources: Json[];
@@ -282,6 +371,10 @@ describe('dashboards', () => {
         jsonData: expect.objectContaining({ timeInterval: prom.global.scrape_interval }),
       }),
     );
+    // File provisioning resolves no __inputs: the datasource variable falls back to the first Prometheus
+    // datasource, so the provisioned Grafana has exactly one, and it is the default.
+    const proms = ds.datasources.filter((d) => d.type === 'prometheus');
+    expect(proms).toEqual([expect.objectContaining({ isDefault: true })]);
     // The central store's datasource (deploy/central/) replaces it for the same dashboards.
     const central = parseYaml(readFileSync(join(root, 'deploy/central/grafana-datasource.yml'), 'utf8')) as {
       datasources: Json[];

@@ -4,11 +4,34 @@
 // .tmp/stack (the docker-compose `prepare` service).
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_ADMIN, planStack } from './plan.js';
+import { DEMO_ADMIN, planStack, type StackOptions } from './plan.js';
 import { prepareStack, StackError, startStack } from './supervisor.js';
 
+/**
+ * TILLWATCH_STACK_OPTIONS: the stack's options (StackOptions of plan.ts) as JSON, to run the same main job
+ * on other ports, runtime dir or inventory (test/quickstart.test.ts runs `npm start` so, beside whatever
+ * else runs on the machine). Unset: the demo stack of the README.
+ */
+export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+  const text = env.TILLWATCH_STACK_OPTIONS;
+  if (!text) return {};
+  try {
+    const o = JSON.parse(text) as unknown;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error('expected a JSON object');
+    return o as StackOptions;
+  } catch (e) {
+    throw new StackError(`TILLWATCH_STACK_OPTIONS: ${(e as Error).message}`);
+  }
+}
+
 export async function runStack(): Promise<number> {
-  const plan = planStack();
+  let plan;
+  try {
+    plan = planStack(stackOptionsFromEnv());
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   console.log(`TillWatch demo stack: runtime files and logs in ${plan.runtimeDir}`);
   // Signals are handled from the start: Ctrl-C while services are still starting stops those already up.
   const abort = new AbortController();

@@ -54,6 +54,36 @@ function bodyText(raw: string): string {
   return body;
 }
 
+// Hand-written: five characters to escape do not justify a dependency.
+const escapeHtml = (t: string) =>
+  t.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** GET /messages in a browser: every caught mail, newest first, with its decoded text. */
+function mailsPage(mails: CaughtMail[]): string {
+  const items = [...mails]
+    .reverse()
+    .map(
+      (
+        m,
+      ) => `<li id="m${m.id}"><div class="meta">#${m.id} · ${escapeHtml(m.received_at.replace('T', ' ').slice(0, 19))} UTC</div>
+<div><b>From:</b> ${escapeHtml(m.from)}<br><b>To:</b> ${escapeHtml(m.to.join(', '))}<br><b>Subject:</b> ${escapeHtml(m.subject)}</div>
+<pre>${escapeHtml(m.text)}</pre></li>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+<title>SMTP catcher: ${mails.length} mails</title>
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:1.5em;max-width:60em}ol{padding-left:0}
+li{margin:.8em 0;padding:.6em .9em;background:#f4f4f0;border-radius:.5em;list-style:none}
+.meta{color:#555;font-size:12px}pre{white-space:pre-wrap;font:inherit;margin:.5em 0 0}</style>
+</head><body><h1>SMTP catcher</h1>
+<p>The e-mails the bridge sent, newest first; refreshed every 10 s. Nothing is delivered anywhere. The same
+list as JSON (with the raw messages): <code>curl -H 'accept: application/json' …/messages</code>.</p>
+${items ? `<ol>${items}</ol>` : '<p>No mail yet: inject a fault (README, Quick start) and wait about 20 s.</p>'}
+</body></html>
+`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { smtp: { type: 'string' }, http: { type: 'string' } } });
   const smtp = parseListen('--smtp', values.smtp ?? '127.0.0.1:2525');
@@ -89,7 +119,13 @@ async function main(): Promise<void> {
     throw new Error(`cannot listen for SMTP on ${smtp.host}:${smtp.port}: ${e.message}`);
   });
   const app = express();
-  app.get('/messages', (_req, res) => {
+  app.get('/messages', (req, res) => {
+    // A browser (Accept: text/html first) gets the mails as a person reads them, bodies decoded; fetch
+    // (Accept: */*) or `curl -H 'accept: application/json'` gets the JSON the tests read.
+    if (req.accepts(['json', 'html']) === 'html') {
+      res.type('html').send(mailsPage(mails));
+      return;
+    }
     res.json({ catcher: 'SMTP catcher', messages: mails });
   });
   app.get('/', (_req, res) => {

@@ -183,7 +183,10 @@ export function planStack(opts: StackOptions = {}): StackPlan {
     }),
     [rt('alertmanager.yml')]: render('alertmanager.yml'),
     [rt('bridge.yml')]: render('bridge.yml', (doc) => {
-      doc.setIn(['storage', 'path'], fromRuntime(rt('bridge.db')));
+      // The bridge opens storage.path from its working directory (the repository root), not from the
+      // config's folder: relative to the root, so the database stays in the runtime dir (and in /app/.tmp
+      // in docker-compose.yml) rather than landing in the repository.
+      doc.setIn(['storage', 'path'], arg(rt('bridge.db')));
       doc.setIn(['email', 'smtp', 'port'], ports.smtp);
       if (opts.remediation) doc.set('remediation', doc.createNode(opts.remediation));
     }),

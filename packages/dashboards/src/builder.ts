@@ -2,9 +2,33 @@
 // rather than with grafonnet/grok because the project is TypeScript end to end and the
 // dashboards need only a handful of panel types; the output is plain provisionable JSON.
 
-export const DATASOURCE = { type: 'prometheus', uid: 'tillwatch-prometheus' } as const;
+/**
+ * Every panel, target and query variable reads Prometheus through the dashboard's `datasource` variable,
+ * never a fixed uid, so the dashboards work on any Grafana (dashboards/README.md "Datasource"):
+ * - imported by the UI or `POST /api/dashboards/import`: Grafana asks for the `__inputs` entry
+ *   DS_PROMETHEUS and replaces `${DS_PROMETHEUS}` everywhere, which is the variable's starting value;
+ * - provisioned from files (no inputs are resolved there): the variable keeps no value of an existing
+ *   datasource and Grafana selects the first Prometheus datasource by name (not the default one): the
+ *   provisioned one, the only one in the stack.
+ * This is the wiring of Grafana's "Export for sharing externally" with a datasource variable.
+ */
+export const DATASOURCE_VARIABLE = 'datasource';
+export const DATASOURCE = { type: 'prometheus', uid: `\${${DATASOURCE_VARIABLE}}` } as const;
+export const DS_INPUT = 'DS_PROMETHEUS';
 export const TAG = 'tillwatch';
 export const SCHEMA_VERSION = 42;
+/** The lowest Grafana the dashboards are for: the one the hierarchy panel declares (grafana-plugin). */
+export const GRAFANA_VERSION = '13.0.2';
+/** The panel plugins the dashboards use, for `__requires` (core panels carry no version, as Grafana exports them). */
+export const PANEL_PLUGINS: Record<string, { name: string; version: string }> = {
+  stat: { name: 'Stat', version: '' },
+  timeseries: { name: 'Time series', version: '' },
+  'state-timeline': { name: 'State timeline', version: '' },
+  bargauge: { name: 'Bar gauge', version: '' },
+  table: { name: 'Table', version: '' },
+  // grafana-plugin/src/plugin.json's name and grafana-plugin/package.json's version (test/dashboards.test.ts).
+  'tillwatch-hierarchy-panel': { name: 'TillWatch hierarchy', version: '2.0.0' },
+};
 
 export type Json = Record<string, unknown>;
 
@@ -191,6 +215,25 @@ export function layout(panels: Panel[]): Panel[] {
 const LEVELS = ['chain', 'region', 'store', 'till'] as const;
 export type Level = (typeof LEVELS)[number];
 
+/** The Prometheus datasource picker every query reads (see DATASOURCE). */
+export function datasourceVariable(): Json {
+  const start = `\${${DS_INPUT}}`;
+  return {
+    type: 'datasource',
+    name: DATASOURCE_VARIABLE,
+    label: 'Prometheus',
+    query: 'prometheus',
+    current: { text: start, value: start },
+    options: [],
+    regex: '',
+    refresh: 1,
+    multi: false,
+    includeAll: false,
+    skipUrlSync: false,
+    hide: 0,
+  };
+}
+
 export function hierarchyVariables(opts: { single?: Level[] } = {}): Json[] {
   return LEVELS.map((level, i) => {
     const parents = LEVELS.slice(0, i).map((p) => `${p}=~"$${p}"`);
@@ -282,8 +325,34 @@ export interface DashboardOpts {
   refresh?: string;
 }
 
+/** `__requires` as Grafana's export writes it: Grafana, the datasource plugin and every panel plugin used. */
+function requires(panels: Panel[]): Json[] {
+  const types = [...new Set(panels.map((p) => p.type as string).filter((t) => t !== 'row'))].sort();
+  return [
+    { type: 'grafana', id: 'grafana', name: 'Grafana', version: GRAFANA_VERSION },
+    { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+    ...types.map((id) => {
+      const plugin = PANEL_PLUGINS[id];
+      if (!plugin) throw new Error(`panel type ${id} is missing from PANEL_PLUGINS (builder.ts)`);
+      return { type: 'panel', id, name: plugin.name, version: plugin.version };
+    }),
+  ];
+}
+
 export function dashboard(o: DashboardOpts): Json {
   return {
+    __inputs: [
+      {
+        name: DS_INPUT,
+        label: 'Prometheus',
+        description: 'The Prometheus (or VictoriaMetrics) that scrapes the tills and evaluates rules/',
+        type: 'datasource',
+        pluginId: 'prometheus',
+        pluginName: 'Prometheus',
+      },
+    ],
+    __elements: {},
+    __requires: requires(o.panels),
     uid: o.uid,
     title: o.title,
     description: o.description,
@@ -313,7 +382,7 @@ export function dashboard(o: DashboardOpts): Json {
         },
       ],
     },
-    templating: { list: o.variables },
+    templating: { list: [datasourceVariable(), ...o.variables] },
     panels: layout(o.panels),
   };
 }

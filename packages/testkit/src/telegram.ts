@@ -51,6 +51,62 @@ const STORE_SECONDS = 7 * 86_400;
 
 type Update = Record<string, unknown>;
 
+// Hand-written: five characters to escape do not justify a dependency.
+const escapeHtml = (t: string) =>
+  t.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * A message's text as Telegram shows it: in HTML mode the tags Telegram accepts are kept (links only to
+ * http(s) addresses), everything else is shown as the characters it is.
+ */
+function messageHtml(m: BotMessage): string {
+  const text = escapeHtml(m.text);
+  if (m.parse_mode !== 'HTML') return text;
+  return text
+    .replace(/&lt;(\/?)(b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote)&gt;/g, '<$1$2>')
+    .replace(/&lt;a href=&quot;(https?:\/\/(?:(?!&quot;)[^<>])*)&quot;&gt;/g, '<a href="$1">')
+    .replace(/&lt;\/a&gt;/g, '</a>');
+}
+
+/** GET /messages in a browser: every chat with the bot's messages, newest first, and their buttons. */
+function messagesPage(list: BotMessage[], answers: CallbackAnswer[]): string {
+  const chats = new Map<string, BotMessage[]>();
+  for (const m of [...list].reverse()) chats.set(m.chat_id, [...(chats.get(m.chat_id) ?? []), m]);
+  const msg = (m: BotMessage) => {
+    const buttons = (m.reply_markup?.inline_keyboard ?? [])
+      .flat()
+      .map((b) => `<span class="button">${escapeHtml(b.text)}</span>`)
+      .join(' ');
+    const when = `${m.received_at.replace('T', ' ').slice(0, 19)} UTC${
+      m.edited_at ? `, edited ${m.edits}× (last ${m.edited_at.replace('T', ' ').slice(0, 19)})` : ''
+    }${m.reply_to !== undefined ? `, reply to #${m.reply_to}` : ''}`;
+    return `<li id="m${m.message_id}"><div class="meta">#${m.message_id} · ${escapeHtml(when)}</div><div class="text">${messageHtml(m)}</div>${buttons ? `<div>${buttons}</div>` : ''}</li>`;
+  };
+  const sections = [...chats]
+    .map(
+      ([chat, ms]) =>
+        `<h2>Chat ${escapeHtml(chat)} (${ms.length})</h2><ol class="messages">${ms.map(msg).join('')}</ol>`,
+    )
+    .join('');
+  const toasts = answers.length
+    ? `<h2>Answers to button presses</h2><ul>${answers.map((a) => `<li>${escapeHtml(a.text ?? '(no text)')}${a.show_alert ? ' (alert)' : ''}</li>`).join('')}</ul>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+<title>Telegram emulator: ${list.length} messages</title>
+<style>body{font:15px/1.4 system-ui,sans-serif;margin:1.5em;max-width:60em}ol,ul{padding-left:1.2em}
+li{margin:.6em 0;padding:.5em .8em;background:#eef4fb;border-radius:.5em;list-style:none}
+.meta{color:#555;font-size:12px}.text{white-space:pre-wrap}
+.button{display:inline-block;margin:.3em .3em 0 0;padding:.15em .7em;border:1px solid #5b8fc7;border-radius:.4em;color:#24527f}</style>
+</head><body><h1>Telegram Bot API emulator</h1>
+<p>What the bridge's bot sent, as edited since, newest first; refreshed every 10 s. Not Telegram: nothing
+leaves this machine. The same list as JSON: <code>curl -H 'accept: application/json' …/messages</code>;
+press a button as a Telegram user with <code>POST /sendCallback</code> (packages/testkit/README.md).</p>
+${sections || '<p>No messages yet: inject a fault (README, Quick start) and wait about 20 s.</p>'}${toasts}
+</body></html>
+`;
+}
+
 const fail = (res: Response, code: number, description: string, extra: Record<string, unknown> = {}) =>
   res.status(code).json({ ok: false, error_code: code, description, ...extra });
 
@@ -133,7 +189,13 @@ export async function startTelegramEmulator(token: string, opts: { port?: number
 
   const app = express();
   app.use(express.json({ limit: '1mb' }));
-  app.get('/messages', (_req, res) => {
+  app.get('/messages', (req, res) => {
+    // A browser (Accept: text/html first) gets the chats as a person reads them; a client such as fetch
+    // (Accept: */*) or `curl -H 'accept: application/json'` gets the JSON the tests read.
+    if (req.accepts(['json', 'html']) === 'html') {
+      res.type('html').send(messagesPage(messages(), answers));
+      return;
+    }
     res.json({ emulator: 'Telegram Bot API emulator (telegram-test-api)', messages: messages(), answers });
   });
   app.get('/', (_req, res) => res.redirect('/messages'));
