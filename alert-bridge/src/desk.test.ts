@@ -154,9 +154,11 @@ describe.each(ENGINES)('a service desk acting through its signed webhook on %s',
     expect(d.events.map((e) => e.type)).toEqual(['created']);
     const metrics = await (await fetch(`${ctx.bridge.url}/metrics`)).text();
     expect(metrics).toMatch(
-      /tillwatch_bridge_desk_events_total\{desk="servicedesk",result="bad_signature"\} 3/,
+      /tillwatch_bridge_desk_events_total\{desk="webhook:servicedesk",result="bad_signature"\} 3/,
     );
-    expect(metrics).toMatch(/tillwatch_bridge_desk_events_total\{desk="servicedesk",result="stale"\} 2/);
+    expect(metrics).toMatch(
+      /tillwatch_bridge_desk_events_total\{desk="webhook:servicedesk",result="stale"\} 2/,
+    );
     expect(metrics).toMatch(/tillwatch_bridge_desk_events_total\{desk="unknown",result="unknown_desk"\} 2/);
   });
 

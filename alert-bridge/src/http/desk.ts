@@ -72,7 +72,7 @@ export function deskRoutes(deps: {
   r.post('/:desk/events', text, async (req: Request, res: Response) => {
     // Metrics name configured desks only: a name from the URL never becomes a label.
     const desk = desks.get(String(req.params.desk));
-    const label = desk?.name ?? 'unknown';
+    const label = desk ? `webhook:${desk.name}` : 'unknown';
     const refuse = (reason: Refusal, code: ErrorCode, message: string) => {
       metrics.deskEvents.inc({ desk: label, result: reason });
       if (code === 'unauthorized') markAuthFailure(res);
@@ -107,7 +107,7 @@ export function deskRoutes(deps: {
     try {
       const out = await tickets.deskEvent({
         desk: desk.name,
-        origin: `webhook:${desk.name}`,
+        origin: label,
         id: b.id,
         ticket: b.ticket,
         action: b.action,
