@@ -138,6 +138,8 @@ export const redmineSync = z.strictObject({
   // Each poll looks this far behind the newest change it saw, for a change Redmine committed late (a
   // change already taken is not taken twice).
   overlap: duration.default(parseDuration('2m')),
+  // Issues per page of the changed-issues query (Redmine serves at most 100, or its admin's lower limit).
+  page_size: z.number().int().min(1).max(100).default(100),
 });
 
 export const redmineTarget = z.strictObject({

@@ -54,8 +54,9 @@ describe.each(ENGINES)('forwarding to a real Redmine on %s', (engine) => {
         retry_base: '50ms',
         retry_max: '200ms',
         targets: [
-          // Named as the actor its changes are recorded under.
-          { ...target('redmine', redmine.apiKey), sync: { poll_interval: '200ms' } },
+          // Named as the actor its changes are recorded under. Two issues a page: each poll pages through the
+          // project's recent issues (the tests' own, several of one second) before it reaches the newest.
+          { ...target('redmine', redmine.apiKey), sync: { poll_interval: '200ms', page_size: 2 } },
           target('rm-badkey', '0000000000000000'),
           { name: 'other', type: 'webhook', url: other.url, secret: 'other-key' },
         ],

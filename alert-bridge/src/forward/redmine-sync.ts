@@ -5,8 +5,6 @@ import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
 import { ConflictError, NotFoundError, type DeskEvent, type TicketService } from '../tickets/index.js';
 
-// Issues per page of the changed-issues query (Redmine's own maximum).
-const PAGE = 100;
 // A note longer than a comment may be is cut (the whole note stays in Redmine).
 const MAX_TEXT = 10_000;
 
@@ -132,19 +130,20 @@ export class RedmineSync {
     let from = since;
     let skip = 0;
     let newest = stored.cursor;
+    const size = sync.page_size;
     // Keyset paging on updated_on: an issue updated during the pass moves past the page being read instead of
     // shifting the rest under an offset; `skip` steps over the issues of the same second already read.
     for (;;) {
       const page = await this.get<{ issues: ChangedIssue[] }>(
         this.issuesPath(
-          `updated_on=${encodeURIComponent(`>=${from}`)}&sort=updated_on,id&limit=${PAGE}&offset=${skip}`,
+          `updated_on=${encodeURIComponent(`>=${from}`)}&sort=updated_on,id&limit=${size}&offset=${skip}`,
         ),
       );
       for (const issue of page.issues) {
         await this.take(issue, since);
         if (issue.updated_on > newest) newest = issue.updated_on;
       }
-      if (page.issues.length < PAGE) break;
+      if (page.issues.length < size) break;
       const last = page.issues[page.issues.length - 1]!.updated_on;
       const same = page.issues.filter((i) => i.updated_on === last).length;
       if (last === from) skip += same;
