@@ -21,6 +21,8 @@ import { redmineSender } from './forward/redmine.js';
 import { webhookSender } from './forward/webhook.js';
 import { tillActionRoutes } from './actions/http.js';
 import { apiRoutes } from './http/api.js';
+import { deskRoutes } from './http/desk.js';
+import { RedmineSync } from './forward/redmine-sync.js';
 import { principalSession, type AuthDeps } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { uiRoutes } from './http/ui.js';
@@ -121,6 +123,24 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     onRegistered: (trx, ids, at) => tickets.writes.markRegistered(trx, ids, at),
     now,
   });
+
+  // Desks without webhooks of their own: their changes are polled (Redmine targets with `sync`).
+  const deskPolls = config.forwarding.targets.flatMap((t) =>
+    t.type === 'redmine' && t.sync
+      ? [
+          new RedmineSync({
+            target: t,
+            sync: t.sync,
+            db: store.db,
+            tickets,
+            metrics,
+            logger,
+            timeoutMs: config.forwarding.timeout,
+            changed: () => dispatcher.kick(),
+          }),
+        ]
+      : [],
+  );
 
   const watchdog = new Watchdog({
     config,
@@ -243,6 +263,11 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
   if (telegram?.routes) app.use(telegram.routes);
   if (config.remediation)
     app.use(tillActionRoutes({ remediation: tickets.remediation, db: store.db, metrics, logger, now }));
+  // Before the API: desks sign their requests and carry no API token.
+  app.use(
+    '/api/v1/desk',
+    deskRoutes({ config, tickets, metrics, logger, now, changed: () => dispatcher.kick() }),
+  );
   app.use('/api/v1', apiRoutes({ tickets, auth, directory, changed: () => dispatcher.kick() }));
   app.use(
     uiRoutes({
@@ -311,6 +336,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
       if (deps.background !== false) {
         dispatcher.start();
         telegram?.start();
+        for (const p of deskPolls) p.start();
         const sweep = () =>
           Promise.all([tickets.sweep(), watchdog.check()]).catch((e: unknown) =>
             logger.warn({ err: (e as Error).message }, 'sweep failed'),
@@ -324,6 +350,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     async stop() {
       clearInterval(sweepTimer);
       await telegram?.stop();
+      await Promise.all(deskPolls.map((p) => p.stop()));
       await dispatcher.stop();
       if (server) {
         const s = server;

@@ -99,6 +99,20 @@ export const routeSchema = z.strictObject({
   team: z.string().min(1),
 });
 
+// A desk's changes coming back (acknowledge, comment, resolve) on POST /api/v1/desk/<name>/events, signed
+// with this desk's own secret (packages/config/src/action-signing.ts, "Desk events").
+export const deskInbound = z.strictObject({
+  secret: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+    .transform((s) => new Secret(s)),
+  // A request whose timestamp is further than this from the bridge's clock is refused (replay protection,
+  // with the event id that makes a repeat within the window change nothing).
+  max_skew: duration
+    .refine((ms) => ms > 0 && ms <= 3_600_000, 'must be between 1ms and 1h')
+    .default(parseDuration('5m')),
+});
+
 export const webhookTarget = z.strictObject({
   name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
   type: z.literal('webhook'),
@@ -112,6 +126,20 @@ export const webhookTarget = z.strictObject({
       z.enum(['ticket.created', 'ticket.updated', 'ticket.resolved', 'ticket.reopened', 'ticket.escalated']),
     )
     .optional(),
+  inbound: deskInbound.optional(),
+});
+
+// Redmine has no outgoing webhooks: the bridge polls the issues it created that changed since its last poll
+// and turns people's status changes and notes into the ticket's resolve and comments.
+export const redmineSync = z.strictObject({
+  poll_interval: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(parseDuration('1m')),
+  // Statuses that resolve the ticket; default: resolved_status_id and every status Redmine marks closed.
+  resolve_status_ids: z.array(z.number().int()).min(1).optional(),
+  // Each poll looks this far behind the newest change it saw, for a change Redmine committed late (a
+  // change already taken is not taken twice).
+  overlap: duration.default(parseDuration('2m')),
+  // Issues per page of the changed-issues query (Redmine serves at most 100, or its admin's lower limit).
+  page_size: z.number().int().min(1).max(100).default(100),
 });
 
 export const redmineTarget = z.strictObject({
@@ -128,6 +156,7 @@ export const redmineTarget = z.strictObject({
   priority_ids: z.partialRecord(priority, z.number().int()).default({}),
   resolved_status_id: z.number().int().default(3),
   reopened_status_id: z.number().int().default(1),
+  sync: redmineSync.optional(),
 });
 
 export const storageSchema = z.discriminatedUnion('driver', [

@@ -175,6 +175,36 @@ describe('config', () => {
       'webhook: { bearer_token: a }\nauth: { users: [{ name: a, role: operator, telegram_id: 5 }, { name: b, role: viewer, telegram_id: 5 }] }\n',
       ": auth.users[1].telegram_id: 5 is already a's: a Telegram account acts as one user",
     ],
+    [
+      "a desk's inbound secret too short to sign with",
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: sd, type: webhook, url: "http://127.0.0.1:8080/hook", inbound: { secret: short } }] }\n',
+      ': forwarding.targets[0].inbound.secret: must be at least 32 characters (e.g. openssl rand -hex 32)',
+    ],
+    [
+      "a desk's replay window longer than an hour",
+      `webhook: { bearer_token: a }\nforwarding: { targets: [{ name: sd, type: webhook, url: "http://127.0.0.1:8080/hook", inbound: { secret: ${'s'.repeat(32)}, max_skew: 2h } }] }\n`,
+      ': forwarding.targets[0].inbound.max_skew: must be between 1ms and 1h',
+    ],
+    [
+      'two forwarding targets of one name',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: sd, type: webhook, url: "http://127.0.0.1:8080/a" }, { name: sd, type: redmine, url: "http://127.0.0.1:3000", api_key: abc, project_id: tills }] }\n',
+      ': forwarding.targets[1].name: "sd" is already another target\'s name',
+    ],
+    [
+      'a desk named as a person (its changes would read as theirs)',
+      `webhook: { bearer_token: a }\nauth: { users: [{ name: petrov, role: operator }] }\nforwarding: { targets: [{ name: petrov, type: webhook, url: "http://127.0.0.1:8080/hook", inbound: { secret: ${'s'.repeat(32)} } }] }\n`,
+      ": forwarding.targets[0].name: \"petrov\" is also a user's or token's name: a desk's changes would read as that person's",
+    ],
+    [
+      'a Redmine poll faster than 100ms',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rm, type: redmine, url: "http://127.0.0.1:3000", api_key: abc, project_id: tills, sync: { poll_interval: 10ms } }] }\n',
+      ': forwarding.targets[0].sync.poll_interval: must be at least 100ms',
+    ],
+    [
+      'a Redmine sync with no resolving status',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rm, type: redmine, url: "http://127.0.0.1:3000", api_key: abc, project_id: tills, sync: { resolve_status_ids: [] } }] }\n',
+      ': forwarding.targets[0].sync.resolve_status_ids: Too small: expected array to have >=1 items',
+    ],
   ];
   it.each(cases)('rejects %s naming file and key', (_n, yaml, msg) => {
     const f = write(yaml);

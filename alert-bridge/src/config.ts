@@ -189,6 +189,9 @@ export const configSchema = z.strictObject({
       dead_after: duration.default(parseDuration('24h')),
       // Dead and refused rows are kept this long, then deleted.
       dead_retention: duration.default(parseDuration('30d')),
+      // Event ids of desks' changes (the inbound webhook's and the Redmine poll's) are kept this long: a desk
+      // that sends one again within it changes nothing.
+      desk_event_retention: duration.default(parseDuration('7d')),
     })
     .prefault({}),
   // One problem on many places at once (the OFD or EGAIS down for everyone, a bad POS update): one parent
@@ -229,6 +232,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type WebhookTarget = z.infer<typeof webhookTarget>;
 export type RedmineTarget = z.infer<typeof redmineTarget>;
+export type ForwardTarget = Config['forwarding']['targets'][number];
 
 // `${NAME}` in any string is replaced by the environment variable, so tokens stay out of the file.
 // Only the bridge's config holds secrets, so this lives here rather than in the config kit.
@@ -289,6 +293,25 @@ function checkService(c: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
         code: 'custom',
         path: ['sla', 'policies', i, 'calendar'],
         message: `unknown calendar "${p.calendar}": use "24/7" or a name under sla.calendars`,
+      });
+  }
+  // A desk's name is the actor of the changes it makes: one name, one desk, and nobody's login.
+  const people = new Set([...c.auth.users.map((u) => u.name), ...c.api.tokens.map((t) => t.name)]);
+  const names = new Set<string>();
+  for (const [i, t] of c.forwarding.targets.entries()) {
+    if (names.has(t.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forwarding', 'targets', i, 'name'],
+        message: `"${t.name}" is already another target's name`,
+      });
+    names.add(t.name);
+    const inbound = (t.type === 'webhook' && t.inbound) || (t.type === 'redmine' && t.sync);
+    if (inbound && people.has(t.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forwarding', 'targets', i, 'name'],
+        message: `"${t.name}" is also a user's or token's name: a desk's changes would read as that person's`,
       });
   }
   const webhooks = new Set(c.forwarding.targets.filter((t) => t.type === 'webhook').map((t) => t.name));

@@ -161,6 +161,18 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    deskEvents: new Counter({
+      name: `${p}desk_events_total`,
+      help: 'Changes service desks sent back (the signed webhook, the Redmine poll), by desk and result: applied, unchanged, duplicate, conflict, not_found, invalid, bad_signature, stale.',
+      labelNames: ['desk', 'result'],
+      registers: [registry],
+    }),
+    deskPolls: new Counter({
+      name: `${p}desk_polls_total`,
+      help: 'Polls of service desks without webhooks (Redmine) for changes, by desk and result (success, failure).',
+      labelNames: ['desk', 'result'],
+      registers: [registry],
+    }),
     enrichment: new Counter({
       name: `${p}enrichment_total`,
       help: 'Prometheus snapshot queries at ticket creation, by result.',

@@ -316,6 +316,35 @@ migrations['0009_remediation_actions'] = {
   },
 };
 
+migrations['0010_desks'] = {
+  async up(db: Kysely<unknown>) {
+    // Service desks both ways (issue 18): the desks' changes already applied, by the desk's own event id
+    // (a repeat within forwarding.desk_event_retention changes nothing, on every replica); each polled
+    // desk's cursor (Redmine: the newest updated_on seen), so a restart neither misses nor repeats; and
+    // the desk's issue id back to the ticket.
+    await db.schema
+      .createTable('desk_events')
+      .addColumn('desk', 'text', (c) => c.notNull())
+      .addColumn('event_id', 'text', (c) => c.notNull())
+      .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('desk_events_pk', ['desk', 'event_id'])
+      .execute();
+    await db.schema.createIndex('desk_events_at').on('desk_events').column('at').execute();
+    await db.schema
+      .createTable('desk_cursors')
+      .addColumn('desk', 'text', (c) => c.primaryKey())
+      .addColumn('cursor', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('external_refs_target_external')
+      .on('external_refs')
+      .columns(['target', 'external_id'])
+      .execute();
+  },
+};
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };

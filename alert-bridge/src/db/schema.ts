@@ -175,6 +175,24 @@ export interface Database {
   heartbeats: HeartbeatsTable;
   remediation_actions: RemediationActionsTable;
   remediation_nonces: RemediationNoncesTable;
+  desk_events: DeskEventsTable;
+  desk_cursors: DeskCursorsTable;
+}
+
+/** A desk's change already applied (or found not to apply), by the desk's own event id. */
+export interface DeskEventsTable {
+  /** The desk's target id (`webhook:<name>`, `redmine:<name>`). */
+  desk: string;
+  event_id: string;
+  ticket_id: number;
+  at: number;
+}
+
+/** Where a polled desk's next poll starts (Redmine: the newest `updated_on` it has taken). */
+export interface DeskCursorsTable {
+  desk: string;
+  cursor: string;
+  updated_at: number;
 }
 
 /** The Watchdog heartbeat from Alertmanager: when it was last seen, and whether its silence is paged. */

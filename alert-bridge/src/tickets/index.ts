@@ -1,4 +1,4 @@
-import type { WebhookPayload } from '../alertmanager.js';
+import { storable, type WebhookPayload } from '../alertmanager.js';
 import type { Config, Priority } from '../config.js';
 import type { Store } from '../db/connect.js';
 import type { KnowledgeBase } from '../knowledge-base.js';
@@ -8,7 +8,9 @@ import { Remediation } from '../actions/service.js';
 import { createFanout, type Fanout } from './fanout.js';
 import * as actions from './actions.js';
 import type { ResolveOptions } from './actions.js';
-import type { IngestResult, Ticket } from './model.js';
+import type { IngestResult, Ticket, TicketAlert } from './model.js';
+import { deskChange, type DeskEvent, type DeskOutcome } from './desk.js';
+import type { TicketChange } from './lifecycle.js';
 import { createPolicy, openTicket, type Policy } from './policy.js';
 import { resume, resumedEvent, resumeSet, startWaiting } from './waiting.js';
 import { slaReport, type SlaReport } from './report.js';
@@ -27,6 +29,7 @@ import {
 export { ConflictError, NotFoundError, type IngestResult, type Ticket } from './model.js';
 export type { ListFilter, PlaceQuery, TicketDetail, TicketJson } from './view.js';
 export { ReportRequestError, type SlaReport } from './report.js';
+export { DESK_ACTIONS, type DeskAction, type DeskEvent, type DeskOutcome } from './desk.js';
 
 export interface TicketServiceDeps {
   store: Store;
@@ -142,16 +145,47 @@ export class TicketService {
   }
 
   async resolve(id: number, actor: string, opts: ResolveOptions = {}): Promise<Ticket> {
-    return (await this.writes.mutate({ id }, (t, alerts, now) => {
-      const c = actions.resolve(t, alerts, actor, now, opts);
-      // Resolving ends a wait for the client; the time it waited is not counted.
-      if (t.waiting_since === null) return c;
-      return {
-        ...c,
-        set: { ...resumeSet(t, this.calendarOf(t), now), ...c.set },
-        events: [resumedEvent(t, actor, now), ...c.events],
-      };
-    }))!;
+    return (await this.writes.mutate({ id }, (t, alerts, now) =>
+      this.resolveChange(t, alerts, actor, now, opts),
+    ))!;
+  }
+
+  private resolveChange(
+    t: Ticket,
+    alerts: readonly TicketAlert[],
+    actor: string,
+    now: number,
+    opts: ResolveOptions,
+  ): TicketChange {
+    const c = actions.resolve(t, alerts, actor, now, opts);
+    // Resolving ends a wait for the client; the time it waited is not counted.
+    if (t.waiting_since === null) return c;
+    return {
+      ...c,
+      set: { ...resumeSet(t, this.calendarOf(t), now), ...c.set },
+      events: [resumedEvent(t, actor, now), ...c.events],
+    };
+  }
+
+  /**
+   * A service desk's change (its signed webhook, a Redmine poll): applied once per desk event id, recorded
+   * with the desk as actor, and sent to every target but the desk it came from.
+   */
+  async deskEvent(raw: DeskEvent): Promise<DeskOutcome> {
+    // A desk's text is stored as both engines can (PostgreSQL refuses NUL): see `storable`.
+    const e: DeskEvent = {
+      ...raw,
+      id: storable(raw.id),
+      text: raw.text === undefined ? undefined : storable(raw.text),
+      person: raw.person === undefined ? undefined : storable(raw.person),
+    };
+    const r = await this.writes.mutateOnce({ desk: e.origin, eventId: e.id }, e.ticket, (t, alerts, now) =>
+      deskChange(e, t, alerts, now, (...a) => this.resolveChange(...a)),
+    );
+    if (r.duplicate) return { status: 'duplicate' };
+    if (!r.ticket) return { status: 'unchanged' };
+    if (e.action === 'acknowledge') this.metrics.acknowledged(r.ticket);
+    return { status: 'applied', ticket: r.ticket };
   }
 
   async reopen(id: number, actor: string, note?: string): Promise<Ticket> {

@@ -65,6 +65,11 @@ export interface EventSpec {
   data: Record<string, unknown>;
   /** Where the event goes instead of the fanout's targets for the team (an escalation's level). */
   targets?: readonly Target[];
+  /**
+   * The delivery target id of the service desk this change came from (`webhook:<name>`, `redmine:<name>`):
+   * it is not sent back there (no echo loop); every other target hears of it as usual.
+   */
+  origin?: string;
 }
 
 export class NotFoundError extends Error {

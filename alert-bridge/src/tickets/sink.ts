@@ -80,8 +80,8 @@ export class Recorder {
     // A mass incident's member is announced through its parent only.
     if (!type || t.parent_id !== null) return;
     const targets = e.targets ?? this.deps.fanout.targetsFor(t.team, type);
-    if (targets.length === 0) return;
     for (const target of targets) {
+      if (e.origin !== undefined && targetId(target) === e.origin) continue;
       sink.outbox.push({
         event_id: eventId,
         ticket_id: t.id,

@@ -276,49 +276,80 @@ export class TicketStore {
     fn: (t: Ticket, alerts: TicketAlert[], now: number) => TicketChange | undefined,
   ): Promise<Ticket | undefined> {
     const transitions: EventKind[] = [];
+    const out = await this.db.transaction().execute((trx) => this.mutateIn(trx, where, fn, transitions));
+    this.count(transitions);
+    return out;
+  }
+
+  /**
+   * A service desk's change, applied once per (desk, event id): the id is stored in the change's own
+   * transaction, so a repeat (a retry, a replay, a poll that overlaps the last) changes nothing on any
+   * replica. A change that throws (ConflictError) stores nothing; one that is undefined stores the id.
+   */
+  async mutateOnce(
+    once: { desk: string; eventId: string },
+    id: number,
+    fn: (t: Ticket, alerts: TicketAlert[], now: number) => TicketChange | undefined,
+  ): Promise<{ duplicate: boolean; ticket: Ticket | undefined }> {
+    const transitions: EventKind[] = [];
     const out = await this.db.transaction().execute(async (trx) => {
-      const t = await trx
-        .selectFrom('tickets')
-        .selectAll()
-        .$if('id' in where, (q) => q.where('id', '=', (where as { id: number }).id))
-        .$if('key' in where, (q) => q.where('open_key', '=', (where as { key: string }).key))
-        .$if(this.pg, (q) => q.forUpdate())
+      const stored = await trx
+        .insertInto('desk_events')
+        .values({ desk: once.desk, event_id: once.eventId, ticket_id: id, at: this.deps.now() })
+        .onConflict((oc) => oc.columns(['desk', 'event_id']).doNothing())
         .executeTakeFirst();
-      if (!t) {
-        if ('id' in where) throw new NotFoundError(`ticket ${where.id} does not exist`);
-        return undefined;
-      }
-      const now = this.deps.now();
-      // A mass incident has no alerts of its own: a person acting on it sees its open members' alerts.
-      const members = t.mass
-        ? await trx
-            .selectFrom('tickets')
-            .selectAll()
-            .where('parent_id', '=', t.id)
-            .where('status', 'in', ['open', 'acknowledged'])
-            .orderBy('id')
-            .$if(this.pg, (q) => q.forUpdate())
-            .execute()
-        : [];
-      const alerts = await this.members.alertsOf(trx, t.mass ? members.map((m) => m.id) : [t.id]);
-      const c = fn(t, alerts, now);
-      if (!c) return undefined;
-      const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
-      let after = await applyChange(trx, c, t);
-      this.recorder.record(after, c.events, now, sink);
-      if (after.parent_id !== null && 'status' in c.set)
-        await this.members.syncParent(trx, after.parent_id, now, sink);
-      if (t.mass && 'status' in c.set && members.length > 0) {
-        await this.members.cascade(trx, after, members, alerts, c.events[0]?.actor ?? 'bridge', now, sink);
-        const synced = await this.mass.sync(trx, after, now, 'quiet');
-        this.recorder.record(synced.ticket, synced.events, now, sink);
-        after = synced.ticket;
-      }
-      await this.recorder.flush(trx, sink);
-      return after;
+      if (Number(stored.numInsertedOrUpdatedRows ?? 0) === 0) return { duplicate: true, ticket: undefined };
+      return { duplicate: false, ticket: await this.mutateIn(trx, { id }, fn, transitions) };
     });
     this.count(transitions);
     return out;
+  }
+
+  private async mutateIn(
+    trx: Trx,
+    where: { id: number } | { key: string },
+    fn: (t: Ticket, alerts: TicketAlert[], now: number) => TicketChange | undefined,
+    transitions: EventKind[],
+  ): Promise<Ticket | undefined> {
+    const t = await trx
+      .selectFrom('tickets')
+      .selectAll()
+      .$if('id' in where, (q) => q.where('id', '=', (where as { id: number }).id))
+      .$if('key' in where, (q) => q.where('open_key', '=', (where as { key: string }).key))
+      .$if(this.pg, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!t) {
+      if ('id' in where) throw new NotFoundError(`ticket ${where.id} does not exist`);
+      return undefined;
+    }
+    const now = this.deps.now();
+    // A mass incident has no alerts of its own: a person acting on it sees its open members' alerts.
+    const members = t.mass
+      ? await trx
+          .selectFrom('tickets')
+          .selectAll()
+          .where('parent_id', '=', t.id)
+          .where('status', 'in', ['open', 'acknowledged'])
+          .orderBy('id')
+          .$if(this.pg, (q) => q.forUpdate())
+          .execute()
+      : [];
+    const alerts = await this.members.alertsOf(trx, t.mass ? members.map((m) => m.id) : [t.id]);
+    const c = fn(t, alerts, now);
+    if (!c) return undefined;
+    const sink: Sink = { alerts: new Map(), events: [], outbox: [], transitions };
+    let after = await applyChange(trx, c, t);
+    this.recorder.record(after, c.events, now, sink);
+    if (after.parent_id !== null && 'status' in c.set)
+      await this.members.syncParent(trx, after.parent_id, now, sink);
+    if (t.mass && 'status' in c.set && members.length > 0) {
+      await this.members.cascade(trx, after, members, alerts, c.events[0]?.actor ?? 'bridge', now, sink);
+      const synced = await this.mass.sync(trx, after, now, 'quiet');
+      this.recorder.record(synced.ticket, synced.events, now, sink);
+      after = synced.ticket;
+    }
+    await this.recorder.flush(trx, sink);
+    return after;
   }
 
   private massTimer: NodeJS.Timeout | undefined;

@@ -199,6 +199,12 @@ export class Sweeper {
     await outbox('delivered', 'delivered_at', config.forwarding.retention);
     await outbox('dead', 'dead_at', config.forwarding.dead_retention);
     await outbox('failed', 'next_attempt_at', config.forwarding.dead_retention);
+    // Desks' event ids: a repeat after this long would be applied again (a desk retries for minutes, not days).
+    const desk = await db
+      .deleteFrom('desk_events')
+      .where('at', '<', now - config.forwarding.desk_event_retention)
+      .executeTakeFirst();
+    metrics.deleted.inc({ table: 'desk_events' }, Number(desk.numDeletedRows));
     // Closed tickets go with everything that hangs off them.
     for (;;) {
       const old = await db

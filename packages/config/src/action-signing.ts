@@ -1,7 +1,9 @@
-// The signing scheme of the till's action channel, one module for both ends: the till's agent
-// (exporter/src/actions) and the bridge (alert-bridge/src/actions). Hand-written on node:crypto because the
-// scheme is four lines of HMAC and no library of it is kept for both sides.
+// The signing schemes of TillWatch's signed inbound channels, one module for both ends of each: the till's
+// action channel (the till's agent in exporter/src/actions, the bridge in alert-bridge/src/actions) and the
+// service desks' event webhook (alert-bridge/src/http/desk.ts; desks and tests sign with it). Hand-written on
+// node:crypto because each scheme is a few lines of HMAC and no library of it is kept for both sides.
 //
+// Till actions:
 // Request: HMAC-SHA256(secret, METHOD \n PATH \n TILL \n TIMESTAMP_MS \n NONCE \n sha256hex(BODY)), hex,
 // in X-TillWatch-Signature; the till, timestamp and nonce ride in their own headers. The bridge refuses a
 // timestamp outside its skew window and a nonce it has already seen for the till (a replay).
@@ -57,4 +59,19 @@ export function signedHeaders(
     [HEADER_NONCE]: nonce,
     [HEADER_SIGNATURE]: signRequest(secret, { method, path, till, timestamp, nonce, body }),
   };
+}
+
+// Desk events: HMAC-SHA256(secret, TIMESTAMP_MS "." BODY), hex, in X-TillWatch-Signature, with the timestamp
+// (Unix milliseconds, the till channel's header) in X-TillWatch-Timestamp. Simpler than the till request on
+// purpose: any desk's automation (a Jira rule, an RT scrip, a shell script with openssl) can compute it. The
+// secret is the desk's own; the event's `id` in the body is its idempotency key, the timestamp its freshness.
+
+export function signDeskEvent(secret: string, timestamp: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+}
+
+/** The headers of one signed desk event (the body is sent exactly as signed). */
+export function deskEventHeaders(secret: string, body: string, now = Date.now()): Record<string, string> {
+  const timestamp = String(now);
+  return { [HEADER_TIMESTAMP]: timestamp, [HEADER_SIGNATURE]: signDeskEvent(secret, timestamp, body) };
 }

@@ -26,6 +26,14 @@ Token.where(user: admin, action: 'api').delete_all
 Token.create!(user: admin, action: 'api').update_column(:value, ENV.fetch('TW_REDMINE_KEY'))
 Project.create!(name: 'Tills', identifier: ENV.fetch('TW_REDMINE_PROJECT'), is_public: false,
   enabled_module_names: ['issue_tracking'], tracker_ids: Tracker.pluck(:id))
+# The service engineer: a person of their own (not the bridge's API user) who works the issues.
+person = User.new(firstname: 'Ivan', lastname: 'Petrov', mail: 'engineer@tills.test')
+person.login = 'engineer'
+person.password = person.password_confirmation = 'engineer-pass-2026'
+person.admin = true
+person.must_change_passwd = false
+person.save!
+Token.create!(user: person, action: 'api').update_column(:value, ENV.fetch('TW_REDMINE_PERSON_KEY'))
 puts({ statuses: IssueStatus.pluck(:name, :id).to_h, priorities: IssuePriority.pluck(:name, :id).to_h }.to_json)
 `;
 
@@ -36,7 +44,13 @@ export interface RedmineIssue {
   project: { name: string };
   status: { id: number; name: string };
   priority: { id: number; name: string };
-  journals?: { notes: string; details: { name: string; new_value: string }[] }[];
+  journals?: {
+    id: number;
+    user: { id: number; name: string };
+    notes: string;
+    created_on: string;
+    details: { name: string; new_value: string }[];
+  }[];
 }
 
 export interface RunningRedmine {
@@ -45,11 +59,17 @@ export interface RunningRedmine {
   project: string;
   statuses: Record<string, number>;
   priorities: Record<string, number>;
+  /** The engineer's name as Redmine shows it (a person of their own, not the bridge's API user). */
+  person: string;
+  /** Changes an issue as the engineer would, through the REST API with their own key. */
+  asPerson(issue: number, change: { status_id?: number; notes?: string }): Promise<void>;
   /** Issues of the project, newest first, read through Redmine's own REST API. */
   issues(): Promise<RedmineIssue[]>;
   issue(id: number): Promise<RedmineIssue>;
   stop(): Promise<void>;
 }
+
+const PERSON_KEY = 'e1c2a3b4d5f60718293a4b5c6d7e8f90';
 
 export function redmineInstalled(): boolean {
   return existsSync(join(REDMINE_ROOT, 'bin', 'rails')) && existsSync(REDMINE_DB);
@@ -75,6 +95,7 @@ export async function startRedmine(apiKey: string, project = 'tills'): Promise<R
     DATABASE_URL: `sqlite3:${db}`,
     TW_REDMINE_KEY: apiKey,
     TW_REDMINE_PROJECT: project,
+    TW_REDMINE_PERSON_KEY: PERSON_KEY,
   };
   const { stdout } = await promisify(execFile)('bin/rails', ['runner', join(dir, 'setup.rb')], {
     cwd: REDMINE_ROOT,
@@ -122,6 +143,17 @@ export async function startRedmine(apiKey: string, project = 'tills'): Promise<R
     apiKey,
     project,
     ...ids,
+    person: 'Ivan Petrov',
+    asPerson: async (issue, change) => {
+      const res = await fetch(`${url}/issues/${issue}.json`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-redmine-api-key': PERSON_KEY },
+        body: JSON.stringify({ issue: change }),
+      });
+      if (!res.ok)
+        throw new Error(`redmine PUT /issues/${issue}.json: HTTP ${res.status} ${await res.text()}`);
+      await res.body?.cancel();
+    },
     issues: async () =>
       ((await get(`/issues.json?project_id=${project}&status_id=*&sort=id:desc`)).issues as RedmineIssue[]) ??
       [],
