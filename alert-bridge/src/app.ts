@@ -33,6 +33,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { emailSender } from './notify/email.js';
 import { createTelegram, type TelegramBot } from './telegram/index.js';
 import { TicketService } from './tickets/index.js';
+import { markRegistered } from './tickets/held.js';
 import { messagePage } from './ui/layout.js';
 import { uiText } from './ui/text.js';
 
@@ -120,7 +121,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     senders,
     targets: () => tickets.fanout.targetNames(),
     compose: (rows) => tickets.outgoing(rows),
-    onRegistered: (trx, ids, at) => tickets.writes.markRegistered(trx, ids, at),
+    onRegistered: (trx, ids, at) => markRegistered(trx, ids, at),
     now,
   });
 
@@ -169,7 +170,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
           logger.warn({ ticket: id, err: (e as Error).message }, 'snapshot failed');
         }
         // The first messages waited for this: send them now, with or without the facts.
-        await tickets.writes
+        await tickets
           .release(id)
           .catch((e: unknown) =>
             logger.warn({ ticket: id, err: (e as Error).message }, 'releasing held messages failed'),

@@ -14,6 +14,7 @@ import type { TicketChange } from './lifecycle.js';
 import { createPolicy, openTicket, type Policy } from './policy.js';
 import { resume, resumedEvent, resumeSet, startWaiting } from './waiting.js';
 import { slaReport, type SlaReport } from './report.js';
+import { releaseHeld, storeSnapshot } from './held.js';
 import { TicketStore } from './store.js';
 import { Sweeper } from './sweep.js';
 import {
@@ -50,9 +51,13 @@ export class TicketService {
   private readonly reader: TicketReader;
   private readonly sweeper: Sweeper;
 
+  /** How long a new ticket's first messages wait for its snapshot: the query's own bound, plus storing it. */
+  private readonly holdNewFor: number;
+
   constructor(private readonly deps: TicketServiceDeps) {
     const now = deps.now ?? Date.now;
     const { config, kb, metrics } = deps;
+    this.holdNewFor = config.enrichment ? config.enrichment.timeout + 500 : 0;
     this.fanout = createFanout(config);
     const policy = createPolicy(config, kb);
     this.toJson = createView({
@@ -72,8 +77,7 @@ export class TicketService {
     this.writes = new TicketStore({
       kb,
       remediation: config.remediation ? this.remediation : undefined,
-      // The snapshot query's own bound, plus a little for storing it.
-      holdNewFor: config.enrichment ? config.enrichment.timeout + 500 : 0,
+      holdNewFor: this.holdNewFor,
       familyOf: (c) => kb.familyOf(c),
       store: deps.store,
       config,
@@ -218,7 +222,12 @@ export class TicketService {
   }
 
   setSnapshot(id: number, snapshot: object): Promise<void> {
-    return this.writes.setSnapshot(id, snapshot);
+    return storeSnapshot(this.db, id, snapshot);
+  }
+
+  /** Lets a new ticket's first messages go now: its snapshot is stored, or will not come. */
+  release(id: number): Promise<void> {
+    return releaseHeld(this.db, id, this.now(), this.holdNewFor);
   }
 
   async sweep(): Promise<void> {

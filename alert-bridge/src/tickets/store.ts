@@ -370,47 +370,4 @@ export class TicketStore {
     const sinks = await this.members.syncAll(this.db, this.deps.now());
     this.count(sinks.flatMap((s) => s.transitions));
   }
-
-  /** Marks tickets registered once a target confirmed their ticket.created (same transaction). */
-  async markRegistered(trx: Kysely<Database> | Trx, ticketIds: number[], now: number): Promise<void> {
-    if (ticketIds.length === 0) return;
-    await trx
-      .updateTable('tickets')
-      .set({ registered_at: now })
-      .where('id', 'in', ticketIds)
-      .where('registered_at', 'is', null)
-      .execute();
-  }
-
-  /** Lets a new ticket's held messages go now (its snapshot is stored, or will not come). */
-  async release(id: number): Promise<void> {
-    const t = await this.db
-      .selectFrom('tickets')
-      .select(['opened_at', 'page_hold_until'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!t) return;
-    const now = this.deps.now();
-    // A page held for the ticket's automatic first step stays held (the snapshot is in by then anyway).
-    if (t.page_hold_until != null && t.page_hold_until > now) return;
-    await this.db
-      .updateTable('outbox')
-      .set({ next_attempt_at: now })
-      .where('ticket_id', '=', id)
-      .where('status', '=', 'pending')
-      .where('event_type', '=', 'ticket.created')
-      .where('next_attempt_at', '>', now)
-      // A row held longer than the snapshot's wait is held for a mass incident: the snapshot does not
-      // shorten that.
-      .where('next_attempt_at', '<=', t.opened_at + this.deps.holdNewFor)
-      .execute();
-  }
-
-  async setSnapshot(id: number, snapshot: object): Promise<void> {
-    await this.db
-      .updateTable('tickets')
-      .set({ snapshot: JSON.stringify(snapshot) })
-      .where('id', '=', id)
-      .execute();
-  }
 }
