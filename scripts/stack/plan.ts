@@ -47,7 +47,7 @@ export const DEMO_TILL_KEY = 'tillwatch-demo-till-key-change-me-0123456789';
 export const demoTillSecret = (till: string): string =>
   createHmac('sha256', DEMO_TILL_KEY).update(till).digest('hex');
 /** How often the demo's till agents ask the bridge for actions (a real till: 30 s, the agent's default). */
-export const DEMO_AGENT_POLL = '5s';
+export const DEMO_AGENT_POLL = '10s';
 
 export interface StackOptions {
   /** Repository root (the working directory of every command). */
