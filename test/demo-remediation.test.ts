@@ -140,7 +140,10 @@ describe('the demo self-heals on the native stack', () => {
     const share = await waitFor(
       'the Service dashboard panel to show the class',
       async () =>
-        (await instantQuery(plan.urls.prometheus, expr)).find((r) => r.metric.incident_class === CLASS),
+        // NaN (0/0) until Prometheus has scraped the bridge after the fix.
+        (await instantQuery(plan.urls.prometheus, expr)).find(
+          (r) => r.metric.incident_class === CLASS && Number(r.value[1]) > 0,
+        ),
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
     expect(Number(share.value[1])).toBeGreaterThan(0);
