@@ -67,7 +67,7 @@ TillWatch is running${tills ? ` (${tills})` : ''}:
   Panel wall              ${u.wall}
   Telegram emulator       ${u.telegram}
   Mail catcher            ${u.mail}
-  Simulator control       ${u.control}/fleet   (inject: curl -XPOST ${u.control}/tills/<till>/faults -H 'content-type: application/json' -d '{"fault":"paper_out"}')
+  Simulator control       ${u.control}/fleet   (inject: curl -XPOST ${u.control}/tills/<till>/faults -H 'content-type: application/json' -d '{"fault":"paper_out"}')${u.agents ? `\n  Till action agents      ${u.agents}   (a utm_hung fault is restarted away: auto-remediated, nobody paged)` : ''}
 Logs: ${plan.runtimeDir}/logs/. Ctrl-C stops everything.`);
 
   const outcome = await Promise.race([

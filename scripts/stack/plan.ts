@@ -2,10 +2,12 @@
 // configuration files rendered for them. `npm start`, the end-to-end test, the latency bench and
 // docker-compose.yml (checked by test/compose.test.ts) all take their commands from here, so the stack a
 // user starts is the stack that is tested.
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseYamlDocument } from '@tillwatch/config';
+import { iterateTills, loadInventory } from '@tillwatch/inventory';
 import { isMap, isScalar, isSeq, visit, type Document } from 'yaml';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,6 +22,7 @@ export const DEFAULT_PORTS = {
   mailHttp: 9839,
   wall: 9840,
   calendar: 9841,
+  agents: 9842,
   smtp: 2525,
 } as const;
 
@@ -35,6 +38,16 @@ export const DEMO_LINK_KEY = 'tillwatch-demo-link-key-change-me-0123456789';
 /** Signs the demo bot's buttons; the demo admin presses them as this Telegram user (deploy/bridge.yml). */
 export const DEMO_CALLBACK_KEY = 'tillwatch-demo-callback-key-change-me-0123456789';
 export const DEMO_ADMIN_TELEGRAM_ID = 100001;
+/**
+ * Each demo till's action-channel secret is derived from this key and the till's id, so the bridge's
+ * enrolment and the till's secret file agree without a list of 125 secrets in the repository. Real tills
+ * get random ones (exporter/README.md, "Remote actions").
+ */
+export const DEMO_TILL_KEY = 'tillwatch-demo-till-key-change-me-0123456789';
+export const demoTillSecret = (till: string): string =>
+  createHmac('sha256', DEMO_TILL_KEY).update(till).digest('hex');
+/** How often the demo's till agents ask the bridge for actions (a real till: 30 s, the agent's default). */
+export const DEMO_AGENT_POLL = '10s';
 
 export interface StackOptions {
   /** Repository root (the working directory of every command). */
@@ -50,7 +63,12 @@ export interface StackOptions {
   botToken?: string;
   /** Extra arguments for `tillwatch-simulator fleet` (e.g. `--seed 1`). */
   simulatorArgs?: string[];
-  /** A `remediation` section for the bridge (remote actions on tills); none by default. */
+  /**
+   * The bridge's `remediation` section (remote actions on tills), for a caller that runs its own till
+   * agents. Without it the stack self-heals as the demo does: every simulated till with a УТМ or a marking
+   * module is enrolled with its own secret, the policies are deploy/bridge.yml's, and the `till-agents`
+   * service runs each till's agent.
+   */
   remediation?: Record<string, unknown>;
 }
 
@@ -80,7 +98,12 @@ export interface StackPlan {
   botToken: string;
   webhookToken: string;
   /** Run once before the services: writes the rendered configs and the file_sd targets. */
-  prepare: { command: string[]; files: Record<string, string> };
+  prepare: {
+    command: string[];
+    files: Record<string, string>;
+    /** Folders whose every file is rendered here: emptied before the files are written. */
+    dirs: string[];
+  };
   services: ServiceSpec[];
   urls: StackUrls;
 }
@@ -95,6 +118,8 @@ export interface StackUrls {
   telegram: string;
   mail: string;
   control: string;
+  /** The till agents' status (absent when the caller runs its own agents). */
+  agents?: string;
 }
 
 const HOST = '127.0.0.1';
@@ -171,6 +196,49 @@ export function planStack(opts: StackOptions = {}): StackPlan {
     edit?.(doc);
     return `# Rendered by scripts/stack from deploy/${source} for this stack; edit the source, not this copy.\n${doc.toString({ lineWidth: 0 })}`;
   };
+  // The demo's self-healing: which tills run an agent, and what each allows (see StackOptions.remediation).
+  const agentsDir = rt('till-actions');
+  const hook = join(root, 'simulator', 'hooks', 'restart-service.mjs');
+  const agentTills = opts.remediation
+    ? []
+    : [...iterateTills(loadInventory(inventory))].flatMap(({ chain, store, till }) => {
+        // As the fleet simulator equips its tills (simulator/src/fleet/fleet.ts, tillSpecs): a till that
+        // lists no devices gets every one.
+        const listed = till.devices.length > 0;
+        const has = (kind: string) => !listed || till.devices.some((d) => d.kind === kind);
+        const services = (['utm', 'marking'] as const).filter(has);
+        return services.length ? [{ id: `${chain.id}/${store.id}/${till.id}`, till: till.id, services }] : [];
+      });
+  const agentFiles: Record<string, string> = {};
+  for (const t of agentTills) {
+    const base = join(agentsDir, t.id.replaceAll('/', '__'));
+    agentFiles[`${base}.secret`] = `${demoTillSecret(t.id)}\n`;
+    // The till's own allowlist: only the restarts of the services it has. Absolute paths (the agent
+    // accepts no PATH search); the program is the simulator's hook, where a real till names systemctl.
+    const allow = Object.fromEntries(
+      t.services.map((s) => [
+        s === 'utm' ? 'restart_utm' : 'restart_marking',
+        {
+          program: process.execPath,
+          args: [hook, url(ports.control), t.till, s],
+          timeout: '20s',
+          rate_limit: { max: 3, per: '1h' },
+        },
+      ]),
+    );
+    agentFiles[`${base}.yml`] =
+      `# Rendered by scripts/stack for the demo till ${t.id}: its remote-action agent (exporter/README.md,\n# "Remote actions"), run by scripts/stack/till-agents.ts.\n` +
+      JSON.stringify(
+        {
+          poll_interval: DEMO_AGENT_POLL,
+          bridge: { url: url(ports.bridge), till: t.id, secret_file: `${base}.secret` },
+          allow,
+        },
+        null,
+        2,
+      ) +
+      '\n';
+  }
   const files: Record<string, string> = {
     [rt('prometheus.yml')]: render('prometheus.yml', (doc) => {
       // The targets the stack generates from its inventory live beside the rendered config.
@@ -189,7 +257,13 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       doc.setIn(['storage', 'path'], arg(rt('bridge.db')));
       doc.setIn(['email', 'smtp', 'port'], ports.smtp);
       if (opts.remediation) doc.set('remediation', doc.createNode(opts.remediation));
+      else
+        doc.setIn(
+          ['remediation', 'tills'],
+          doc.createNode(agentTills.map((t) => ({ id: t.id, secret: demoTillSecret(t.id) }))),
+        );
     }),
+    ...agentFiles,
   };
 
   const node = (script: string, ...args: string[]) => ['node', '--import', 'tsx', script, ...args];
@@ -298,6 +372,26 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       readyLine: /fleet ready:/,
       url: url(ports.control, '/fleet'),
     },
+    ...(agentTills.length
+      ? [
+          {
+            name: 'till-agents',
+            title: 'Till action agents',
+            command: node(
+              'scripts/stack/till-agents.ts',
+              '--dir',
+              arg(agentsDir),
+              '--listen',
+              addr(ports.agents),
+            ),
+            env: {},
+            listens: [{ port: ports.agents, what: 'till action agents (status)' }],
+            readyUrl: url(ports.agents, '/agents'),
+            readyLine: /till agents ready:/,
+            url: url(ports.agents, '/agents'),
+          } satisfies ServiceSpec,
+        ]
+      : []),
     {
       // tillwatch_store_open for the stores with a calendar in the inventory (none in the demo fleet, which
       // is watched around the clock); Prometheus scrapes it as job tillwatch-calendar.
@@ -360,6 +454,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
         arg(rt('targets')),
       ],
       files,
+      dirs: agentTills.length ? [agentsDir] : [],
     },
     services,
     urls: {
@@ -371,6 +466,7 @@ export function planStack(opts: StackOptions = {}): StackPlan {
       telegram: url(ports.telegram, '/messages'),
       mail: url(ports.mailHttp, '/messages'),
       control: url(ports.control),
+      ...(agentTills.length ? { agents: url(ports.agents, '/agents') } : {}),
     },
   };
 }

@@ -1,7 +1,7 @@
 // Runs a planned stack: checks its ports, renders its configs, starts every service in order, waits for
 // each to be ready, and stops them all when asked or when one of them dies.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadInventory, iterateTills } from '@tillwatch/inventory';
@@ -51,7 +51,13 @@ export async function checkPorts(plan: StackPlan): Promise<void> {
 /** Writes the rendered configs and generates the file_sd targets from the inventory (the ops CLI). */
 export function prepareStack(plan: StackPlan): void {
   mkdirSync(plan.runtimeDir, { recursive: true });
-  for (const [file, text] of Object.entries(plan.prepare.files)) writeFileSync(file, text);
+  // A folder rendered whole starts empty: an earlier run's till agents must not poll on.
+  for (const d of plan.prepare.dirs) {
+    rmSync(d, { recursive: true, force: true });
+    mkdirSync(d, { recursive: true });
+  }
+  for (const [file, text] of Object.entries(plan.prepare.files))
+    writeFileSync(file, text, { mode: file.endsWith('.secret') ? 0o600 : 0o644 });
   const [cmd, ...args] = plan.prepare.command;
   const r = spawnSync(cmd === 'node' ? process.execPath : cmd!, args, { cwd: plan.root, encoding: 'utf8' });
   if (r.status !== 0) {

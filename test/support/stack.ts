@@ -32,8 +32,13 @@ export interface TestStackOptions {
   dir: string;
   stores: number;
   tillsPerStore: number;
-  /** The bridge's `remediation` section (remote actions), when the test needs one. */
+  /**
+   * The bridge's `remediation` section (remote actions), for a test that runs its own till agents; without
+   * it the stack self-heals as the demo does (scripts/stack/plan.ts: enrolled tills and their agents).
+   */
   remediation?: Record<string, unknown>;
+  /** A fleet scenario file; none by default (the test's injected faults are the only ones). */
+  scenario?: string;
 }
 
 /** Plans the stack with every port free and an inventory of `stores` × `tillsPerStore` tills. */
@@ -54,11 +59,11 @@ export async function planTestStack(o: TestStackOptions): Promise<StackPlan> {
   for (const k of Object.keys(DEFAULT_PORTS) as (keyof StackPorts)[]) {
     ports[k] = await freePort({ exclude: tillPorts });
   }
-  // The fleet starts healthy: the test's faults are the only ones.
+  // The fleet starts healthy unless the test gives a scenario: its faults are the only ones.
   return planStack({
     runtimeDir: join(o.dir, 'stack'),
     inventory,
-    scenario: null,
+    scenario: o.scenario ?? null,
     ports,
     simulatorArgs: ['--seed', '1'],
     ...(o.remediation ? { remediation: o.remediation } : {}),

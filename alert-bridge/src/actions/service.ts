@@ -54,6 +54,12 @@ export class Remediation {
     this.secrets = new Map((this.config?.tills ?? []).map((t) => [t.id, t.secret.reveal()]));
     // A Map: a class such as "constructor" must not find a prototype member.
     this.policies = new Map(Object.entries(this.config?.policies ?? {}));
+    // Every class with a policy has both outcome series from the start, at 0: increase() over a range
+    // cannot see a counter's first step when the series is born at 1 (the first auto-remediated ticket
+    // would never show on the Service dashboard).
+    for (const cls of this.policies.keys())
+      for (const outcome of ['auto_remediated', 'paged'])
+        deps.metrics.remediationTickets.inc({ incident_class: cls, outcome }, 0);
   }
 
   /** The secret of an enrolled till, or undefined. */

@@ -1,7 +1,9 @@
 // The service a contract is measured by, from the alert bridge's service metrics (docs/metrics.md,
 // "Alert bridge: service"): mean times to acknowledge and resolve, the on-time share per deadline kind,
 // breaches per client, the self-resolved share and the open backlog by age. Outcomes are counted when a
-// ticket closes, so over the dashboard's range (pick "This month" for a client's month).
+// ticket closes, so over the dashboard's range (pick "This month" for a client's month). The self-healing
+// share (issue 19) counts tickets whose automatic first step (a remote action on the till) fixed the fault
+// with nobody paged, among those that got one.
 import type { Json } from './builder.js';
 import { barGauge, dashboard, hierarchyVariables, stat, table, tableColumns, timeseries } from './builder.js';
 
@@ -16,7 +18,7 @@ export function serviceDashboard(): Json {
     uid: 'tillwatch-service',
     title: 'TillWatch / Service',
     description:
-      'Service levels per client: time to acknowledge and resolve, deadlines met on time, breaches, self-resolved share, open backlog by age.',
+      'Service levels per client: time to acknowledge and resolve, deadlines met on time, breaches, self-resolved and auto-remediated shares, open backlog by age.',
     variables: hierarchyVariables(),
     time: 'now-30d',
     refresh: '5m',
@@ -123,6 +125,35 @@ export function serviceDashboard(): Json {
         targets: [{ expr: mean('ticket_time_to_resolve_seconds', ' by (chain, team)') }],
         transformations: [tableColumns(['chain', 'team', 'Value'], { Value: 'MTTR' })],
         unit: 's',
+      }),
+      barGauge({
+        title: 'Auto-remediated share by class',
+        description:
+          'Of the tickets of each class that got an automatic first step (a remote action on the till, by the bridge’s remediation policies), the share it fixed with nobody paged, over the range. The bridge counts these for the whole fleet: the client filter does not apply.',
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: [
+          {
+            expr: `sum by (incident_class) (increase(${B}remediation_tickets_total{outcome="auto_remediated"}[$__range])) / sum by (incident_class) (increase(${B}remediation_tickets_total[$__range]))`,
+            legend: '{{incident_class}}',
+          },
+        ],
+        thresholds: [[null, 'blue']],
+      }),
+      table({
+        title: 'Automatic first steps by class and outcome',
+        description:
+          'Tickets that got a remote action on the till, over the range: auto_remediated (fixed, nobody paged) or paged (the step failed or did not help; the page says what was tried).',
+        targets: [
+          {
+            expr: `sum by (incident_class, outcome) (increase(${B}remediation_tickets_total[$__range]))`,
+          },
+        ],
+        transformations: [
+          tableColumns(['incident_class', 'outcome', 'Value'], { incident_class: 'class', Value: 'tickets' }),
+        ],
+        decimals: 0,
       }),
       barGauge({
         title: 'Open tickets by age',

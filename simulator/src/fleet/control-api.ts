@@ -36,6 +36,11 @@ export function createFleetControlApp(fleet: Fleet): express.Express {
     fleet.clearTillFault(req.params.till, req.params.fault);
     res.status(204).end();
   });
+  // What the demo's till agents run for restart_utm / restart_marking (simulator/hooks/restart-service.mjs).
+  app.post('/tills/:till/services/:service/restart', (req, res) => {
+    const cleared = fleet.restartService(req.params.till, req.params.service);
+    res.json({ till: req.params.till, service: req.params.service, cleared });
+  });
   app.post('/stores/:store/faults', async (req, res) => {
     const fault = faultFromBody(req);
     await fleet.addStoreFault(req.params.store, fault);

@@ -38,6 +38,21 @@ export const FAULT_NEEDS: Partial<Record<TillFault, 'utm' | 'marking' | 'scanner
   scanner_missing: 'scanner',
 };
 
+/**
+ * The till's services the simulator can restart (what the demo's remote actions call: issue 19), and the
+ * faults a restart of each clears: a hung УТМ comes back answering, a marking module stuck in sync_error
+ * initialises again. Nothing else: a restart does not renew a certificate or unfreeze an old sync.
+ */
+export const RESTART_CLEARS = {
+  utm: ['utm_hung'],
+  marking: ['marking_not_ready'],
+} as const satisfies Record<string, readonly TillFault[]>;
+export type TillService = keyof typeof RESTART_CLEARS;
+
+export function isTillService(s: string): s is TillService {
+  return Object.hasOwn(RESTART_CLEARS, s);
+}
+
 /** The alert (and incident_class) each fault should fire with the shipped rules; see the README. */
 export const EXPECTED_ALERTS: Record<TillFault | StoreFault, { alert: string; incidentClass: string }> = {
   paper_out: { alert: 'TillFiscalPaperOut', incidentClass: 'fiscal.paper_out' },

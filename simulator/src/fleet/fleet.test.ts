@@ -192,6 +192,36 @@ describe('fleet simulator', () => {
     for (const till of ['s1-t1', 's1-t2']) await scrape(address(till));
   });
 
+  it('a restart of the УТМ service clears a hung УТМ and nothing else; the marking module restart its sync error', async () => {
+    const till = 's2-t1'; // with a UTM and a marking module
+    for (const f of ['utm_hung', 'utm_cert_expiring', 'marking_not_ready'])
+      expect((await post(`/tills/${till}/faults`, { fault: f })).status).toBe(201);
+    await collectAll();
+    expect(seriesValue(await scrape(address(till)), 'till_device_up{device="utm",kind="utm"}')).toBe(0);
+
+    const utm = await post(`/tills/${till}/services/utm/restart`, {});
+    expect(utm.status).toBe(200);
+    expect(await utm.json()).toEqual({ till, service: 'utm', cleared: ['utm_hung'] });
+    await collectAll();
+    const text = await scrape(address(till));
+    expect(seriesValue(text, 'till_device_up{device="utm",kind="utm"}')).toBe(1);
+    expect(seriesValue(text, 'till_marking_status{device="marking",status="ready"}')).toBe(0);
+    const view = (await (await fetch(`${api}/tills/${till}`)).json()) as { faults: string[] };
+    expect(view.faults.sort()).toEqual(['marking_not_ready', 'utm_cert_expiring']);
+
+    const marking = await post(`/tills/${till}/services/marking/restart`, {});
+    expect(await marking.json()).toEqual({ till, service: 'marking', cleared: ['marking_not_ready'] });
+    await collectAll();
+    expect(
+      seriesValue(await scrape(address(till)), 'till_marking_status{device="marking",status="ready"}'),
+    ).toBe(1);
+    // A restart of a healthy service changes nothing.
+    expect(await (await post(`/tills/${till}/services/utm/restart`, {})).json()).toMatchObject({
+      cleared: [],
+    });
+    await fetch(`${api}/tills/${till}/faults/utm_cert_expiring`, { method: 'DELETE' });
+  });
+
   it('answers unknown tills, stores and faults with an error naming them', async () => {
     const cases: Array<[Promise<Response>, number, string]> = [
       [post('/tills/nope/faults', { fault: 'paper_out' }), 404, 'unknown till "nope"'],
@@ -200,6 +230,8 @@ describe('fleet simulator', () => {
       [post('/tills/s1-t2/faults', { fault: 'utm_cert_expiring' }), 400, 'till s1-t2 has no EGAIS UTM'],
       [fetch(`${api}/tills/s1-t1/faults/on_fire`, { method: 'DELETE' }), 400, 'unknown till fault "on_fire"'],
       [post('/stores/s9/faults', { fault: 'uplink_down' }), 404, 'unknown store "s9"'],
+      [post('/tills/s1-t1/services/pos/restart', {}), 400, 'unknown service "pos" (known: utm, marking)'],
+      [post('/tills/s1-t2/services/utm/restart', {}), 400, 'restart utm: till s1-t2 has no EGAIS UTM'],
       [post('/stores/s1/faults', { fault: 'paper_out' }), 400, 'unknown store fault "paper_out"'],
     ];
     for (const [p, status, message] of cases) {

@@ -5,7 +5,14 @@ import { iterateTills, type Inventory } from '@tillwatch/inventory';
 import { prng } from '../emulators/faults.js';
 import { ApiError } from '../serve.js';
 import { SimTill, isPeripheralKind, type TillSpec } from './sim-till.js';
-import { isStoreFault, isTillFault, type StoreFault, type TillFault } from './faults.js';
+import {
+  RESTART_CLEARS,
+  isStoreFault,
+  isTillFault,
+  isTillService,
+  type StoreFault,
+  type TillFault,
+} from './faults.js';
 import type { Scenario, ScenarioEvent } from './scenario.js';
 
 export interface FleetOptions {
@@ -202,6 +209,25 @@ export class Fleet {
     const t = this.till(tillId);
     if (!isTillFault(fault)) throw new FleetError(400, 'unknown_fault', `unknown till fault "${fault}"`);
     t.clearFault(fault);
+  }
+
+  /**
+   * Restarts one of a till's services as its service manager would: the faults a restart clears
+   * (RESTART_CLEARS) are gone, any other stays. Returns the faults it cleared.
+   */
+  restartService(tillId: string, service: string): TillFault[] {
+    const t = this.till(tillId);
+    if (!isTillService(service))
+      throw new FleetError(
+        400,
+        'unknown_service',
+        `unknown service "${service}" (known: ${Object.keys(RESTART_CLEARS).join(', ')})`,
+      );
+    const why = t.cannotTake(RESTART_CLEARS[service][0]);
+    if (why) throw new FleetError(400, 'not_applicable', `restart ${service}: ${why}`);
+    const cleared = RESTART_CLEARS[service].filter((f) => t.faults.has(f));
+    for (const f of cleared) t.clearFault(f);
+    return cleared;
   }
 
   private store(id: string): SimTill[] {
