@@ -30,6 +30,8 @@ export interface BuildOptions {
   /** A leaf without data is forgotten after this long (ms), unless the inventory still names it; default 1 h. */
   forgetAfterMs?: number;
   now?: number;
+  /** false: always build in full (the tests compare the incremental path with it). */
+  incremental?: boolean;
 }
 
 /**
@@ -103,6 +105,32 @@ export interface HierarchyModel {
   /** This model's per-refresh arrays, and the previous model's, which the next build reuses. */
   buffers: Refresh;
   spare?: Refresh;
+  /** Leaves per state below the root (the legend), kept by the build so a refresh need not count 500,000 leaves. */
+  rootCounts: number[];
+  /** Which node each row of each health and inventory source named; undefined when a refresh cannot be diffed. */
+  rowMaps?: RowMap[];
+  /** Leaves without data that the inventory does not name: the only ones a refresh may turn stale or forget. */
+  unseenLeaves: Int32Array;
+  /** Build number (per page), the model `changed` was derived from, and the nodes whose arrays differ from it. */
+  serial: number;
+  base?: number;
+  changed?: Int32Array;
+  /** Whether this model was derived from the previous one by the incremental path (see `updateModel`). */
+  incremental: boolean;
+}
+
+/**
+ * Which place each row of one health or inventory source named in the last full build, and the verdicts its
+ * values had: the incremental path checks that a refresh's rows name the same places and only looks further
+ * at the rows whose value changed.
+ */
+export interface RowMap {
+  role: 'health' | 'inventory';
+  rows: number;
+  /** Node per row; -1 for a row that names no place. */
+  nodes: Int32Array;
+  /** Verdict per distinct value of a health source (its field config applied). */
+  verdicts: Map<number, ValueVerdict>;
 }
 
 /**
@@ -113,6 +141,8 @@ export interface RowSource {
   rows: number;
   column(name: string): ArrayLike<unknown> | undefined;
   value(row: number): number;
+  /** The value column itself when the rows have one (table format): the incremental path's hot loop reads it directly. */
+  numbers?: ArrayLike<unknown>;
   /** The value field, whose config (thresholds, mappings, links) gives the rows their meaning. */
   field?: Field;
   /** The label column as a field (table format), for its value mappings. */
@@ -185,6 +215,7 @@ export function rowSources(frame: DataFrame): RowSource[] {
       rows: frame.length ?? values?.length ?? 0,
       column: (name) => stringFields.get(name)?.values,
       value: (row) => (values ? toNumber(values[row]) : 1),
+      numbers: values,
       field: valueField,
       labelField: (name) => stringFields.get(name),
       labelNames: () => [...stringFields.keys()],
@@ -362,6 +393,8 @@ export class Refresh {
     this.displayNames.set(node, name);
   }
   alerts = new Map<number, AlertInfo[]>();
+  /** The serial of the model whose content these arrays hold; -1 while a build writes them. */
+  version = -1;
 
   constructor(capacity: number, recycled?: Refresh) {
     const reuse = recycled !== undefined && recycled.values.length >= capacity;
@@ -407,12 +440,21 @@ export class Refresh {
   }
 }
 
+let serials = 0;
+
 export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyModel {
   const started = performance.now();
   const { levels } = opts;
   const now = opts.now ?? Date.now();
   const forgetAfter = opts.forgetAfterMs ?? 3_600_000;
   const prev = opts.previous && sameLevels(opts.previous.structure.levels, levels) ? opts.previous : undefined;
+  if (prev && opts.incremental !== false) {
+    const updated = updateModel(frames, opts, prev, now, forgetAfter);
+    if (updated) {
+      updated.buildMs = performance.now() - started;
+      return updated;
+    }
+  }
   let rowsTotal = 0;
   for (const f of frames) {
     rowsTotal += f.length ?? 0;
@@ -427,6 +469,7 @@ export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyMo
   const alertRows: Array<{ src: RowSource; row: number }> = [];
   let links: DataLink[] | undefined;
   let noValueText: string | undefined;
+  let rowMaps: RowMap[] | undefined = [];
 
   for (const frame of frames) {
     const role = roleOf(frame, opts);
@@ -441,7 +484,13 @@ export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyMo
         links ??= src.field?.config.links;
         noValueText ??= src.field?.config.noValue;
       }
-      readRows(index, r, src, role, opts, warnings);
+      const map: RowMap = { role, rows: src.rows, nodes: new Int32Array(src.rows), verdicts: new Map() };
+      const unique = readRows(index, r, src, role, opts, warnings, map);
+      if (unique && rowMaps) {
+        rowMaps.push(map);
+      } else {
+        rowMaps = undefined;
+      }
     }
   }
 
@@ -471,6 +520,8 @@ export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyMo
     index = c.index;
     r = c.refresh;
     compacted = true;
+    // The rows' node ids changed with the compaction: the next refresh is built in full.
+    rowMaps = undefined;
   }
 
   for (const { src, row } of alertRows) {
@@ -488,9 +539,519 @@ export function buildModel(frames: DataFrame[], opts: BuildOptions): HierarchyMo
     warnings: [...new Set(warnings)],
     spare: prev?.buffers,
     builtAt: now,
+    rowMaps,
   });
   model.buildMs = performance.now() - started;
   return model;
+}
+
+/** The per-node arrays of a Refresh, in one list so that copying a model's state copies all of them. */
+const ARRAYS = [
+  'values',
+  'seenAt',
+  'seen',
+  'valueState',
+  'ownAlert',
+  'inventory',
+  'inventoryWeight',
+  'stale',
+  'cover',
+  'state',
+  'valueProblems',
+  'worstValueLeaf',
+] as const;
+
+/**
+ * The previous model's per-node state in buffers this build may write: the spare buffers (the model before
+ * the previous one) brought up to date by replaying the nodes the previous build changed when it was
+ * incremental from them, else a full copy (a few megabytes, once after a full build).
+ */
+function carried(prev: HierarchyModel): Refresh {
+  const size = prev.structure.size;
+  const from = prev.buffers;
+  let to = prev.spare;
+  if (to && to.values.length >= size && prev.changed && prev.base !== undefined && to.version === prev.base) {
+    for (const key of ARRAYS) {
+      copyAt(to[key], from[key], prev.changed);
+    }
+  } else {
+    if (!to || to.values.length < size) {
+      to = new Refresh(size);
+    }
+    for (const key of ARRAYS) {
+      (to[key] as Float64Array).set((from[key] as Float64Array).subarray(0, size));
+    }
+  }
+  to.version = -1;
+  // Names are shared until one changes (setName copies); alerts and value texts are set by the caller.
+  to.displayNames = prev.displayNames;
+  to.namesShared = true;
+  return to;
+}
+
+/** dst[n] = src[n] for the listed nodes. A function of its own: small, it is optimised at once. */
+function copyAt(dst: NumberArray, src: NumberArray, nodes: Int32Array): void {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    dst[n] = src[n]!;
+  }
+}
+
+type NumberArray = Float64Array | Int32Array | Int8Array | Uint8Array;
+
+/**
+ * The hot loop of the incremental path, once per row: does the row still name the leaf it named last time,
+ * and did its value change? The leaf's own name is compared; its ancestors' only when the row's upper label
+ * cells are not the very strings of the row before under the same parent (the rows of one till share them).
+ * Each changed leaf gets its new value and goes into `hits`. False at the first row that names another place.
+ * Kept small and apart from `updateModel`: a big function called once per refresh would run this loop
+ * unoptimised while the compiler works on it (on-stack replacement), the bulk of the refresh.
+ */
+function diffRows(
+  nodes: Int32Array,
+  cols: Array<ArrayLike<unknown> | undefined>,
+  src: RowSource,
+  names: string[],
+  parent: Int32Array,
+  values: Float64Array,
+  hits: number[]
+): boolean {
+  const depthMax = cols.length;
+  const leafCol = cols[depthMax - 1];
+  const upper = cols.slice(0, depthMax - 1).map((c) => c ?? []);
+  const numbers = src.numbers;
+  const rows = nodes.length;
+  let lastParent = -2;
+  for (let row = 0; row < rows; row++) {
+    const leaf = nodes[row]!;
+    if (leaf < 0) {
+      if (!noLevel(cols, row)) {
+        return false;
+      }
+      lastParent = -2;
+      continue;
+    }
+    const raw = leafCol === undefined ? undefined : leafCol[row];
+    if (raw !== names[leaf] && !sameCell(raw, names[leaf]!)) {
+      return false;
+    }
+    const p = parent[leaf]!;
+    let same = p === lastParent;
+    for (let d = 0; same && d < upper.length; d++) {
+      const col = upper[d]!;
+      same = col[row] === col[row - 1];
+    }
+    if (!same) {
+      if (!pathMatches(cols, row, p, depthMax - 2, parent, names)) {
+        return false;
+      }
+      lastParent = p;
+    }
+    let v: number;
+    if (numbers === undefined) {
+      v = src.value(row);
+    } else {
+      const x = numbers[row];
+      v = typeof x === 'number' ? x : toNumber(x);
+    }
+    const cur = values[leaf]!;
+    if (v === cur || (v !== v && cur !== cur)) {
+      continue;
+    }
+    values[leaf] = v;
+    hits.push(leaf);
+  }
+  return true;
+}
+
+/** A label cell as the full build names its place: missing or empty is NONE, a number its text. */
+function sameCell(raw: unknown, name: string): boolean {
+  if (raw === name) {
+    return true;
+  }
+  const c = raw === null || raw === undefined || raw === '' ? NONE : typeof raw === 'string' ? raw : String(raw);
+  return c === name;
+}
+
+/** Whether the path of `node` (at depth `last` + 1) is the row's level cells from depth `last` up to the root. */
+function pathMatches(
+  cols: Array<ArrayLike<unknown> | undefined>,
+  row: number,
+  node: number,
+  last: number,
+  parent: Int32Array,
+  names: string[]
+): boolean {
+  let n = node;
+  for (let d = last; d >= 0; d--) {
+    const col = cols[d];
+    if (n <= 0 || !sameCell(col === undefined ? undefined : col[row], names[n]!)) {
+      return false;
+    }
+    n = parent[n]!;
+  }
+  return n === 0;
+}
+
+/**
+ * Sets the human names a source's rows carry, as the full build does: a place takes the name of the first row
+ * of each run of rows that name it.
+ */
+function readNames(
+  src: RowSource,
+  map: RowMap,
+  levels: string[],
+  r: Refresh,
+  parent: Int32Array,
+  depth: Uint8Array
+): void {
+  const nameCols = levels.map((l) => src.column(`${l}_name`));
+  if (!nameCols.some((c) => c !== undefined)) {
+    return;
+  }
+  const cols = levels.map((l) => src.column(l));
+  const NO_CELL = {};
+  const lastRaw: unknown[] = new Array(levels.length).fill(NO_CELL);
+  const path: number[] = [];
+  for (let row = 0; row < map.rows; row++) {
+    const node = map.nodes[row]!;
+    if (node < 0) {
+      continue;
+    }
+    const deepest = depth[node]! - 1;
+    for (let n = node, d = deepest; d >= 0; d--, n = parent[n]!) {
+      path[d] = n;
+    }
+    let cached = true;
+    for (let d = 0; d <= deepest; d++) {
+      const col = cols[d];
+      const raw = col === undefined ? undefined : col[row];
+      if (cached && lastRaw[d] === raw) {
+        continue;
+      }
+      cached = false;
+      lastRaw[d] = raw;
+      const name = cell(nameCols[d], row);
+      if (name !== undefined) {
+        r.setName(path[d]!, name);
+      }
+    }
+    if (deepest < levels.length - 1) {
+      lastRaw.fill(NO_CELL, deepest + 1);
+    }
+  }
+}
+
+/**
+ * The incremental path's states: cover flows down from each place whose own alert changed, as far as it
+ * changes; then the leaves looked at get their state, and their ancestors theirs, level by level up to the root.
+ */
+function restate(
+  structure: Structure,
+  index: NodeIndex,
+  r: Refresh,
+  alertChanged: number[],
+  dirtyLeaves: number[],
+  rootCounts: number[],
+  changed: number[]
+): void {
+  const { parent, childCount, depth } = structure;
+  const { ownAlert, valueState } = r;
+  // An alert colours everything below its place: cover flows down from each changed place, as far as it changes.
+  const { cover } = r;
+  const { childStart, children } = structure;
+  alertChanged.sort((a, b) => a - b);
+  const stack: number[] = [];
+  for (const a of alertChanged) {
+    stack.push(a);
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      const above = n === 0 ? -1 : cover[parent[n]!]!;
+      const c = ownAlert[n]! > above ? ownAlert[n]! : above;
+      if (c === cover[n]) {
+        // Nothing below changes either (a changed leaf of its own is already among the dirty leaves).
+        continue;
+      }
+      cover[n] = c;
+      changed.push(n);
+      const k = childCount[n]!;
+      if (k === 0) {
+        dirtyLeaves.push(n);
+      }
+      for (let i = childStart[n]!; i < childStart[n]! + k; i++) {
+        stack.push(children[i]!);
+      }
+    }
+  }
+
+  // States of the leaves looked at, then all their ancestors level by level up to the root: an ancestor is
+  // recomputed even when the one below it kept its state, as the choice of the worst leaf compares leaves' states.
+  const { state, valueProblems, worstValueLeaf } = r;
+  const byDepth: Array<Set<number>> = [];
+  const up = (n: number) => {
+    const p = parent[n]!;
+    if (p >= 0) {
+      (byDepth[depth[p]!] ??= new Set()).add(p);
+    }
+  };
+  for (const n of dirtyLeaves) {
+    const s = leafState(valueState[n]!, cover[n]!, ownAlert[n]!);
+    const problem = isValueProblem(s, valueState[n]!, cover[n]!, ownAlert[n]!);
+    const vp = problem ? 1 : 0;
+    const w = problem ? n : -1;
+    if (s !== state[n] || vp !== valueProblems[n] || w !== worstValueLeaf[n]) {
+      rootCounts[state[n]!]!--;
+      rootCounts[s]!++;
+      state[n] = s;
+      valueProblems[n] = vp;
+      worstValueLeaf[n] = w;
+      changed.push(n);
+      up(n);
+    }
+  }
+  for (let d = byDepth.length - 1; d >= 0; d--) {
+    const level = byDepth[d];
+    if (!level) {
+      continue;
+    }
+    for (const p of level) {
+      // As the full build: the worst child, the sum of problems, and of equally bad leaves the one under the
+      // child with the highest id (the build goes through nodes from the highest id down).
+      let s = 0;
+      let vp = 0;
+      let w = -1;
+      for (let c = index.firstChild[p]!; c !== -1; c = index.nextSibling[c]!) {
+        if (state[c]! > s) {
+          s = state[c]!;
+        }
+        if (valueProblems[c]! > 0) {
+          vp += valueProblems[c]!;
+          const cw = worstValueLeaf[c]!;
+          if (w < 0 || state[cw]! >= state[w]!) {
+            w = cw;
+          }
+        }
+      }
+      if (s !== state[p] || vp !== valueProblems[p] || w !== worstValueLeaf[p]) {
+        state[p] = s;
+        valueProblems[p] = vp;
+        worstValueLeaf[p] = w;
+        changed.push(p);
+      }
+      up(p);
+    }
+  }
+}
+
+/**
+ * The incremental refresh: when the frames name the same places row by row as the previous build read (a
+ * query returns its series in the same order every time), only the leaves whose value changed and the places
+ * whose alerts changed are looked at again, with their ancestors, instead of rebuilding 600,000 nodes; the
+ * structure and so the layout are the previous model's. A refresh where 1 % of 500,000 leaves change costs a
+ * pass over the rows comparing each with the place it named last time, and work in proportion to the change.
+ * Undefined when anything else changed (a place came or went, a row moved, a weight or the field config's
+ * verdict for a known value changed, a leaf is to be forgotten, an alert names a place that does not exist):
+ * then the full build runs. The tests hold the two paths equal.
+ */
+function updateModel(
+  frames: DataFrame[],
+  opts: BuildOptions,
+  prev: HierarchyModel,
+  now: number,
+  forgetAfter: number
+): HierarchyModel | undefined {
+  const prevMaps = prev.rowMaps;
+  if (!prevMaps) {
+    return undefined;
+  }
+  const { levels } = opts;
+  const depthMax = levels.length;
+  const { structure, index } = prev;
+  if (index.size !== structure.size) {
+    return undefined;
+  }
+  const { parent, names, childCount, depth } = structure;
+  const sources: Array<{ src: RowSource; map: RowMap }> = [];
+  const alertSources: RowSource[] = [];
+  let links: DataLink[] | undefined;
+  let noValueText: string | undefined;
+  for (const frame of frames) {
+    const role = roleOf(frame, opts);
+    for (const src of rowSources(frame)) {
+      if (role === 'alerts') {
+        alertSources.push(src);
+        continue;
+      }
+      const map = prevMaps[sources.length];
+      if (!map || map.role !== role || map.rows !== src.rows) {
+        return undefined;
+      }
+      if (role === 'health') {
+        links ??= src.field?.config.links;
+        noValueText ??= src.field?.config.noValue;
+      }
+      sources.push({ src, map });
+    }
+  }
+  if (sources.length !== prevMaps.length) {
+    return undefined;
+  }
+
+  const r = carried(prev);
+  const changed: number[] = [];
+  const dirtyLeaves: number[] = [];
+  const { values, valueState, inventory, inventoryWeight } = r;
+  let valueText = prev.valueText;
+  let textShared = true;
+  const rowMaps: RowMap[] = [];
+  for (const { src, map } of sources) {
+    const cols = levels.map((l) => src.column(l));
+    const nodes = map.nodes;
+    if (map.role === 'inventory') {
+      for (let row = 0; row < map.rows; row++) {
+        const node = nodes[row]!;
+        let deepest = depthMax - 1;
+        while (deepest >= 0 && cell(cols[deepest], row) === undefined) {
+          deepest--;
+        }
+        if (node < 0 ? deepest >= 0 : !pathMatches(cols, row, node, deepest, parent, names)) {
+          return undefined;
+        }
+        if (node < 0) {
+          continue;
+        }
+        const v = src.value(row);
+        // A new weight is a new layout: the full build makes it.
+        if ((v > 0 && Number.isFinite(v) ? v : 0) !== inventoryWeight[node] || !inventory[node]) {
+          return undefined;
+        }
+      }
+      rowMaps.push(map);
+      continue;
+    }
+    // The field config must say of every value it saw last time what it said then (thresholds, mappings).
+    const resolve = valueResolver(src.field, opts.theme);
+    for (const [v, was] of map.verdicts) {
+      const now = resolve(v);
+      if (now.state !== was.state || now.text !== was.text) {
+        return undefined;
+      }
+    }
+    let verdicts = map.verdicts;
+    const hits: number[] = [];
+    if (!diffRows(nodes, cols, src, names, parent, values, hits)) {
+      return undefined;
+    }
+    for (const leaf of hits) {
+      const v = values[leaf]!;
+      let verdict = verdicts.get(v);
+      if (verdict === undefined) {
+        verdict = resolve(v);
+        if (verdicts === map.verdicts) {
+          verdicts = new Map(verdicts);
+        }
+        verdicts.set(v, verdict);
+      }
+      changed.push(leaf);
+      const text = valueText.get(leaf);
+      if (valueState[leaf] !== verdict.state || text !== verdict.text) {
+        valueState[leaf] = verdict.state;
+        dirtyLeaves.push(leaf);
+        if (text !== verdict.text) {
+          if (textShared) {
+            valueText = new Map(valueText);
+            textShared = false;
+          }
+          if (verdict.text === undefined) {
+            valueText.delete(leaf);
+          } else {
+            valueText.set(leaf, verdict.text);
+          }
+        }
+      }
+    }
+    rowMaps.push(verdicts === map.verdicts ? map : { ...map, verdicts });
+  }
+
+  // Leaves without data stay stale, or the full build forgets them.
+  for (const n of prev.unseenLeaves) {
+    if (now - prev.seenAt[n]! > forgetAfter) {
+      return undefined;
+    }
+    if (!r.stale[n]) {
+      r.stale[n] = 1;
+      changed.push(n);
+    }
+  }
+
+  // Alerts are few: all are attached again, and the places whose own severity changed are noted.
+  const ownAlert = r.ownAlert;
+  const before = new Map<number, number>();
+  for (const n of prev.alerts.keys()) {
+    before.set(n, ownAlert[n]!);
+    ownAlert[n] = -1;
+  }
+  r.alerts = new Map();
+  for (const src of alertSources) {
+    for (let row = 0; row < src.rows; row++) {
+      if (!applyAlert(index, r, src, row, opts, now, false)) {
+        return undefined;
+      }
+    }
+  }
+  const alertChanged: number[] = [];
+  for (const n of new Set([...before.keys(), ...r.alerts.keys()])) {
+    if (ownAlert[n] !== (before.get(n) ?? -1)) {
+      alertChanged.push(n);
+      changed.push(n);
+      if (childCount[n] === 0) {
+        dirtyLeaves.push(n);
+      }
+    }
+  }
+  const rootCounts = [...prev.rootCounts];
+  restate(structure, index, r, alertChanged, dirtyLeaves, rootCounts, changed);
+
+  for (const { src, map } of sources) {
+    readNames(src, map, levels, r, parent, depth);
+  }
+
+  const size = structure.size;
+  const serial = ++serials;
+  r.version = serial;
+  return {
+    structure,
+    index,
+    displayNames: r.displayNames,
+    values: values.subarray(0, size),
+    seenAt: r.seenAt.subarray(0, size),
+    seen: r.seen.subarray(0, size),
+    stale: r.stale.subarray(0, size),
+    valueState: valueState.subarray(0, size),
+    valueText,
+    ownAlert: ownAlert.subarray(0, size),
+    cover: r.cover.subarray(0, size),
+    state: r.state.subarray(0, size),
+    valueProblems: r.valueProblems.subarray(0, size),
+    worstValueLeaf: r.worstValueLeaf.subarray(0, size),
+    inventory: inventory.subarray(0, size),
+    inventoryWeight: inventoryWeight.subarray(0, size),
+    alerts: r.alerts,
+    links: links ?? [],
+    noValueText: noValueText ?? '',
+    warnings: prev.warnings,
+    buffers: r,
+    spare: prev.buffers,
+    builtAt: now,
+    buildMs: 0,
+    rootCounts,
+    rowMaps,
+    unseenLeaves: prev.unseenLeaves,
+    serial,
+    base: prev.serial,
+    changed: Int32Array.from(changed),
+    incremental: true,
+  };
 }
 
 function sameLevels(a: string[], b: string[]): boolean {
@@ -522,14 +1083,18 @@ function readRows(
   src: RowSource,
   role: 'health' | 'inventory',
   opts: BuildOptions,
-  warnings: string[]
-): void {
+  warnings: string[],
+  map: RowMap
+): boolean {
   const { levels } = opts;
   const depthMax = levels.length;
   const cols = levels.map((l) => src.column(l));
   const nameCols = levels.map((l) => src.column(`${l}_name`));
   const hasNames = nameCols.some((c) => c !== undefined);
-  const resolve = role === 'health' ? valueResolver(src.field, opts.theme) : undefined;
+  const resolve = role === 'health' ? recording(valueResolver(src.field, opts.theme), map.verdicts) : undefined;
+  const rowNodes = map.nodes;
+  // Whether every row names a place of its own: only then can the next refresh be diffed row by row.
+  let unique = true;
   // Prefix cache: consecutive series usually share chain/region/store/till, so most rows skip the child
   // lookup. Comparing the cell strings is cheaper than one lookup, and a row loop is the build's hot path.
   const NO_CELL = {};
@@ -557,6 +1122,7 @@ function readRows(
       if (!isInventory) {
         warnings.push(`a series has none of the level labels (${levels.join(', ')}); check the "Levels" option`);
       }
+      rowNodes[row] = -1;
       continue;
     }
     let node = 0;
@@ -592,8 +1158,12 @@ function readRows(
       seen = r.seen;
       valueState = r.valueState;
     }
+    rowNodes[row] = node;
     const v = src.value(row);
     if (isInventory) {
+      if (r.inventory[node]) {
+        unique = false;
+      }
       r.inventory[node] = 1;
       if (v > 0 && Number.isFinite(v)) {
         r.inventoryWeight[node] = v;
@@ -609,6 +1179,9 @@ function readRows(
     }
     // Several series for one leaf (e.g. the same device scraped twice): the worst known value wins.
     const cur = values[node]!;
+    if (seen[node]) {
+      unique = false;
+    }
     if (!seen[node] || (v === v && (cur !== cur || verdict.state > valueState[node]!))) {
       valueState[node] = verdict.state;
       values[node] = v;
@@ -621,6 +1194,16 @@ function readRows(
     // Its time is the model's builtAt: one write per row fewer on the hottest loop.
     seen[node] = 1;
   }
+  return unique;
+}
+
+/** A value resolver that also notes each distinct value's verdict (a health query has a handful: 0, 1, NaN). */
+function recording(resolve: (v: number) => ValueVerdict, verdicts: Map<number, ValueVerdict>) {
+  return (v: number) => {
+    const verdict = resolve(v);
+    verdicts.set(v, verdict);
+    return verdict;
+  };
 }
 
 /** Drops forgotten leaves (and the groups they leave empty): a new index, every per-node array remapped. */
@@ -754,11 +1337,23 @@ function sortSiblings(
   }
 }
 
-function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number, opts: BuildOptions, now: number) {
+/**
+ * Attaches one alert row to the places it names (in `alerts` and `ownAlert`). False, having changed nothing,
+ * when the place does not exist and `create` is false (the incremental path, which never adds places).
+ */
+function applyAlert(
+  index: NodeIndex,
+  r: Refresh,
+  source: RowSource,
+  row: number,
+  opts: BuildOptions,
+  now: number,
+  create = true
+): boolean {
   const label = (name: string) => cell(source.column(name), row);
   const alertstate = label('alertstate');
   if ((alertstate !== undefined && alertstate !== 'firing') || source.value(row) === 0) {
-    return;
+    return true;
   }
   const { levels } = opts;
   let last = -1;
@@ -769,7 +1364,7 @@ function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number
   }
   if (last < 0) {
     // An alert that names no place (e.g. about the monitoring itself) has no tile to colour.
-    return;
+    return true;
   }
   // Every label of the alert: the tile's links may use any of them (a device the levels do not reach).
   const labels: Record<string, string> = {};
@@ -812,6 +1407,9 @@ function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number
       }
     }
     if (next.length === 0 && !wildcard) {
+      if (!create) {
+        return false;
+      }
       // An alert for a place with no health data: create it, so the problem is seen, not dropped.
       let node = candidates[0]!;
       for (let k = d; k <= last; k++) {
@@ -830,6 +1428,7 @@ function applyAlert(index: NodeIndex, r: Refresh, source: RowSource, row: number
     r.alerts.set(node, list);
     r.ownAlert[node] = Math.max(r.ownAlert[node]!, info.state);
   }
+  return true;
 }
 
 /**
@@ -843,7 +1442,7 @@ function finish(
   structure: Structure,
   index: NodeIndex,
   r: Refresh,
-  rest: Pick<HierarchyModel, 'links' | 'noValueText' | 'warnings' | 'spare' | 'builtAt'>
+  rest: Pick<HierarchyModel, 'links' | 'noValueText' | 'warnings' | 'spare' | 'builtAt' | 'rowMaps'>
 ): HierarchyModel {
   const { size, parent, childCount } = structure;
   const ownAlert = r.ownAlert.subarray(0, size);
@@ -857,25 +1456,24 @@ function finish(
   const state = r.state.subarray(0, size).fill(0);
   const valueProblems = r.valueProblems.subarray(0, size).fill(0);
   const worstValueLeaf = r.worstValueLeaf.subarray(0, size).fill(-1);
+  const seen = r.seen.subarray(0, size);
+  const inventory = r.inventory.subarray(0, size);
+  const rootCounts: number[] = new Array(STATE_COUNT).fill(0);
+  const unseen: number[] = [];
   for (let n = size - 1; n > 0; n--) {
     const p = parent[n]!;
     if (childCount[n] === 0) {
-      const v = valueState[n]!;
-      const c = cover[n]!;
-      let s: number;
-      if (ownAlert[n]! >= 0) {
-        s = c;
-      } else if (c >= 0) {
-        s = v === State.unknown ? c : Math.max(c, v);
-      } else {
-        s = v;
-      }
+      const s = leafState(valueState[n]!, cover[n]!, ownAlert[n]!);
       // A problem of its own where the value, not an alert, gives the leaf its colour.
-      if (s === v && v !== State.ok && ownAlert[n]! < 0 && v > c) {
+      if (isValueProblem(s, valueState[n]!, cover[n]!, ownAlert[n]!)) {
         valueProblems[n] = 1;
         worstValueLeaf[n] = n;
       }
       state[n] = s;
+      rootCounts[s]!++;
+      if (!seen[n] && !inventory[n]) {
+        unseen.push(n);
+      }
     }
     if (state[n]! > state[p]!) {
       state[p] = state[n]!;
@@ -889,13 +1487,15 @@ function finish(
       }
     }
   }
+  const serial = ++serials;
+  r.version = serial;
   return {
     structure,
     index,
     displayNames: r.displayNames,
     values: r.values.subarray(0, size),
     seenAt: r.seenAt.subarray(0, size),
-    seen: r.seen.subarray(0, size),
+    seen,
     stale: r.stale.subarray(0, size),
     valueState,
     valueText: r.valueText,
@@ -904,13 +1504,36 @@ function finish(
     state,
     valueProblems,
     worstValueLeaf,
-    inventory: r.inventory.subarray(0, size),
+    inventory,
     inventoryWeight: r.inventoryWeight.subarray(0, size),
     alerts: r.alerts,
     buffers: r,
     ...rest,
     buildMs: 0,
+    rootCounts,
+    unseenLeaves: Int32Array.from(unseen),
+    serial,
+    incremental: false,
   };
+}
+
+/**
+ * A leaf's state: its own alert decides; else an alert above it, or the worse of that and its value (a leaf
+ * without data takes the alert's colour); else its value.
+ */
+function leafState(valueState: number, cover: number, ownAlert: number): number {
+  if (ownAlert >= 0) {
+    return cover;
+  }
+  if (cover >= 0) {
+    return valueState === State.unknown ? cover : Math.max(cover, valueState);
+  }
+  return valueState;
+}
+
+/** Whether the leaf's value, not an alert, gives it its (non-ok) colour: a problem no alert explains. */
+function isValueProblem(s: number, valueState: number, cover: number, ownAlert: number): boolean {
+  return s === valueState && valueState !== State.ok && ownAlert < 0 && valueState > cover;
 }
 
 /** Label values of a node's path, outermost first. */
@@ -948,26 +1571,22 @@ export function countsOf(model: HierarchyModel, node: number): number[] {
   if (hit) {
     return hit;
   }
-  const { size, childCount, childStart, children } = model.structure;
+  if (node === 0) {
+    // Kept by the build: counting every leaf per refresh would cost a pass over 500,000 of them.
+    return model.rootCounts;
+  }
+  const { childCount, childStart, children } = model.structure;
   const { state } = model;
   const counts: number[] = new Array(STATE_COUNT).fill(0);
-  if (node === 0) {
-    for (let n = 1; n < size; n++) {
-      if (childCount[n] === 0) {
-        counts[state[n]!]!++;
-      }
+  const stack = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    const c = childCount[n]!;
+    if (c === 0) {
+      counts[state[n]!]!++;
     }
-  } else {
-    const stack = [node];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      const c = childCount[n]!;
-      if (c === 0) {
-        counts[state[n]!]!++;
-      }
-      for (let i = childStart[n]!; i < childStart[n]! + c; i++) {
-        stack.push(children[i]!);
-      }
+    for (let i = childStart[n]!; i < childStart[n]! + c; i++) {
+      stack.push(children[i]!);
     }
   }
   cache.set(node, counts);
