@@ -37,7 +37,9 @@ describe('promtool', () => {
 
   describe.concurrent('unit tests', () => {
     for (const file of testFiles()) {
-      it(`passes ${basename(file)}`, async () => {
+      // The longest files replay days of samples (store-hours: three nights, 48 s alone on an idle core),
+      // and they run side by side here: the bound is promtool's work, not vitest's 60 s default.
+      it(`passes ${basename(file)}`, { timeout: 300_000 }, async () => {
         const r = await promtool('test', 'rules', file);
         expect(r.code, r.out).toBe(0);
         expect(r.out).toContain('SUCCESS');
