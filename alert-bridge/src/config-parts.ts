@@ -206,7 +206,7 @@ export const rtTarget = z
       ctx.addIssue({
         code: 'custom',
         path: ['token'],
-        message: 'give exactly one of token or password (the RT user\'s auth token is the better one)',
+        message: "give exactly one of token or password (the RT user's auth token is the better one)",
       });
   });
 

@@ -171,6 +171,17 @@ export class RtSync {
       .where('external_id', '=', String(t.ObjectId))
       .executeTakeFirst();
     if (!ref) return;
+    // Taken already (the overlap reads recent transactions again): skip before asking RT for its text.
+    const seen = await this.deps.db
+      .selectFrom('desk_events')
+      .select('event_id')
+      .where('desk', '=', this.desk)
+      .where('event_id', '=', `transaction:${t.id}`)
+      .executeTakeFirst();
+    if (seen) {
+      this.deps.metrics.deskEvents.inc({ desk: this.desk, result: 'duplicate' });
+      return;
+    }
     const e = await this.eventOf(t, Number(ref.ticket_id));
     if (!e) return;
     try {
@@ -221,8 +232,7 @@ export class RtSync {
     if (t.Type === 'Status' && t.NewValue) {
       // A person resolved the RT ticket: the work is done. Forced, because the desk says so; if the till still
       // has the fault, the next notification reopens the ticket and the RT ticket goes back to work.
-      if (sync.resolve_statuses.includes(t.NewValue))
-        return { ...common, action: 'resolve', force: true };
+      if (sync.resolve_statuses.includes(t.NewValue)) return { ...common, action: 'resolve', force: true };
       if (sync.acknowledge_statuses.includes(t.NewValue)) return { ...common, action: 'acknowledge' };
     }
     return undefined;

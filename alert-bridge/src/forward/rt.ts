@@ -92,7 +92,8 @@ export function rtSender(
         // RT answers 201 with its messages even when a part failed (a status the lifecycle refuses): read them.
         const out = await call<unknown>('POST', `/ticket/${ref.external_id}/${target.updates_as}`, message);
         const refused = refusal(out);
-        if (refused) throw new DeliveryError(`rt ${target.name}: ticket ${ref.external_id}: ${refused}`, true);
+        if (refused)
+          throw new DeliveryError(`rt ${target.name}: ticket ${ref.external_id}: ${refused}`, true);
       }
     },
   };

@@ -75,10 +75,7 @@ export interface RunningRt {
   /** The engineer's name as RT shows it (a person of their own, not the bridge's user). */
   person: string;
   /** What the engineer does in RT, through REST 2 with their own password: a reply or comment, a status. */
-  asPerson(
-    ticket: number,
-    change: { correspond?: string; comment?: string; status?: string },
-  ): Promise<void>;
+  asPerson(ticket: number, change: { correspond?: string; comment?: string; status?: string }): Promise<void>;
   /** The queue's tickets, newest first, read through RT's REST 2 API. */
   tickets(): Promise<RtTicket[]>;
   ticket(id: number): Promise<RtTicket>;
@@ -223,9 +220,10 @@ export async function startRt(opts: { queue?: string; user?: string } = {}): Pro
         orderby: 'id',
         order: 'DESC',
         per_page: '100',
+        fields: 'Subject,Status,Priority,Queue',
       });
-      const page = await call<Page<{ id: string }>>('GET', `/tickets?${q.toString()}`);
-      return Promise.all(page.items.map((t) => ticket(Number(t.id))));
+      const page = await call<Page<Omit<RtTicket, 'id'> & { id: string }>>('GET', `/tickets?${q.toString()}`);
+      return page.items.map((t) => ({ ...t, id: Number(t.id) }));
     },
     ticket,
     history: async (id) => {
