@@ -25,6 +25,10 @@ export const DEBIAN_PACKAGES = [
     file: '/var/lib/dbconfig-common/sqlite3/redmine/instances/default/redmine_default',
   },
   { pkg: 'thin', bin: 'thin' },
+  // A real Request Tracker 5 for its adapter's test, served by its own rt-server (Starlet); the SQLite
+  // database its dbconfig-common creates is the template each test run copies.
+  { pkg: 'request-tracker5', file: '/usr/share/request-tracker5/libexec/rt-server' },
+  { pkg: 'rt5-db-sqlite', file: '/var/lib/dbconfig-common/sqlite3/request-tracker5/rtdb' },
   // The printer collector's test runs a real CUPS scheduler and adds a queue with lpadmin.
   { pkg: 'cups-daemon', file: '/usr/sbin/cupsd' },
   { pkg: 'cups-client', bin: 'lpadmin' },

@@ -18,6 +18,8 @@ import { Senders } from './delivery/sender.js';
 import { takeSnapshot } from './enrich.js';
 import { HttpError } from './errors.js';
 import { redmineSender } from './forward/redmine.js';
+import { rtSender } from './forward/rt.js';
+import { RtSync } from './forward/rt-sync.js';
 import { webhookSender } from './forward/webhook.js';
 import { tillActionRoutes } from './actions/http.js';
 import { apiRoutes } from './http/api.js';
@@ -86,7 +88,8 @@ function buildSenders(
   if (email) senders.channel(email);
   for (const t of config.forwarding.targets) {
     if (t.type === 'webhook') senders.forward(t.name, webhookSender(t, timeout));
-    else senders.forward(t.name, redmineSender(t, store.db, timeout));
+    else if (t.type === 'redmine') senders.forward(t.name, redmineSender(t, store.db, timeout));
+    else senders.forward(t.name, rtSender(t, store.db, timeout));
   }
   return { senders, close: () => email?.close() };
 }
@@ -125,23 +128,20 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<Bri
     now,
   });
 
-  // Desks without webhooks of their own: their changes are polled (Redmine targets with `sync`).
-  const deskPolls = config.forwarding.targets.flatMap((t) =>
-    t.type === 'redmine' && t.sync
-      ? [
-          new RedmineSync({
-            target: t,
-            sync: t.sync,
-            db: store.db,
-            tickets,
-            metrics,
-            logger,
-            timeoutMs: config.forwarding.timeout,
-            changed: () => dispatcher.kick(),
-          }),
-        ]
-      : [],
-  );
+  // Desks without webhooks of their own: their changes are polled (Redmine and RT targets with `sync`).
+  const deskPolls = config.forwarding.targets.flatMap((t): { start(): void; stop(): Promise<void> }[] => {
+    const common = {
+      db: store.db,
+      tickets,
+      metrics,
+      logger,
+      timeoutMs: config.forwarding.timeout,
+      changed: () => dispatcher.kick(),
+    };
+    if (t.type === 'redmine' && t.sync) return [new RedmineSync({ ...common, target: t, sync: t.sync })];
+    if (t.type === 'rt' && t.sync) return [new RtSync({ ...common, target: t, sync: t.sync })];
+    return [];
+  });
 
   const watchdog = new Watchdog({
     config,

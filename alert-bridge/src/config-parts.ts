@@ -159,6 +159,57 @@ export const redmineTarget = z.strictObject({
   sync: redmineSync.optional(),
 });
 
+// Request Tracker 5 (REST 2, core since RT 5.0) has no outgoing webhooks either: the bridge polls the tickets it
+// created in the queue that changed since its last poll, and takes people's replies, comments and status
+// changes back; its own transactions (made as `user`) are skipped.
+export const rtSync = z.strictObject({
+  poll_interval: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(parseDuration('1m')),
+  // RT statuses that resolve the ticket (RT's default lifecycle: resolved; rejected and deleted end it too).
+  resolve_statuses: z.array(z.string().min(1)).min(1).default(['resolved', 'rejected']),
+  // RT statuses a person moves a ticket into when they take it on: the ticket is acknowledged.
+  acknowledge_statuses: z.array(z.string().min(1)).default(['open']),
+  // Each poll looks this far behind the newest change it saw (RT's LastUpdated has whole seconds, and a
+  // change committed late must not be missed; a change already taken is not taken twice).
+  overlap: duration.default(parseDuration('2m')),
+  // Tickets per page of the changed-tickets search (RT's REST 2 serves at most 100).
+  page_size: z.number().int().min(1).max(100).default(100),
+});
+
+export const rtTarget = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9_-]+$/, 'must be lower-case letters, digits, - or _'),
+    type: z.literal('rt'),
+    // RT's web root, e.g. https://rt.example.com/ (the REST 2 API is under REST/2.0/).
+    url: z.url(),
+    // The RT user the bridge acts as: its transactions are recognised by this name and never taken back.
+    user: z.string().min(1, 'must not be empty'),
+    // An auth token of that user (RT: Logged in as → Settings → Auth Tokens), or the user's password.
+    token: z
+      .string()
+      .regex(/^\d+-\d+-[0-9a-f]{32}$/, 'an RT auth token looks like 1-23-0123456789abcdef0123456789abcdef')
+      .transform((s) => new Secret(s))
+      .optional(),
+    password: secret.optional(),
+    queue: z.string().min(1, 'must not be empty'),
+    // RT priorities are numbers (0-99 in the default lifecycle); unset priorities keep the queue's default.
+    priorities: z.partialRecord(priority, z.number().int().min(0)).default({}),
+    // Later events as correspondence (the default: the ticket is the bridge's request, so its updates are the
+    // requestor's correspondence, which RT's views and "last reply" track) or as comments (staff-only notes,
+    // for a queue whose watchers should not be mailed on every update).
+    updates_as: z.enum(['correspond', 'comment']).default('correspond'),
+    resolved_status: z.string().min(1).default('resolved'),
+    reopened_status: z.string().min(1).default('open'),
+    sync: rtSync.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.token === !t.password)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: "give exactly one of token or password (the RT user's auth token is the better one)",
+      });
+  });
+
 export const storageSchema = z.discriminatedUnion('driver', [
   z.strictObject({
     driver: z.literal('sqlite'),

@@ -205,6 +205,21 @@ describe('config', () => {
       'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rm, type: redmine, url: "http://127.0.0.1:3000", api_key: abc, project_id: tills, sync: { resolve_status_ids: [] } }] }\n',
       ': forwarding.targets[0].sync.resolve_status_ids: Too small: expected array to have >=1 items',
     ],
+    [
+      'an RT target with both a token and a password',
+      `webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rt, type: rt, url: "http://127.0.0.1:8080", user: tillwatch, token: 1-2-${'a'.repeat(32)}, password: secret, queue: Tills }] }\n`,
+      ": forwarding.targets[0].token: give exactly one of token or password (the RT user's auth token is the better one)",
+    ],
+    [
+      'an RT token RT never issues',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rt, type: rt, url: "http://127.0.0.1:8080", user: tillwatch, token: abc, queue: Tills }] }\n',
+      ': forwarding.targets[0].token: an RT auth token looks like 1-23-0123456789abcdef0123456789abcdef',
+    ],
+    [
+      'an RT sync with no resolving status',
+      'webhook: { bearer_token: a }\nforwarding: { targets: [{ name: rt, type: rt, url: "http://127.0.0.1:8080", user: tillwatch, password: p, queue: Tills, sync: { resolve_statuses: [] } }] }\n',
+      ': forwarding.targets[0].sync.resolve_statuses: Too small: expected array to have >=1 items',
+    ],
   ];
   it.each(cases)('rejects %s naming file and key', (_n, yaml, msg) => {
     const f = write(yaml);

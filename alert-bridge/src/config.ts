@@ -18,6 +18,7 @@ import {
   routeSchema,
   webhookTarget,
   redmineTarget,
+  rtTarget,
   storageSchema,
   type Priority,
 } from './config-parts.js';
@@ -178,7 +179,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   forwarding: z
     .strictObject({
-      targets: z.array(z.discriminatedUnion('type', [webhookTarget, redmineTarget])).default([]),
+      targets: z.array(z.discriminatedUnion('type', [webhookTarget, redmineTarget, rtTarget])).default([]),
       retry_base: duration.default(parseDuration('1s')),
       retry_max: duration.default(parseDuration('5m')),
       timeout: duration.default(parseDuration('10s')),
@@ -189,7 +190,7 @@ export const configSchema = z.strictObject({
       dead_after: duration.default(parseDuration('24h')),
       // Dead and refused rows are kept this long, then deleted.
       dead_retention: duration.default(parseDuration('30d')),
-      // Event ids of desks' changes (the inbound webhook's and the Redmine poll's) are kept this long: a desk
+      // Event ids of desks' changes (the inbound webhook's and the Redmine and RT polls') are kept this long: a desk
       // that sends one again within it changes nothing.
       desk_event_retention: duration.default(parseDuration('7d')),
     })
@@ -232,6 +233,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type WebhookTarget = z.infer<typeof webhookTarget>;
 export type RedmineTarget = z.infer<typeof redmineTarget>;
+export type RtTarget = z.infer<typeof rtTarget>;
 export type ForwardTarget = Config['forwarding']['targets'][number];
 
 // `${NAME}` in any string is replaced by the environment variable, so tokens stay out of the file.
@@ -306,7 +308,8 @@ function checkService(c: z.infer<typeof configSchema>, ctx: z.RefinementCtx): vo
         message: `"${t.name}" is already another target's name`,
       });
     names.add(t.name);
-    const inbound = (t.type === 'webhook' && t.inbound) || (t.type === 'redmine' && t.sync);
+    const inbound =
+      (t.type === 'webhook' && t.inbound) || ((t.type === 'redmine' || t.type === 'rt') && t.sync);
     if (inbound && people.has(t.name))
       ctx.addIssue({
         code: 'custom',

@@ -163,13 +163,13 @@ export function createMetrics() {
     }),
     deskEvents: new Counter({
       name: `${p}desk_events_total`,
-      help: 'Changes service desks sent back (the signed webhook, the Redmine poll), by desk and result: applied, unchanged, duplicate, conflict, not_found, invalid, bad_signature, stale.',
+      help: 'Changes service desks sent back (the signed webhook, the Redmine and Request Tracker polls), by desk and result: applied, unchanged, duplicate, conflict, not_found, invalid, bad_signature, stale.',
       labelNames: ['desk', 'result'],
       registers: [registry],
     }),
     deskPolls: new Counter({
       name: `${p}desk_polls_total`,
-      help: 'Polls of service desks without webhooks (Redmine) for changes, by desk and result (success, failure).',
+      help: 'Polls of service desks without webhooks (Redmine, Request Tracker) for changes, by desk and result (success, failure).',
       labelNames: ['desk', 'result'],
       registers: [registry],
     }),

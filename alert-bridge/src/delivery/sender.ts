@@ -46,7 +46,7 @@ export class Senders {
   }
 
   /** A forwarding sender serves the one named target it was configured for. */
-  forward(name: string, s: Sender<Extract<Target, { kind: 'webhook' | 'redmine' }>>): this {
+  forward(name: string, s: Sender<Extract<Target, { kind: 'webhook' | 'redmine' | 'rt' }>>): this {
     this.byName.set(`${s.kind}:${name}`, s as Sender);
     return this;
   }

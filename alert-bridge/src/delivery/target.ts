@@ -1,12 +1,13 @@
 /**
  * Where an outgoing event goes. Stored in the outbox as a string id (`telegram:<chat>`,
- * `email:<a>,<b>`, `webhook:<name>`, `redmine:<name>`); this is the one place that formats and parses it.
+ * `email:<a>,<b>`, `webhook:<name>`, `redmine:<name>`, `rt:<name>`); this is the one place that formats and parses it.
  */
 export type Target =
   | { kind: 'telegram'; chatId: string }
   | { kind: 'email'; to: readonly string[] }
   | { kind: 'webhook'; name: string }
-  | { kind: 'redmine'; name: string };
+  | { kind: 'redmine'; name: string }
+  | { kind: 'rt'; name: string };
 
 export type TargetKind = Target['kind'];
 
@@ -18,6 +19,7 @@ export function targetId(t: Target): string {
       return `email:${t.to.join(',')}`;
     case 'webhook':
     case 'redmine':
+    case 'rt':
       return `${t.kind}:${t.name}`;
   }
 }
@@ -38,13 +40,14 @@ export function parseTarget(id: string): Target {
       return { kind, to: rest.split(',') };
     case 'webhook':
     case 'redmine':
+    case 'rt':
       return { kind, name: rest };
     default:
       throw new TargetParseError(`unknown delivery target kind "${kind}" in "${id}"`);
   }
 }
 
-/** Chats and mailboxes are channels (batched human messages); webhooks and Redmine are forwards. */
+/** Chats and mailboxes are channels (batched human messages); webhooks, Redmine and RT are forwards. */
 export function isChannel(t: Target): t is Extract<Target, { kind: 'telegram' | 'email' }> {
   return t.kind === 'telegram' || t.kind === 'email';
 }
