@@ -219,15 +219,24 @@ for (const r of rows) {
   );
 }
 // Every refresh in the order it ran (the first follows a full build), so the reader sees the spread behind
-// the p95, which with 10 refreshes is the slowest of them.
+// the p95, which with 10 refreshes is the slowest of them; and how each got its writable buffers: `ready` when
+// the panel's idle warm-up after the previous paint had brought them up to date (its cost is off the refresh's
+// clock and is shown apart), else replayed or copied on the clock.
 out.push(
   '',
-  'Each refresh in order, wall / main-thread CPU (of which model build, wall) in ms; the first follows a full build:',
+  'Each refresh in order, wall / main-thread CPU in ms (model build, wall; how the buffers it writes were brought up to date); the first follows a full build:',
   '',
 );
 for (const r of rows) {
-  const each = r.refresh.map((x, i) => `${ms(x.ms)} / ${ms(r.refreshCpu[i]!)} (${ms(x.buildMs)})`).join(', ');
-  out.push(`- ${r.tills.toLocaleString('en')} tills, ${shape(r)}: ${each}`);
+  const each = r.refresh.map(
+    (x, i) => `${ms(x.ms)} / ${ms(r.refreshCpu[i]!)} (${ms(x.buildMs)}; ${x.carried})`,
+  );
+  const warm = r.refresh.map((x) => x.warmMs).filter((x) => Number.isFinite(x));
+  const ready = r.refresh.filter((x) => x.carried === 'ready').length;
+  out.push(
+    `- ${r.tills.toLocaleString('en')} tills, ${shape(r)}: ${each.join(', ')}. Buffers ready in ${ready} of ${r.refresh.length};` +
+      ` idle warm-ups before them (off the clock): ${warm.length ? `median ${ms(median(warm))}, max ${ms(Math.max(...warm))} ms` : 'none ended'}.`,
+  );
 }
 const loadEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const big = rows.find((r) => r.tills === 100_000 && r.devices === 5);
