@@ -24,6 +24,13 @@ export interface RefreshTiming {
   repainted: number;
   /** Whether the layout object stayed the same (no re-layout). */
   sameLayout: boolean;
+  /**
+   * How the build got its writable buffers: `ready` when the idle warm-up after the previous paint had brought
+   * them up to date, else `partly ready`, `replayed`, `copied` (on the refresh's clock), or `full build`.
+   */
+  carried: string;
+  /** CPU-bound ms the idle warm-up after the previous paint took (off the refresh's clock); NaN if it had not ended. */
+  warmMs: number;
 }
 
 export interface HarnessApi {

@@ -163,7 +163,7 @@ window.tillwatchHarness = {
     return out;
   },
   benchNext: () => {},
-  benchRender: () => ({ ms: 0, buildMs: 0, drawMs: 0, repainted: 0, sameLayout: true }),
+  benchRender: () => ({ ms: 0, buildMs: 0, drawMs: 0, repainted: 0, sameLayout: true, carried: '', warmMs: NaN }),
   benchFirst: () => 0,
   rects: () => lastRects(),
 };
@@ -190,6 +190,9 @@ async function main(): Promise<void> {
     };
     window.tillwatchHarness.benchRender = () => {
       const before = panelData().layout;
+      // The idle warm-up of the buffers after the last paint, if it has ended (the view sets it when it does).
+      const warmMs = Number(panelData().warmMs ?? NaN);
+      delete panelData().warmMs;
       const start = performance.now();
       render(pending!);
       const ms = performance.now() - start;
@@ -200,6 +203,8 @@ async function main(): Promise<void> {
         drawMs: Number(d.drawMs),
         repainted: Number(d.repainted),
         sameLayout: d.layout === before,
+        carried: d.carried ?? '',
+        warmMs,
       };
     };
     window.tillwatchHarness.benchFirst = () => {

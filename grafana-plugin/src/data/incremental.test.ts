@@ -1,6 +1,6 @@
 import { DataFrame, FieldConfigSource, MappingType } from '@grafana/data';
 import { alertFrame, fleetTable, tableFrame } from './frame-factory';
-import { buildModel, countsOf, HierarchyModel } from './hierarchy';
+import { buildModel, countsOf, HierarchyModel, warmSpare } from './hierarchy';
 import { panelFrames, theme } from './test-model';
 
 /**
@@ -163,6 +163,8 @@ describe('incremental refresh', () => {
     let fast: HierarchyModel | undefined;
     let full: HierarchyModel | undefined;
     let incremental = 0;
+    let warmed = 0;
+    const carriedBy = new Set<HierarchyModel['carried']>();
     const steps = 40;
     for (let step = 0; step < steps; step++) {
       // Mostly a few values change; now and then rows go and come back, a weight, a name or the config changes.
@@ -196,18 +198,40 @@ describe('incremental refresh', () => {
         ],
         config
       );
+      const older = fast;
       const nextFast = build(frames, fast, now, true);
       const nextFull = build(frames, full, now, false);
+      expect(contents(nextFast)).toEqual(contents(nextFull));
+      // Off the refresh's path the view brings the spare buffers up to date (warmSpare): not at all before the
+      // next refresh comes, part of them, or all. A late call for the model before must change nothing.
+      const warm = rnd();
+      if (warm < 0.3) {
+        let budget = Math.floor(rnd() * 12);
+        expect(warmSpare(nextFast, () => budget-- > 0)).toBe(budget >= 0);
+      } else if (warm < 0.7) {
+        expect(warmSpare(nextFast)).toBe(true);
+        warmed++;
+      }
+      if (older && rnd() < 0.3) {
+        expect(warmSpare(older)).toBe(true);
+      }
       expect(contents(nextFast)).toEqual(contents(nextFull));
       expect(countsOf(nextFast, 0)).toEqual(countLeaves(nextFast));
       // The layout's input is kept exactly when the full build keeps it.
       expect(nextFast.structure === fast?.structure).toBe(nextFull.structure === full?.structure);
       incremental += nextFast.incremental ? 1 : 0;
+      carriedBy.add(nextFast.carried);
       fast = nextFast;
       full = nextFull;
     }
     // The comparison is only worth something if most refreshes took the incremental path.
     expect(incremental).toBeGreaterThan(steps / 2);
+    expect(warmed).toBeGreaterThan(0);
+    // Refreshes found the spare buffers up to date, part-way up to date, and not warmed at all (after an
+    // incremental build and after a full one).
+    for (const how of ['ready', 'partly ready', 'replayed', 'copied'] as const) {
+      expect(carriedBy).toContain(how);
+    }
   });
 
   it('takes the incremental path for a refresh of the bench fleet, repaints what changed and keeps the structure', () => {
