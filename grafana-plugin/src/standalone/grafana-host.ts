@@ -4,7 +4,6 @@
  * ships in an npm package, so this file stands in for them with @grafana/data's own building blocks
  * (override processors, getPanelOptionsWithDefaults, applyFieldOverrides). It is not part of the plugin.
  */
-import React from 'react';
 import {
   applyFieldOverrides,
   DataFrame,
@@ -25,7 +24,8 @@ import {
   valueMappingsOverrideProcessor,
 } from '@grafana/data';
 
-const NoEditor = () => React.createElement(React.Fragment);
+// The harness never opens an options editor: an editor that renders nothing.
+const NoEditor = (): null => null;
 
 function item(
   id: string,
