@@ -131,7 +131,13 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
     };
     if (!stores.has(store)) {
       const is24h = rand() < s.noise.store24h;
-      stores.set(store, { is24h, offAtNight: !is24h && rand() < s.noise.offAtNight });
+      const offAtNight = !is24h && rand() < s.noise.offAtNight;
+      // A till switched off every evening (the disk_steps fault) belongs to a store that closes at night: a
+      // 24-hour store that switched a till off each night without its calendar saying so would be paged
+      // rightly, so placing that fault there measured the inventory's gap, not the rules (docs/benchmarks.md,
+      // "Store hours"). The draws stay the same, so every other till keeps its noise.
+      const stepsHere = faultOf.get(i) === 'disk_steps' || faultOf.get(i + 1) === 'disk_steps';
+      stores.set(store, { is24h: is24h && !stepsHere, offAtNight });
     }
     const kind = faultOf.get(i);
     const place = stores.get(store)!;
@@ -337,11 +343,14 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
     }
     // A spike is one poll: never two samples in a row.
     const spike = isolated(s.noise.clockSpike.perSample);
+    const spikes = new Set<number>();
     push('till_fiscal_clock_offset_seconds', fiscal, (t) => {
       if (drift && t >= drift.start && t < drift.critical + HOUR)
         return Math.round(((t - drift.start) / HOUR) * drift.rate);
       if (jump !== undefined && t >= jump && t < jump + HOUR) return 400;
-      return spike() ? s.noise.clockSpike.seconds : Math.round((rand() - 0.5) * 6);
+      if (!spike()) return Math.round((rand() - 0.5) * 6);
+      spikes.add(t);
+      return s.noise.clockSpike.seconds;
     });
 
     // The till's clock against NTP: Windows tills drift between weekly syncs (a sawtooth); the fault is a sync
@@ -363,9 +372,13 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
       incident(hostCritical, hostCritical + 2 * HOUR, lead);
     }
     const badAnswer = isolated(s.noise.badSntp.perSample);
+    // A bad answer is one poll too, and so never in the sample next to a registrar spike: at this resolution two
+    // one-poll glitches of the till's clocks 30 minutes apart would read as one offset held for an hour, which
+    // no real till shows (between them, hundreds of good polls; the rules' `for` absorbs each).
+    const glitchNextTo = (t: number) => spikes.has(t - step) || spikes.has(t + step);
     if (windows && kind !== 'host_clock_unsynced') noisy('Windows weekly clock sync', 'system.clock_offset');
     push('till_clock_offset_seconds', {}, (t) => {
-      if (badAnswer()) return 400;
+      if (badAnswer() && !glitchNextTo(t)) return 400;
       if (!windows) return 0;
       if (t >= syncStops && t < hostCritical + 2 * HOUR)
         return Math.round(((t - syncStops) / DAY) * perDay * 10) / 10;

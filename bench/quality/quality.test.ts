@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tillwatch/config';
 import { medianLead, measureQuality } from './quality.js';
+import { generateFleet } from './fleet.js';
 import { loadScenario } from './scenario.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,44 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
     expect(q.byClass['fiscal.registrar_down']).toMatchObject({ detected: 1, beforeCritical: { none: 0 } });
     expect(q.falseAlarmsByAlert).toEqual({});
     expect(q.falseAlarmsPer1000TillsPerDay).toBeLessThan(1);
+  });
+
+  it('the evaluation fleet keeps what it models: a till off every night is in a store that closes, a glitch is one poll', () => {
+    const { scenario } = loadScenario('evaluation');
+    const step = scenario.sampleMinutes * 60_000;
+    let steps = 0;
+    for (const seed of [1, 2, 3]) {
+      const fleet = generateFleet(scenario, { seed, endMs: Date.parse('2026-12-01T00:00:00Z') });
+      // A till that grows its disk a step each evening is switched off at night: never in a 24-hour store,
+      // where a till gone dark at night is rightly paged (its calendar says the store is open).
+      for (const i of fleet.incidents)
+        if (fleet.truth.get(i.id)!.kind === 'disk_steps') {
+          steps++;
+          expect(fleet.noise.get(i.till ?? '')!.map((n) => n.what)).not.toContain('24-hour store');
+        }
+      // A registrar spike (120 s) and a bad SNTP answer (400 s) are one poll each: never in adjacent samples
+      // of one till, where together they would read as an offset held for an hour.
+      const glitches = (name: string, bad: (v: number) => boolean) =>
+        new Map(
+          fleet.series
+            .filter((x) => x.name === name)
+            .map((x) => [x.labels.till, new Set([...x.samples].filter(([, v]) => bad(v)).map(([t]) => t))]),
+        );
+      const spikes = glitches(
+        'till_fiscal_clock_offset_seconds',
+        (v) => v === scenario.noise.clockSpike.seconds,
+      );
+      const answers = glitches('till_clock_offset_seconds', (v) => v === 400);
+      let seen = 0;
+      for (const [till, ts] of answers)
+        for (const t of ts) {
+          seen++;
+          const s = spikes.get(till)!;
+          expect(s.has(t - step) || s.has(t + step)).toBe(false);
+        }
+      expect(seen).toBeGreaterThan(0);
+    }
+    expect(steps).toBeGreaterThan(0);
   });
 
   it('names the file and key of a bad scenario', () => {
