@@ -168,7 +168,8 @@ export const NATIVE_MODULES = ['better-sqlite3', '@serialport/bindings-cpp'];
 
 /** Whether the native modules load under the running Node.js (they fail on another one's ABI). */
 function nativeModulesLoad() {
-  const code = NATIVE_MODULES.map((m) => `require(${JSON.stringify(m)})`).join(';');
+  // better-sqlite3 loads its addon at the first Database, not at require.
+  const code = "new (require('better-sqlite3'))(':memory:'); require('@serialport/bindings-cpp')";
   return spawnSync(process.execPath, ['-e', code], { cwd: root, stdio: 'ignore' }).status === 0;
 }
 
