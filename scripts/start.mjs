@@ -4,7 +4,7 @@
 // everything on Ctrl-C.
 import { ensureAll } from './ensure-deps.mjs';
 
-ensureAll();
+await ensureAll();
 
 // The stack library is TypeScript shared with the tests; tsx (a root dev dependency, present once
 // ensureAll has run npm ci) loads it without a separate build step.

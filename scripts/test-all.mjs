@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAll, root } from './ensure-deps.mjs';
 
-ensureAll();
+await ensureAll();
 
 const out = join(root, '.tmp', 'test-results');
 rmSync(out, { recursive: true, force: true });

@@ -8,6 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planStack, repoRoot } from '../scripts/stack/index.js';
+// @ts-expect-error: plain JavaScript without types (it runs before npm ci)
+import { NODE_LTS } from '../scripts/ensure-deps.mjs';
 
 interface ComposeService {
   image?: string;
@@ -154,7 +156,7 @@ describe.skipIf(!compose)('docker-compose.yml (Compose v2)', () => {
     expect(services.prometheus?.image).toBe('prom/prometheus:v2.42.0');
     expect(services.alertmanager?.image).toBe('prom/alertmanager:v0.25.0');
     const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
-    expect(from).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    expect(from).toBe(`node:${NODE_LTS}-bookworm-slim`);
   });
 
   it.each(plan.services.map((s) => [s.name, s] as const))(

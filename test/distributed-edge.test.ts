@@ -31,6 +31,7 @@ import {
   type Service,
   close,
   listen,
+  prometheusAgentFlag,
 } from '@tillwatch/testkit';
 
 const OUTAGE_S = Number(process.env.TILLWATCH_EDGE_OUTAGE_S ?? 180);
@@ -142,7 +143,7 @@ describe('edge agents buffer a central outage and deliver every sample', () => {
         'prometheus-agent',
         'prometheus',
         [
-          '--enable-feature=agent',
+          prometheusAgentFlag(),
           `--config.file=${promYml}`,
           `--storage.agent.path=${join(dir, 'prom-agent')}`,
           `--web.listen-address=127.0.0.1:${promPort}`,

@@ -33,6 +33,7 @@ import {
   waitFor,
   type RunningPrometheus,
   type Service,
+  prometheusAgentFlag,
 } from '@tillwatch/testkit';
 
 const PASSWORD = 'scrape-secret';
@@ -175,7 +176,7 @@ describe('the shipped scrapers reach an exporter with TLS and basic auth', () =>
         'prometheus-agent',
         'prometheus',
         [
-          '--enable-feature=agent',
+          prometheusAgentFlag(),
           `--config.file=${join(dir, 'prometheus-agent.yml')}`,
           `--storage.agent.path=${join(dir, 'prom-agent')}`,
           `--web.listen-address=127.0.0.1:${promPort}`,

@@ -35,7 +35,7 @@ const options = {
   minify: true,
   sourcemap: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'esm',
   // Native addons and a large, lazily used library stay in node_modules.
   external: ['serialport', 'systeminformation', '@node-rs/bcrypt'],

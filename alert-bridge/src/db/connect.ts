@@ -1,4 +1,5 @@
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
 import type { DatabaseIntrospector, SchemaMetadata, TableMetadata } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
@@ -114,7 +115,7 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         where n.nspname = ${schema} and c.relkind in ('r', 'v', 'p')
         order by c.relname`.execute(db);
-      return rows.map((r) => ({ name: r.name, schema, isView: r.view, columns: [] }));
+      return rows.map((r) => ({ name: r.name, schema, isView: r.view, isForeign: false, columns: [] }));
     };
     return {
       getSchemas: async (): Promise<SchemaMetadata[]> => {
@@ -123,7 +124,6 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
         return rows;
       },
       getTables,
-      getMetadata: async () => ({ tables: await getTables() }),
     };
   }
 }

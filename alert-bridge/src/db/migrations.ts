@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
 
 // Migrations live in code (not files) so the built CLI carries them and both engines run the
 // exact same list. Types are chosen to exist on SQLite and PostgreSQL alike.

@@ -3,8 +3,8 @@
 // with remote_write, buffering on disk while the WAN is down. Two engines, same labels:
 //   - vmagent: scrape config (Prometheus syntax) + command-line flags; the store's place goes out as
 //     `-remoteWrite.label` so every pushed series carries chain, region and store.
-//   - Prometheus 2.42 in agent mode (`--enable-feature=agent`): the place as `external_labels`,
-//     buffered in its WAL.
+//   - Prometheus in agent mode (3.x: `--agent`; 2.32 to 2.x, Debian 12's 2.42: `--enable-feature=agent`):
+//     the place as `external_labels`, buffered in its WAL. The config is the same for both.
 // Till-level labels (till and extra store/till labels) stay target labels, as in file_sd.
 import { join } from 'node:path';
 import { parseDuration, toYaml } from '@tillwatch/config';
@@ -196,7 +196,7 @@ export function storeAgent(chain: Chain, region: Region, store: Store, opts: Age
     `-httpListenAddr=${AGENT_SELF.vmagent}`,
   ];
   const prometheusAgentConfig =
-    HEADER(store.id, 'Prometheus agent mode (--enable-feature=agent)') +
+    HEADER(store.id, 'Prometheus agent mode (3.x: --agent; 2.x: --enable-feature=agent)') +
     toYaml({
       global: { ...global, external_labels: externalLabels },
       scrape_configs: scrapeConfigs(store, chain, region, opts, 'prometheus'),

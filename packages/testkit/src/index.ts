@@ -12,6 +12,8 @@ export {
 } from './process.js';
 export {
   startPrometheus,
+  prometheusAgentFlag,
+  prometheusMajor,
   instantQuery,
   type PrometheusOptions,
   type QueryResponse,

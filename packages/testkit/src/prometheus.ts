@@ -1,4 +1,6 @@
-// The real Prometheus (Debian's 2.42) and the query API that Prometheus, vmalert and VictoriaMetrics share.
+// The real Prometheus (the first `prometheus` on PATH: Debian 12's 2.42, or 3.x in CI's Prometheus-3 leg) and
+// the query API that Prometheus, vmalert and VictoriaMetrics share.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,30 @@ export interface PrometheusOptions {
   /** Extra command-line flags. */
   flags?: string[];
   timeoutMs?: number;
+}
+
+let major: number | undefined;
+
+/** The major version of the `prometheus` on PATH (2 or 3), from `prometheus --version`. */
+export function prometheusMajor(): number {
+  if (major === undefined) {
+    const out = execFileSync('prometheus', ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const m = /version (\d+)\./.exec(out);
+    if (!m) throw new Error(`prometheus --version printed no version: ${out.slice(0, 200)}`);
+    major = Number(m[1]);
+  }
+  return major;
+}
+
+/**
+ * The flag that runs the `prometheus` on PATH in agent mode: `--agent` on 3.x, which dropped the feature flag;
+ * `--enable-feature=agent` on 2.x (2.32 to 2.x), which has no `--agent`.
+ */
+export function prometheusAgentFlag(): string {
+  return prometheusMajor() >= 3 ? '--agent' : '--enable-feature=agent';
 }
 
 /** Starts Prometheus on 127.0.0.1 with the given config text; resolves once /-/ready answers. */
