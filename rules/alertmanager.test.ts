@@ -170,18 +170,30 @@ describe('a real Alertmanager with the shipped configuration', () => {
     expect(post.status).toBe(200);
     type ApiAlert = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
     const want = alertsIn.length;
-    // Poll until Alertmanager lists all posted alerts of this store.
+    // Poll until Alertmanager lists all posted alerts of this store, and then until their states have held
+    // for a second: it lists a new alert before its inhibitor has taken in the alerts that may silence it
+    // (a race seen on Alertmanager 0.33 under load), so the first full listing can show every alert active.
+    let steady: { json: string; since: number } | undefined;
     for (let i = 0; ; i++) {
       const r = await fetch(`${am.url}/api/v2/alerts?filter=${encodeURIComponent(`store="${store}"`)}`);
       const list = (await r.json()) as ApiAlert[];
       if (list.length === want) {
-        const state = (name: string, extra: Record<string, string> = {}) =>
-          list.find(
-            (a) => a.labels.alertname === name && Object.entries(extra).every(([k, v]) => a.labels[k] === v),
-          )?.status.state;
-        return { store, state };
+        const json = list
+          .map((a) => JSON.stringify([a.labels, a.status.state]))
+          .sort()
+          .join('\n');
+        if (steady?.json !== json) steady = { json, since: Date.now() };
+        else if (Date.now() - steady.since >= 1_000) {
+          const state = (name: string, extra: Record<string, string> = {}) =>
+            list.find(
+              (a) =>
+                a.labels.alertname === name && Object.entries(extra).every(([k, v]) => a.labels[k] === v),
+            )?.status.state;
+          return { store, state };
+        }
       }
-      if (i > 100) throw new Error(`alertmanager lists ${list.length} of ${want} alerts`);
+      if (i > 200)
+        throw new Error(`alertmanager lists ${list.length} of ${want} alerts, or their states keep changing`);
       await new Promise((res) => setTimeout(res, 50));
     }
   }
