@@ -146,6 +146,11 @@ ${table(
   rows,
 )}
 
+A false alarm is a notification that matches no fault: a ticket the bridge opens or reopens (one ticket key, the incident family and the place, for firings that overlap; an alert that reads a \`*:held\` record kept firing through its store's closed night, as a live Prometheus keeps it). Counted per notified firing instead, as \`tillwatch backtest\` reports them: ${withSpread(
+    results.map((r) => (r.falseAlarmFirings / r.tills / r.days) * 1000),
+    fixed,
+  )} per 1,000 tills per day (${results.reduce((a, r) => a + r.falseAlarmFirings, 0)} firings, against ${results.reduce((a, r) => a + r.falseAlarms, 0)} notifications).
+
 False alarms by alert and the noise (or fault) of their tills, all seeds: ${
     Object.entries(falseByCause)
       .sort((a, b) => b[1] - a[1])

@@ -45,12 +45,29 @@ describe('amtool', () => {
     },
   );
 
-  it('routes every alert of the rules to its team receiver', async () => {
+  it('routes every alert of the rules to its team receiver, and info alerts to the wall only', async () => {
     for (const a of alerts()) {
       const labels = Object.entries({ alertname: a.alert, ...a.labels }).map(([k, v]) => `${k}=${v}`);
       const out = await amtool('config', 'routes', 'test', `--config.file=${CONFIG}`, ...labels);
-      expect(out.trim(), a.alert).toBe(`bridge-${a.labels?.team}`);
+      expect(out.trim(), a.alert).toBe(a.labels?.severity === 'info' ? 'wall' : `bridge-${a.labels?.team}`);
     }
+    // The rules have an info alert, so the branch above is taken.
+    expect(alerts().some((a) => a.labels?.severity === 'info')).toBe(true);
+  });
+
+  it.each(TEAMS)('sends a %s info alert to no one: the wall receiver has no integration', async (team) => {
+    const out = await amtool(
+      'config',
+      'routes',
+      'test',
+      `--config.file=${CONFIG}`,
+      `team=${team}`,
+      'severity=info',
+      'alertname=TillSomething',
+      'store=s1',
+      'till=t1',
+    );
+    expect(out.trim()).toBe('wall');
   });
 
   it('sends every receiver to the bridge with resolved notifications and the bearer token file', () => {
@@ -64,9 +81,10 @@ describe('amtool', () => {
     };
     const cfg = parseYaml(readFileSync(CONFIG, 'utf8'), { merge: true }) as { receivers: Receiver[] };
     expect(cfg.receivers.map((r) => r.name).sort()).toEqual(
-      ['bridge-default', ...TEAMS.map((t) => `bridge-${t}`)].sort(),
+      ['bridge-default', 'wall', ...TEAMS.map((t) => `bridge-${t}`)].sort(),
     );
-    for (const r of cfg.receivers) {
+    expect(cfg.receivers.find((r) => r.name === 'wall')).toEqual({ name: 'wall' });
+    for (const r of cfg.receivers.filter((x) => x.name !== 'wall')) {
       expect(r.webhook_configs, r.name).toEqual([
         {
           url: 'http://127.0.0.1:9836/webhook/alertmanager',
@@ -82,8 +100,8 @@ describe('amtool', () => {
     const cfg = parseYaml(readFileSync(CONFIG, 'utf8'), { merge: true }) as { route: Route };
     expect(cfg.route.group_wait).toBe('30s');
     // The Watchdog heartbeat's route has no severity branches (alert-bridge watchdog.test.ts covers it).
-    for (const team of (cfg.route.routes ?? []).filter(
-      (r) => !r.matchers?.includes('alertname="Watchdog"'),
+    for (const team of (cfg.route.routes ?? []).filter((r) =>
+      r.matchers?.some((m) => m.startsWith('team=')),
     )) {
       const critical = team.routes?.find((r) => r.matchers?.includes('severity="critical"'));
       expect(critical?.group_wait, JSON.stringify(team.matchers)).toBe('5s');
@@ -335,7 +353,7 @@ describe('a real Alertmanager with the shipped configuration', () => {
     const ofd = { team: 'fiscal', till: 't1', device: 'kkt', incident_class: 'fiscal.ofd_backlog' };
     const { state } = await scenario([
       { alertname: 'TillFiscalOfdBacklogCritical', severity: 'critical', ...ofd },
-      { alertname: 'TillFiscalOfdBacklogAging', severity: 'warning', ...ofd },
+      { alertname: 'TillFiscalOfdBacklogStale', severity: 'warning', ...ofd },
       // Same till and device, another fault: stays active.
       {
         alertname: 'TillFiscalOfdDisconnected',
@@ -346,12 +364,12 @@ describe('a real Alertmanager with the shipped configuration', () => {
         incident_class: 'fiscal.ofd_disconnected',
       },
       // Same fault on another till: stays active.
-      { alertname: 'TillFiscalOfdBacklogAging', severity: 'warning', ...ofd, till: 't2' },
+      { alertname: 'TillFiscalOfdBacklogStale', severity: 'warning', ...ofd, till: 't2' },
     ]);
     expect(state('TillFiscalOfdBacklogCritical')).toBe('active');
-    expect(state('TillFiscalOfdBacklogAging', { till: 't1' })).toBe('suppressed');
+    expect(state('TillFiscalOfdBacklogStale', { till: 't1' })).toBe('suppressed');
     expect(state('TillFiscalOfdDisconnected')).toBe('active');
-    expect(state('TillFiscalOfdBacklogAging', { till: 't2' })).toBe('active');
+    expect(state('TillFiscalOfdBacklogStale', { till: 't2' })).toBe('active');
   });
 
   it('a critical disk alert does not silence the warning of another mountpoint', async () => {

@@ -36,6 +36,11 @@ export interface Fleet {
   /** Per till: the noise it carries, by the incident class it looks like (what raised a false alarm). */
   noise: Map<string, Noise[]>;
   tills: string[];
+  /**
+   * Per till: whether at time t it is switched off while its calendar says the store is closed, the gap the
+   * rules' `*:held` records bridge (always false without calendars: then nothing is held).
+   */
+  dark: (till: string, t: number) => boolean;
 }
 
 const MIN = 60_000;
@@ -115,6 +120,7 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
   const noiseOf = new Map<string, Noise[]>();
   const stores = new Map<string, { is24h: boolean; offAtNight: boolean }>();
   const calendarsDone = new Set<string>();
+  const darkOf = new Map<string, (t: number) => boolean>();
 
   for (let i = 0; i < s.tills; i++) {
     const store = `store-${String(Math.floor(i / 2) + 1).padStart(4, '0')}`;
@@ -149,11 +155,13 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
     // A till that loses a step every evening is one that is switched off at night.
     const offAtNight = place.offAtNight || kind === 'disk_steps';
     const reports = (t: number) => !offAtNight || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+    const storeOpen = (t: number) => place.is24h || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+    darkOf.set(till, (t) => s.calendars && !reports(t) && !storeOpen(t));
     // What Prometheus records of the scrape itself: 0 while the till is switched off.
     series.push({ name: 'up', labels: base, samples: times.map((t) => [t, reports(t) ? 1 : 0]) });
     if (s.calendars && !calendarsDone.has(store)) {
       calendarsDone.add(store);
-      const open = (t: number) => place.is24h || (timeOfDay(t) >= 8 * HOUR && timeOfDay(t) < 22 * HOUR);
+      const open = storeOpen;
       series.push({
         name: 'tillwatch_store_open',
         labels: {
@@ -441,5 +449,6 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
       () => 1,
     );
   }
-  return { fromMs, measureFromMs: measureFrom, toMs, series, incidents, truth, noise: noiseOf, tills };
+  const dark = (till: string, t: number) => darkOf.get(till)?.(t) ?? false;
+  return { fromMs, measureFromMs: measureFrom, toMs, series, incidents, truth, noise: noiseOf, tills, dark };
 }

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tillwatch/config';
-import { medianLead, measureQuality } from './quality.js';
+import { medianLead, measureQuality, notificationsOf } from './quality.js';
 import { generateFleet } from './fleet.js';
 import { loadScenario } from './scenario.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -37,11 +37,12 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
     ]);
     expect(q.recallBeforeCritical).toBe(1);
     // Hand-computed at the 30-minute evaluation step: the 30-day FN and 60-day certificate alerts are true from
-    // the first evaluation inside the window and fire one evaluation later (`for: 10m`); the OFD alert is true
-    // from one step after the backlog turns one day old and fires a step later.
+    // the first evaluation inside the window and fire one evaluation later (`for: 10m`); the first OFD alert
+    // anyone is told of (the day-old one is info, on the wall only) is true from one step after the backlog
+    // turns three days old and fires a step later.
     expect(medianLead(q.byClass['fiscal.fn_expiry'])).toBe(30 * 24 * H - 0.5 * H);
     expect(medianLead(q.byClass['egais.certificate_expiry'])).toBe(60 * 24 * H - 0.5 * H);
-    expect(medianLead(q.byClass['fiscal.ofd_backlog'])).toBe(29 * 24 * H - 1 * H);
+    expect(medianLead(q.byClass['fiscal.ofd_backlog'])).toBe(27 * 24 * H - 1 * H);
     // Clock drifting 3 s/h from 0: over 60 s after 20 h, critical (300 s) at 100 h; fires one step after 20 h.
     expect(medianLead(q.byClass['fiscal.clock_drift'])).toBe(79 * H);
     // Disk: each half of the 6 h window says "full within 24 h" a day before the disk is full, then `for: 1h`.
@@ -102,5 +103,60 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
     expect(() => loadScenario(file)).toThrow(
       /bad\.yml: faults\.disk_fill\.hours: expected \[min, max\] with min <= max/,
     );
+  });
+
+  describe('counts false alarms as people are told of them', () => {
+    const D = 24 * H;
+    const step = H / 2;
+    // A till switched off 22:00-08:00 in a store closed then (day 0 starts at midnight).
+    const dark = (till: string, t: number) => till === 'off' && (t % D >= 22 * H || t % D < 8 * H);
+    const ep = (alert: string, till: string, start: number, end: number, cls = 'fiscal.ofd_backlog') => ({
+      alert,
+      labels: { chain: 'c', region: 'r', store: 's', till, device: 'fiscal', incident_class: cls },
+      activeAt: start - step,
+      start,
+      end,
+      open: false,
+      matched: false,
+    });
+    const keyOf = (l: Record<string, string>) => `${l.incident_class}|${l.till}`;
+    const count = (eps: ReturnType<typeof ep>[], held: string[]) =>
+      notificationsOf(eps, { keyOf, heldAlerts: new Set(held), dark, stepMs: step }).length;
+
+    it('one ticket for overlapping firings of one problem, two for firings apart', () => {
+      const aging = ep('Aging', 'on', 10 * H, 40 * H);
+      expect(count([aging, ep('Forecast', 'on', 30 * H, 40 * H)], [])).toBe(1);
+      expect(count([aging, ep('Forecast', 'on', 41 * H, 45 * H)], [])).toBe(2);
+      // Another till or another incident class is another ticket.
+      expect(count([aging, ep('Forecast', 'other', 30 * H, 40 * H)], [])).toBe(2);
+      expect(count([aging, ep('Disk', 'on', 30 * H, 40 * H, 'system.disk_full')], [])).toBe(2);
+    });
+
+    it("a held alert's firing through a closed store's night is one ticket; an unheld one's is two", () => {
+      // Resolved when the till went dark at 22:00, firing again once it reports at 08:00 (active at 08:00).
+      const evening = ep('Aging', 'off', 12 * H, 22 * H);
+      const morning = ep('Aging', 'off', 32 * H + step, 40 * H);
+      expect(count([evening, morning], ['Aging'])).toBe(1);
+      expect(count([evening, morning], [])).toBe(2);
+      // A till that reports all night: the resolve was real.
+      expect(
+        count([ep('Aging', 'on', 12 * H, 22 * H), ep('Aging', 'on', 32 * H + step, 40 * H)], ['Aging']),
+      ).toBe(2);
+      // Resolved at 20:00 while the till still reported: a new problem in the morning.
+      expect(count([ep('Aging', 'off', 12 * H, 20 * H), morning], ['Aging'])).toBe(2);
+    });
+
+    it('a ticket with a firing matched to a fault is no false alarm', () => {
+      const n = notificationsOf(
+        [ep('Aging', 'on', 10 * H, 40 * H), { ...ep('Forecast', 'on', 30 * H, 50 * H), matched: true }],
+        {
+          keyOf,
+          heldAlerts: new Set(),
+          dark,
+          stepMs: step,
+        },
+      );
+      expect(n.map((x) => x.matched)).toEqual([true]);
+    });
   });
 });

@@ -80,6 +80,8 @@ export interface IncidentResult {
 export interface ReportEpisode extends Episode {
   /** Muted by an inhibit rule. */
   inhibited?: boolean;
+  /** Routed only to receivers without an integration (`severity="info"`: the wall, no ticket, no message). */
+  unrouted?: boolean;
   /** Matched to an incident (with incidents). */
   matched?: boolean;
 }
@@ -99,6 +101,8 @@ export interface BacktestReport {
     firings: number;
     /** Firings muted by inhibition (with `inhibit`). */
     inhibited: number;
+    /** Firings routed to no integration (with `inhibit` and a route tree): on the wall, never notified. */
+    unrouted: number;
     tillsAffected: number;
     matchedFirings?: number;
     falseAlarms?: number;
@@ -238,7 +242,11 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
   const episodes = perRule.flatMap((r) => r.bySeries.flat());
   const muted = o.inhibit ? inhibitedEpisodes(episodes, o.inhibit.rules, o.inhibit.groupWaitMs) : new Set();
   for (const e of muted) (e as ReportEpisode).inhibited = true;
-  const notified = episodes.filter((e) => !e.inhibited);
+  // Routed only to receivers that notify nobody (info on the wall): shown, but never a notification.
+  const notifies = o.inhibit?.notifies;
+  const unrouted = notifies ? episodes.filter((e) => !e.inhibited && !notifies(e.labels)) : [];
+  for (const e of unrouted) e.unrouted = true;
+  const notified = episodes.filter((e) => !e.inhibited && !e.unrouted);
 
   const incidents = o.incidents;
   const incidentResults: IncidentResult[] | undefined = incidents?.map((inc) => {
@@ -257,7 +265,7 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
 
   const alerts: AlertReport[] = perRule.map(({ rule, bySeries, error }) => {
     const eps = bySeries.flat();
-    const sent = eps.filter((e) => !e.inhibited);
+    const sent = eps.filter((e) => !e.inhibited && !e.unrouted);
     const cls = rule.labels.incident_class ?? '';
     const row: AlertReport = {
       alert: rule.name,
@@ -293,6 +301,7 @@ export async function backtest(alertRules: AlertRule[], o: BacktestOptions): Pro
   const summary: BacktestReport['summary'] = {
     firings: episodes.length,
     inhibited: muted.size,
+    unrouted: unrouted.length,
     tillsAffected: new Set(episodes.map((e) => e.labels.till).filter(Boolean)).size,
   };
   if (incidentResults) {

@@ -112,11 +112,11 @@ export function formatReport(r: BacktestReport, format: Format): string {
         ]
       : []),
     renderTable(header, rows),
-    `firings ${s.firings} (${s.inhibited} muted by Alertmanager's inhibit rules), tills affected ${s.tillsAffected}`,
+    `firings ${s.firings} (${s.inhibited} muted by Alertmanager's inhibit rules${s.unrouted ? `, ${s.unrouted} routed to no notification` : ''}), tills affected ${s.tillsAffected}`,
   ];
   if (scored)
     lines.push(
-      `incidents ${r.incidents!.length}, recall ${pct(s.recall)}, precision ${pct(s.precision)} of the notified firings, alerted before critical ${pct(s.alertedBeforeCritical)}, false alarms ${s.falseAlarms} (${s.falseAlarmsPer1000TillsPerDay == null ? '?' : s.falseAlarmsPer1000TillsPerDay.toFixed(3)} per 1,000 tills per day; inhibited firings are not counted)`,
+      `incidents ${r.incidents!.length}, recall ${pct(s.recall)}, precision ${pct(s.precision)} of the notified firings, alerted before critical ${pct(s.alertedBeforeCritical)}, false alarms ${s.falseAlarms} (${s.falseAlarmsPer1000TillsPerDay == null ? '?' : s.falseAlarmsPer1000TillsPerDay.toFixed(3)} per 1,000 tills per day; inhibited firings and those routed to no notification are not counted)`,
       ...Object.entries(s.medianLeadMsByClass ?? {}).map(([c, v]) => `median lead ${c}: ${lead(v)}`),
       `alerted only after critical: ${s.alertedAfterCritical ?? 0} incidents${s.medianDelayAfterCriticalMs == null ? '' : `, median ${dur(s.medianDelayAfterCriticalMs)} after`}`,
       LEAD_NOTE,

@@ -2,13 +2,16 @@
 // shipped rules (deploy/alertmanager.yml) plus the two-sided and deprecated forms are loaded into a real
 // Alertmanager, a set of alerts is posted, and the alerts it reports as inhibited must be exactly those
 // isInhibited names.
+import { execFile } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadYamlFile, toYaml } from '@tillwatch/config';
 import { repoPath, startAlertmanager, waitFor, type RunningAlertmanager } from '@tillwatch/testkit';
 import { isInhibited, loadInhibitConfig, parseMatcher } from './inhibit.js';
+import { loadRules } from './rules.js';
 
 const place = (store: string, till?: string, device?: string) => ({
   chain: 'c1',
@@ -158,5 +161,75 @@ describe('inhibition as Alertmanager does it', () => {
     expect(() => loadInhibitConfig(bad)).toThrow(
       /am\.yml.*inhibit_rules\[0\]\.source_matchers\[0\].*invalid regular expression/s,
     );
+  });
+});
+
+describe('routing as Alertmanager does it', () => {
+  const amtoolRoutes = async (file: string, labels: Record<string, string>) => {
+    const { stdout } = await promisify(execFile)('amtool', [
+      'config',
+      'routes',
+      'test',
+      `--config.file=${file}`,
+      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+    ]);
+    return stdout.trim().split(',');
+  };
+
+  it('tells notified from wall-only alerts exactly as amtool routes them (continue, nesting, old match forms)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillwatch-routes-'));
+    const file = join(dir, 'alertmanager.yml');
+    writeFileSync(
+      file,
+      toYaml({
+        route: {
+          receiver: 'pager',
+          routes: [
+            { matchers: ['severity="info"'], receiver: 'wall' },
+            { match: { team: 'quiet' }, receiver: 'wall', continue: true },
+            { match_re: { team: 'quiet|loud' }, receiver: 'pager' },
+            {
+              matchers: ['team="muted"'],
+              receiver: 'wall',
+              routes: [{ matchers: ['severity="critical"'], receiver: 'pager' }],
+            },
+            {
+              matchers: ['team="inherits"'],
+              receiver: 'wall',
+              routes: [{ matchers: ['severity="warning"'] }],
+            },
+          ],
+        },
+        receivers: [{ name: 'pager', webhook_configs: [{ url: 'http://127.0.0.1:9/' }] }, { name: 'wall' }],
+      }),
+    );
+    const cfg = loadInhibitConfig(file);
+    const cases = [
+      { severity: 'info', team: 'loud' },
+      { severity: 'warning', team: 'quiet' },
+      { severity: 'warning', team: 'loud' },
+      { severity: 'warning', team: 'muted' },
+      { severity: 'critical', team: 'muted' },
+      { severity: 'warning', team: 'inherits' },
+      { severity: 'warning', team: 'other' },
+    ];
+    const seen: boolean[] = [];
+    for (const labels of cases) {
+      const receivers = await amtoolRoutes(file, { alertname: 'X', ...labels });
+      const expected = receivers.some((r) => r !== 'wall');
+      expect(cfg.notifies!(labels), `${JSON.stringify(labels)} → ${receivers.join(',')}`).toBe(expected);
+      seen.push(expected);
+    }
+    // Both outcomes occur, so the comparison can fail either way.
+    expect(seen).toContain(true);
+    expect(seen).toContain(false);
+  });
+
+  it('notifies every alert of the shipped rules but the info ones', async () => {
+    const cfg = loadInhibitConfig(repoPath('deploy', 'alertmanager.yml'));
+    const rules = loadRules([repoPath('rules')]);
+    expect(rules.some((r) => r.labels.severity === 'info')).toBe(true);
+    for (const r of rules)
+      expect(cfg.notifies!({ alertname: r.name, ...r.labels }), r.name).toBe(r.labels.severity !== 'info');
   });
 });

@@ -25,6 +25,35 @@ export interface InhibitConfig {
    * target that fires a moment before its inhibiting alert is muted before anyone hears of it.
    */
   groupWaitMs: number;
+  /**
+   * Whether an alert with these labels reaches a person: false when the route tree sends it only to
+   * receivers without any integration (the shipped `wall` receiver of `severity="info"`: on the wall and the
+   * dashboards, no ticket, no message). Absent: everything is notified.
+   */
+  notifies?: (labels: Record<string, string>) => boolean;
+}
+
+interface Route {
+  receiver: string;
+  matchers: Matcher[];
+  continue: boolean;
+  routes: Route[];
+}
+
+/**
+ * The routes an alert takes (Alertmanager's dispatch Route.Match): a route that matches descends into its
+ * children in order, stops at the first that matched unless that one has `continue: true`, and is itself
+ * the destination when no child matched.
+ */
+function routesOf(r: Route, labels: Record<string, string>): Route[] {
+  if (!matchesAll(r.matchers, labels)) return [];
+  const out: Route[] = [];
+  for (const child of r.routes) {
+    const got = routesOf(child, labels);
+    out.push(...got);
+    if (got.length > 0 && !child.continue) break;
+  }
+  return out.length > 0 ? out : [r];
 }
 
 const MATCHER = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
@@ -123,7 +152,56 @@ export function loadInhibitConfig(file: string): InhibitConfig {
   const wait = doc?.route?.group_wait;
   if (wait !== undefined && durationProblem(wait) !== undefined)
     throw fail('route.group_wait', durationProblem(wait)!);
-  return { file, rules, groupWaitMs: wait === undefined ? 30_000 : parseDuration(String(wait))! };
+  const groupWaitMs = wait === undefined ? 30_000 : parseDuration(String(wait))!;
+  if (doc?.route === undefined) return { file, rules, groupWaitMs };
+
+  // Receivers with no integration (no `*_configs` list with an entry) notify nobody.
+  const receivers = (doc as { receivers?: unknown }).receivers ?? [];
+  if (!Array.isArray(receivers)) throw fail('receivers', 'expected a list');
+  const silent = new Set<string>();
+  receivers.forEach((r: Record<string, unknown>, i) => {
+    if (typeof r?.name !== 'string') throw fail(`receivers[${i}].name`, 'expected a name');
+    const configs = Object.entries(r).filter(
+      ([k, v]) => k.endsWith('_configs') && Array.isArray(v) && v.length > 0,
+    );
+    if (configs.length === 0) silent.add(r.name);
+  });
+  const route = (raw: Record<string, unknown>, at: string, parentReceiver: string): Route => {
+    const receiver = raw.receiver === undefined ? parentReceiver : String(raw.receiver);
+    const matchers: Matcher[] = [];
+    if (raw.matchers !== undefined) {
+      if (!Array.isArray(raw.matchers)) throw fail(`${at}.matchers`, 'expected a list');
+      raw.matchers.forEach((text, j) => {
+        try {
+          matchers.push(parseMatcher(String(text)));
+        } catch (err) {
+          throw fail(`${at}.matchers[${j}]`, (err as Error).message);
+        }
+      });
+    }
+    for (const [key, op] of [
+      ['match', '='],
+      ['match_re', '=~'],
+    ] as const) {
+      const map = raw[key];
+      if (map === undefined) continue;
+      if (typeof map !== 'object' || map === null || Array.isArray(map))
+        throw fail(`${at}.${key}`, 'expected a map of label to value');
+      for (const [name, value] of Object.entries(map)) matchers.push({ name, op, value: String(value) });
+    }
+    const children = raw.routes ?? [];
+    if (!Array.isArray(children)) throw fail(`${at}.routes`, 'expected a list');
+    return {
+      receiver,
+      matchers,
+      continue: raw.continue === true,
+      routes: children.map((c: Record<string, unknown>, j) => route(c, `${at}.routes[${j}]`, receiver)),
+    };
+  };
+  const root = route(doc.route as Record<string, unknown>, 'route', '');
+  const notifies = (labels: Record<string, string>) =>
+    routesOf(root, labels).some((r) => !silent.has(r.receiver));
+  return { file, rules, groupWaitMs, notifies };
 }
 
 /**
