@@ -88,8 +88,9 @@ function buildSenders(
   if (email) senders.channel(email);
   for (const t of config.forwarding.targets) {
     if (t.type === 'webhook') senders.forward(t.name, webhookSender(t, timeout));
-    else if (t.type === 'redmine') senders.forward(t.name, redmineSender(t, store.db, timeout));
-    else senders.forward(t.name, rtSender(t, store.db, timeout));
+    else if (t.type === 'redmine')
+      senders.forward(t.name, redmineSender(t, store.db, timeout, config.locale));
+    else senders.forward(t.name, rtSender(t, store.db, timeout, config.locale));
   }
   return { senders, close: () => email?.close() };
 }

@@ -127,14 +127,20 @@ describe.each(ENGINES)('forwarding to a real Request Tracker on %s', { timeout: 
     await postWebhook(bridge.url, payload([paperOut('t1', store, { status: 'resolved', startsAt: start })]));
     await waitFor(async () => (await rt.ticket(created!.id)).Status === 'resolved', 'the RT ticket resolved');
     const replies = (await rt.history(created!.id)).filter((t) => t.Type === 'Correspond');
-    expect(replies.map((t) => t.content?.split(' ')[0])).toEqual(['ticket.updated', 'ticket.resolved']);
+    // Each change as a person reads it: who commented and what, and why the ticket resolved.
+    expect(replies.map((t) => t.content?.trim())).toEqual([
+      'Comment by alice: calling the store',
+      'Ticket resolved: all alerts cleared',
+    ]);
     expect(replies.every((t) => t.creator === rt.user)).toBe(true);
 
     // The fault returns within the reopen window: the same RT ticket goes back to work.
     await postWebhook(bridge.url, payload([paperOut('t1', store, { startsAt: '2026-01-01T10:20:00Z' })]));
     await waitFor(async () => (await rt.ticket(created!.id)).Status === 'open', 'the RT ticket reopened');
     const h = await rt.history(created!.id);
-    expect(h.some((t) => t.Type === 'Correspond' && t.content?.startsWith('ticket.reopened'))).toBe(true);
+    expect(
+      h.some((t) => t.Type === 'Correspond' && t.content?.trim() === 'Ticket reopened: the problem is back'),
+    ).toBe(true);
     // One RT ticket for the whole life of the ticket: a retry or a reopen never makes a second.
     expect(await findTicket('t1')).toHaveLength(1);
   });

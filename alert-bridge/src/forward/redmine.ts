@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { RedmineTarget } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery/sender.js';
-import { where } from '../notify/render.js';
+import { deskNote, where } from '../notify/render.js';
+import type { Locale } from '../knowledge-base.js';
 
 /**
  * Redmine REST adapter (https://www.redmine.org/projects/redmine/wiki/Rest_Issues):
@@ -13,6 +14,7 @@ export function redmineSender(
   target: RedmineTarget,
   db: Kysely<Database>,
   timeoutMs: number,
+  locale: Locale,
 ): Sender<{ kind: 'redmine'; name: string }> {
   const base = target.url.replace(/\/$/, '');
   const name = `redmine:${target.name}`;
@@ -72,7 +74,7 @@ export function redmineSender(
             `redmine ${target.name}: no issue recorded for ticket ${e.ticket.id}`,
             true,
           );
-        const issue: Record<string, unknown> = { notes: `${e.type} (${e.event}) by ${e.actor}` };
+        const issue: Record<string, unknown> = { notes: deskNote(e, locale) };
         if (e.type === 'ticket.resolved') issue.status_id = target.resolved_status_id;
         if (e.type === 'ticket.reopened') issue.status_id = target.reopened_status_id;
         await call('PUT', `/issues/${ref.external_id}.json`, { issue });

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { RtTarget } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../delivery/sender.js';
-import { where } from '../notify/render.js';
+import { deskNote, where } from '../notify/render.js';
+import type { Locale } from '../knowledge-base.js';
 
 /** The REST 2 base of an RT target and the Authorization header of its user (token or password). */
 export function rtClient(target: RtTarget, timeoutMs: number) {
@@ -38,6 +39,7 @@ export function rtSender(
   target: RtTarget,
   db: Kysely<Database>,
   timeoutMs: number,
+  locale: Locale,
 ): Sender<{ kind: 'rt'; name: string }> {
   const name = `rt:${target.name}`;
   const call = rtClient(target, timeoutMs);
@@ -84,7 +86,7 @@ export function rtSender(
         if (!ref)
           throw new DeliveryError(`rt ${target.name}: no RT ticket recorded for ticket ${e.ticket.id}`, true);
         const message: Record<string, unknown> = {
-          Content: `${e.type} (${e.event}) by ${e.actor}`,
+          Content: deskNote(e, locale),
           ContentType: 'text/plain',
         };
         if (e.type === 'ticket.resolved') message.Status = target.resolved_status;

@@ -22,6 +22,18 @@ const TEXT = {
     forced: 'решена вручную при активном алерте',
     by: (who: string) => `решил(а) ${who}`,
     store: 'магазин',
+    desk: {
+      acknowledged: (who: string) => `Взята в работу: ${who}`,
+      commented: (who: string, text: string) => `Комментарий (${who}): ${text}`,
+      assigned: (who: string, to: string) => `Назначена на ${to} (${who})`,
+      unassigned: (who: string) => `Снято назначение (${who})`,
+      waiting: (who: string) => `Ждём клиента (${who})`,
+      resumed: 'Ожидание клиента окончено',
+      joined: (list: string) => `К заявке добавились алерты: ${list}`,
+      cleared: 'все алерты погасли',
+      reopened: 'проблема вернулась',
+      note: 'Примечание',
+    },
     tried: (list: string) => `Автоматически пробовали: ${list} — не помогло`,
     results: {
       succeeded: 'выполнено',
@@ -51,6 +63,18 @@ const TEXT = {
     forced: 'resolved by hand while the alert fired',
     by: (who: string) => `resolved by ${who}`,
     store: 'store',
+    desk: {
+      acknowledged: (who: string) => `Acknowledged by ${who}`,
+      commented: (who: string, text: string) => `Comment by ${who}: ${text}`,
+      assigned: (who: string, to: string) => `Assigned to ${to} by ${who}`,
+      unassigned: (who: string) => `Unassigned by ${who}`,
+      waiting: (who: string) => `Waiting for the client (${who})`,
+      resumed: 'No longer waiting for the client',
+      joined: (list: string) => `Alerts joined the ticket: ${list}`,
+      cleared: 'all alerts cleared',
+      reopened: 'the problem is back',
+      note: 'Note',
+    },
     tried: (list: string) => `Tried automatically: ${list}; it did not help`,
     results: {
       succeeded: 'done',
@@ -116,6 +140,49 @@ function noteOf(e: OutgoingEvent, L: (typeof TEXT)[Locale]): string | null {
   if (e.event === 'resolved' && d.by === 'human')
     return d.forced ? `${L.by(e.actor)}, ${L.forced}` : L.by(e.actor);
   return null;
+}
+
+/**
+ * What a service desk's journal says of an update (a Redmine note, an RT reply): what happened and who did it,
+ * with a person's own words (a comment, an acknowledgement's note), in the bridge's locale. The desk already has
+ * the card from the ticket's creation, so the note is the change alone.
+ */
+export function deskNote(e: OutgoingEvent, locale: Locale): string {
+  const L = TEXT[locale];
+  const D = L.desk;
+  const d = e.data as { text?: unknown; note?: unknown; assignee?: unknown; alerts?: unknown; by?: unknown };
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  let line: string;
+  switch (e.event) {
+    case 'acknowledged':
+      line = D.acknowledged(e.actor);
+      break;
+    case 'commented':
+      line = D.commented(e.actor, str(d.text) ?? '');
+      break;
+    case 'assigned':
+      line = str(d.assignee) ? D.assigned(e.actor, str(d.assignee)!) : D.unassigned(e.actor);
+      break;
+    case 'waiting':
+      line = D.waiting(e.actor);
+      break;
+    case 'resumed':
+      line = D.resumed;
+      break;
+    case 'alert_joined':
+      line = Array.isArray(d.alerts) && d.alerts.length ? D.joined(d.alerts.join(', ')) : L['ticket.updated'];
+      break;
+    case 'resolved':
+      line = `${L['ticket.resolved']}: ${d.by === 'human' ? (noteOf(e, L) ?? L.by(e.actor)) : D.cleared}`;
+      break;
+    case 'reopened':
+      line = `${L['ticket.reopened']}: ${d.by === 'human' ? e.actor : D.reopened}`;
+      break;
+    default:
+      line = `${L[e.type]}${noteOf(e, L) ? `: ${noteOf(e, L)}` : ''} (${e.event}, ${e.actor})`;
+  }
+  const note = e.event === 'commented' ? null : str(d.note);
+  return note ? `${line}\n${D.note}: ${note}` : line;
 }
 
 /** "Tried automatically: restart_utm (1: failed), …" on a page that went out after the automatic step. */
