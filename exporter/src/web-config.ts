@@ -88,10 +88,12 @@ export function parseGoDuration(input: string | number): number | undefined {
     m: 6e4,
     h: 36e5,
   };
-  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|0)$/.exec(input);
+  // The micro signs are escaped so the bundle stays ASCII: one non-Latin-1 character anywhere makes V8
+  // hold the whole 470 kB source of dist/cli.js as a two-byte string (docs/benchmarks.md, "Exporter").
+  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0)$/.exec(input);
   if (!m?.[2]) return undefined;
   let ms = 0;
-  for (const part of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+  for (const part of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g))
     ms += Number(part[1]) * (unitMs[part[2] ?? ''] ?? 0);
   return m[1] === '-' ? -ms : ms;
 }
