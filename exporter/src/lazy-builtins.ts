@@ -1,0 +1,13 @@
+// Builtins the exporter needs only with some configs (TLS, basic auth, an ATOL registrar), loaded on
+// first use instead of at start: each loaded builtin keeps its source and compiled code resident, and
+// node:tls with node:crypto is ~5 MiB of RSS on Node.js 24 that a plain-HTTP till never uses
+// (docs/benchmarks.md, "Exporter"). Through require() because the callers are synchronous; Node caches
+// the module, so a call after the first costs a lookup.
+import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
+import type * as Tls from 'node:tls';
+
+const require = createRequire(import.meta.url);
+
+export const tls = (): typeof Tls => require('node:tls') as typeof Tls;
+export const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto;
