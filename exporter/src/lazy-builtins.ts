@@ -1,13 +1,18 @@
-// Builtins the exporter needs only with some configs (TLS, basic auth, an ATOL registrar), loaded on
+// Builtins the exporter needs only with some configs (TLS, basic auth, an ATOL registrar, the SNTP and
+// DNS probes), loaded on
 // first use instead of at start: each loaded builtin keeps its source and compiled code resident, and
 // node:tls with node:crypto is ~5 MiB of RSS on Node.js 24 that a plain-HTTP till never uses
 // (docs/benchmarks.md, "Exporter"). Through require() because the callers are synchronous; Node caches
 // the module, so a call after the first costs a lookup.
 import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
+import type * as Dgram from 'node:dgram';
+import type * as Dns from 'node:dns/promises';
 import type * as Tls from 'node:tls';
 
 const require = createRequire(import.meta.url);
 
 export const tls = (): typeof Tls => require('node:tls') as typeof Tls;
 export const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto;
+export const dgram = (): typeof Dgram => require('node:dgram') as typeof Dgram;
+export const dns = (): typeof Dns => require('node:dns/promises') as typeof Dns;
