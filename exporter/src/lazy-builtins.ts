@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type * as Dgram from 'node:dgram';
 import type * as Dns from 'node:dns/promises';
+import type * as FsPromises from 'node:fs/promises';
 import type * as Tls from 'node:tls';
 
 const require = createRequire(import.meta.url);
@@ -16,3 +17,5 @@ export const tls = (): typeof Tls => require('node:tls') as typeof Tls;
 export const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto;
 export const dgram = (): typeof Dgram => require('node:dgram') as typeof Dgram;
 export const dns = (): typeof Dns => require('node:dns/promises') as typeof Dns;
+/** For a FileHandle (the log tailers); the rest use fs-async.ts, which says why. */
+export const fsPromises = (): typeof FsPromises => require('node:fs/promises') as typeof FsPromises;
