@@ -50,8 +50,8 @@ const options = {
     {
       // An ES-module import of a builtin builds its namespace by reading every export, and on Node 22+
       // that runs the builtins' lazy getters: node:http pulls in undici, http2 and web streams (for
-      // WebSocket), node:module the TypeScript stripper and the customization hooks, and so on, ~3 MiB
-      // of RSS the exporter never uses. require() returns the exports object without touching them,
+      // WebSocket), node:module the TypeScript stripper and the customization hooks, and so on: RSS
+      // the exporter never uses (docs/benchmarks.md, "Exporter"). require() returns the exports object without touching them,
       // so each `import ... from 'node:x'` is bundled as a CommonJS module re-exporting require('node:x')
       // (esbuild's interop reads the properties only when the code uses them).
       name: 'builtins-through-require',
@@ -85,7 +85,7 @@ const options = {
 };
 // V8 keeps a script's source in memory, as one byte per character only while every character is
 // Latin-1: a single other one (a micro sign in a regex literal, which esbuild leaves as is) doubles the
-// ~470 kB of dist/cli.js (+1.2 MiB RSS measured). Fail the build instead of shipping that.
+// memory dist/cli.js's source takes (docs/benchmarks.md, "Exporter"). Fail the build instead of shipping that.
 function assertAscii(outfile) {
   const text = readFileSync(join(root, outfile), 'utf8');
   const at = text.search(/[\u0080-\uffff]/);

@@ -197,7 +197,7 @@ function osLabel(platform: NodeJS.Platform): string {
 
 /**
  * Code-unit order, the order Prometheus' own text exposition sorts in. Not localeCompare: that loads
- * ICU's collation data on first use (~2 MiB of RSS on the official Node.js builds) for an order no
+ * ICU's collation data on first use (RSS on the official Node.js builds) for an order no
  * consumer needs, and it treats the NUL separator of sampleKey as ignorable.
  */
 function byCodeUnit(a: string, b: string): number {

@@ -1,6 +1,6 @@
 // The few promise-returning fs calls the always-on collectors make, from node:fs's callback API rather
 // than node:fs/promises: on Node.js 22+ importing node:fs/promises also loads readline and the REPL's
-// history module (for FileHandle#readLines), ~0.3 MiB of RSS the exporter never uses (docs/benchmarks.md,
+// history module (for FileHandle#readLines), RSS the exporter never uses (docs/benchmarks.md,
 // "Exporter"). The collectors that need a FileHandle (log, kernel-log) load node:fs/promises when
 // they first open a file (lazy-builtins.ts).
 import { mkdir as mkdirCb, readdir as readdirCb, readFile as readFileCb, rename as renameCb } from 'node:fs';

@@ -1,7 +1,6 @@
 // Builtins the exporter needs only with some configs (TLS, basic auth, an ATOL registrar, the SNTP and
-// DNS probes), loaded on
-// first use instead of at start: each loaded builtin keeps its source and compiled code resident, and
-// node:tls with node:crypto is ~5 MiB of RSS on Node.js 24 that a plain-HTTP till never uses
+// DNS probes), loaded on first use instead of at start: each loaded builtin keeps its source and compiled
+// code resident, node:tls with node:crypto most of all, which a plain-HTTP till never uses
 // (docs/benchmarks.md, "Exporter"). Through require() because the callers are synchronous; Node caches
 // the module, so a call after the first costs a lookup.
 import { createRequire } from 'node:module';

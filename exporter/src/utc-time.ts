@@ -1,6 +1,6 @@
 // Timestamps formatted from Date's UTC fields by hand, not with toISOString/toUTCString: on the official
-// Node.js builds those two set up V8's time-zone cache through ICU, which maps ~1 MiB of ICU zone data
-// and code into RSS, for text that is UTC either way (docs/benchmarks.md, "Exporter"). The log's
+// Node.js builds those two set up V8's time-zone cache through ICU, which maps ICU's zone data and code
+// into RSS, for text that is UTC either way (docs/benchmarks.md, "Exporter"). The log's
 // timestamps and the HTTP Date header were the exporter's only callers.
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

@@ -89,7 +89,7 @@ export function parseGoDuration(input: string | number): number | undefined {
     h: 36e5,
   };
   // The micro signs are escaped so the bundle stays ASCII: one non-Latin-1 character anywhere makes V8
-  // hold the whole 470 kB source of dist/cli.js as a two-byte string (docs/benchmarks.md, "Exporter").
+  // hold the whole source of dist/cli.js as a two-byte string (docs/benchmarks.md, "Exporter").
   const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0)$/.exec(input);
   if (!m?.[2]) return undefined;
   let ms = 0;
