@@ -15,6 +15,7 @@ import {
   runSoak,
   seriesValue,
   type SoakResult,
+  unitEnvironment,
   unitMemoryMaxBytes,
   unitNodeFlags,
 } from '@tillwatch/testkit';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const r = await runSoak({
     entry: [cli],
     nodeFlags: flags,
+    env: unitEnvironment(),
     minDurationMs: SECONDS * 1000,
     maxDurationMs: SECONDS * 1000,
     attackConnections: CONNECTIONS,

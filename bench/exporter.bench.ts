@@ -12,6 +12,7 @@ import {
   freePort,
   memoryOf,
   REPO_ROOT as root,
+  unitEnvironment,
   unitNodeFlags,
 } from '@tillwatch/testkit';
 
@@ -20,6 +21,8 @@ const exporterDir = join(root, 'exporter');
 // The node flags the shipped package runs the exporter with, so the bench measures what ships.
 // BENCH_NODE_FLAGS overrides them for experiments.
 const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? unitNodeFlags();
+// Likewise the environment the launcher exports (glibc's malloc tunables); BENCH_UNIT_ENV=0 leaves it out.
+const NODE_ENV = process.env.BENCH_UNIT_ENV === '0' ? {} : unitEnvironment();
 
 function scrape(port: number): Promise<{ ms: number; bytes: number; status: number }> {
   return new Promise((resolve, reject) => {
@@ -77,17 +80,32 @@ async function main(): Promise<void> {
   const tw = await freePort();
   const ne = await freePort();
   const targets: Target[] = [];
-  const start = (name: string, port: number, cmd: string, args: string[]) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const start = (
+    name: string,
+    port: number,
+    cmd: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, ...env },
+    });
     targets.push({ name, port, child, latencies: [], bytes: 0, cpu0: 0, rssIdle: 0 });
   };
-  start('tillwatch-exporter', tw, process.execPath, [
-    ...NODE_FLAGS,
-    join(exporterDir, 'dist', 'cli.js'),
-    '--config',
-    join(exporterDir, 'examples', 'minimal.yml'),
-    `--web.listen-address=127.0.0.1:${tw}`,
-  ]);
+  start(
+    'tillwatch-exporter',
+    tw,
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      join(exporterDir, 'dist', 'cli.js'),
+      '--config',
+      join(exporterDir, 'examples', 'minimal.yml'),
+      `--web.listen-address=127.0.0.1:${tw}`,
+    ],
+    NODE_ENV,
+  );
   start('prometheus-node-exporter', ne, 'prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${ne}`]);
   try {
     for (const t of targets) await waitUp(t.port, t.child, t.name);
@@ -123,7 +141,9 @@ async function main(): Promise<void> {
       `Exporter scrape cost: ${SCRAPES} scrapes each, interleaved, fresh connection per scrape, no gzip;`,
     );
     console.log(
-      `node ${process.version}, tillwatch-exporter with \`node ${NODE_FLAGS.join(' ')}\` and examples/minimal.yml.\n`,
+      `node ${process.version}, tillwatch-exporter with \`${Object.entries(NODE_ENV)
+        .map(([k, v]) => `${k}=${v} `)
+        .join('')}node ${NODE_FLAGS.join(' ')}\` and examples/minimal.yml.\n`,
     );
     console.log(
       '| exporter | median ms | p99 ms | CPU ms/scrape | RSS idle MiB | RSS after MiB | body bytes |',

@@ -39,12 +39,34 @@ const options = {
   format: 'esm',
   // Native addons and a large, lazily used library stay in node_modules.
   external: ['serialport', 'systeminformation', '@node-rs/bcrypt'],
-  // Bundled CommonJS dependencies (prom-client, pino) call require(); give the ESM bundle one.
+  // Bundled CommonJS dependencies (prom-client, pino) call require(); give the ESM bundle one. Taken
+  // with process.getBuiltinModule rather than an `import` of node:module, for the reason below (the
+  // import is left for Node.js 22.0-22.2, which lack getBuiltinModule).
   banner: {
-    js: "import { createRequire as __twRequire } from 'node:module'; const require = __twRequire(import.meta.url);",
+    js: "const require = (process.getBuiltinModule?.('node:module') ?? (await import('node:module'))).createRequire(import.meta.url);",
   },
   logLevel: 'warning',
   plugins: [
+    {
+      // An ES-module import of a builtin builds its namespace by reading every export, and on Node 22+
+      // that runs the builtins' lazy getters: node:http pulls in undici, http2 and web streams (for
+      // WebSocket), node:module the TypeScript stripper and the customization hooks, and so on: RSS
+      // the exporter never uses (docs/benchmarks.md, "Exporter"). require() returns the exports object without touching them,
+      // so each `import ... from 'node:x'` is bundled as a CommonJS module re-exporting require('node:x')
+      // (esbuild's interop reads the properties only when the code uses them).
+      name: 'builtins-through-require',
+      setup(b) {
+        b.onResolve({ filter: /^node:/ }, (args) =>
+          args.kind === 'import-statement' || args.kind === 'dynamic-import'
+            ? { path: args.path, namespace: 'builtin' }
+            : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+          contents: `module.exports = require(${JSON.stringify(args.path)});`,
+          loader: 'js',
+        }));
+      },
+    },
     {
       // zod re-exports its ~50 message locales as `z.locales`, so they survive tree-shaking; the
       // exporter only ever uses the English default (imported separately by zod), so the index
@@ -61,6 +83,22 @@ const options = {
     },
   ],
 };
-await build({ ...options, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
-// The remote-action agent (tillwatch-actions) ships in the same package, bundled the same way.
-await build({ ...options, entryPoints: ['src/actions/cli.ts'], outfile: 'dist/actions-cli.js' });
+// V8 keeps a script's source in memory, as one byte per character only while every character is
+// Latin-1: a single other one (a micro sign in a regex literal, which esbuild leaves as is) doubles the
+// memory dist/cli.js's source takes (docs/benchmarks.md, "Exporter"). Fail the build instead of shipping that.
+function assertAscii(outfile) {
+  const text = readFileSync(join(root, outfile), 'utf8');
+  const at = text.search(/[\u0080-\uffff]/);
+  if (at >= 0)
+    throw new Error(
+      `${outfile} has a non-ASCII character near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 20))}: escape it in the source (\\uXXXX)`,
+    );
+}
+for (const [entry, outfile] of [
+  ['src/cli.ts', 'dist/cli.js'],
+  // The remote-action agent (tillwatch-actions) ships in the same package, bundled the same way.
+  ['src/actions/cli.ts', 'dist/actions-cli.js'],
+]) {
+  await build({ ...options, entryPoints: [entry], outfile });
+  assertAscii(outfile);
+}

@@ -19,6 +19,7 @@ import {
   VERSION,
 } from './index.js';
 import { logfmtStream } from './logfmt.js';
+import { isoTime } from './utc-time.js';
 
 function usage(): string {
   const names = registeredCollectors()
@@ -117,7 +118,8 @@ async function main(argv: string[]): Promise<number> {
     {
       level,
       base: { app: 'tillwatch-exporter' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino.stdTimeFunctions.isoTime's output, without Date#toISOString (utc-time.ts says why).
+      timestamp: () => `,"time":"${isoTime(Date.now())}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
     format === 'json' ? pino.destination(2) : logfmtStream(process.stderr),

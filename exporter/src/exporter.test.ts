@@ -221,6 +221,53 @@ describe('collector isolation', () => {
   });
 });
 
+describe('exposition order', () => {
+  it('lists families and series in code-unit order, as Prometheus does, not in locale order', async () => {
+    // Each pair below sorts the other way under localeCompare (ICU puts "_" before digits and
+    // uppercase next to lowercase, and ignores the NUL between a series' labels), so a scrape's diff
+    // between two exporters, or two versions of one, would show series moving for no reason.
+    registerCollector({
+      name: 'test_order',
+      configKey: 'test_order',
+      schema: parseConfigSchemaStub(),
+      defaultEnabled: true,
+      defaultIntervalSeconds: 60,
+      defaultTimeoutSeconds: 1,
+      create: () => ({
+        devices: [],
+        collect: async () => ({
+          families: [
+            { name: 'till_order_x_y', help: 'x', type: 'gauge', samples: [{ labels: {}, value: 1 }] },
+            {
+              name: 'till_order_x2',
+              help: 'x',
+              type: 'gauge',
+              samples: [
+                { labels: { k: 'a1', n: '1' }, value: 1 },
+                { labels: { k: 'a', n: '2' }, value: 2 },
+                { labels: { k: 'B', n: '3' }, value: 3 },
+              ],
+            },
+          ],
+        }),
+      }),
+    });
+    fx = await startFixture({ collectors: registeredCollectors().filter((d) => d.name === 'test_order') });
+    ex = createExporter(fx.config, fx.options);
+    await ex.start();
+    const series = (await ex.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('till_order_'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(series).toEqual([
+      'till_order_x2{k="B",n="3"}',
+      'till_order_x2{k="a",n="2"}',
+      'till_order_x2{k="a1",n="1"}',
+      'till_order_x_y',
+    ]);
+  });
+});
+
 function parseConfigSchemaStub() {
   // A collector with no settings: its key may be absent.
   return z.unknown();

@@ -195,6 +195,15 @@ function osLabel(platform: NodeJS.Platform): string {
   return platform === 'win32' ? 'windows' : platform;
 }
 
+/**
+ * Code-unit order, the order Prometheus' own text exposition sorts in. Not localeCompare: that loads
+ * ICU's collation data on first use (RSS on the official Node.js builds) for an order no
+ * consumer needs, and it treats the NUL separator of sampleKey as ignorable.
+ */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function sampleKey(labels: Record<string, string>): string {
   return Object.keys(labels)
     .sort()
@@ -236,7 +245,7 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
     generation += 1;
     dirty = true;
   };
-  for (const def of [...defs].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const def of [...defs].sort((a, b) => byCodeUnit(a.name, b.name))) {
     const s = settings.get(def.name);
     if (!s?.enabled) continue;
     let collector: Collector;
@@ -322,9 +331,9 @@ export function createExporter(config: ExporterConfig, options: ExporterOptions 
         logger.error({ err: (err as Error).message }, 'cannot expose metrics of an extra source');
       }
     }
-    for (const f of [...families.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const f of [...families.values()].sort((a, b) => byCodeUnit(a.name, b.name))) {
       const labelNames = f.samples[0] ? Object.keys(f.samples[0].labels) : [];
-      const samples = [...f.samples].sort((a, b) => sampleKey(a.labels).localeCompare(sampleKey(b.labels)));
+      const samples = [...f.samples].sort((a, b) => byCodeUnit(sampleKey(a.labels), sampleKey(b.labels)));
       try {
         if (f.type === 'counter') {
           const c = new Counter({ name: f.name, help: f.help, labelNames, registers: [registry] });

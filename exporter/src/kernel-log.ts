@@ -3,7 +3,9 @@
 // needs a non-blocking read of whatever arrived since the last poll. The same code reads a regular file
 // in that format (a recording, in tests), keeping its byte offset between polls.
 import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { stat } from './fs-async.js';
+import { fsPromises } from './lazy-builtins.js';
 
 export interface KernelRecord {
   /** Sequence number of /dev/kmsg (monotonic per boot). */
@@ -34,7 +36,7 @@ export class KernelLog {
   /** Records logged since the last call. Throws when the log cannot be opened (EACCES without CAP_SYSLOG). */
   async read(): Promise<KernelRecord[]> {
     if (!this.handle) {
-      this.handle = await open(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
+      this.handle = await fsPromises().open(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
       this.device = (await this.handle.stat()).isCharacterDevice();
     } else {
       this.first = false;

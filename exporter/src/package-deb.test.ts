@@ -216,6 +216,10 @@ describe.skipIf(process.getuid?.() !== 0)('the tillwatch-exporter .deb', { timeo
     );
     expect(body).toContain('till_info{identity_chain="unconfigured"');
     expect(body).toContain('till_collector_success{collector="system"} 1');
+    // The wrapper's malloc setting reaches the exporter it execs (docs/benchmarks.md, "Exporter").
+    expect(readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0')).toContain(
+      'GLIBC_TUNABLES=glibc.malloc.trim_threshold=131072',
+    );
     child.kill('SIGTERM');
     await new Promise((r) => child?.once('exit', r));
     child = undefined;

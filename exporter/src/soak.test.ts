@@ -6,13 +6,14 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_AUTH_LIMITS } from './web-auth.js';
-import { runSoak, seriesValue, unitMemoryMaxBytes, unitNodeFlags } from '@tillwatch/testkit';
+import { runSoak, seriesValue, unitEnvironment, unitMemoryMaxBytes, unitNodeFlags } from '@tillwatch/testkit';
 
 describe('exporter soak (short)', () => {
   it('under a wrong-password flood and a 160 MB line without a newline, stays under MemoryMax and serves every scrape', async () => {
     const r = await runSoak({
       entry: ['--import', 'tsx', fileURLToPath(new URL('./cli.ts', import.meta.url))],
       nodeFlags: unitNodeFlags(),
+      env: unitEnvironment(),
       minDurationMs: 5_000,
       maxDurationMs: 90_000,
       attackConnections: 80,

@@ -12,8 +12,8 @@
 //   so each attacking connection costs about one cheap request per second;
 // - an unknown user is checked against a dummy hash of the same cost as the real ones, so timing does
 //   not tell which user names exist.
-import { createHmac, randomBytes } from 'node:crypto';
 import type { MetricFamily } from './collector.js';
+import { crypto } from './lazy-builtins.js';
 
 export interface AuthLimits {
   /** bcrypt checks running at once. */
@@ -113,14 +113,17 @@ function bcryptCost(hash: string): number {
  */
 async function dummyHash(users: Map<string, string>): Promise<string> {
   const bcrypt = await import('@node-rs/bcrypt');
-  return bcrypt.hash(randomBytes(16).toString('hex'), Math.max(...[...users.values()].map(bcryptCost)));
+  return bcrypt.hash(
+    crypto().randomBytes(16).toString('hex'),
+    Math.max(...[...users.values()].map(bcryptCost)),
+  );
 }
 
 export class BasicAuth {
   private readonly verified = new Map<string, true>();
   private readonly sources = new Map<string, TokenBucket>();
   private readonly global: TokenBucket;
-  private readonly hmacKey = randomBytes(32);
+  private readonly hmacKey = crypto().randomBytes(32);
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly rejected: Record<Rejection, number> = {
@@ -188,7 +191,7 @@ export class BasicAuth {
     const m = /^basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header ?? '');
     const decoded = m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    const key = colon < 0 ? '' : createHmac('sha256', this.hmacKey).update(decoded).digest('base64');
+    const key = colon < 0 ? '' : crypto().createHmac('sha256', this.hmacKey).update(decoded).digest('base64');
     if (key && this.verified.has(key)) {
       this.verified.delete(key);
       this.verified.set(key, true);

@@ -188,6 +188,9 @@ describe('web config, key by key as exporter-toolkit reads it', () => {
     expect(parseGoDuration('1h30m')).toBe(5_400_000);
     expect(parseGoDuration('300ms')).toBe(300);
     expect(parseGoDuration('250us')).toBe(0.25);
+    // Go accepts both micro signs (U+00B5 and the Greek U+03BC); the source spells them as escapes.
+    expect(parseGoDuration('250\u00b5s')).toBe(0.25);
+    expect(parseGoDuration('1ms500\u03bcs')).toBe(1.5);
     expect(parseGoDuration('0')).toBe(0);
     expect(parseGoDuration(2_000_000_000)).toBe(2000);
     for (const bad of ['1d', '5', '', 's', '1.2.3s']) expect(parseGoDuration(bad), bad).toBeUndefined();

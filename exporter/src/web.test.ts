@@ -91,6 +91,10 @@ describe('web config: TLS and basic auth', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
     expect(res.body.toString()).toContain('till_info{identity_chain="demo"');
+    // The Date header (written by web.ts, not Node.js: utc-time.ts) in RFC 9110's one format.
+    expect(res.headers.date).toMatch(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/,
+    );
   });
 
   it('answers 401 with a Basic challenge to a wrong password, an unknown user or no credentials', async () => {

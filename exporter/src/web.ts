@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Exporter } from './exporter.js';
 import { BasicAuth, TokenBucket, type AuthLimits, type Verify } from './web-auth.js';
+import { httpDate } from './utc-time.js';
 import { loadWebConfig, webConfigStamp, type TlsSettings, type WebConfig } from './web-config.js';
 
 export { loadWebConfig, type WebConfig } from './web-config.js';
@@ -242,6 +243,8 @@ export async function startWebServer(
       res.end('Too Many Requests\n');
       return;
     }
+    // Node.js writes a Date header only when there is none; its own is Date#toUTCString (utc-time.ts).
+    res.setHeader('Date', httpDate(Date.now()));
     for (const [k, v] of Object.entries(config.headers)) res.setHeader(k, v);
     if (authOn && auth && !(await auth.check(req.headers.authorization, req.socket.remoteAddress))) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tillwatch"', 'Content-Type': 'text/plain' });

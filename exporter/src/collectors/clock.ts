@@ -2,10 +2,10 @@
 // so a drifting PC clock is an early warning. An SNTP (RFC 4330) query is one 48-byte UDP packet;
 // it is written here because the npm SNTP clients are unmaintained (@hapi/sntp is deprecated) and
 // none takes an AbortSignal, which the collector timeout needs.
-import { createSocket } from 'node:dgram';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily } from '../collector.js';
 import { positiveDurationMs } from '@tillwatch/config';
+import { dgram } from '../lazy-builtins.js';
 
 const schema = z
   .strictObject({
@@ -45,7 +45,7 @@ export function sntpOffset(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const family = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket(family);
+    const socket = dgram().createSocket(family);
     const done = (err: Error | null, value?: number) => {
       signal.removeEventListener('abort', onAbort);
       socket.close();

@@ -3,7 +3,9 @@
 // read to its end before the new one is opened from its start; a truncated file is re-read from 0.
 // The file is hostile input as far as memory goes (a runaway writer, a crash's NUL-filled hole):
 // what is held per file is bounded by one read piece plus one line, whatever the file holds.
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { stat } from '../fs-async.js';
+import { fsPromises } from '../lazy-builtins.js';
 import { resolve } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { z } from 'zod';
@@ -124,7 +126,7 @@ export class LogTail {
     }
     if (!this.handle || st.ino !== this.ino) {
       await this.close();
-      this.handle = await open(this.path, 'r');
+      this.handle = await fsPromises().open(this.path, 'r');
       this.ino = st.ino;
       this.offset = this.first ? st.size : 0;
       this.restart();

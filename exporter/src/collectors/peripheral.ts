@@ -6,7 +6,7 @@
 // "Answering" is judged without talking to the device either: on Linux a USB device the kernel keeps
 // disconnecting, resetting or failing to enumerate (its log, /dev/kmsg; or its device number changing in
 // sysfs when the log is not readable) is not answering; on Windows the PnP problem code says why.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from '../fs-async.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { positiveDurationMs } from '@tillwatch/config';

@@ -1,6 +1,5 @@
 // Network probes in the blackbox_exporter shape: can this till reach the OFD server, EGAIS, the store
 // server, DNS, the HQ VPN? All probes of one run go out in parallel, each with its own timeout.
-import { Resolver } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -9,6 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { registerCollector, type MetricFamily, type Sample } from '../collector.js';
 import { positiveDurationMs } from '@tillwatch/config';
+import { dns } from '../lazy-builtins.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected letters, digits, "_", "." or "-"' });
 const hostPort = z.string().regex(/^(\[[^\]]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'expected host:port' });
@@ -85,7 +85,7 @@ function probeTcp(target: string, signal: AbortSignal): Promise<Outcome> {
 }
 
 async function probeDns(p: Extract<Probe, { kind: 'dns' }>, signal: AbortSignal): Promise<Outcome> {
-  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  const resolver = new (dns().Resolver)({ timeout: 2000, tries: 2 });
   if (p.server) resolver.setServers([p.server]);
   const cancel = () => resolver.cancel();
   signal.addEventListener('abort', cancel, { once: true });

@@ -1,6 +1,6 @@
 // Is the POS program (UTM, the marking module, ...) running, and has it restarted? On Linux /proc is
 // read directly (cheaper than spawning ps every poll); on Windows one PowerShell CIM query.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from '../fs-async.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { regexString } from './schemas.js';

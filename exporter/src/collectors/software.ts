@@ -3,7 +3,7 @@
 // files only (a version file, or a line of an ini/log the POS program writes): nothing is executed.
 // Registrar firmware and model, UTM and marking module versions come with their own collectors' info
 // series (till_fiscal_info, till_utm_info, till_marking_info).
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../fs-async.js';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';

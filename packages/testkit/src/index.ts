@@ -70,6 +70,7 @@ export {
 export {
   runSoak,
   unitNodeFlags,
+  unitEnvironment,
   unitMemoryMaxBytes,
   memoryOf,
   cpuSecondsOf,

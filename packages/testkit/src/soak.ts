@@ -32,6 +32,17 @@ export function unitNodeFlags(): string[] {
   return (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
 }
 
+/**
+ * The environment the shipped launcher exports (`export NAME="value..."` lines, without what it appends
+ * from the caller's own environment), so the soak and the benches run the exporter as it ships.
+ */
+export function unitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(LAUNCHER, 'utf8').matchAll(/^export (\w+)="([^"$]*)/gm))
+    env[m[1] as string] = m[2] as string;
+  return env;
+}
+
 /** The unit's MemoryMax in bytes: past it systemd kills the exporter. */
 export function unitMemoryMaxBytes(): number {
   const m = /^MemoryMax=(\d+)([KMG]?)$/m.exec(readFileSync(UNIT, 'utf8'));
@@ -57,6 +68,8 @@ export interface SoakOptions {
   /** How to start the exporter: node arguments before `--config` (e.g. ['dist/cli.js'] or tsx + src). */
   entry: string[];
   nodeFlags: string[];
+  /** Environment added to the exporter's (e.g. unitEnvironment()). */
+  env?: Record<string, string>;
   /** Flood and scrape for at least this long... */
   minDurationMs: number;
   /** ...and at most this long, waiting past the minimum only for the long line to be read through. */
@@ -152,7 +165,7 @@ async function startExporter(o: SoakOptions, agent: Agent): Promise<Running> {
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env } },
   );
   child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const running = { port, child, pid: child.pid as number, dir, log, stderr: () => stderr };

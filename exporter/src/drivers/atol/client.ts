@@ -6,10 +6,10 @@
 //   nested: {"results":[{"status":"ready","result":{"deviceStatus":{...}}}]}
 //   flat:   {"results":[{"status":"ready","result":{...fields of deviceStatus...}}]}
 //   bare:   {"deviceStatus":{...}}  (the task output itself, no wrapper)
-import { randomUUID } from 'node:crypto';
 import { DriverError, toDriverError } from '../errors.js';
 import type { FiscalDriver, FiscalPoll, FiscalSnapshot } from '../fiscal.js';
 import { basicAuth, httpJson, isObject, parseDateTime } from '../http.js';
+import { crypto } from '../../lazy-builtins.js';
 
 export interface AtolOptions {
   url: string;
@@ -110,7 +110,7 @@ export class AtolDriver implements FiscalDriver {
   /** Runs tasks through POST + GET polling; resolves with one result per task. */
   private async run(tasks: readonly string[], signal: AbortSignal): Promise<TaskResult[]> {
     const base = this.opts.url.replace(/\/+$/, '');
-    const uuid = randomUUID();
+    const uuid = crypto().randomUUID();
     const req = { timeoutMs: this.opts.requestTimeoutMs, signal, headers: this.headers() };
     await httpJson(`${base}/api/v2/requests`, {
       ...req,

@@ -2,7 +2,7 @@
 // middle of a shift still knows its age. Shtrih registrars do not report the opening time as such: it is
 // found once per shift from the FN archive (FF0A, the shift's opening report) or from a closed → open
 // transition the exporter saw itself (docs/protocols/shtrih-m.md, "Shift age").
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from '../../fs-async.js';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
