@@ -9,7 +9,7 @@ import {
   payload,
   postWebhook,
   startBridge,
-  waitFor,
+  waitForDesk as waitFor,
   ENGINES,
 } from '@tillwatch/testkit/bridge';
 import { startRedmine, type RunningRedmine } from '@tillwatch/testkit/bridge';
@@ -30,7 +30,7 @@ type Detail = {
   events: { type: string; actor: string; data: Record<string, unknown> }[];
 };
 
-describe.each(ENGINES)('forwarding to a real Redmine on %s', (engine) => {
+describe.each(ENGINES)('forwarding to a real Redmine on %s', { timeout: 180_000 }, (engine) => {
   let ctx: Awaited<ReturnType<typeof startBridge>>;
   // The bridge the tests talk to (the last test restarts it on the same database).
   let bridge: Bridge;

@@ -9,7 +9,7 @@ import {
   payload,
   postWebhook,
   startBridge,
-  waitFor,
+  waitForDesk as waitFor,
   ENGINES,
 } from '@tillwatch/testkit/bridge';
 import { startRt, type RunningRt } from '@tillwatch/testkit/bridge';

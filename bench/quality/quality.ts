@@ -47,7 +47,12 @@ export function notificationsOf(
 ): Notification[] {
   const seriesKey = (e: Episode) => `${e.alert}\u0000${JSON.stringify(Object.entries(e.labels).sort())}`;
   const bySeries = new Map<string, Episode[]>();
-  for (const e of episodes) bySeries.set(seriesKey(e), [...(bySeries.get(seriesKey(e)) ?? []), e]);
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const e of episodes) push(bySeries, seriesKey(e), e);
   const joined: Array<{ labels: Record<string, string>; start: number; end: number; parts: Episode[] }> = [];
   for (const list of bySeries.values()) {
     list.sort((a, b) => a.start - b.start);
@@ -64,8 +69,7 @@ export function notificationsOf(
   }
   const byKey = new Map<string, typeof joined>();
   for (const j of joined) {
-    const k = o.keyOf(j.labels);
-    byKey.set(k, [...(byKey.get(k) ?? []), j]);
+    push(byKey, o.keyOf(j.labels), j);
   }
   const out: Notification[] = [];
   for (const [key, list] of byKey) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RedmineTarget } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
+import { DeskPoller } from './desk-poller.js';
 import { ConflictError, NotFoundError, type DeskEvent, type TicketService } from '../tickets/index.js';
 
 // A note longer than a comment may be is cut (the whole note stays in Redmine).
@@ -20,6 +21,9 @@ interface ChangedIssue {
   updated_on: string;
 }
 
+/** Redmine's form of a time in its API: UTC to the second. */
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /**
  * Redmine's changes back into tickets (issue 18). Redmine has no outgoing webhooks, so this polls the
  * target's project for issues updated since the newest change it took (`updated_on>=`, with `overlap` to
@@ -30,12 +34,8 @@ interface ChangedIssue {
  * the bridge's own Redmine user (its notes and status changes) are skipped, so nothing echoes. The cursor
  * is stored in the database after each complete pass: a restart neither misses nor repeats a change.
  */
-export class RedmineSync {
+export class RedmineSync extends DeskPoller {
   private readonly base: string;
-  private readonly desk: string;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private me: number | undefined;
   private resolveIds: Set<number> | undefined;
 
@@ -51,41 +51,14 @@ export class RedmineSync {
       changed(): void;
     },
   ) {
+    super(`redmine:${deps.target.name}`, { interval: deps.sync.poll_interval, ...deps });
     this.base = deps.target.url.replace(/\/$/, '');
-    this.desk = `redmine:${deps.target.name}`;
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      if (this.stopped) return;
-      this.running = this.poll()
-        .then(() => this.deps.metrics.deskPolls.inc({ desk: this.desk, result: 'success' }))
-        .catch((e: unknown) => {
-          this.deps.metrics.deskPolls.inc({ desk: this.desk, result: 'failure' });
-          this.deps.logger.warn({ desk: this.desk, err: (e as Error).message }, 'desk poll failed');
-        })
-        .finally(() => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(this.deps.sync.poll_interval);
-        });
-    }, ms);
   }
 
   private async get<T>(path: string): Promise<T> {
     const res = await fetch(`${this.base}${path}`, {
       headers: { 'x-redmine-api-key': this.deps.target.api_key.reveal() },
-      signal: AbortSignal.timeout(this.deps.timeoutMs),
+      signal: AbortSignal.any([this.stopSignal, AbortSignal.timeout(this.deps.timeoutMs)]),
     });
     if (!res.ok) {
       await res.body?.cancel();
@@ -126,7 +99,7 @@ export class RedmineSync {
       await this.saveCursor(newest.issues[0]?.updated_on ?? new Date(0).toISOString());
       return;
     }
-    const since = new Date(Date.parse(stored.cursor) - sync.overlap).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const since = isoSeconds(Date.parse(stored.cursor) - sync.overlap);
     let from = since;
     let skip = 0;
     let newest = stored.cursor;

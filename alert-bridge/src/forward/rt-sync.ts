@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RtTarget } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
+import { DeskPoller } from './desk-poller.js';
 import { ConflictError, NotFoundError, type DeskEvent, type TicketService } from '../tickets/index.js';
 import { rtClient } from './rt.js';
 
@@ -43,12 +44,8 @@ const pad = (id: number) => String(id).padStart(15, '0');
  * '<overlap> seconds ago'` (relative to RT's own clock); the transaction id is the change's event id, so a
  * transaction seen twice is applied once.
  */
-export class RtSync {
-  private readonly desk: string;
+export class RtSync extends DeskPoller {
   private readonly call: ReturnType<typeof rtClient>;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
 
   constructor(
     private readonly deps: {
@@ -62,35 +59,8 @@ export class RtSync {
       changed(): void;
     },
   ) {
-    this.desk = `rt:${deps.target.name}`;
-    this.call = rtClient(deps.target, deps.timeoutMs);
-  }
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      if (this.stopped) return;
-      this.running = this.poll()
-        .then(() => this.deps.metrics.deskPolls.inc({ desk: this.desk, result: 'success' }))
-        .catch((e: unknown) => {
-          this.deps.metrics.deskPolls.inc({ desk: this.desk, result: 'failure' });
-          this.deps.logger.warn({ desk: this.desk, err: (e as Error).message }, 'desk poll failed');
-        })
-        .finally(() => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(this.deps.sync.poll_interval);
-        });
-    }, ms);
+    super(`rt:${deps.target.name}`, { interval: deps.sync.poll_interval, ...deps });
+    this.call = rtClient(deps.target, deps.timeoutMs, () => this.stopSignal);
   }
 
   /** TicketSQL string literal: RT takes backslash escapes inside single quotes. */

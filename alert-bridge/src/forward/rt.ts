@@ -5,8 +5,11 @@ import { DeliveryError, httpError, type OutgoingEvent, type Sender } from '../de
 import { deskNote, where } from '../notify/render.js';
 import type { Locale } from '../knowledge-base.js';
 
-/** The REST 2 base of an RT target and the Authorization header of its user (token or password). */
-export function rtClient(target: RtTarget, timeoutMs: number) {
+/**
+ * Calls of an RT target's REST 2 API as its user (token or password), each bounded by `timeoutMs` and, when
+ * given, cut short by the `stop` signal too (the desk poll's, when the bridge stops).
+ */
+export function rtClient(target: RtTarget, timeoutMs: number, stop?: () => AbortSignal) {
   const base = `${target.url.replace(/\/$/, '')}/REST/2.0`;
   const auth = target.token
     ? `token ${target.token.reveal()}`
@@ -20,7 +23,9 @@ export function rtClient(target: RtTarget, timeoutMs: number) {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: stop
+        ? AbortSignal.any([stop(), AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw httpError(res.status, text, `rt ${target.name}: ${method} ${path.split('?')[0]}`);

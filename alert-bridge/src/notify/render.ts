@@ -178,8 +178,10 @@ export function deskNote(e: OutgoingEvent, locale: Locale): string {
     case 'reopened':
       line = `${L['ticket.reopened']}: ${d.by === 'human' ? e.actor : D.reopened}`;
       break;
-    default:
-      line = `${L[e.type]}${noteOf(e, L) ? `: ${noteOf(e, L)}` : ''} (${e.event}, ${e.actor})`;
+    default: {
+      const said = noteOf(e, L);
+      line = `${L[e.type]}${said ? `: ${said}` : ''} (${e.event}, ${e.actor})`;
+    }
   }
   const note = e.event === 'commented' ? null : str(d.note);
   return note ? `${line}\n${D.note}: ${note}` : line;

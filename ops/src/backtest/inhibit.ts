@@ -109,6 +109,43 @@ export function matchesAll(matchers: Matcher[], labels: Record<string, string>):
   });
 }
 
+/**
+ * The matchers of one inhibit rule side or one route, at `at` in the file: the `list` of matcher strings and
+ * the deprecated `eq` / `re` maps of label to value (still accepted by Alertmanager 0.25), all ANDed.
+ */
+function matchersOf(
+  raw: Record<string, unknown>,
+  at: string,
+  list: string,
+  eq: string,
+  re: string,
+  fail: (key: string, message: string) => Error,
+): Matcher[] {
+  const out: Matcher[] = [];
+  const texts = raw[list];
+  if (texts !== undefined) {
+    if (!Array.isArray(texts)) throw fail(`${at}.${list}`, 'expected a list');
+    texts.forEach((text, j) => {
+      try {
+        out.push(parseMatcher(String(text)));
+      } catch (err) {
+        throw fail(`${at}.${list}[${j}]`, (err as Error).message);
+      }
+    });
+  }
+  for (const [key, op] of [
+    [eq, '='],
+    [re, '=~'],
+  ] as const) {
+    const map = raw[key];
+    if (map === undefined) continue;
+    if (typeof map !== 'object' || map === null || Array.isArray(map))
+      throw fail(`${at}.${key}`, 'expected a map of label to value');
+    for (const [name, value] of Object.entries(map)) out.push({ name, op, value: String(value) });
+  }
+  return out;
+}
+
 /** The inhibit rules and root group_wait of an Alertmanager config file; errors name the file and key. */
 export function loadInhibitConfig(file: string): InhibitConfig {
   const doc = loadYamlFile(file) as {
@@ -119,32 +156,8 @@ export function loadInhibitConfig(file: string): InhibitConfig {
   const raw = doc?.inhibit_rules ?? [];
   if (!Array.isArray(raw)) throw fail('inhibit_rules', 'expected a list');
   const rules = raw.map((r: Record<string, unknown>, i): InhibitRule => {
-    const side = (kind: 'source' | 'target'): Matcher[] => {
-      const out: Matcher[] = [];
-      const list = r[`${kind}_matchers`];
-      if (list !== undefined) {
-        if (!Array.isArray(list)) throw fail(`inhibit_rules[${i}].${kind}_matchers`, 'expected a list');
-        list.forEach((text, j) => {
-          try {
-            out.push(parseMatcher(String(text)));
-          } catch (err) {
-            throw fail(`inhibit_rules[${i}].${kind}_matchers[${j}]`, (err as Error).message);
-          }
-        });
-      }
-      // The deprecated maps, still accepted by Alertmanager 0.25.
-      for (const [key, op] of [
-        [`${kind}_match`, '='],
-        [`${kind}_match_re`, '=~'],
-      ] as const) {
-        const map = r[key];
-        if (map === undefined) continue;
-        if (typeof map !== 'object' || map === null || Array.isArray(map))
-          throw fail(`inhibit_rules[${i}].${key}`, 'expected a map of label to value');
-        for (const [name, value] of Object.entries(map)) out.push({ name, op, value: String(value) });
-      }
-      return out;
-    };
+    const side = (kind: 'source' | 'target'): Matcher[] =>
+      matchersOf(r, `inhibit_rules[${i}]`, `${kind}_matchers`, `${kind}_match`, `${kind}_match_re`, fail);
     const equal = r.equal ?? [];
     if (!Array.isArray(equal)) throw fail(`inhibit_rules[${i}].equal`, 'expected a list of label names');
     return { source: side('source'), target: side('target'), equal: equal.map(String) };
@@ -168,27 +181,7 @@ export function loadInhibitConfig(file: string): InhibitConfig {
   });
   const route = (raw: Record<string, unknown>, at: string, parentReceiver: string): Route => {
     const receiver = raw.receiver === undefined ? parentReceiver : String(raw.receiver);
-    const matchers: Matcher[] = [];
-    if (raw.matchers !== undefined) {
-      if (!Array.isArray(raw.matchers)) throw fail(`${at}.matchers`, 'expected a list');
-      raw.matchers.forEach((text, j) => {
-        try {
-          matchers.push(parseMatcher(String(text)));
-        } catch (err) {
-          throw fail(`${at}.matchers[${j}]`, (err as Error).message);
-        }
-      });
-    }
-    for (const [key, op] of [
-      ['match', '='],
-      ['match_re', '=~'],
-    ] as const) {
-      const map = raw[key];
-      if (map === undefined) continue;
-      if (typeof map !== 'object' || map === null || Array.isArray(map))
-        throw fail(`${at}.${key}`, 'expected a map of label to value');
-      for (const [name, value] of Object.entries(map)) matchers.push({ name, op, value: String(value) });
-    }
+    const matchers = matchersOf(raw, at, 'matchers', 'match', 'match_re', fail);
     const children = raw.routes ?? [];
     if (!Array.isArray(children)) throw fail(`${at}.routes`, 'expected a list');
     return {

@@ -194,3 +194,14 @@ export function waitFor<T>(
 ): Promise<T> {
   return kitWaitFor(what, async () => (await fn()) || undefined, { timeoutMs, intervalMs: 50 });
 }
+
+/**
+ * waitFor for what reaches a ticket through a poll pass of a real service desk (Redmine, RT): their requests
+ * slow down a lot when the machine is loaded (the whole suite on two cores), so the bound is generous.
+ */
+export function waitForDesk<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+): Promise<T> {
+  return waitFor(fn, what, 60_000);
+}
