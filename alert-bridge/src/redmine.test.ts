@@ -55,8 +55,12 @@ describe.each(ENGINES)('forwarding to a real Redmine on %s', { timeout: 180_000 
         retry_max: '200ms',
         targets: [
           // Named as the actor its changes are recorded under. Two issues a page: each poll pages through the
-          // project's recent issues (the tests' own, several of one second) before it reaches the newest.
-          { ...target('redmine', redmine.apiKey), sync: { poll_interval: '200ms', page_size: 2 } },
+          // project's recent issues (the tests' own, several of one second) before it reaches the newest. A
+          // short overlap: every poll re-reads that much of the project (both engines' tests share it).
+          {
+            ...target('redmine', redmine.apiKey),
+            sync: { poll_interval: '200ms', page_size: 2, overlap: '20s' },
+          },
           target('rm-badkey', '0000000000000000'),
           { name: 'other', type: 'webhook', url: other.url, secret: 'other-key' },
         ],
