@@ -553,7 +553,9 @@ describe('connection limits', () => {
     } finally {
       clearInterval(trickle);
     }
-    expect(await silent.closed).toBe('');
+    // Closed, not held: by the idle timeout (nothing said) or by the headers deadline (a 408), whichever of the
+    // two equal bounds Node checks first; a busy machine decides that order.
+    expect(await silent.closed).toMatch(/^(?:|HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*)$/);
   });
 
   it('closes connections beyond the maximum at once and counts them', async () => {
