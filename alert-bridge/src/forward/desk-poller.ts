@@ -46,7 +46,7 @@ export abstract class DeskPoller {
     this.schedule(0);
   }
 
-  /** Stops polling: a pass under way is cut short at its next request; resolves when it has ended. */
+  /** Stops polling: a pass under way is cut short (its request in flight aborted); resolves when it has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);

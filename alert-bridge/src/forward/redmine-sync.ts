@@ -51,7 +51,11 @@ export class RedmineSync extends DeskPoller {
       changed(): void;
     },
   ) {
-    super(`redmine:${deps.target.name}`, { interval: deps.sync.poll_interval, ...deps });
+    super(`redmine:${deps.target.name}`, {
+      interval: deps.sync.poll_interval,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    });
     this.base = deps.target.url.replace(/\/$/, '');
   }
 

@@ -59,7 +59,11 @@ export class RtSync extends DeskPoller {
       changed(): void;
     },
   ) {
-    super(`rt:${deps.target.name}`, { interval: deps.sync.poll_interval, ...deps });
+    super(`rt:${deps.target.name}`, {
+      interval: deps.sync.poll_interval,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    });
     this.call = rtClient(deps.target, deps.timeoutMs, () => this.stopSignal);
   }
 
