@@ -46,13 +46,7 @@ export function notificationsOf(
   },
 ): Notification[] {
   const seriesKey = (e: Episode) => `${e.alert}\u0000${JSON.stringify(Object.entries(e.labels).sort())}`;
-  const bySeries = new Map<string, Episode[]>();
-  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
-    const list = m.get(k);
-    if (list) list.push(v);
-    else m.set(k, [v]);
-  };
-  for (const e of episodes) push(bySeries, seriesKey(e), e);
+  const bySeries = Map.groupBy(episodes, seriesKey);
   const joined: Array<{ labels: Record<string, string>; start: number; end: number; parts: Episode[] }> = [];
   for (const list of bySeries.values()) {
     list.sort((a, b) => a.start - b.start);
@@ -67,10 +61,7 @@ export function notificationsOf(
       } else joined.push((cur = { labels: e.labels, start: e.start, end: e.end, parts: [e] }));
     }
   }
-  const byKey = new Map<string, typeof joined>();
-  for (const j of joined) {
-    push(byKey, o.keyOf(j.labels), j);
-  }
+  const byKey = Map.groupBy(joined, (j) => o.keyOf(j.labels));
   const out: Notification[] = [];
   for (const [key, list] of byKey) {
     list.sort((a, b) => a.start - b.start);
