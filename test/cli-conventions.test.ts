@@ -42,6 +42,7 @@ const HELP: [Cli, string[], string, string?][] = [
   ['tillwatch', ['forecast', '-h'], 'tillwatch forecast --prometheus URL', 'tillwatch backtest'],
   ['tillwatch', ['inventory', '--help'], 'tillwatch inventory demo', 'tillwatch backtest'],
   ['tillwatch', ['inventory', 'targets', '--help'], 'tillwatch inventory targets', 'inventory demo'],
+  ['tillwatch', ['report', '--help'], '--bridge-token-file FILE', 'tillwatch backtest'],
   ['tillwatch-bridge', ['--help'], 'tillwatch-bridge --config FILE'],
   ['tillwatch-bridge', ['-h'], 'tillwatch-bridge hash-password'],
   ['tillwatch-bridge', ['hash-password', '--help'], 'Reads one password on stdin', '--config'],

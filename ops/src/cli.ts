@@ -29,6 +29,9 @@ export interface Io {
   err: (line: string) => void;
   /** Whether `err` is a terminal (backtest then shows progress without --progress). */
   errIsTTY?: boolean;
+  /** The environment and working directory (default: the process's), given by tests that run main in-process. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 /** Usage of each inventory command, for `tillwatch inventory COMMAND --help` and its usage errors. */

@@ -8,17 +8,20 @@ import { loadInhibitConfig } from './inhibit.js';
 import { DEFAULT_TIMEOUT_MS, deadline, historyPlaces } from './prometheus.js';
 import type { RequestOptions } from './prometheus.js';
 import { loadRules } from './rules.js';
+import { BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
 import { shippedAlertmanagerConfig } from '../locate.js';
 import { compareReports, formatCompare, formatReport } from './format.js';
 import type { Format } from './format.js';
 
 export const BACKTEST_USAGE = `usage:
   tillwatch backtest --rules FILE_OR_DIR... --prometheus URL --from TIME --to TIME [--step 15s]
-      [--bridge URL [--bridge-token TOKEN]] [--match-window 62d] [--flap-count 3] [--flap-window 1h]
+      [--bridge URL ${BRIDGE_TOKEN_USAGE}] [--match-window 62d] [--flap-count 3] [--flap-window 1h]
       [--tills N] [--alertmanager-config FILE|none] [--group-intervals]
       [--format table|json|csv] [--compare OLD_FILE_OR_DIR...] [--timeout 2m] [--progress|--no-progress]
   TIME: RFC 3339, Unix seconds, now or now-DURATION (now-30d)
   --timeout: how long one request to Prometheus or the bridge may take before the run fails (default 2m)
+  --bridge-token-file: a file holding the bridge's API token (else $TILLWATCH_BRIDGE_TOKEN; --bridge-token
+      shows the token to every local user in ps)
   --progress: a line on stderr per 10% of the range queries (default: when stderr is a terminal and
       the run takes over 2s)`;
 
@@ -27,6 +30,7 @@ interface Io {
   err: (line: string) => void;
   /** Whether `err` is a terminal: progress is then shown without --progress. */
   errIsTTY?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** 0.4s, 12.5s, then 1m30s, 2h5m: config's formatDuration rounds to whole seconds. */
@@ -113,7 +117,7 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
     to: { type: 'string' },
     step: { type: 'string' },
     bridge: { type: 'string' },
-    'bridge-token': { type: 'string' },
+    ...BRIDGE_TOKEN_OPTIONS,
     'match-window': { type: 'string' },
     'flap-count': { type: 'string' },
     'flap-window': { type: 'string' },
@@ -161,10 +165,12 @@ export async function backtestCommand(args: string[], io: Io): Promise<number> {
       : (values['alertmanager-config'] ?? shippedAlertmanagerConfig());
   const inhibit = amConfig ? loadInhibitConfig(amConfig) : undefined;
   const prometheus = need(values.prometheus, '--prometheus');
+  // Read (and a bad token file refused) before the first request.
+  const token = bridgeToken(values, BACKTEST_USAGE, io.env);
   await checkPrometheus(prometheus, { timeoutMs });
   let incidents;
   if (values.bridge) {
-    const r = await fetchIncidents(values.bridge, values['bridge-token'], {
+    const r = await fetchIncidents(values.bridge, token, {
       fromMs,
       toMs,
       places: historyPlaces(prometheus, fromMs, toMs, { timeoutMs }),

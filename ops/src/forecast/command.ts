@@ -4,6 +4,7 @@ import { parseTime } from '../backtest/duration.js';
 import { CommandUsageError, checkPrometheus, durationOption, formatOption } from '../backtest/command.js';
 import { fetchIncidents } from '../backtest/incidents.js';
 import { engineFlags, historyPlaces } from '../backtest/prometheus.js';
+import { BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
 import { knowledgeBaseDir } from '../locate.js';
 import {
   DEFAULT_HISTORY_MS,
@@ -17,12 +18,15 @@ import type { Section } from './format.js';
 
 export const FORECAST_USAGE = `usage:
   tillwatch forecast --prometheus URL [--at now] [--weeks 13] [--fn-window 30d] [--cert-window 30d]
-      [--history 90d] [--bridge URL [--bridge-token TOKEN]] [--knowledge-base DIR]
-      [--reopen-window 1h] [--resolution 1m] [--section fn|certs|failures] [--format table|json|csv]`;
+      [--history 90d] [--bridge URL ${BRIDGE_TOKEN_USAGE}] [--knowledge-base DIR]
+      [--reopen-window 1h] [--resolution 1m] [--section fn|certs|failures] [--format table|json|csv]
+  --bridge-token-file: a file holding the bridge's API token (else $TILLWATCH_BRIDGE_TOKEN; --bridge-token
+      shows the token to every local user in ps)`;
 
 interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function forecastCommand(args: string[], io: Io): Promise<number> {
@@ -34,7 +38,7 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
     'cert-window': { type: 'string' },
     history: { type: 'string' },
     bridge: { type: 'string' },
-    'bridge-token': { type: 'string' },
+    ...BRIDGE_TOKEN_OPTIONS,
     'knowledge-base': { type: 'string' },
     'reopen-window': { type: 'string' },
     resolution: { type: 'string' },
@@ -42,6 +46,7 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
     format: { type: 'string' },
   });
   if (!values.prometheus) throw new CommandUsageError('forecast: --prometheus is required');
+  const token = bridgeToken(values, FORECAST_USAGE, io.env);
   const format = formatOption(values.format);
   const section = values.section as Section | undefined;
   if (section !== undefined && !['fn', 'certs', 'failures'].includes(section))
@@ -78,7 +83,7 @@ export async function forecastCommand(args: string[], io: Io): Promise<number> {
   );
   let incidents;
   if (values.bridge && failures) {
-    const r = await fetchIncidents(values.bridge, values['bridge-token'], {
+    const r = await fetchIncidents(values.bridge, token, {
       fromMs: atMs - historyMs,
       toMs: atMs,
       places: historyPlaces(values.prometheus, atMs - historyMs, atMs),

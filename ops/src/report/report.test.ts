@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -246,12 +246,13 @@ describe('tillwatch report sla', () => {
   });
   afterAll(async () => ctx?.close());
 
-  async function run(...args: string[]) {
+  async function runIn(o: { env?: NodeJS.ProcessEnv; cwd?: string }, ...args: string[]) {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: {}, ...o });
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
+  const run = (...args: string[]) => runIn({}, ...args);
 
   it('writes HTML and CSV whose on-time shares match the hand count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tw-report-'));
@@ -345,5 +346,65 @@ describe('tillwatch report sla', () => {
     );
     expect(usage.code).toBe(2);
     expect(usage.err).toContain('--month: expected YYYY-MM such as 2026-11, got "11/2026"');
+  });
+
+  it('takes the token from a file or the environment and the bridge from TILLWATCH_BRIDGE_URL, as the issue writes the command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-report-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${READ_TOKEN}\n`, { mode: 0o600 });
+    const env = { TILLWATCH_BRIDGE_URL: ctx.bridge.url };
+    // `tillwatch report sla --chain X --month 2026-11`, with the token in a file: written to the current folder.
+    const fromFile = await runIn(
+      { env, cwd: dir },
+      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11', '--bridge-token-file', tokenFile],
+    );
+    expect(fromFile).toMatchObject({ code: 0, err: '' });
+    expect(readFileSync(join(dir, 'sla-x5-2026-11.csv'), 'utf8')).toContain('on_time,registration,,,6,1,0,');
+    // The token of the environment is the one sent: a reader of another chain is refused this one.
+    const other = await runIn(
+      { env: { ...env, TILLWATCH_BRIDGE_TOKEN: 'other-reader-0123456789' }, cwd: dir },
+      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11'],
+    );
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('HTTP 404: no report for chain x5');
+    const viaEnv = await runIn(
+      { env: { ...env, TILLWATCH_BRIDGE_TOKEN: READ_TOKEN }, cwd: dir },
+      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11'],
+    );
+    expect(viaEnv).toMatchObject({ code: 0, err: '' });
+    // A token file that is not one token is named, and nothing is asked of the bridge without it.
+    writeFileSync(join(dir, 'empty'), '\n');
+    const empty = await runIn(
+      { env, cwd: dir },
+      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11', '--bridge-token-file', join(dir, 'empty')],
+    );
+    expect(empty).toMatchObject({
+      code: 1,
+      err: `error: --bridge-token-file ${join(dir, 'empty')}: the file is empty`,
+    });
+    const both = await runIn(
+      { env, cwd: dir },
+      ...[
+        'report',
+        'sla',
+        '--chain',
+        'x5',
+        '--month',
+        '2026-11',
+        '--bridge-token',
+        'x',
+        '--bridge-token-file',
+        tokenFile,
+      ],
+    );
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('--bridge-token and --bridge-token-file: give one of them, not both');
+    // No --bridge and no TILLWATCH_BRIDGE_URL: the default address, and the error says how to give another.
+    // (Another test's bridge may listen there: then it is that bridge's refusal that names the address.)
+    const closed = await runIn({ cwd: dir }, ...['report', 'sla', '--chain', 'x5', '--month', '2026-11']);
+    expect(closed.code).toBe(1);
+    expect(closed.err).toMatch(
+      /bridge http:\/\/127\.0\.0\.1:9836 \(the default: give --bridge or \$TILLWATCH_BRIDGE_URL\): cannot connect|http:\/\/127\.0\.0\.1:9836\/api\/v1\/reports\/sla/,
+    );
   });
 });
