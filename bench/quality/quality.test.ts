@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tillwatch/config';
-import { medianLead, measureQuality, notificationsOf } from './quality.js';
+import { medianLead, measureQuality, notificationsOf, poissonRate } from './quality.js';
 import { generateFleet } from './fleet.js';
 import { loadScenario } from './scenario.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -157,6 +157,29 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
         },
       );
       expect(n.map((x) => x.matched)).toEqual([true]);
+    });
+  });
+
+  describe('the pooled false-alarm rate and its 95 % interval', () => {
+    it('gives the exact (Garwood) bounds of a Poisson count, scaled to the exposure', () => {
+      // Published two-sided 95 % limits for a Poisson mean: 0 -> 0-3.689, 1 -> 0.0253-5.572, 10 -> 4.795-18.39.
+      const near = (r: { rate: number; low: number; high: number }, want: [number, number, number]) =>
+        [r.rate, r.low, r.high].forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 3));
+      near(poissonRate(0, 1), [0, 0, 3.689]);
+      near(poissonRate(1, 1), [1, 0.0253, 5.572]);
+      near(poissonRate(10, 1), [10, 4.795, 18.39]);
+      // 29 false alarms in 23,040 till-days: per 1,000 till-days.
+      near(poissonRate(29, 23.04), [1.2587, 0.843, 1.808]);
+      // The interval narrows as the count grows at the same rate.
+      const small = poissonRate(5, 5);
+      const large = poissonRate(500, 500);
+      expect(large.high - large.low).toBeLessThan((small.high - small.low) / 5);
+    });
+
+    it('refuses a count or an exposure that is no count', () => {
+      expect(() => poissonRate(-1, 1)).toThrow(/whole count >= 0/);
+      expect(() => poissonRate(1.5, 1)).toThrow(/whole count/);
+      expect(() => poissonRate(3, 0)).toThrow(/exposure > 0/);
     });
   });
 });

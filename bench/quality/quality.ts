@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { KnowledgeBase, identify, parseConfig } from '@tillwatch/alert-bridge';
 import { backtesting } from '@tillwatch/ops';
 import { startHistoryPrometheus } from '@tillwatch/testkit';
+import jstat from 'jstat';
 import { generateFleet, type FaultTruth, type Precursor } from './fleet.js';
 import type { Scenario } from './scenario.js';
 
@@ -230,6 +231,26 @@ export async function measureQuality(
   } finally {
     await prom.stop();
   }
+}
+
+/**
+ * A rate of rare events with its exact (Garwood) confidence interval: `count` events over `exposure` units (for
+ * example false alarms over thousands of till-days), the bounds from chi-squared quantiles. Per-seed spreads say
+ * how much seeds differ; this says how sure the pooled figure is that it is above or below a target.
+ */
+export function poissonRate(
+  count: number,
+  exposure: number,
+  level = 0.95,
+): { rate: number; low: number; high: number } {
+  if (!(exposure > 0) || !Number.isInteger(count) || count < 0)
+    throw new RangeError(
+      `poissonRate: expected a whole count >= 0 and an exposure > 0, got ${count} over ${exposure}`,
+    );
+  const tail = (1 - level) / 2;
+  const low = count === 0 ? 0 : jstat.jStat.chisquare.inv(tail, 2 * count) / 2;
+  const high = jstat.jStat.chisquare.inv(1 - tail, 2 * count + 2) / 2;
+  return { rate: count / exposure, low: low / exposure, high: high / exposure };
 }
 
 /** The median lead of a class's usable faults in one seed. */
