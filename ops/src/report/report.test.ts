@@ -353,55 +353,40 @@ describe('tillwatch report sla', () => {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${READ_TOKEN}\n`, { mode: 0o600 });
     const env = { TILLWATCH_BRIDGE_URL: ctx.bridge.url };
+    const sla = ['report', 'sla', '--chain', 'x5', '--month', '2026-11'];
     // `tillwatch report sla --chain X --month 2026-11`, with the token in a file: written to the current folder.
-    const fromFile = await runIn(
-      { env, cwd: dir },
-      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11', '--bridge-token-file', tokenFile],
-    );
+    const fromFile = await runIn({ env, cwd: dir }, ...sla, '--bridge-token-file', tokenFile);
     expect(fromFile).toMatchObject({ code: 0, err: '' });
     expect(readFileSync(join(dir, 'sla-x5-2026-11.csv'), 'utf8')).toContain('on_time,registration,,,6,1,0,');
     // The token of the environment is the one sent: a reader of another chain is refused this one.
     const other = await runIn(
       { env: { ...env, TILLWATCH_BRIDGE_TOKEN: 'other-reader-0123456789' }, cwd: dir },
-      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11'],
+      ...sla,
     );
     expect(other.code).toBe(1);
     expect(other.err).toContain('HTTP 404: no report for chain x5');
-    const viaEnv = await runIn(
-      { env: { ...env, TILLWATCH_BRIDGE_TOKEN: READ_TOKEN }, cwd: dir },
-      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11'],
-    );
+    const viaEnv = await runIn({ env: { ...env, TILLWATCH_BRIDGE_TOKEN: READ_TOKEN }, cwd: dir }, ...sla);
     expect(viaEnv).toMatchObject({ code: 0, err: '' });
     // A token file that is not one token is named, and nothing is asked of the bridge without it.
     writeFileSync(join(dir, 'empty'), '\n');
-    const empty = await runIn(
-      { env, cwd: dir },
-      ...['report', 'sla', '--chain', 'x5', '--month', '2026-11', '--bridge-token-file', join(dir, 'empty')],
-    );
+    const empty = await runIn({ env, cwd: dir }, ...sla, '--bridge-token-file', join(dir, 'empty'));
     expect(empty).toMatchObject({
       code: 1,
       err: `error: --bridge-token-file ${join(dir, 'empty')}: the file is empty`,
     });
     const both = await runIn(
       { env, cwd: dir },
-      ...[
-        'report',
-        'sla',
-        '--chain',
-        'x5',
-        '--month',
-        '2026-11',
-        '--bridge-token',
-        'x',
-        '--bridge-token-file',
-        tokenFile,
-      ],
+      ...sla,
+      '--bridge-token',
+      'x',
+      '--bridge-token-file',
+      tokenFile,
     );
     expect(both.code).toBe(2);
     expect(both.err).toContain('--bridge-token and --bridge-token-file: give one of them, not both');
     // No --bridge and no TILLWATCH_BRIDGE_URL: the default address, and the error says how to give another.
     // (Another test's bridge may listen there: then it is that bridge's refusal that names the address.)
-    const closed = await runIn({ cwd: dir }, ...['report', 'sla', '--chain', 'x5', '--month', '2026-11']);
+    const closed = await runIn({ cwd: dir }, ...sla);
     expect(closed.code).toBe(1);
     expect(closed.err).toMatch(
       /bridge http:\/\/127\.0\.0\.1:9836 \(the default: give --bridge or \$TILLWATCH_BRIDGE_URL\): cannot connect|http:\/\/127\.0\.0\.1:9836\/api\/v1\/reports\/sla/,
