@@ -44,8 +44,13 @@ export async function fetchSlaReport(
   try {
     res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (err) {
+    // fetch says only "fetch failed"; its cause says why: a system error's code (ECONNREFUSED, ENOTFOUND), or
+    // what is wrong with the address ("Invalid URL").
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`${label}: cannot connect: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const why = /^E[A-Z]+$/.test(cause?.code ?? '')
+      ? cause?.code
+      : (cause?.message ?? (err as Error).message);
+    throw new Error(`${label}: cannot connect: ${why}`);
   }
   const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${body?.error?.message ?? res.statusText}`);

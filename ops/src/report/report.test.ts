@@ -384,6 +384,12 @@ describe('tillwatch report sla', () => {
     );
     expect(both.code).toBe(2);
     expect(both.err).toContain('--bridge-token and --bridge-token-file: give one of them, not both');
+    // An address that is none says so, not fetch's "fetch failed".
+    const notUrl = await runIn({ env, cwd: dir }, ...sla, '--bridge', 'bridge-host');
+    expect(notUrl).toMatchObject({
+      code: 1,
+      err: 'error: --bridge bridge-host: cannot connect: Invalid URL',
+    });
     // No --bridge and no TILLWATCH_BRIDGE_URL: the default address, and the error says how to give another.
     // (Another test's bridge may listen there: then it is that bridge's refusal that names the address.)
     const closed = await runIn({ cwd: dir }, ...sla);
