@@ -8,12 +8,25 @@ import getPort from 'get-port';
 export const LOOPBACK = '127.0.0.1';
 
 /**
+ * Where free ports are looked for: below Linux's ephemeral range (32768-60999), from which the kernel takes the
+ * local port of every outgoing connection. A port handed out from that range can be taken by any test's
+ * connection before the program it was meant for binds it (CI saw Prometheus fail with "bind: address already
+ * in use" on a port get-port had just found free); below it, only a listener can take it.
+ */
+const LOW = { from: 20_000, to: 32_767 };
+
+/**
  * A port free on 127.0.0.1 right now, for programs that cannot listen on port 0 and report the port
- * they bound (Prometheus, Alertmanager, VictoriaMetrics). get-port also keeps the ports it handed out
- * recently from being handed out again, so parallel calls in one process never collide.
+ * they bound (Prometheus, Alertmanager, VictoriaMetrics): the first free one of 64 random candidates below the
+ * ephemeral range (get-port falls back to any free port if none is). get-port also keeps the ports it handed
+ * out recently from being handed out again, so parallel calls in one process never collide.
  */
 export function freePort(opts: { exclude?: Iterable<number> } = {}): Promise<number> {
-  return getPort({ host: LOOPBACK, ...(opts.exclude ? { exclude: opts.exclude } : {}) });
+  const candidates = Array.from(
+    { length: 64 },
+    () => LOW.from + Math.floor(Math.random() * (LOW.to - LOW.from + 1)),
+  );
+  return getPort({ host: LOOPBACK, port: candidates, ...(opts.exclude ? { exclude: opts.exclude } : {}) });
 }
 
 /** `n` distinct free loopback ports. */

@@ -48,6 +48,9 @@ describe('ports', () => {
   it('hands out distinct loopback ports that a server can take', async () => {
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);
+    // Below the kernel's ephemeral range, where no outgoing connection can take one before its program binds it.
+    for (const p of ports) expect(p).toBeGreaterThanOrEqual(20_000);
+    for (const p of ports) expect(p).toBeLessThan(32_768);
     for (const p of ports) {
       const s = createServer();
       expect(await listen(s, p)).toBe(p);
