@@ -11,6 +11,10 @@ export const BRIDGE_TOKEN_ENV = 'TILLWATCH_BRIDGE_TOKEN';
 /** How the token options read in a command's usage. */
 export const BRIDGE_TOKEN_USAGE = '[--bridge-token-file FILE | --bridge-token TOKEN]';
 
+/** The usage's line on them, the same in the commands that read the bridge's whole API (backtest, forecast). */
+export const BRIDGE_TOKEN_HELP = `  --bridge-token-file: a file holding the bridge's API token (else $${BRIDGE_TOKEN_ENV}; --bridge-token
+      shows the token to every local user in ps)`;
+
 /** The options to give parseCli. */
 export const BRIDGE_TOKEN_OPTIONS = {
   'bridge-token': { type: 'string' },

@@ -5,7 +5,13 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HistoryPrometheus, repoPath, type Series, startHistoryPrometheus } from '@tillwatch/testkit';
+import {
+  closedPort,
+  type HistoryPrometheus,
+  repoPath,
+  type Series,
+  startHistoryPrometheus,
+} from '@tillwatch/testkit';
 import { backtest } from './backtest.js';
 import { LEAD_NOTE } from './format.js';
 import { loadRules } from './rules.js';
@@ -389,25 +395,16 @@ describe('backtest on backfilled history', () => {
     }
   });
 
-  it('says so once when Prometheus cannot be reached', async () => {
+  it('says so once, and why, when Prometheus cannot be reached', async () => {
     const err: string[] = [];
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const code = await main(
-      [
-        'backtest',
-        '--rules',
-        rulesFile,
-        '--prometheus',
-        'http://127.0.0.1:1',
-        '--from',
-        'now-1h',
-        '--to',
-        'now',
-      ],
+      ['backtest', '--rules', rulesFile, '--prometheus', url, '--from', 'now-1h', '--to', 'now'],
       { out: () => {}, err: (l) => err.push(l) },
     );
     expect(code).toBe(1);
     expect(err).toHaveLength(1);
-    expect(err[0]).toContain('--prometheus http://127.0.0.1:1: cannot connect');
+    expect(err[0]).toBe(`error: --prometheus ${url}: cannot connect: ECONNREFUSED`);
   });
 
   it('shows progress on stderr with --progress, one line per 10% of the range queries', async () => {

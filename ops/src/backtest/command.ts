@@ -8,7 +8,8 @@ import { loadInhibitConfig } from './inhibit.js';
 import { DEFAULT_TIMEOUT_MS, deadline, historyPlaces } from './prometheus.js';
 import type { RequestOptions } from './prometheus.js';
 import { loadRules } from './rules.js';
-import { BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
+import { BRIDGE_TOKEN_HELP, BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
+import { fetchFailure } from '../fetch-failure.js';
 import { shippedAlertmanagerConfig } from '../locate.js';
 import { compareReports, formatCompare, formatReport } from './format.js';
 import type { Format } from './format.js';
@@ -20,8 +21,7 @@ export const BACKTEST_USAGE = `usage:
       [--format table|json|csv] [--compare OLD_FILE_OR_DIR...] [--timeout 2m] [--progress|--no-progress]
   TIME: RFC 3339, Unix seconds, now or now-DURATION (now-30d)
   --timeout: how long one request to Prometheus or the bridge may take before the run fails (default 2m)
-  --bridge-token-file: a file holding the bridge's API token (else $TILLWATCH_BRIDGE_TOKEN; --bridge-token
-      shows the token to every local user in ps)
+${BRIDGE_TOKEN_HELP}
   --progress: a line on stderr per 10% of the range queries (default: when stderr is a terminal and
       the run takes over 2s)`;
 
@@ -92,10 +92,7 @@ export async function checkPrometheus(url: string, o: RequestOptions = {}): Prom
   try {
     res = await fetch(`${url.replace(/\/$/, '')}/api/v1/query?query=vector(1)`, { signal });
   } catch (err) {
-    throw (
-      timedOut(err) ??
-      new Error(`--prometheus ${url}: cannot connect: ${(err as Error).cause ?? (err as Error).message}`)
-    );
+    throw timedOut(err) ?? new Error(`--prometheus ${url}: cannot connect: ${fetchFailure(err)}`);
   }
   const json = (await res.json().catch((err: unknown) => {
     const t = timedOut(err);

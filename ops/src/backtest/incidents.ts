@@ -2,6 +2,7 @@
 // known ground truth). An incident sits at the place its ticket names (a store, a till, a device), so a
 // store-wide outage is one incident of the store, not one per till.
 import { formatDuration } from '@tillwatch/config';
+import { fetchFailure } from '../fetch-failure.js';
 
 /** The levels of the place hierarchy, outermost first: the labels the bridge keys a ticket by. */
 export const PLACE_LEVELS = ['chain', 'region', 'store', 'till', 'device'] as const;
@@ -146,9 +147,7 @@ async function ticketPage(
   try {
     res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal });
   } catch (err) {
-    throw (
-      timedOut(err) ?? new BridgeError(`--bridge ${bridgeUrl}: cannot connect: ${(err as Error).message}`)
-    );
+    throw timedOut(err) ?? new BridgeError(`--bridge ${bridgeUrl}: cannot connect: ${fetchFailure(err)}`);
   }
   if (!res.ok) {
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };

@@ -2,6 +2,7 @@
 // refuses more than 11,000 points per series in one query, so the range is split into chunks that stay
 // under it and the series are joined again), instant queries, label values and flags.
 import { formatDuration } from '@tillwatch/config';
+import { fetchFailure } from '../fetch-failure.js';
 import type { PlaceValues } from './incidents.js';
 
 export const MAX_POINTS = 11_000;
@@ -118,7 +119,7 @@ async function post<T>(
       signal,
     });
   } catch (err) {
-    throw timedOut(err) ?? new PrometheusError(`${baseUrl}: cannot connect: ${(err as Error).message}`);
+    throw timedOut(err) ?? new PrometheusError(`${baseUrl}: cannot connect: ${fetchFailure(err)}`);
   }
   const json = (await res.json().catch((err: unknown) => {
     const t = timedOut(err);

@@ -4,7 +4,7 @@ import { parseTime } from '../backtest/duration.js';
 import { CommandUsageError, checkPrometheus, durationOption, formatOption } from '../backtest/command.js';
 import { fetchIncidents } from '../backtest/incidents.js';
 import { engineFlags, historyPlaces } from '../backtest/prometheus.js';
-import { BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
+import { BRIDGE_TOKEN_HELP, BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
 import { knowledgeBaseDir } from '../locate.js';
 import {
   DEFAULT_HISTORY_MS,
@@ -20,8 +20,7 @@ export const FORECAST_USAGE = `usage:
   tillwatch forecast --prometheus URL [--at now] [--weeks 13] [--fn-window 30d] [--cert-window 30d]
       [--history 90d] [--bridge URL ${BRIDGE_TOKEN_USAGE}] [--knowledge-base DIR]
       [--reopen-window 1h] [--resolution 1m] [--section fn|certs|failures] [--format table|json|csv]
-  --bridge-token-file: a file holding the bridge's API token (else $TILLWATCH_BRIDGE_TOKEN; --bridge-token
-      shows the token to every local user in ps)`;
+${BRIDGE_TOKEN_HELP}`;
 
 interface Io {
   out: (line: string) => void;

@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { parseCli, UsageError } from '@tillwatch/config';
 import { BRIDGE_TOKEN_OPTIONS, BRIDGE_TOKEN_USAGE, bridgeToken } from '../bridge-token.js';
+import { fetchFailure } from '../fetch-failure.js';
 import { writeFileAtomic } from '../write-atomic.js';
 import { reportCsv, reportHtml, slaReportSchema, type Locale, type SlaReport } from './render.js';
 
@@ -44,13 +45,7 @@ export async function fetchSlaReport(
   try {
     res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (err) {
-    // fetch says only "fetch failed"; its cause says why: a system error's code (ECONNREFUSED, ENOTFOUND), or
-    // what is wrong with the address ("Invalid URL").
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = /^E[A-Z]+$/.test(cause?.code ?? '')
-      ? cause?.code
-      : (cause?.message ?? (err as Error).message);
-    throw new Error(`${label}: cannot connect: ${why}`);
+    throw new Error(`${label}: cannot connect: ${fetchFailure(err)}`);
   }
   const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${body?.error?.message ?? res.statusText}`);
