@@ -5,6 +5,7 @@ import './clock.js';
 import './probe.js';
 import './process.js';
 import './log.js';
+import './disposable.js';
 import './peripheral.js';
 import './printer.js';
 import './fiscal.js';

@@ -3,6 +3,7 @@
 // test, the metric-contract test and the simulator's tests build on it. These servers are real
 // sockets speaking the real protocols; only the host (procfs, sysfs, system figures) is a fixture.
 import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,7 +22,7 @@ export const TESTDATA = fileURLToPath(new URL('.', import.meta.url));
 export const FIXTURE_NOW = 1_790_000_000_000;
 /** The SNTP responder runs this far ahead of the pinned clock, so the host is 1.5 s behind. */
 export const SNTP_AHEAD_MS = 1500;
-export const OWN_COLLECTORS = ['system', 'clock', 'probe', 'process', 'log', 'peripheral'];
+export const OWN_COLLECTORS = ['system', 'clock', 'probe', 'process', 'log', 'disposable', 'peripheral'];
 
 const NTP_EPOCH_OFFSET = 2_208_988_800;
 
@@ -181,6 +182,10 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
   const logFile = join(dir, 'pos.log');
   writeFileSync(logFile, 'ERROR old line before the exporter started\n');
   cpSync(join(TESTDATA, 'tls', 'server.crt'), join(dir, 'store-ca.crt'));
+  // The POS's temporary folder, which its nightly cleanup empties: 3 files of 4 KiB (random, so a compressing
+  // filesystem stores them whole).
+  mkdirSync(join(dir, 'pos-temp', 'import'), { recursive: true });
+  for (const f of ['a.tmp', 'b.tmp', 'import/prices.xml']) writeFileSync(join(dir, 'pos-temp', f), randomBytes(4096));
 
   const raw = {
     identity: { chain: 'demo', region: '77', store: '0001', till: '01' },
@@ -202,6 +207,7 @@ export async function startFixture(extra: Partial<ExporterOptions> = {}): Promis
       { name: 'marking', executable: 'regime' },
     ],
     logs: [{ name: 'pos', path: 'pos.log', patterns: { error: '\\bERROR\\b', fiscal_error: 'ККТ: ошибка' } }],
+    disposable: [{ name: 'pos_temp', path: 'pos-temp' }],
     peripherals: [
       { device: 'scanner', kind: 'scanner', usb: { vendor: '0c2e', product: '0b61' } },
       { device: 'printer', kind: 'printer', usb: { vendor: '0519' } },
