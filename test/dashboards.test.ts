@@ -479,6 +479,7 @@ function tillExposition(faulty: boolean): string {
     g('till_memory_available_bytes', [['', 1e9]]),
     g('till_filesystem_size_bytes', [['mountpoint="/"', 1e11]]),
     g('till_filesystem_avail_bytes', [['mountpoint="/"', 2e10 - 1e6 * elapsed()]]),
+    g('till_disposable_bytes', [['mountpoint="/",name="pos_temp"', 3e9]]),
     g('till_boot_time_seconds', [['', NOW - DAY]]),
     g('till_temperature_celsius', [['sensor="cpu"', 55]]),
     g('till_clock_offset_seconds', [['', 0.2]]),

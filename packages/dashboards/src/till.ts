@@ -317,6 +317,12 @@ export function tillDashboard(): Json {
             expr: `till_filesystem_avail_bytes{${F}} / till_filesystem_size_bytes{${F}}`,
             legend: '{{mountpoint}}',
           },
+          // The folders the till's cleanup empties (the exporter's `disposable`): the disk forecasts do not
+          // count their growth as a fill, so a disk falling while they grow is not warned.
+          {
+            expr: `till_disposable_bytes{${F}} / ignoring (name) group_left till_filesystem_size_bytes{${F}}`,
+            legend: '{{mountpoint}} {{name}}: deleted by its cleanup',
+          },
         ],
       }),
       timeseries({
