@@ -88,7 +88,7 @@ describe('the disposable collector', () => {
     expect(sample(text, 'till_disposable_bytes', 'mountpoint="/",name="pos_temp"')).toBe(0);
   });
 
-  it('does not follow a symbolic link out of the folder', async () => {
+  it('does not follow a symbolic link out of the folder, but follows a configured folder that is one', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-disposable-'));
     mkdirSync(join(dir, 'temp'));
     mkdirSync(join(dir, 'database'));
@@ -96,6 +96,11 @@ describe('the disposable collector', () => {
     symlinkSync(join(dir, 'database'), join(dir, 'temp', 'db-link'));
     symlinkSync(join(dir, 'database', 'pos.db'), join(dir, 'temp', 'pos.db'));
     expect(await folderSize(join(dir, 'temp'))).toEqual({ bytes: 0, complete: true });
+    // The configured folder itself may be a link (a temp folder moved to a data disk): it is followed.
+    symlinkSync(join(dir, 'database'), join(dir, 'db-folder'));
+    const linked = await folderSize(join(dir, 'db-folder'));
+    expect(linked.complete).toBe(true);
+    expect(linked.bytes).toBeGreaterThanOrEqual(256 * KIB);
   });
 
   it('a missing folder has no figure, says why once, and is counted when it appears', async () => {

@@ -9,7 +9,13 @@
 // those walk to the end, while a folder whose cleanup broke is exactly the one with millions of files. This
 // walk holds one directory handle at a time, stops at MAX_ENTRIES or at the collector's timeout (reporting what
 // it counted, and that it stopped), never follows a symbolic link and stays on the folder's own filesystem.
-import { lstat as lstatCb, opendir as opendirCb, type Dir } from 'node:fs';
+import {
+  lstat as lstatCb,
+  opendir as opendirCb,
+  realpath as realpathCb,
+  stat as statCb,
+  type Dir,
+} from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -18,6 +24,8 @@ import type { SystemInfoSource } from '../host.js';
 import { systeminformationSource } from './system.js';
 
 const lstat = promisify(lstatCb);
+const stat = promisify(statCb);
+const realpath = promisify(realpathCb);
 const opendir = promisify(opendirCb) as (path: string) => Promise<Dir>;
 
 const folderSchema = z.strictObject({
@@ -53,8 +61,9 @@ export interface FolderSize {
 
 /**
  * Bytes of the regular files under `root` on root's filesystem: blocks allocated where the OS says (a sparse
- * file takes what it holds), else the file's size. Sub-folders on another filesystem and symbolic links are
- * not counted; a file that vanishes mid-walk (the cleanup running) is skipped.
+ * file takes what it holds), else the file's size. `root` itself may be a link to a folder; below it, sub-folders
+ * on another filesystem and symbolic links are not counted, and a file that vanishes mid-walk (the cleanup
+ * running) is skipped.
  */
 export async function folderSize(
   root: string,
@@ -63,7 +72,7 @@ export async function folderSize(
 ): Promise<FolderSize> {
   let rootDev: number;
   try {
-    const st = await lstat(root);
+    const st = await stat(root);
     if (!st.isDirectory()) return { bytes: undefined, complete: false, problem: 'not a folder' };
     rootDev = st.dev;
   } catch (err) {
@@ -147,7 +156,9 @@ registerCollector({
         const complete = [];
         for (const t of targets) {
           const size = await folderSize(t.path, ctx.signal);
-          const mountpoint = mountpointOf(t.path, mounts, env.platform);
+          // A folder reached through a link is on the filesystem of where the link leads.
+          const real = await realpath(t.path).catch(() => t.path);
+          const mountpoint = mountpointOf(real, mounts, env.platform);
           const problem = size.problem ?? (mountpoint === undefined ? 'on no mounted filesystem' : undefined);
           if (problem !== t.reported) {
             const fields = { folder: t.name, path: t.path };
