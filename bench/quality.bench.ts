@@ -28,6 +28,9 @@ const evaluation = loadScenario(process.env.BENCH_QUALITY_SCENARIO ?? 'evaluatio
 // BENCH_QUALITY_CALENDARS=0|1 runs the scenario without or with store calendars (docs/benchmarks.md, "Store hours").
 if (process.env.BENCH_QUALITY_CALENDARS !== undefined)
   evaluation.scenario.calendars = process.env.BENCH_QUALITY_CALENDARS === '1';
+// BENCH_QUALITY_DISPOSABLE=0|1 runs it without or with the exporter's disposable folders (docs/benchmarks.md).
+if (process.env.BENCH_QUALITY_DISPOSABLE !== undefined)
+  evaluation.scenario.disposable = process.env.BENCH_QUALITY_DISPOSABLE === '1';
 const tuning = loadScenario('tuning');
 
 const pct = (v: number | null | undefined) => (v == null ? '–' : `${(v * 100).toFixed(1)} %`);
@@ -142,7 +145,7 @@ function report(l: LoadedScenario, results: SeedResult[]): string {
 
 ${s.description}
 
-${s.tills} tills, ${s.days} days at ${s.sampleMinutes}-minute samples, ${s.calendars ? 'with' : 'without'} store calendars (the first two days history only, measured from then on), evaluated every ${s.sampleMinutes} minutes; ${Math.round(s.faultShare * 100)} % of the tills with one fault. A precursor is usable when the fault shows in the metrics at least ${s.usablePrecursorHours} h before it becomes critical while the till reports. Per seed: generate and backfill ${mean((t) => t.generateAndBackfill).toFixed(0)} s, backtest ${mean((t) => t.backtest).toFixed(0)} s. Figures per seed as median (min–max); counts summed over the seeds.
+${s.tills} tills, ${s.days} days at ${s.sampleMinutes}-minute samples, ${s.calendars ? 'with' : 'without'} store calendars, ${s.disposable ? 'with' : 'without'} the exporter's disposable folders (the first two days history only, measured from then on), evaluated every ${s.sampleMinutes} minutes; ${Math.round(s.faultShare * 100)} % of the tills with one fault. A precursor is usable when the fault shows in the metrics at least ${s.usablePrecursorHours} h before it becomes critical while the till reports. Per seed: generate and backfill ${mean((t) => t.generateAndBackfill).toFixed(0)} s, backtest ${mean((t) => t.backtest).toFixed(0)} s. Figures per seed as median (min–max); counts summed over the seeds.
 
 ${table(
   [

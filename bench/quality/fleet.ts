@@ -86,6 +86,9 @@ function faultKinds(s: Scenario, n: number, rand: () => number): FaultKind[] {
 
 export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): Fleet {
   const rand = seededRandom(o.seed);
+  // Draws added after the fleet was first measured come from their own stream, so that every earlier draw,
+  // and with it the fleet, stays what it was.
+  const randCleanup = seededRandom(o.seed + 7_919);
   const step = s.sampleMinutes * MIN;
   const toMs = Math.floor(o.endMs / step) * step;
   const fromMs = toMs - s.days * DAY;
@@ -261,7 +264,8 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
     // Disk: healthy tills keep 40..70 % free, use 1 % a day and are cleaned every midnight.
     const size = rand() < s.noise.smallDisk ? 32 * GB : 120 * GB;
     const free0 = 0.4 + rand() * 0.3;
-    type Effect = (t: number, free: number) => number;
+    /** Free space at t after the effect, and the bytes of it that are in folders the till's cleanup empties. */
+    type Effect = (t: number, free: number) => number | { free: number; disposable: number };
     const effects: Effect[] = [];
     // Noise of a fault's own kind stays off its till, so it is never taken for the fault's warning.
     const diskFault = kind !== undefined && INCIDENT_CLASS[kind] === 'system.disk_full';
@@ -297,9 +301,12 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
       noisy('disk burst deleted at night', 'system.disk_full');
       const part = uniform(s.noise.diskBurst.percent) / 100;
       const hours = uniform(s.noise.diskBurst.hours);
-      effects.push((t, free) =>
-        t >= start && t < midnight ? free - part * size * Math.min(1, (t - start) / (hours * HOUR)) : free,
-      );
+      // Temporary files in the POS's temp folder, which it empties at midnight.
+      effects.push((t, free) => {
+        if (t < start || t >= midnight) return free;
+        const burst = part * size * Math.min(1, (t - start) / (hours * HOUR));
+        return { free: free - burst, disposable: burst };
+      });
     }
     if (rand() < s.noise.download.share) {
       noisy('download', 'system.disk_full');
@@ -316,24 +323,41 @@ export function generateFleet(s: Scenario, o: { endMs: number; seed: number }): 
       }
     }
     if (!diskFault && rand() < s.noise.diskFillCleaned.share) {
-      noisy('disk filled and cleaned', 'system.disk_full');
+      // Files a cleanup job deletes when free space falls to its threshold, in a folder the exporter lists; the
+      // rest are cleaned by a person, from a folder nobody lists.
+      const byCleanup = randCleanup() < s.noise.diskFillCleaned.byCleanup;
+      noisy(byCleanup ? 'disk filled and cleaned by a job' : 'disk filled and cleaned', 'system.disk_full');
       const hours = uniform(s.noise.diskFillCleaned.hours);
       const cleanAt = uniform(s.noise.diskFillCleaned.cleanAtPercent) / 100;
       const start = at(fromMs + DAY, toMs - 3 * DAY);
       effects.push((t, free) => {
         if (t < start) return free;
         const f = free - (free / size - cleanAt) * size * ((t - start) / (hours * HOUR));
-        return f > cleanAt * size ? f : free;
+        if (f <= cleanAt * size) return free;
+        return byCleanup ? { free: f, disposable: free - f } : f;
       });
     }
     const steps = kind === 'disk_steps';
     push('till_filesystem_size_bytes', { mountpoint: '/' }, () => size);
-    push('till_filesystem_avail_bytes', { mountpoint: '/' }, (t) => {
+    const disk = (t: number) => {
       // A till that grows in steps is not cleaned every night.
       let free = steps ? size * free0 : size * (free0 - (0.01 * timeOfDay(t)) / DAY);
-      for (const e of effects) free = e(t, free);
-      return Math.max(0, Math.round(free));
-    });
+      let disposable = 0;
+      for (const e of effects) {
+        const r = e(t, free);
+        if (typeof r === 'number') free = r;
+        else {
+          free = r.free;
+          disposable += r.disposable;
+        }
+      }
+      return { free: Math.max(0, Math.round(free)), disposable: Math.round(disposable) };
+    };
+    push('till_filesystem_avail_bytes', { mountpoint: '/' }, (t) => disk(t).free);
+    // The exporter lists the folders the till's cleanups empty (the chain's exporter config, the same on every
+    // till): the POS's temp folder and the low-space cleanup's folder.
+    if (s.disposable)
+      push('till_disposable_bytes', { mountpoint: '/', name: 'pos_temp' }, (t) => disk(t).disposable);
 
     // Registrar clock (minus the till's): a few seconds of jitter and rare one-sample spikes that `for` must
     // absorb; a failing clock battery drifts until the FN rejects documents at 300 s, or it jumps at once.

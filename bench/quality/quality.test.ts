@@ -92,6 +92,47 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
     expect(steps).toBeGreaterThan(0);
   });
 
+  it("the exporter's disposable folders hold the temp files and the job-cleaned fills, never a fault's fill, on the same fleet", () => {
+    const { scenario } = loadScenario('evaluation');
+    const endMs = Date.parse('2026-12-01T00:00:00Z');
+    const fleet = generateFleet({ ...scenario, disposable: true }, { seed: 4, endMs });
+    const without = generateFleet({ ...scenario, disposable: false }, { seed: 4, endMs });
+    // The folders change nothing else: the same faults, noise and free space as the fleet without them.
+    const rest = (f: typeof fleet) => f.series.filter((x) => x.name !== 'till_disposable_bytes');
+    expect(rest(fleet)).toEqual(rest(without));
+    expect(without.series.some((x) => x.name === 'till_disposable_bytes')).toBe(false);
+    const peak = new Map(
+      fleet.series
+        .filter((x) => x.name === 'till_disposable_bytes')
+        .map((x) => [x.labels.till!, Math.max(0, ...x.samples.map(([, v]) => v))]),
+    );
+    const kinds = { fault: 0, job: 0, person: 0 };
+    for (const i of fleet.incidents) {
+      const kind = fleet.truth.get(i.id)!.kind;
+      if (kind !== 'disk_fill' && kind !== 'disk_steps') continue;
+      kinds.fault++;
+      expect(peak.get(i.till!), `${i.till} ${kind}`).toBe(0);
+    }
+    // Files show in the folders only on tills with temp-file bursts or a job-cleaned fill (a burst that falls
+    // between two samples, or while its till is off, shows nowhere); a fill a person cleans is never there.
+    for (const [till, p] of peak) {
+      const what = (fleet.noise.get(till) ?? []).map((n) => n.what);
+      const listed =
+        what.includes('disk filled and cleaned by a job') || what.includes('disk burst deleted at night');
+      if (p > 0) {
+        expect(listed, `${till}: ${what.join(', ')}`).toBe(true);
+        kinds.job++;
+      }
+      if (what.includes('disk filled and cleaned') && !listed) {
+        kinds.person++;
+        expect(p, till).toBe(0);
+      }
+    }
+    expect(kinds.fault).toBeGreaterThan(0);
+    expect(kinds.job).toBeGreaterThan(0);
+    expect(kinds.person).toBeGreaterThan(0);
+  });
+
   it('names the file and key of a bad scenario', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tillwatch-scenario-')), 'bad.yml');
     writeFileSync(

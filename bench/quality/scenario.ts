@@ -63,12 +63,17 @@ const noise = z
     download: z
       .strictObject({ share: share.default(0), gb: range.default([2, 6]), keepHours: range.default([2, 24]) })
       .prefault({}),
-    /** A disk filling over `hours` that someone cleans at `cleanAtPercent` free (a precursor that clears). */
+    /**
+     * A disk filling over `hours` that is cleaned at `cleanAtPercent` free (a precursor that clears): a share
+     * `byCleanup` of them are files a cleanup job deletes at that threshold, in a folder the exporter lists
+     * (`disposable`), the others are cleaned by a person.
+     */
     diskFillCleaned: z
       .strictObject({
         share: share.default(0),
         hours: range.default([12, 48]),
         cleanAtPercent: range.default([5, 15]),
+        byCleanup: share.default(0),
       })
       .prefault({}),
     /** Windows tills whose clock drifts `secondsPerDay` between weekly syncs. */
@@ -90,6 +95,12 @@ export const scenarioSchema = z.strictObject({
    * stores (rules/README.md, "Store hours"). Without it, a till switched off at night pages as unreachable.
    */
   calendars: z.boolean().default(false),
+  /**
+   * The exporter lists the folders the till's cleanups empty (`till_disposable_bytes`): the temp folder that
+   * holds `diskBurst`'s files and the folder of `diskFillCleaned`'s cleanup job. Without it, those fills read
+   * as free space falling, as they did before the exporter could tell.
+   */
+  disposable: z.boolean().default(false),
   description: z.string().min(1),
   tills: z.number().int().positive(),
   /**
