@@ -19,6 +19,8 @@ let crashed = false;
 const failures = [];
 const firstLine = (text) =>
   String(text ?? '')
+    // Colours of the test runner's output (ESC [ ... m), which a log file shows as noise.
+    // eslint-disable-next-line no-control-regex
     .replace(/\u001b\[[0-9;]*m/g, '')
     .split('\n')
     .find((l) => l.trim())

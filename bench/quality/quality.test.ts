@@ -104,7 +104,7 @@ describe('prediction quality of rules/*.yml on a synthetic fleet', () => {
     const peak = new Map(
       fleet.series
         .filter((x) => x.name === 'till_disposable_bytes')
-        .map((x) => [x.labels.till!, Math.max(0, ...x.samples.map(([, v]) => v))]),
+        .map((x) => [x.labels.till!, Math.max(0, ...[...x.samples].map(([, v]) => v))]),
     );
     const kinds = { fault: 0, job: 0, person: 0 };
     for (const i of fleet.incidents) {
