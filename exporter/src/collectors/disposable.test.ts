@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../config.js';
@@ -10,6 +9,7 @@ import { registeredCollectors } from '../collector.js';
 import { createExporter, type Exporter } from '../exporter.js';
 import type { SystemInfoSource } from '../host.js';
 import { folderSize, mountpointOf } from './disposable.js';
+import { captureLog } from '../testdata/capture-log.js';
 
 let dir: string;
 let ex: Exporter | undefined;
@@ -105,16 +105,7 @@ describe('the disposable collector', () => {
 
   it('a missing folder has no figure, says why once, and is counted when it appears', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-disposable-'));
-    const records: Array<{ level: number; msg: string; folder?: string }> = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          records.push(JSON.parse(chunk.toString()) as (typeof records)[0]);
-          cb();
-        },
-      }),
-    );
+    const { logger, records } = captureLog();
     ex = await disposableExporter([{ name: 'pos_temp', path: 'temp' }], logger);
     await ex.collectNow();
     await ex.collectNow();
@@ -150,6 +141,23 @@ describe('the disposable collector', () => {
     // A walk whose collector timed out stops where it is.
     const aborted = await folderSize(join(dir, 'temp'), AbortSignal.abort());
     expect(aborted).toMatchObject({ bytes: 0, complete: false, problem: 'timed out' });
+  });
+
+  it('refuses a config naming one folder twice or one inside another, naming the key', () => {
+    dir = mkdtempSync(join(tmpdir(), 'tillwatch-disposable-'));
+    expect(() =>
+      parseConfig(
+        {
+          identity: { chain: 'c', region: 'r', store: 's', till: 't' },
+          disposable: [
+            { name: 'pos_temp', path: '/var/lib/pos/tmp' },
+            { name: 'imports', path: '/var/lib/pos/tmp/import' },
+          ],
+        },
+        join(dir, 'tillwatch.yml'),
+        dir,
+      ),
+    ).toThrow(/tillwatch\.yml: disposable\[1\]\.path: inside "pos_temp"/);
   });
 
   it('refuses a config naming one folder twice, naming the key', () => {

@@ -8,7 +8,7 @@
 // The walk is written here rather than taken from a folder-size package (get-folder-size, fast-folder-size):
 // those walk to the end, while a folder whose cleanup broke is exactly the one with millions of files. This
 // walk holds one directory handle at a time, stops at MAX_ENTRIES or at the collector's timeout (reporting what
-// it counted, and that it stopped), never follows a symbolic link and stays on the folder's own filesystem.
+// it counted, and that it stopped), follows no symbolic link below the folder and stays on its filesystem.
 import {
   lstat as lstatCb,
   opendir as opendirCb,
@@ -16,7 +16,7 @@ import {
   stat as statCb,
   type Dir,
 } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { registerCollector, type CollectContext } from '../collector.js';
@@ -44,8 +44,24 @@ const schema = z
       if (seen.has(f.name))
         ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${f.name}" is named twice` });
       seen.add(f.name);
+      // A folder inside another would be counted twice, and the forecasts would take its growth twice over.
+      const outer = folders.find(
+        (o, j) => j !== i && inside(f.path, o.path) && (j < i || !inside(o.path, f.path)),
+      );
+      if (outer)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'path'],
+          message: `inside "${outer.name}" (${outer.path}): list one of them`,
+        });
     });
   });
+
+/** Whether `path` is `folder` or below it (both as written; relative ones against the same folder). */
+function inside(path: string, folder: string): boolean {
+  const rel = relative(resolve('/', folder), resolve('/', path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
 
 /** Entries (files and folders) one folder's walk reads before it stops and reports what it counted. */
 export const MAX_ENTRIES = 200_000;
@@ -85,14 +101,17 @@ export async function folderSize(
   }
   let bytes = 0;
   let entries = 0;
+  let unreadable = 0;
   const pending = [root];
   while (pending.length > 0) {
     const dir = pending.pop()!;
     let handle: Dir;
     try {
       handle = await opendir(dir);
-    } catch {
-      continue; // removed or not readable since it was listed: its files are not counted
+    } catch (err) {
+      // Removed since it was listed (the cleanup at work) is not a gap; a folder the exporter may not read is.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable++;
+      continue;
     }
     try {
       for await (const e of handle) {
@@ -114,6 +133,8 @@ export async function folderSize(
       // a folder removed while it was read: what was counted stays
     }
   }
+  if (unreadable > 0)
+    return { bytes, complete: false, problem: `${unreadable} sub-folder(s) could not be read` };
   return { bytes, complete: true };
 }
 

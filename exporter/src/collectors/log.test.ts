@@ -9,13 +9,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config.js';
 import { createExporter, type Exporter } from '../exporter.js';
 import { registeredCollectors } from '../collector.js';
 import { LogTail, MAX_LINE_LENGTH } from './log.js';
+import { captureLog } from '../testdata/capture-log.js';
 
 let dir: string;
 let ex: Exporter | undefined;
@@ -181,16 +181,7 @@ async function logExporter(logger: pino.Logger): Promise<Exporter> {
 describe('the log collector', () => {
   it('reports a missing log file with till_log_file_readable 0 and one warning, and recovers', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillwatch-log-'));
-    const records: Array<{ level: number; msg: string; log?: string; path?: string }> = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          records.push(JSON.parse(chunk.toString()) as (typeof records)[0]);
-          cb();
-        },
-      }),
-    );
+    const { logger, records } = captureLog();
     ex = await logExporter(logger);
     await ex.collectNow();
     let text = await ex.metrics();
