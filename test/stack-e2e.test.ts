@@ -180,7 +180,13 @@ describe('the native stack, fault to notification', () => {
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(taken.assignee).toBe(DEMO_ADMIN.name);
-    expect((await api.telegramAnswers()).at(-1)?.text).toBe(`Заявка #${ticket.id} взята в работу: она ваша.`);
+    // The bridge answers the button after it has stored the ticket as taken, so the answer may come a moment later.
+    const answer = await waitFor(
+      'the answer to the button',
+      async () => (await api.telegramAnswers()).at(-1)?.text,
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(answer).toBe(`Заявка #${ticket.id} взята в работу: она ваша.`);
 
     await api.clearTillFault(place.till, 'paper_out');
     const resolved = await waitFor(
